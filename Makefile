@@ -1,0 +1,21 @@
+# The two commands of README.md: `make demo` and `make test`.
+PY := .venv/bin/python
+DEMO_DATA ?= .demo-data
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test bench clean
+
+setup:
+	bash scripts/setup.sh
+
+demo: setup
+	$(PY) -m hall_server.demo --data $(DEMO_DATA)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) bench/wire.py
+
+clean:
+	rm -rf .venv $(DEMO_DATA)

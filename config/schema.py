@@ -1,0 +1,185 @@
+"""The typed hall configuration: what a hall folder of TOML files means once validated.
+
+A hall folder holds:
+  hall.toml      the hall: name, 行政区划 code, hours, thresholds, rating policy, assessment
+  windows.toml   the windows: number, name, service categories, keypad, printer
+  services.toml  service categories (ticket prefixes) and 事项 (code, name, category, promised time)
+  staff.toml     window staff: 工号, name, department, photo, star level, promise, PIN hash
+  tags.toml      rating reason tags, versioned, per level
+
+Everything here is plain, frozen data; `config.loader` builds it and reports errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+
+HALL_FILES: tuple[str, ...] = ("hall.toml", "windows.toml", "services.toml", "staff.toml", "tags.toml")
+
+
+@dataclass(frozen=True)
+class Session:
+    """One opening session of the day, local time (e.g. 09:00–12:00)."""
+
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    wait_alert_min: int = 30          # a ticket waiting longer than this raises an alert / counts as 超时
+    pause_limit_min: int = 30         # a pause longer than this is 离岗
+    recall_cap: int = 5               # recalls before a ticket becomes a no-show
+    late_grace_min: int = 0           # sign-in later than start + grace is 迟到
+    bad_alert_window_min: int = 60    # "X % bad ratings in the last N minutes ..."
+    bad_alert_percent: int = 20
+    bad_alert_min_count: int = 5
+
+
+@dataclass(frozen=True)
+class RatingPolicy:
+    open_s: int = 60                  # how long the evaluator/keypad waits for a rating
+    qr_valid_days: int = 7            # how long the QR slip link accepts a rating
+    default_rating: bool = False      # system default rating after the QR deadline (flagged, never active)
+    default_level: int = 5
+
+
+@dataclass(frozen=True)
+class Assessment:
+    base_score: int = 100
+    deduct_per_bad: float = 2.0            # per 差评 upheld (not appealed away)
+    deduct_per_overdue: float = 5.0        # per overdue 办件
+    deduct_half_day_away: float = 3.0      # per half day of 离岗 / 空岗
+    deduct_per_late: float = 1.0           # per 迟到 / 早退
+    bonus_per_praise: float = 0.5          # per 非常满意 beyond the bonus threshold
+    bonus_praise_threshold: int = 50
+    top_windows: int = 3                   # how many 优质服务窗口 per month
+    top_staff: int = 3                     # how many 优质服务标兵 per month
+    bottom: int = 1                        # how many 末位
+
+
+@dataclass(frozen=True)
+class Hall:
+    name: str
+    region_code: str                  # 行政区划代码, 6 digits
+    department_code: str              # the hall's organisation code for upward reports
+    timezone: str
+    sessions: tuple[Session, ...]
+    thresholds: Thresholds
+    rating: RatingPolicy
+    assessment: Assessment
+    screen_dpi: int = 160             # the evaluators' screen density, for touch-target sizes
+
+
+@dataclass(frozen=True)
+class Keypad:
+    port: str                         # a pyserial URL or device path, e.g. /dev/ttyUSB0, loop://
+    address: int                      # 1..32 on the EKP-2 bus
+    baud: int = 9600
+
+
+@dataclass(frozen=True)
+class Printer:
+    port: str
+    baud: int = 9600
+
+
+@dataclass(frozen=True)
+class Window:
+    number: int
+    name: str
+    categories: tuple[str, ...]       # codes of Category
+    keypad: Keypad | None = None
+    printer: Printer | None = None
+    kiosk: bool = True                # has a touchscreen evaluator
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str                         # ticket prefix letters, e.g. "A"
+    name: str                         # e.g. 社保医保
+
+
+@dataclass(frozen=True)
+class Service:
+    """One 事项."""
+
+    code: str                         # 事项编码
+    name: str
+    category: str                     # code of Category
+    promised_min: int                 # 承诺时限 for handling at the window, minutes
+    department: str = ""
+
+
+@dataclass(frozen=True)
+class Staff:
+    staff_no: str                     # 工号, ASCII, at most 8 characters (keypad field)
+    name: str
+    department: str
+    photo: Path | None                # absolute path, resolved against the hall folder
+    pin_hash: str                     # see config.pins
+    stars: int = 3                    # 星级 0..5 shown on the evaluator
+    promise: str = ""                 # 服务承诺
+
+
+@dataclass(frozen=True)
+class Tag:
+    code: str
+    text: str
+    levels: tuple[int, ...]           # the rating levels this tag may be chosen for
+    added_in: int = 1                 # first tag-list version that has it
+    removed_in: int | None = None     # first version that no longer has it
+
+
+@dataclass(frozen=True)
+class TagList:
+    version: int                      # the current version
+    tags: tuple[Tag, ...]
+
+    def for_level(self, level: int, version: int | None = None) -> tuple[Tag, ...]:
+        v = self.version if version is None else version
+        return tuple(
+            t for t in self.tags
+            if level in t.levels and t.added_in <= v and (t.removed_in is None or v < t.removed_in)
+        )
+
+    def by_code(self) -> dict[str, Tag]:
+        return {t.code: t for t in self.tags}
+
+
+@dataclass(frozen=True)
+class HallConfig:
+    folder: Path
+    hall: Hall
+    windows: tuple[Window, ...]
+    categories: tuple[Category, ...]
+    services: tuple[Service, ...]
+    staff: tuple[Staff, ...]
+    tags: TagList
+    _index: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def window(self, number: int) -> Window:
+        for w in self.windows:
+            if w.number == number:
+                return w
+        raise KeyError(number)
+
+    def staff_member(self, staff_no: str) -> Staff:
+        for s in self.staff:
+            if s.staff_no == staff_no:
+                return s
+        raise KeyError(staff_no)
+
+    def service(self, code: str) -> Service:
+        for s in self.services:
+            if s.code == code:
+                return s
+        raise KeyError(code)
+
+    def category(self, code: str) -> Category:
+        for c in self.categories:
+            if c.code == code:
+                return c
+        raise KeyError(code)

@@ -1,0 +1,3 @@
+from hall_server.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""`python -m hall_server`: run the hall server, or manage node keys.
+
+    python -m hall_server --config DIR --data DIR [--http HOST:PORT] [--bus HOST:PORT]
+    python -m hall_server keys new NODE --data DIR
+    python -m hall_server keys list --data DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+EPILOG = """\
+The bus listens on --bus (commands, ROUTER) and on the next port (state deltas, PUB); every
+socket uses CURVE and accepts only node keys registered with `keys new`. Data folder:
+hall.db (SQLite, WAL), keys/ (server key, registered node keys, issued node keys).
+SIGINT or SIGTERM stop the server cleanly; a restart keeps everything.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m hall_server", description="The hall server.",
+                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", metavar="DIR", help="hall configuration folder (TOML files); required to run")
+    p.add_argument("--data", metavar="DIR", help="data folder: hall.db and keys/ (created if missing)")
+    p.add_argument("--http", metavar="HOST:PORT", default="127.0.0.1:8080",
+                   help="HTTP address for the API and pages (default 127.0.0.1:8080)")
+    p.add_argument("--bus", metavar="HOST:PORT", default="127.0.0.1:7700",
+                   help="ZeroMQ command address; state deltas on PORT+1; or ipc:///path (default 127.0.0.1:7700)")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                   help="logging level (default INFO)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    keys = sub.add_parser("keys", help="manage node keys")
+    ksub = keys.add_subparsers(dest="keys_command", metavar="keys COMMAND", required=True)
+    new = ksub.add_parser("new", help="create and register a key pair for a node")
+    new.add_argument("node", metavar="NODE", help="node id, e.g. kiosk-3, terminal-3, gateway-1")
+    new.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
+    lst = ksub.add_parser("list", help="list registered node keys")
+    lst.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
+    return p
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"hall_server: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "keys":
+        return _keys(args)
+    if not args.config or not args.data:
+        return _fail("--config DIR and --data DIR are required to run the server (see --help)")
+    return run(Path(args.config), Path(args.data), args.http, args.bus, args.log_level)
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from hallnet.keys import KeyFileError, KeyRegistry, new_node_key
+
+    data = Path(args.data)
+    if args.keys_command == "new":
+        try:
+            folder = new_node_key(data, args.node)
+        except (KeyFileError, OSError) as exc:
+            return _fail(str(exc))
+        print(f"registered {args.node}; give the node the folder {folder} "
+              f"({args.node}.key_secret and server.key)")
+        return 0
+    registry = KeyRegistry(data / "keys" / "nodes")
+    registry.reload()
+    for name in sorted(registry._by_key.values()):
+        print(name)
+    return 0
+
+
+def _parse_http(text: str) -> tuple[str, int] | None:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not (1 <= int(port) <= 65535):
+        return None
+    return host.strip("[]"), int(port)
+
+
+def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: str = "INFO") -> int:
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from config.errors import ConfigError
+    from config.loader import load_hall
+    from hall_server.backend import BusBackend
+    from hall_server.bus import Bus
+    from hall_server.hub import Hub
+    from hall_server.store import StoreError
+    from hallnet.address import BadAddress, BusAddress
+    from hallnet.keys import KeyFileError, server_keys
+
+    http_addr = _parse_http(http)
+    if http_addr is None:
+        return _fail(f"--http {http!r}: expected HOST:PORT")
+    try:
+        address = BusAddress.parse(bus_addr)
+    except BadAddress as exc:
+        return _fail(f"--bus {exc}")
+    try:
+        config = load_hall(config_dir)
+    except ConfigError as exc:
+        return _fail(f"configuration {config_dir} is not valid:\n{exc}")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        hub = Hub(data_dir / "hall.db", config)
+        keys = server_keys(data_dir)
+    except (StoreError, KeyFileError, OSError) as exc:
+        return _fail(str(exc))
+    bus = Bus(hub, address, keys, data_dir / "keys" / "nodes")
+    try:
+        bus.start()
+    except OSError as exc:
+        return _fail(str(exc))
+    log = logging.getLogger("hall_server")
+    log.info("hall %s: bus %s + %s, http %s:%d, state seq %d", config.hall.name, address.commands,
+             address.states, http_addr[0], http_addr[1], hub.state.seq)
+    try:
+        return _serve_http(BusBackend(hub, bus), http_addr)
+    finally:
+        bus.stop()
+        hub.close()
+        log.info("stopped")
+
+
+def _serve_http(backend: "BusBackend", addr: tuple[str, int]) -> int:
+    import uvicorn
+
+    from hall_server.web.app import make_app
+
+    server = uvicorn.Server(uvicorn.Config(make_app(backend), host=addr[0], port=addr[1],
+                                           log_level="warning", lifespan="off"))
+    stopped = threading.Event()
+
+    def stop(signum: int, frame: object) -> None:
+        stopped.set()
+        server.should_exit = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()
+    except SystemExit as exc:  # uvicorn exits when it cannot bind
+        return _fail(f"HTTP server could not start on {addr[0]}:{addr[1]}") if exc.code else 0
+    if not server.started and not stopped.is_set():
+        return _fail(f"HTTP server could not start on {addr[0]}:{addr[1]}")
+    return 0

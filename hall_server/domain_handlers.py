@@ -1,0 +1,4 @@
+"""Imports every module that registers message handlers, so the hub knows all types."""
+
+from hall_server import handlers  # noqa: F401  (foundation types: audit.note, node.report)
+from hall_server.domain import commands  # noqa: F401,E402  (the domain's node commands)

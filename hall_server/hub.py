@@ -1,0 +1,59 @@
+"""The hall server's core without the network: the store, the state map and the writer.
+
+`Hub.apply(batch)` is what the bus calls for node messages; `Hub.submit(type, body)` is how the
+HTTP side (and tests) send a command through the same single writer. The bus runs the hub on
+its own thread; `LocalHub` use is single-threaded (tests, tools).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+import sqlite_utils
+
+from config.schema import HallConfig
+from hall_server.state import StateMap
+from hall_server.store import open_reader, open_store
+from hall_server.writer import Applied, apply_batch
+from hallnet.messages import Envelope
+
+DeltaSink = Callable[[list[tuple[int, str, Any]]], None]
+
+
+class Hub:
+    def __init__(self, db_path: Path | str, config: HallConfig | None = None) -> None:
+        import hall_server.domain_handlers  # noqa: F401  (registers the domain's message types)
+
+        self.db_path = Path(db_path)
+        self.config = config
+        self.db = open_store(self.db_path)
+        self.state = StateMap.load(self.db)
+        self._local_seq = 0
+        self._readers = threading.local()
+        self.delta_sinks: list[DeltaSink] = []
+
+    def apply(self, batch: list[Envelope], now_ms: int | None = None) -> list[Applied]:
+        """Apply a batch in one transaction; `now_ms` overrides the server time (tests)."""
+        outcomes, deltas = apply_batch(self.db, self.state, self.config, batch, now_ms)
+        if deltas:
+            for sink in self.delta_sinks:
+                sink(deltas)
+        return outcomes
+
+    def submit(self, type_: str, body: dict[str, Any], node: str = "web", now_ms: int | None = None) -> Applied:
+        """Apply one command now (caller is the writer thread); `now_ms` overrides the time (tests)."""
+        self._local_seq += 1
+        return self.apply([Envelope(type=type_, node=node, seq=self._local_seq, body=body)], now_ms)[0]
+
+    def reader(self) -> sqlite_utils.Database:
+        """A read-only connection for the calling thread."""
+        db = getattr(self._readers, "db", None)
+        if db is None:
+            db = open_reader(self.db_path)
+            self._readers.db = db
+        return db
+
+    def close(self) -> None:
+        self.db.close()

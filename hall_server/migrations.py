@@ -1,0 +1,61 @@
+"""Every schema migration of the hall database, numbered, in one place.
+
+Numbers: 1–9 foundation (bus, state, audit); 10–99 domain. Never edit a released migration:
+add a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from hall_server.store import append_only, migration
+
+
+@migration(1, "bus: applied messages, state keys, node presence, audit")
+def _m1(db: sqlite_utils.Database) -> None:
+    # Every message the bus applied, by id: a duplicate id gets the stored result back.
+    db.execute(
+        """CREATE TABLE applied (
+            id TEXT PRIMARY KEY,
+            node TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            sent_ms INTEGER NOT NULL,
+            applied_ms INTEGER NOT NULL,
+            ok INTEGER NOT NULL,
+            result BLOB NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX applied_node_seq ON applied (node, seq)")
+    # The published state (Clone pattern key-value map) and the sequence of its last change.
+    db.execute("CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB NOT NULL, seq INTEGER NOT NULL)")
+    db.execute("CREATE TABLE state_seq (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL)")
+    db.execute("INSERT INTO state_seq (id, seq) VALUES (1, 0)")
+    # Append-only audit log: who did what, when.
+    db.execute(
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at_ms INTEGER NOT NULL,
+            node TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '{}',
+            msg_id TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX audit_node ON audit (node)")
+    append_only(db, "audit")
+    # Devices reported by nodes (keypads, printers): online/offline as last reported.
+    db.execute(
+        """CREATE TABLE devices (
+            node TEXT NOT NULL,
+            device TEXT NOT NULL,
+            online INTEGER NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}',
+            changed_ms INTEGER NOT NULL,
+            PRIMARY KEY (node, device)
+        )"""
+    )
+
+
+import hall_server.domain.migrations  # noqa: E402,F401  (the domain's migrations, 10–99)

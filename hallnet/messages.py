@@ -1,0 +1,122 @@
+"""The message envelope: the only module that knows how messages look on the wire.
+
+Every message is an envelope: version, id (UUID), type, sender node id, sender sequence number,
+time (UTC epoch ms) and a body (a map). It is encoded as a msgpack array:
+
+    [version, id (16 bytes), type, node, seq, ts_ms, body]
+
+Replies from the server are envelopes of type ``reply`` whose body names the request
+(``ref``); state deltas are of type ``delta``; a snapshot answer is of type ``snapshot``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgpack
+
+VERSION = 1
+MAX_MESSAGE_BYTES = 256 * 1024
+
+_TYPE_RE = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
+_NODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+# Types used by the wire itself (the domain adds its own).
+HEARTBEAT = "hb"
+REPLY = "reply"
+DELTA = "delta"
+SNAPSHOT = "snapshot"          # node asks; server answers with a `snapshot` envelope
+ERROR = "error"                # server's answer to a message it could not read
+
+
+class MalformedMessage(ValueError):
+    """A frame that is not a valid envelope. The reason says what is wrong."""
+
+
+class WrongVersion(MalformedMessage):
+    """An envelope of a version this build does not speak."""
+
+
+class MessageTooLarge(MalformedMessage):
+    """A frame over MAX_MESSAGE_BYTES."""
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class Envelope:
+    type: str
+    node: str
+    seq: int
+    body: dict[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=new_id)
+    ts_ms: int = field(default_factory=now_ms)
+    v: int = VERSION
+
+    @property
+    def node_kind(self) -> str:
+        """The kind of node from its id: `kiosk-3` → `kiosk`."""
+        return self.node.split("-", 1)[0]
+
+
+def encode(env: Envelope) -> bytes:
+    data = msgpack.packb(
+        [env.v, bytes.fromhex(env.id), env.type, env.node, env.seq, env.ts_ms, env.body],
+        use_bin_type=True,
+    )
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise MessageTooLarge(f"{len(data)} bytes > {MAX_MESSAGE_BYTES}")
+    return data
+
+
+def decode(data: bytes) -> Envelope:
+    """Parse and validate one frame; raises MalformedMessage (or a subclass) with the reason."""
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise MessageTooLarge(f"{len(data)} bytes > {MAX_MESSAGE_BYTES}")
+    try:
+        obj = msgpack.unpackb(
+            data,
+            raw=False,
+            strict_map_key=True,
+        )
+    except (msgpack.ExtraData, msgpack.FormatError, msgpack.StackError, ValueError, TypeError) as exc:
+        raise MalformedMessage(f"not msgpack: {type(exc).__name__}: {exc}"[:200]) from None
+    if not isinstance(obj, list) or len(obj) != 7:
+        raise MalformedMessage("envelope must be an array of 7 fields")
+    v, raw_id, type_, node, seq, ts_ms, body = obj
+    if v != VERSION or isinstance(v, bool):
+        raise WrongVersion(f"version {v!r}, this build speaks {VERSION}")
+    if not isinstance(raw_id, bytes) or len(raw_id) != 16:
+        raise MalformedMessage("id must be 16 bytes")
+    if not isinstance(type_, str) or not _TYPE_RE.match(type_):
+        raise MalformedMessage(f"bad type {type_!r}"[:100])
+    if not isinstance(node, str) or not _NODE_RE.match(node):
+        raise MalformedMessage(f"bad node id {node!r}"[:100])
+    for name, value in (("seq", seq), ("ts_ms", ts_ms)):
+        if not isinstance(value, int) or isinstance(value, bool) or not (0 <= value < 2**63):
+            raise MalformedMessage(f"{name} must be a non-negative integer")
+    if not isinstance(body, dict):
+        raise MalformedMessage("body must be a map")
+    return Envelope(type=type_, node=node, seq=seq, body=body, id=raw_id.hex(), ts_ms=ts_ms, v=v)
+
+
+def reply(to: Envelope, node: str, *, ok: bool, result: dict[str, Any] | None = None,
+          error: str = "", message: str = "", retry: bool = False) -> Envelope:
+    """The server's answer to `to`: acknowledged (ok or refused by a rule), or `retry` (not applied)."""
+    body: dict[str, Any] = {"ref": to.id, "ok": ok, "retry": retry}
+    if ok:
+        body["result"] = result or {}
+    else:
+        body["error"] = error
+        body["message"] = message
+    return Envelope(type=REPLY, node=node, seq=0, body=body)

@@ -1,0 +1,101 @@
+"""Clone pattern: a late joiner and a node that missed deltas both converge to the server's state."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from hall_server.bus import Bus
+from hall_server.hub import Hub
+from hallnet.client import HallClient
+from hallnet.keys import load_node_keys, new_node_key, server_keys
+
+
+def _wait(pred, timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return pred()
+
+
+@pytest.fixture
+def hall(tmp_path: Path):
+    hub = Hub(tmp_path / "hall.db")
+    bus = Bus(hub, f"ipc://{tmp_path}/bus", server_keys(tmp_path), tmp_path / "keys" / "nodes",
+              heartbeat_s=0.2, silence_s=1.0).start()
+    yield tmp_path, hub, bus
+    bus.stop()
+    hub.close()
+
+
+def _client(root: Path, node: str, **kw) -> HallClient:
+    keys = new_node_key(root, node)
+    return HallClient(node, f"ipc://{root}/bus", load_node_keys(keys, node), root / f"{node}.db",
+                      heartbeat_s=0.2, silence_s=1.0, **kw).start()
+
+
+def test_a_late_joiner_converges(hall) -> None:
+    root, hub, bus = hall
+    writer = _client(root, "kiosk-1")
+    for i in range(300):
+        writer.send("node.report", {"devices": {f"dev-{i % 40}": {"online": i % 3 != 0, "i": i}}})
+    assert _wait(lambda: writer.pending_count() == 0)
+    late = _client(root, "kiosk-2")
+    try:
+        assert _wait(lambda: late.seq == hub.state.seq and late.state() == hub.state.snapshot()[1])
+        seen = []
+        late.on_change = lambda k, v: seen.append(k)
+        writer.send("node.report", {"devices": {"dev-1": {"online": False, "i": -1}}})
+        assert _wait(lambda: late.get("device/kiosk-1/dev-1") == {"online": False, "i": -1})
+        assert "device/kiosk-1/dev-1" in seen
+    finally:
+        writer.stop()
+        late.stop()
+
+
+def test_a_node_that_missed_deltas_converges(hall) -> None:
+    root, hub, bus = hall
+    watcher = _client(root, "kiosk-2")
+    writer = _client(root, "kiosk-1")
+    try:
+        assert _wait(lambda: watcher.seq >= 0)
+        # the network loses the next published frames: the watcher sees a gap or a heartbeat ahead
+        real = bus._publish_deltas
+        lost = []
+        bus._publish_deltas = lambda deltas: lost.append(deltas)
+        hub.delta_sinks[:] = [bus._publish_deltas]
+        for i in range(20):
+            assert writer.call("node.report", {"devices": {"printer": {"online": bool(i % 2), "i": i}}})["ok"]
+        bus._publish_deltas = real
+        hub.delta_sinks[:] = [real]
+        assert lost, "the frames were really dropped"
+        writer.send("node.report", {"devices": {"keypad": {"online": True}}})
+        assert _wait(lambda: watcher.seq == hub.state.seq and watcher.state() == hub.state.snapshot()[1])
+        assert watcher.get("device/kiosk-1/printer") == {"online": True, "i": 19}
+    finally:
+        writer.stop()
+        watcher.stop()
+
+
+def test_silence_is_noticed_and_the_node_reconnects(hall, tmp_path: Path) -> None:
+    root, hub, bus = hall
+    states: list[bool] = []
+    c = _client(root, "kiosk-3", on_connection=states.append)
+    try:
+        assert _wait(lambda: c.connected)
+        bus.stop()
+        assert _wait(lambda: not c.connected, 5)
+        c.send("audit.note", {"kind": "offline"})      # durable while the server is away
+        bus2 = Bus(hub, f"ipc://{root}/bus", server_keys(root), root / "keys" / "nodes",
+                   heartbeat_s=0.2, silence_s=1.0).start()
+        try:
+            assert _wait(lambda: c.connected and c.pending_count() == 0)
+            assert states[:3] == [True, False, True]
+        finally:
+            bus2.stop()
+    finally:
+        c.stop()
