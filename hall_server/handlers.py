@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgpack
 import sqlite_utils
 
 from config.schema import HallConfig
@@ -64,6 +65,14 @@ class Context:
     def publish(self, key: str, value: Any) -> None:
         """Set a state key (None deletes it); subscribers get the delta after the commit."""
         self.deltas.append((key, value))
+
+    def current(self, key: str, default: Any = None) -> Any:
+        """The committed-or-pending value of a state key (what this transaction has published counts)."""
+        for k, v in reversed(self.deltas):
+            if k == key:
+                return v
+        row = self.db.execute("SELECT value FROM state WHERE key = ?", [key]).fetchone()
+        return msgpack.unpackb(row[0], raw=False) if row else default
 
     def audit(self, kind: str, subject: str = "", **detail: Any) -> None:
         self.db.execute(
@@ -129,8 +138,9 @@ def audit_note(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(detail, dict):
         raise BadRequest("field 'detail' must be a map")
     ctx.audit(f"note.{kind}", subject, **detail)
-    count = ctx.db.execute("SELECT COUNT(*) FROM audit WHERE node = ?", [ctx.node]).fetchone()[0]
-    ctx.publish(f"notes/{ctx.node}", {"count": count, "last": kind})
+    key = f"notes/{ctx.node}"
+    count = ctx.current(key, {"count": 0})["count"] + 1
+    ctx.publish(key, {"count": count, "last": kind})
     return {"count": count}
 
 

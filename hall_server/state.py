@@ -49,7 +49,11 @@ class StateMap:
         """
         deltas: list[tuple[int, str, Any]] = []
         seq = self._seq
-        for key, value in changes:
+        last: dict[str, Any] = {}
+        for key, value in changes:      # one batch = one commit: only each key's last value is news
+            last.pop(key, None)
+            last[key] = value
+        for key, value in last.items():
             seq += 1
             if value is None:
                 db.execute("DELETE FROM state WHERE key = ?", [key])

@@ -8,7 +8,7 @@
   gap and after silence, and keeps a mirror of the hall state (the ZeroMQ guide's Clone pattern).
 - Heartbeats: the node sends one every `heartbeat_s`; the server answers. `connected` is whether
   the server answered within `silence_s`.
-Callbacks (`on_change(key, value)`, `on_connection(bool)`) run on the I/O thread: GUI code must
+Callbacks (`on_change(key, value)`, `on_connection(bool)`, `on_reply(msg_id, reply body)`) run on the I/O thread: GUI code must
 hand them over to its own thread (Kivy: `Clock.schedule_once`).
 """
 
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 OnChange = Callable[[str, Any], None]
 OnConnection = Callable[[bool], None]
+OnReply = Callable[[str, dict[str, Any]], None]
 
 
 class NotDelivered(TimeoutError):
@@ -64,6 +65,7 @@ class HallClient:
         subscribe: bool = True,
         on_change: OnChange | None = None,
         on_connection: OnConnection | None = None,
+        on_reply: OnReply | None = None,
         outbox_sync: str = "FULL",
         context: zmq.Context | None = None,
     ) -> None:
@@ -78,6 +80,7 @@ class HallClient:
         self.subscribe = subscribe
         self.on_change = on_change
         self.on_connection = on_connection
+        self.on_reply = on_reply
         self._ctx = context or zmq.Context.instance()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -202,6 +205,8 @@ class HallClient:
 
         inflight: OrderedDict[str, _Inflight] = OrderedDict()
         loaded_n = 0                       # outbox rows up to here are in `inflight` or acked
+        more_rows = True                   # there may be stored rows not yet loaded
+        puts_seen = self.outbox.puts
         acked: list[str] = []
         last_server_s = 0.0                # last time the server answered on the command path
         last_state_s = time.monotonic()    # last time anything came on the state path
@@ -252,6 +257,8 @@ class HallClient:
                         if item is not None:
                             del inflight[ref]
                             acked.append(ref)
+                            if self.on_reply is not None:
+                                self.on_reply(ref, env.body)
                         with self._waiters_lock:
                             fut = self._waiters.get(ref)
                         if fut is not None and not fut.done():
@@ -315,9 +322,13 @@ class HallClient:
             if sub is not None and now - last_state_s > self.silence_s and not want_snapshot:
                 want_snapshot, snapshot_asked_s = True, 0.0
 
-            # load new outbox rows
-            if len(inflight) < self.max_inflight:
-                for n, msg_id, frame in self.outbox.pending(loaded_n, self.max_inflight - len(inflight)):
+            # load outbox rows not yet in flight: at start, after new puts, or when the window had been full
+            if len(inflight) < self.max_inflight and (more_rows or self.outbox.puts != puts_seen):
+                puts_seen = self.outbox.puts
+                room = self.max_inflight - len(inflight)
+                rows = self.outbox.pending(loaded_n, room)
+                more_rows = len(rows) == room
+                for n, msg_id, frame in rows:
                     loaded_n = n
                     if msg_id not in inflight:
                         inflight[msg_id] = _Inflight(n, frame)
@@ -341,10 +352,12 @@ class HallClient:
                 buffered = []
                 send_frame(m.encode(m.Envelope(type=m.SNAPSHOT, node=self.node, seq=0, body={})))
 
-            if acked:
-                self.outbox.delete(acked)
+            if acked and self.outbox.delete(acked, wait=len(acked) > self.max_inflight):
                 self.acked += len(acked)
                 acked = []
+        if acked:
+            self.outbox.delete(acked)
+            self.acked += len(acked)
 
     def _apply_deltas(self, deltas: list[Any]) -> bool:
         """Apply numbered deltas; False on a gap (then a snapshot is needed)."""

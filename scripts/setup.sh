@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
-DEB_PACKAGES=(fonts-noto-cjk fonts-noto-cjk-extra fonts-hanazono)
+DEB_PACKAGES=(fonts-noto-cjk fonts-noto-cjk-extra fonts-hanazono chromium)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
@@ -37,5 +37,8 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+if [ ! -f .fonts/cmaps.json ]; then
+  .venv/bin/python scripts/prepare_fonts.py || echo "setup: fonts not prepared; Chinese may not render" >&2
 fi
 echo "setup: ready"
