@@ -34,6 +34,8 @@ from hallnet.keys import KeyPair, KeyRegistry, apply_server_keys
 log = logging.getLogger(__name__)
 
 SERVER_NODE = "server"
+_NOBLOCK = int(zmq.NOBLOCK)
+_MORE_NOBLOCK = int(zmq.SNDMORE | zmq.NOBLOCK)
 ZAP_DOMAIN = "hall"
 SNAPSHOT_PART_KEYS = 200
 DELTAS_PER_FRAME = 200
@@ -232,7 +234,7 @@ class Bus:
                 self._check_presence(router)
             if now >= next_tick_s and "system.tick" in _registered_types():
                 next_tick_s = now + self.tick_s
-                self._apply(router, [], [_WebCommand("system.tick", {}, SERVER_NODE, Future())])
+                self._apply(router, [], [_WebCommand("system.tick", {}, "system", Future())])
 
     def _drain(self, router: zmq.Socket, batch: list[tuple[bytes, m.Envelope]]) -> None:
         while len(batch) < self.max_batch:
@@ -293,17 +295,19 @@ class Bus:
             elif not outcome.retry:
                 self.counters["applied"] += 1
             if i < len(batch):
-                identity = batch[i][0]
-                self._send(router, identity, m.Envelope(type=m.REPLY, node=SERVER_NODE, seq=0,
-                                                        body=outcome.reply_body()))
+                self._send_raw(router, batch[i][0], m.encode_plain(m.REPLY, SERVER_NODE, outcome.reply_body()))
             else:
                 fut = webs[i - len(batch)].future
                 if not fut.done():
                     fut.set_result(outcome)
 
     def _send(self, router: zmq.Socket, identity: bytes, env: m.Envelope) -> None:
+        self._send_raw(router, identity, m.encode(env))
+
+    def _send_raw(self, router: zmq.Socket, identity: bytes, frame: bytes) -> None:
         try:
-            router.send_multipart([identity, m.encode(env)], zmq.NOBLOCK)
+            router.send(identity, _MORE_NOBLOCK)
+            router.send(frame, _NOBLOCK)
         except (zmq.Again, zmq.ZMQError):
             pass  # the peer is gone; it will resend
 

@@ -3,6 +3,8 @@
     python -m hall_server --config DIR --data DIR [--http HOST:PORT] [--bus HOST:PORT]
     python -m hall_server keys new NODE --data DIR
     python -m hall_server keys list --data DIR
+    python -m hall_server users add NAME --role manager|viewer --data DIR [--password-stdin]
+    python -m hall_server users list --data DIR
 """
 
 from __future__ import annotations
@@ -13,11 +15,16 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hall_server.clock import Clock
 
 EPILOG = """\
 The bus listens on --bus (commands, ROUTER) and on the next port (state deltas, PUB); every
 socket uses CURVE and accepts only node keys registered with `keys new`. Data folder:
-hall.db (SQLite, WAL), keys/ (server key, registered node keys, issued node keys).
+hall.db (SQLite, WAL), keys/ (server key, registered node keys, issued node keys),
+secret.key (signs QR rating links and web sessions), users.json (web accounts).
 SIGINT or SIGTERM stop the server cleanly; a restart keeps everything.
 """
 
@@ -31,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="HTTP address for the API and pages (default 127.0.0.1:8080)")
     p.add_argument("--bus", metavar="HOST:PORT", default="127.0.0.1:7700",
                    help="ZeroMQ command address; state deltas on PORT+1; or ipc:///path (default 127.0.0.1:7700)")
+    p.add_argument("--clock-start", metavar="ISO",
+                   help="run on a demo clock that starts at this time, e.g. 2026-11-23T08:30+08:00 (default: real time)")
+    p.add_argument("--clock-speed", metavar="N", type=float, default=1.0,
+                   help="demo clock speed-up, e.g. 60 = an hour a minute (needs --clock-start)")
+    p.add_argument("--clock-anchor", metavar="EPOCH_S", type=float,
+                   help="real time (epoch seconds) at which the demo clock read --clock-start; lets a restarted "
+                        "server continue the same simulated time (default: now)")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                    help="logging level (default INFO)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -41,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
     lst = ksub.add_parser("list", help="list registered node keys")
     lst.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
+    users = sub.add_parser("users", help="managers' accounts for the web pages")
+    usub = users.add_subparsers(dest="users_command", metavar="users COMMAND", required=True)
+    uadd = usub.add_parser("add", help="create or replace an account (prints a new password unless given)")
+    uadd.add_argument("name", metavar="NAME", help="login name: letters, digits, _ . -")
+    uadd.add_argument("--role", choices=["manager", "viewer"], required=True, help="manager handles cases; viewer reads")
+    uadd.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
+    uadd.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    ulst = usub.add_parser("list", help="list accounts")
+    ulst.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
     return p
 
 
@@ -53,9 +76,19 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "keys":
         return _keys(args)
+    if args.command == "users":
+        from hall_server.users import main_users
+
+        return main_users(args)
     if not args.config or not args.data:
         return _fail("--config DIR and --data DIR are required to run the server (see --help)")
-    return run(Path(args.config), Path(args.data), args.http, args.bus, args.log_level)
+    from hall_server.clock import BadClock, Clock
+
+    try:
+        clock = Clock.parse(args.clock_start, args.clock_speed, args.clock_anchor)
+    except BadClock as exc:
+        return _fail(str(exc))
+    return run(Path(args.config), Path(args.data), args.http, args.bus, args.log_level, clock)
 
 
 def _keys(args: argparse.Namespace) -> int:
@@ -84,7 +117,8 @@ def _parse_http(text: str) -> tuple[str, int] | None:
     return host.strip("[]"), int(port)
 
 
-def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: str = "INFO") -> int:
+def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: str = "INFO",
+        clock: "Clock | None" = None) -> int:
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from config.errors import ConfigError
     from config.loader import load_hall
@@ -108,7 +142,7 @@ def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: s
         return _fail(f"configuration {config_dir} is not valid:\n{exc}")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
-        hub = Hub(data_dir / "hall.db", config)
+        hub = Hub(data_dir / "hall.db", config, clock)
         keys = server_keys(data_dir)
     except (StoreError, KeyFileError, OSError) as exc:
         return _fail(str(exc))

@@ -45,10 +45,31 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="DIR", default=str(ROOT / ".demo-data"), help="data folder (default .demo-data)")
     p.add_argument("--http", metavar="HOST:PORT", default="127.0.0.1:8080", help="HTTP address (default 127.0.0.1:8080)")
     p.add_argument("--bus", metavar="HOST:PORT", default="127.0.0.1:7700", help="bus address (default 127.0.0.1:7700)")
+    p.add_argument("--speed", metavar="N", type=float, default=30.0,
+                   help="how much faster than real time the demo hall runs (default 30: a day in about 20 minutes)")
+    p.add_argument("--start", metavar="HH:MM", default="08:40",
+                   help="the hall's local time when the demo starts (default 08:40, before opening)")
+    p.add_argument("--no-traffic", action="store_true", help="run the hall without simulated people")
     p.add_argument("--status-every", metavar="S", type=float, default=5.0, help="print the hall state every S seconds")
     p.add_argument("--for", dest="run_for_s", metavar="S", type=float, default=0.0,
                    help="stop by itself after S seconds (default: run until Ctrl-C)")
     return p
+
+
+def _web_accounts(data: Path) -> list[str]:
+    """The demo's web accounts `admin` (manager) and `viewer`, created on first run; their
+    passwords are kept in DATA/demo-accounts.txt (demo only) and printed at every start."""
+    from hall_server.users import add_user, users_path
+
+    note = data / "demo-accounts.txt"
+    if not users_path(data).exists():
+        lines = [f"{name} ({role}) password: {add_user(data, name, role)}"
+                 for name, role in (("admin", "manager"), ("viewer", "viewer"))]
+        note.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        note.chmod(0o600)
+    if note.exists():
+        return ["web login " + line for line in note.read_text(encoding="utf-8").splitlines()]
+    return [f"web accounts: see {users_path(data)} (python -m hall_server users add NAME --role manager --data {data})"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,6 +82,33 @@ def main(argv: list[str] | None = None) -> int:
         if not port.isdigit() or not _port_free(host, int(port)):
             print(f"demo: {host}:{port} is in use or invalid; choose another with --http / --bus", file=sys.stderr)
             return 2
+
+    try:
+        from config.errors import ConfigError
+        from config.loader import load_hall
+
+        config = load_hall(args.config)
+        hh, mm = (int(x) for x in args.start.split(":"))
+    except ConfigError as exc:
+        print(f"demo: configuration {args.config} is not valid:\n{exc}", file=sys.stderr)
+        return 2
+    except ValueError:
+        print(f"demo: --start {args.start!r}: expected HH:MM", file=sys.stderr)
+        return 2
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from hall_server.traffic import node_ids
+    from hallnet.keys import new_node_key
+
+    tz = ZoneInfo(config.hall.timezone)
+    clock_start = datetime.now(tz).replace(hour=hh, minute=mm, second=0, microsecond=0).isoformat()
+    clock_args = ["--clock-start", clock_start, "--clock-speed", str(args.speed), "--clock-anchor", f"{time.time():.3f}"]
+    keys_dir = data / "keys" / "issued"
+    for node in node_ids(config):
+        if not (keys_dir / f"{node}.key_secret").exists():
+            new_node_key(data, node)
+    accounts = _web_accounts(data)
 
     children: list[Child] = []
     stopping = False
@@ -75,16 +123,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server = subprocess.Popen(
             [sys.executable, "-m", "hall_server", "--config", args.config, "--data", str(data),
-             "--http", args.http, "--bus", args.bus, "--log-level", "WARNING"],
+             "--http", args.http, "--bus", args.bus, "--log-level", "WARNING", *clock_args],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         children.append(Child("hall server", server))
         url = f"http://{args.http}"
         if not _wait_ready(url + "/api/health", server):
             print(f"demo: the hall server did not start; see {data / 'demo.log'}", file=sys.stderr)
             return 1
-        print(f"演示大厅已启动 / demo hall running")
+        if not args.no_traffic:
+            traffic = subprocess.Popen(
+                [sys.executable, "-m", "hall_server.traffic", "--config", args.config, "--bus", args.bus,
+                 "--keys", str(keys_dir), "--data", str(data / "nodes"), "--log", str(data / "ratings-given.jsonl"),
+                 *clock_args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            children.append(Child("traffic simulator", traffic))
+        print(f"演示大厅已启动 / demo hall running: {config.hall.name}, clock starts {clock_start} ×{args.speed:g}")
         print(f"  hall server API: {url}/api/state   (OpenAPI: {url}/api/openapi.json)")
         print(f"  bus: {args.bus} (+1 for state)   data: {data}   log: {data / 'demo.log'}")
+        print(f"  web: {url}/floor (live floor)   {url}/c (hall QR comments)")
+        for line in accounts:
+            print(f"  {line}")
         print("  Ctrl-C stops everything.", flush=True)
         started = time.monotonic()
         next_status = 0.0
@@ -134,8 +191,15 @@ def _status_line(url: str) -> str:
     except (OSError, ValueError) as exc:
         return f"[{time.strftime('%H:%M:%S')}] hall server not answering: {exc}"
     alive = sum(1 for n in nodes.values() if n.get("alive"))
-    return (f"[{time.strftime('%H:%M:%S')}] state seq {state['seq']}, {len(state['state'])} keys, "
-            f"nodes alive {alive}/{len(nodes)}")
+    floor = state["state"].get("floor") or {}
+    windows = [v for k, v in state["state"].items() if k.startswith("window/")]
+    by_state: dict[str, int] = {}
+    for w in windows:
+        by_state[w.get("state", "?")] = by_state.get(w.get("state", "?"), 0) + 1
+    summary = " ".join(f"{k}:{v}" for k, v in sorted(by_state.items()))
+    return (f"[{time.strftime('%H:%M:%S')}] windows {summary or '-'} | waiting {floor.get('waiting', 0)} | "
+            f"served {floor.get('served_today', 0)} rated {floor.get('rated_today', 0)} "
+            f"差评 {floor.get('bad_today', 0)} open cases {floor.get('open_cases', 0)} | nodes alive {alive}")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ class Context:
     now_ms: int               # server time of this apply, UTC epoch ms
     msg_id: str
     deltas: list[tuple[str, Any]] = field(default_factory=list)
+    batch_deltas: list[tuple[str, Any]] = field(default_factory=list)  # earlier messages of this batch
 
     @property
     def node_kind(self) -> str:
@@ -68,9 +69,10 @@ class Context:
 
     def current(self, key: str, default: Any = None) -> Any:
         """The committed-or-pending value of a state key (what this transaction has published counts)."""
-        for k, v in reversed(self.deltas):
-            if k == key:
-                return v
+        for published in (self.deltas, self.batch_deltas):
+            for k, v in reversed(published):
+                if k == key:
+                    return v
         row = self.db.execute("SELECT value FROM state WHERE key = ?", [key]).fetchone()
         return msgpack.unpackb(row[0], raw=False) if row else default
 

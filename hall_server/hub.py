@@ -14,6 +14,7 @@ from typing import Any, Callable
 import sqlite_utils
 
 from config.schema import HallConfig
+from hall_server.clock import Clock
 from hall_server.state import StateMap
 from hall_server.store import open_reader, open_store
 from hall_server.writer import Applied, apply_batch
@@ -23,10 +24,11 @@ DeltaSink = Callable[[list[tuple[int, str, Any]]], None]
 
 
 class Hub:
-    def __init__(self, db_path: Path | str, config: HallConfig | None = None) -> None:
+    def __init__(self, db_path: Path | str, config: HallConfig | None = None, clock: Clock | None = None) -> None:
         import hall_server.domain_handlers  # noqa: F401  (registers the domain's message types)
 
         self.db_path = Path(db_path)
+        self.clock = clock or Clock()
         self.config = config
         self.db = open_store(self.db_path)
         self.state = StateMap.load(self.db)
@@ -36,7 +38,8 @@ class Hub:
 
     def apply(self, batch: list[Envelope], now_ms: int | None = None) -> list[Applied]:
         """Apply a batch in one transaction; `now_ms` overrides the server time (tests)."""
-        outcomes, deltas = apply_batch(self.db, self.state, self.config, batch, now_ms)
+        outcomes, deltas = apply_batch(self.db, self.state, self.config, batch,
+                                       self.clock() if now_ms is None else now_ms)
         if deltas:
             for sink in self.delta_sinks:
                 sink(deltas)

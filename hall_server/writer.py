@@ -12,6 +12,7 @@ commit before acknowledge.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,10 +47,6 @@ class Applied:
         return body
 
 
-def _stored(row: tuple) -> tuple[bool, dict[str, Any]]:
-    ok, blob = row
-    return bool(ok), msgpack.unpackb(blob, raw=False)
-
 
 def apply_batch(
     db: sqlite_utils.Database,
@@ -67,32 +64,38 @@ def apply_batch(
     outcomes: list[Applied] = []
     pending: list[tuple[str, Any]] = []
     at_ms = now_ms() if at_ms is None else at_ms
+    conn = db.conn
     with db.atomic():
+        done: dict[str, Applied] = _already_applied(conn, batch)
         for env in batch:
-            row = db.execute("SELECT ok, result FROM applied WHERE id = ?", [env.id]).fetchone()
-            if row is not None:
-                ok, stored = _stored(row)
-                outcomes.append(_from_stored(env, ok, stored))
+            earlier = done.get(env.id)
+            if earlier is not None:                      # applied before, or earlier in this batch
+                outcomes.append(_duplicate_of(env, earlier))
                 continue
-            ctx = handlers.Context(db=db, config=config, node=env.node, now_ms=at_ms, msg_id=env.id)
+            ctx = handlers.Context(db=db, config=config, node=env.node, now_ms=at_ms, msg_id=env.id,
+                                   batch_deltas=pending)
+            conn.execute("SAVEPOINT msg")                # this message alone
             try:
-                with db.atomic():  # savepoint: this message alone
-                    try:
-                        result = handlers.dispatch(ctx, env.type, env.body)
-                        outcome = Applied(env, ok=True, result=result)
-                    except handlers.DomainError as kept:
-                        if not getattr(kept, "keep_writes", False):
-                            raise
-                        outcome = Applied(env, ok=False, error=kept.code, message=kept.message)
-                    _record(db, env, at_ms, outcome)
+                try:
+                    result = handlers.dispatch(ctx, env.type, env.body)
+                    outcome = Applied(env, ok=True, result=result)
+                except handlers.DomainError as kept:
+                    if not getattr(kept, "keep_writes", False):
+                        raise
+                    outcome = Applied(env, ok=False, error=kept.code, message=kept.message)
+                _record(conn, env, at_ms, outcome)
+                conn.execute("RELEASE msg")
             except handlers.DomainError as exc:
+                _rollback_to(conn)
                 ctx.deltas.clear()
                 outcome = Applied(env, ok=False, error=exc.code, message=exc.message)
-                _record(db, env, at_ms, outcome)
+                _record(conn, env, at_ms, outcome)
             except Exception:  # a bug, or the disk: not applied, the sender keeps it and retries
+                _rollback_to(conn)
                 log.exception("applying %s %s from %s failed", env.type, env.id, env.node)
                 outcomes.append(Applied(env, ok=False, error="internal", message="internal error", retry=True))
                 continue
+            done[env.id] = outcome
             outcomes.append(outcome)
             pending.extend(ctx.deltas)
         deltas = state.write(db, pending)
@@ -100,9 +103,34 @@ def apply_batch(
     return outcomes, deltas
 
 
-def _record(db: sqlite_utils.Database, env: Envelope, at_ms: int, outcome: Applied) -> None:
+def _rollback_to(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK TO msg")
+        conn.execute("RELEASE msg")
+
+
+def _already_applied(conn: sqlite3.Connection, batch: list[Envelope]) -> dict[str, Applied]:
+    """The stored outcomes of the batch's ids that were applied before (one query per 500 ids)."""
+    ids = list({env.id for env in batch})
+    found: dict[str, Applied] = {}
+    by_id = {env.id: env for env in batch}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        for msg_id, ok, blob in conn.execute(f"SELECT id, ok, result FROM applied WHERE id IN ({marks})", chunk):
+            stored = msgpack.unpackb(blob, raw=False)
+            found[msg_id] = _from_stored(by_id[msg_id], bool(ok), stored)
+    return found
+
+
+def _duplicate_of(env: Envelope, earlier: Applied) -> Applied:
+    return Applied(env, ok=earlier.ok, result=earlier.result, error=earlier.error, message=earlier.message,
+                   duplicate=True)
+
+
+def _record(conn: sqlite3.Connection, env: Envelope, at_ms: int, outcome: Applied) -> None:
     stored = outcome.result if outcome.ok else {"error": outcome.error, "message": outcome.message}
-    db.execute(
+    conn.execute(
         "INSERT INTO applied (id, node, seq, type, sent_ms, applied_ms, ok, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [env.id, env.node, env.seq, env.type, env.ts_ms, at_ms, int(outcome.ok),
          msgpack.packb(stored, use_bin_type=True)],

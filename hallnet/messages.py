@@ -11,6 +11,8 @@ Replies from the server are envelopes of type ``reply`` whose body names the req
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import time
 import uuid
@@ -45,8 +47,22 @@ class MessageTooLarge(MalformedMessage):
     """A frame over MAX_MESSAGE_BYTES."""
 
 
-def new_id() -> str:
-    return uuid.uuid4().hex
+class _Ids:
+    """Unique message ids, cheaply: a random 8-byte prefix per process (new after fork) + a counter."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.prefix = uuid.uuid4().hex[:16]
+        self.counter = itertools.count(int.from_bytes(os.urandom(4), "big"))
+
+    def __call__(self) -> str:
+        return f"{self.prefix}{next(self.counter) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+new_id = _Ids()
+os.register_at_fork(after_in_child=new_id.reset)
 
 
 def now_ms() -> int:
@@ -77,6 +93,11 @@ def encode(env: Envelope) -> bytes:
     if len(data) > MAX_MESSAGE_BYTES:
         raise MessageTooLarge(f"{len(data)} bytes > {MAX_MESSAGE_BYTES}")
     return data
+
+
+def encode_plain(type_: str, node: str, body: dict[str, Any]) -> bytes:
+    """Encode a server → node envelope (reply, delta, heartbeat) without building an Envelope."""
+    return msgpack.packb([VERSION, bytes.fromhex(new_id()), type_, node, 0, now_ms(), body], use_bin_type=True)
 
 
 def decode(data: bytes) -> Envelope:

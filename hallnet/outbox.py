@@ -37,6 +37,8 @@ class Outbox:
         # behind a `put` that is in its fsync (WAL readers do not block on the writer).
         self._del = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._del.execute("PRAGMA synchronous = OFF")
+        # Acknowledged messages may carry secrets (a sign-in PIN): overwrite them, don't just unlink.
+        self._del.execute("PRAGMA secure_delete = ON")
         self._del_lock = threading.Lock()
         self._read = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._read_lock = threading.Lock()

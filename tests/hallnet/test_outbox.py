@@ -30,3 +30,13 @@ def test_a_message_too_large_is_refused_before_anything_is_stored(tmp_path: Path
     with pytest.raises(m.MessageTooLarge):
         box.put("audit.note", {"x": "a" * (m.MAX_MESSAGE_BYTES + 10)})
     assert box.count() == 0 and box.last_seq() == 0
+
+
+def test_an_acknowledged_secret_does_not_stay_in_the_file(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.db", "terminal-1")
+    env = box.put("window.sign_in", {"staff_no": "HC2101", "pin": "PIN-739155"})
+    box.put("audit.note", {"kind": "filler"})
+    box.delete([env.id])
+    box.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("o.db"))
+    assert b"PIN-739155" not in raw

@@ -1,0 +1,61 @@
+"""The README's demo: starts a living hall, reports it, and stops without leaving processes behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, free_port, free_port_pair
+
+
+def _descendants(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                out.append(int(entry.name))
+                out += _descendants(int(entry.name))
+    return out
+
+
+def test_the_demo_runs_a_living_hall_and_stops_cleanly(tmp_path: Path) -> None:
+    data = tmp_path / "demo"
+    proc = subprocess.run(
+        [sys.executable, "-m", "hall_server.demo", "--data", str(data), "--for", "25", "--speed", "120",
+         "--status-every", "5", "--http", f"127.0.0.1:{free_port()}", "--bus", f"127.0.0.1:{free_port_pair()}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "演示大厅已启动" in proc.stdout and "演示已停止" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert _descendants(os.getpid()) == [], "the demo left processes behind"
+    given = [json.loads(line) for line in (data / "ratings-given.jsonl").read_text().splitlines()]
+    assert given, "citizens rated within a simulated morning"
+    assert all(g["ok"] for g in given), [g for g in given if not g["ok"]][:3]
+    import sqlite3
+
+    db = sqlite3.connect(data / "hall.db")
+    assert db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] > 0
+    assert db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == len(given)
+
+
+def test_the_demo_refuses_a_busy_port(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "hall_server.demo", "--data", str(tmp_path), "--http", f"127.0.0.1:{port}"],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )
+    assert proc.returncode == 2
+    assert "in use" in proc.stderr and "Traceback" not in proc.stderr
