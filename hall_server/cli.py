@@ -167,8 +167,9 @@ def _serve_http(backend: "BusBackend", addr: tuple[str, int]) -> int:
 
     from hall_server.web.app import make_app
 
+    # Open live-floor streams (SSE) never end by themselves: give them 2 s on shutdown, then cancel.
     server = uvicorn.Server(uvicorn.Config(make_app(backend), host=addr[0], port=addr[1],
-                                           log_level="warning", lifespan="off"))
+                                           log_level="warning", lifespan="off", timeout_graceful_shutdown=2))
     stopped = threading.Event()
 
     def stop(signum: int, frame: object) -> None:

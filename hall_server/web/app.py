@@ -6,10 +6,14 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from collections.abc import Mapping
+
 from hall_server.backend import Backend
+from hall_server.web import pages
+from hall_server.web.api import SECURITY_SCHEMES, make_api, openapi_paths
 
 API_INFO = {"title": "Hall server API", "version": "1"}
 
@@ -18,7 +22,7 @@ def _json(data: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status)
 
 
-def make_app(backend: Backend) -> Starlette:
+def make_app(backend: Backend, *, integration_keys: Mapping[str, str] | None = None) -> Starlette:
     async def health(request: Request) -> JSONResponse:
         seq, _ = backend.snapshot()
         return _json({"ok": True, "seq": seq})
@@ -39,20 +43,31 @@ def make_app(backend: Backend) -> Starlette:
         Route("/api/nodes", nodes, methods=["GET"]),
     ]
 
+    domain_routes, ops = make_api(backend, integration_keys)
+
     async def openapi(request: Request) -> JSONResponse:
-        paths: dict[str, Any] = {}
+        paths: dict[str, Any] = openapi_paths(ops)
         for r in routes:
+            if r.path in paths:
+                continue
             methods = sorted(m.lower() for m in (r.methods or []) if m != "HEAD")
             paths[r.path] = {m: {"summary": (r.endpoint.__doc__ or r.name or "").strip(),
                                  "responses": {"200": {"description": "OK"}}} for m in methods}
-        return _json({"openapi": "3.1.0", "info": API_INFO, "paths": paths})
+        return _json({"openapi": "3.1.0", "info": API_INFO, "paths": paths,
+                      "components": {"securitySchemes": SECURITY_SCHEMES}})
 
     routes.append(Route("/api/openapi.json", openapi, methods=["GET"]))
+    routes.extend(domain_routes)
 
-    async def not_found(request: Request, exc: Exception) -> JSONResponse:
+    async def not_found(request: Request, exc: Exception) -> Response:
+        if not request.url.path.startswith("/api/"):
+            return pages.not_found_page()
         return _json({"error": "not_found", "message": "no such route"}, 404)
 
-    async def server_error(request: Request, exc: Exception) -> JSONResponse:
+    async def server_error(request: Request, exc: Exception) -> Response:
+        if not request.url.path.startswith("/api/"):
+            return pages.error_page()
         return _json({"error": "internal", "message": "internal error"}, 500)
 
-    return Starlette(routes=routes, exception_handlers={404: not_found, 500: server_error})
+    page_routes = pages.routes(backend) if hasattr(backend, "hub") else []   # web pages (hall_server.web.pages)
+    return Starlette(routes=[*routes, *page_routes], exception_handlers={404: not_found, 500: server_error})

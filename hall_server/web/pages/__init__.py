@@ -1,0 +1,50 @@
+"""The hall server's web pages: the citizen's QR pages (`qr_page`), the managers' login
+(`auth`), live floor (`floor_page`), cases (`cases_page`) and figures with exports
+(`figures_page`, `exports`). `routes(backend)` is what `hall_server.web.app` mounts.
+
+| route | who | what |
+|---|---|---|
+| `GET/POST /r/{token}` | citizen (phone) | rate a finished 办件 from its QR slip; the same link takes the one 追评 |
+| `GET /r/{token}/qr.png`, `.svg` | slip printer, kiosk | the QR image of that link |
+| `GET/POST /c`, `GET /c/qr.png`, `.svg` | citizen | the hall QR (综合点评, R12): a comment that becomes a case |
+| `GET/POST /login`, `POST /logout` | managers | session cookie login |
+| `GET /floor`, `/floor/data`, `/floor/events` | manager, viewer | the live floor (HTML, JSON, SSE) |
+| `GET /cases`, `/cases/{id}`, `POST /cases/{id}/{action}` | manager (viewer reads) | cases and their forms |
+| `GET /figures`, `/figures/export.{csv,xlsx}?table=` | manager, viewer | figures and exports |
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from hall_server.backend import Backend
+from hall_server.web.pages import auth, cases_page, figures_page, floor_page, qr_page
+from hall_server.web.pages.site import Site
+
+
+def routes(backend: Backend, site: Site | None = None) -> list[BaseRoute]:
+    site = site or Site.for_backend(backend)
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/floor", status_code=303)
+
+    out: list[BaseRoute] = [Route("/", home, methods=["GET"])]
+    for module in (qr_page, auth, floor_page, cases_page, figures_page):
+        out.extend(module.routes(site))
+    return out
+
+
+def not_found_page() -> Response:
+    from config.i18n import t
+    from hall_server.web.pages.layout import message
+
+    return message(t("web.not_found"), t("web.not_found_text"), status=404, kind="error")
+
+
+def error_page() -> Response:
+    from config.i18n import t
+    from hall_server.web.pages.layout import message
+
+    return message(t("web.error"), t("web.error_text"), status=500, kind="error")

@@ -1,0 +1,187 @@
+"""Managers' login: scrypt-hashed accounts (`hall_server.users`), a signed session cookie
+(HttpOnly, SameSite=Strict), a CSRF token bound to the session in every form, and throttled
+failed logins (per IP and per user name).
+
+Cookie `hall_session` = base64url("<name>:<role>:<expiry s>:<nonce>") "." HMAC-SHA256 of it.
+The CSRF token is HMAC("csrf:" + nonce): a form posted from another site has no token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from config.i18n import t
+from hall_server.users import ROLES, User, check_password
+from hall_server.web.pages.layout import esc, message, page, public_header
+from hall_server.web.pages.site import FormError, Site, client_ip, first, read_form
+
+COOKIE = "hall_session"
+SESSION_S = 12 * 3600
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    nonce: str
+    csrf: str
+
+
+def _mac(secret: bytes, data: bytes) -> bytes:
+    return hmac.new(secret, data, hashlib.sha256).digest()
+
+
+def csrf_for(secret: bytes, nonce: str) -> str:
+    return _mac(secret, f"csrf:{nonce}".encode()).hex()[:32]
+
+
+def make_cookie(secret: bytes, user: User, now_s: float) -> str:
+    payload = f"{user.name}:{user.role}:{int(now_s) + SESSION_S}:{secrets.token_hex(8)}".encode()
+    enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()  # noqa: E731
+    return f"{enc(payload)}.{enc(_mac(secret, payload))}"
+
+
+def read_cookie(secret: bytes, value: str | None, now_s: float) -> Session | None:
+    if not value or len(value) > 400 or value.count(".") != 1:
+        return None
+    p, m = value.split(".")
+    try:
+        payload = base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))
+        mac = base64.urlsafe_b64decode(m + "=" * (-len(m) % 4))
+        if not hmac.compare_digest(mac, _mac(secret, payload)):
+            return None
+        name, role, exp, nonce = payload.decode().split(":")
+        if role not in ROLES or now_s > int(exp):
+            return None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return Session(User(name, role), nonce, csrf_for(secret, nonce))
+
+
+def session_of(site: Site, request: Request) -> Session | None:
+    s = read_cookie(site.secret, request.cookies.get(COOKIE), site.clock())
+    return None if s is None or s.nonce in site.revoked else s
+
+
+def same_origin(request: Request) -> bool:
+    """A browser's POST names its origin; when it does, it must be this host."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin or origin == "null":      # not told (old browsers, privacy settings): the CSRF token decides
+        return True
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+Handler = Callable[[Request, Session], Awaitable[Response]]
+
+
+def guard(site: Site, role: str | None = None, *, form: bool = False) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """Wrap a page: a session is required (else to /login); `role` if given; for POSTs the CSRF
+    token and the origin are checked, and the parsed form is put on `request.state.form`."""
+
+    def wrap(fn: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            s = session_of(site, request)
+            if s is None:
+                if request.method == "GET" and "text/event-stream" not in request.headers.get("accept", ""):
+                    return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
+                return message(t("web.login.needed"), t("web.login.needed_text"), status=401,
+                               hall_name=site.hall_name, kind="error")
+            if role is not None and s.user.role != role:
+                return message(t("web.forbidden"), t("web.forbidden_text"), status=403, hall_name=site.hall_name,
+                               kind="error")
+            if request.method == "POST":
+                try:
+                    data = await read_form(request)
+                except FormError:
+                    return message(t("web.bad_form"), t("web.bad_form_text"), status=400, hall_name=site.hall_name,
+                                   kind="error")
+                if not same_origin(request) or not hmac.compare_digest(first(data, "csrf"), s.csrf):
+                    return message(t("web.csrf"), t("web.csrf_text"), status=403, hall_name=site.hall_name,
+                                   kind="error")
+                request.state.form = data
+            return await fn(request, s)
+
+        return endpoint
+
+    return wrap
+
+
+def set_session(response: Response, request: Request, value: str) -> None:
+    response.set_cookie(COOKIE, value, max_age=SESSION_S, httponly=True, samesite="strict", path="/",
+                        secure=request.url.scheme == "https")
+
+
+def _safe_next(value: str) -> str:
+    return value if value.startswith("/") and not value.startswith("//") and len(value) < 200 else "/floor"
+
+
+def login_form(site: Site, error: str = "", next_: str = "/floor", status: int = 200) -> Response:
+    err = f'<div class="error" role="alert">{esc(error)}</div>' if error else ""
+    body = (f'<div class="card"><h2>{esc(t("web.login.title"))}</h2>{err}'
+            f'<form method="post" action="/login"><input type="hidden" name="next" value="{esc(next_)}">'
+            f'<p><label>{esc(t("web.login.user"))}<input type="text" name="user" autocomplete="username" required '
+            'maxlength="32"></label></p>'
+            f'<p><label>{esc(t("web.login.password"))}<input type="password" name="password" '
+            'autocomplete="current-password" required maxlength="256"></label></p>'
+            f'<button class="primary wide" type="submit">{esc(t("web.login.submit"))}</button></form></div>')
+    return page(t("web.login.title"), body, status=status, narrow=True, header=public_header(site.hall_name))
+
+
+def routes(site: Site) -> list[Route]:
+    async def login_get(request: Request) -> Response:
+        if session_of(site, request) is not None:
+            return RedirectResponse("/floor", status_code=303)
+        return login_form(site, next_=_safe_next(request.query_params.get("next", "/floor")))
+
+    async def login_post(request: Request) -> Response:
+        try:
+            form = await read_form(request)
+        except FormError:
+            return login_form(site, t("web.bad_form_text"), status=400)
+        name, password = first(form, "user").strip()[:64], first(form, "password")
+        next_ = _safe_next(first(form, "next", "/floor"))
+        if not same_origin(request):
+            return login_form(site, t("web.csrf_text"), next_, status=403)
+        keys = [f"ip:{client_ip(request)}", f"user:{name.lower()}"]
+        wait = max(site.login_throttle.wait_s(k) for k in keys)
+        if wait > 0:
+            return login_form(site, t("web.login.throttled", s=int(wait) + 1), next_, status=429)
+        user = check_password(site.data_dir, name, password) if name and password else None
+        if user is None:
+            for k in keys:
+                site.login_throttle.failed(k)
+            return login_form(site, t("web.login.wrong"), next_, status=401)
+        for k in keys:
+            site.login_throttle.succeeded(k)
+        resp = RedirectResponse(next_, status_code=303)
+        set_session(resp, request, make_cookie(site.secret, user, site.clock()))
+        return resp
+
+    @guard(site)
+    async def logout(request: Request, s: Session) -> Response:
+        if len(site.revoked) > 100_000:
+            site.revoked.clear()
+        site.revoked.add(s.nonce)
+        resp = RedirectResponse("/login", status_code=303)
+        resp.delete_cookie(COOKIE, path="/")
+        return resp
+
+    return [
+        Route("/login", login_get, methods=["GET"]),
+        Route("/login", login_post, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+    ]
+
+
+def hidden_csrf(s: Session) -> str:
+    return f'<input type="hidden" name="csrf" value="{esc(s.csrf)}">'
+

@@ -1,0 +1,231 @@
+"""Cases (`/cases`): every 差评 follow-up and hall comment with its due dates and overdue marks;
+the call-back, rectification, appeal, decision and closing forms (role manager, CSRF-checked).
+
+R6: the rater's phone and text are shown in clear only on a case's own page to a manager (the
+one handling it); the list and the viewer role see them masked.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from config.i18n import t
+from hall_server.domain import cases as domain_cases
+from hall_server.domain.common import mask_phone, row, rows
+from hall_server.domain.errors import UnknownCase
+from hall_server.web.pages.auth import Session, guard, hidden_csrf
+from hall_server.web.pages.layout import esc, manager_header, message, page
+from hall_server.web.pages.qr_page import rating_url
+from hall_server.web.pages.site import Site, first
+
+STATUS_BADGE = {"open": "b-red", "called_back": "b-orange", "rectified": "b-blue", "closed": "b-green"}
+FILTERS = ("active", "overdue", "closed", "all")
+ACTIONS = {"callback": "case.callback", "rectify": "case.rectify", "close": "case.close",
+           "appeal": "case.appeal", "decide": "case.decide"}
+
+
+def mask_text(text: str) -> str:
+    return "***" if text else ""
+
+
+def _due(site: Site, due_ms: int, done_ms: int | None, overdue_flag: int, now: int) -> str:
+    late = overdue_flag or (done_ms is None and due_ms < now) or (done_ms is not None and done_ms > due_ms)
+    mark = f' <span class="badge b-red">{esc(t("web.case.overdue"))}</span>' if late else ""
+    done = f' <span class="badge b-green">{esc(t("web.case.done"))}</span>' if done_ms else ""
+    return f'{esc(site.local_text(due_ms))}{done}{mark}'
+
+
+def list_cases(site: Site, which: str) -> list[dict[str, Any]]:
+    now = site.now_ms()
+    where = {
+        "active": "status != 'closed'",
+        "closed": "status = 'closed'",
+        "overdue": "status != 'closed' AND (callback_overdue = 1 OR rectify_overdue = 1 OR "
+                   "(callback_ms IS NULL AND callback_due_ms < :now) OR (rectified_ms IS NULL AND rectify_due_ms < :now))",
+        "all": "1",
+    }[which]
+    return rows(site.backend.reader(), f"SELECT * FROM cases WHERE {where} ORDER BY id DESC LIMIT 500", {"now": now})  # type: ignore[arg-type]
+
+
+def _staff_name(site: Site, staff_no: str | None) -> str:
+    if not staff_no or site.config is None:
+        return staff_no or ""
+    try:
+        return f"{site.config.staff_member(staff_no).name}（{staff_no}）"
+    except KeyError:
+        return staff_no
+
+
+def routes(site: Site) -> list[Route]:
+    def header(s: Session) -> str:
+        return manager_header(s.user, s.csrf, "cases", site.hall_name)
+
+    @guard(site)
+    async def case_list(request: Request, s: Session) -> Response:
+        which = request.query_params.get("show", "active")
+        if which not in FILTERS:
+            which = "active"
+        now = site.now_ms()
+        tabs = " ".join(f'<a class="badge {"b-blue" if f == which else ""}" href="/cases?show={f}">'
+                        f'{esc(t("web.case.filter." + f))}</a>' for f in FILTERS)
+        trs = []
+        for c in list_cases(site, which):
+            kind = t(f"web.case.kind.{c['kind']}")
+            trs.append(
+                f'<tr data-case="{c["id"]}"><td><a href="/cases/{c["id"]}">#{c["id"]}</a></td><td>{esc(kind)}</td>'
+                f'<td>{esc(c["window"] or "—")}</td><td>{esc(_staff_name(site, c["staff_no"]))}</td>'
+                f'<td>{esc(site.local_text(c["opened_ms"]))}</td>'
+                f'<td>{_due(site, c["callback_due_ms"], c["callback_ms"], c["callback_overdue"], now)}</td>'
+                f'<td>{_due(site, c["rectify_due_ms"], c["rectified_ms"], c["rectify_overdue"], now)}</td>'
+                f'<td><span class="badge {STATUS_BADGE.get(c["status"], "")}">{esc(t("web.case.status." + c["status"]))}'
+                f'</span></td><td>{esc(t("web.case.appeal." + c["appeal"]))}</td>'
+                f'<td>{esc(mask_phone(c["phone"]))}</td><td>{esc(mask_text(c["text"]))}</td></tr>')
+        heads = "".join(f"<th>{esc(t('web.case.col.' + k))}</th>" for k in (
+            "id", "kind", "window", "staff", "opened", "callback_due", "rectify_due", "status", "appeal", "phone", "text"))
+        empty = f'<p class="hint">{esc(t("web.case.none"))}</p>' if not trs else ""
+        body = (f'<div class="card"><h2>{esc(t("web.nav.cases"))}</h2><p>{tabs}</p>{empty}'
+                f'<div class="scroll"><table id="cases"><tr>{heads}</tr>{"".join(trs)}</table></div></div>')
+        return page(t("web.nav.cases"), body, header=header(s))
+
+    def case_page(s: Session, case_id: int, notice: str = "", error: str = "", status: int = 200) -> Response:
+        db = site.backend.reader()
+        try:
+            c = domain_cases.get(db, case_id)
+        except UnknownCase:
+            return message(t("web.case.unknown"), t("web.case.unknown_text"), status=404, hall_name=site.hall_name,
+                           kind="error")
+        reveal = s.user.role == "manager"
+        v = domain_cases.view(db, c, reveal_private=reveal)
+        now = site.now_ms()
+        facts = [
+            (t("web.case.col.kind"), t(f"web.case.kind.{c['kind']}")),
+            (t("web.case.col.status"), t(f"web.case.status.{c['status']}")),
+            (t("web.case.col.window"), c["window"] or "—"),
+            (t("web.case.col.staff"), _staff_name(site, c["staff_no"])),
+            (t("web.case.col.opened"), site.local_text(c["opened_ms"])),
+        ]
+        rating_html = ""
+        job = v.get("job")
+        if v.get("rating"):
+            r = v["rating"]
+            tags = json.loads(r["tags"]) if isinstance(r["tags"], str) else r["tags"]
+            by_code = site.config.tags.by_code() if site.config is not None else {}
+            facts.append((t("web.case.level"), f'{r["level"]} {t("level." + str(r["level"]))}'))
+            facts.append((t("web.case.tags"), "、".join(by_code[c_].text if c_ in by_code else c_ for c_ in tags)))
+            facts.append((t("web.case.channel"), t(f"channel.{r['channel']}")))
+        if job:
+            svc = job["service_code"] or ""
+            if site.config is not None and svc:
+                try:
+                    svc = f"{site.config.service(svc).name}（{svc}）"
+                except KeyError:
+                    pass
+            facts += [(t("web.case.job_no"), job["job_no"] or ""), (t("web.qr.service"), svc)]
+        facts.append((t("web.case.col.phone"), v["phone"] or "—"))
+        facts.append((t("web.case.col.text"), v["text"] or "—"))
+        dl = '<dl class="facts" style="grid-template-columns:7em 1fr">' + "".join(
+            f"<dt>{esc(k)}</dt><dd>{esc(val)}</dd>" for k, val in facts) + "</dl>"
+        due = (f'<p>{esc(t("web.case.col.callback_due"))}：'
+               f'{_due(site, c["callback_due_ms"], c["callback_ms"], c["callback_overdue"], now)}<br>'
+               f'{esc(t("web.case.col.rectify_due"))}：'
+               f'{_due(site, c["rectify_due_ms"], c["rectified_ms"], c["rectify_overdue"], now)}</p>')
+        events = "".join(f'<tr><td>{esc(site.local_text(e["at_ms"], "%Y-%m-%d %H:%M:%S"))}</td>'
+                         f'<td>{esc(t("web.case.event." + e["kind"]))}</td><td>{esc(e["node"])}</td>'
+                         f'<td style="white-space:normal">{esc(e["note"])}</td></tr>' for e in v["events"])
+        forms = ""
+        if reveal:
+            forms = _forms(s, c)
+            if job and c["status"] == "rectified":
+                j = row(db, "SELECT pub, finished_ms FROM jobs WHERE pub = ?", [job["pub"]])
+                if j and j["finished_ms"]:
+                    forms += (f'<div class="card"><h2>{esc(t("web.case.followup_link"))}</h2>'
+                              f'<p class="hint">{esc(t("web.case.followup_hint"))}</p>'
+                              f'<p style="word-break:break-all"><a id="followup-link" href="'
+                              f'{esc(rating_url(site, "", j["pub"], j["finished_ms"]))}">'
+                              f'{esc(t("web.case.followup_open"))}</a></p></div>')
+        ok = f'<div class="ok" role="status">{esc(notice)}</div>' if notice else ""
+        err = f'<div class="error" role="alert">{esc(error)}</div>' if error else ""
+        body = (f'{ok}{err}<div class="cols"><div class="card"><h2>{esc(t("web.case.title", id=case_id))}</h2>{dl}{due}'
+                f'</div><div>{forms}</div></div>'
+                f'<div class="card"><h2>{esc(t("web.case.history"))}</h2><div class="scroll"><table id="events">'
+                f'{events}</table></div></div>')
+        return page(t("web.case.title", id=case_id), body, status=status, header=header(s))
+
+    def _forms(s: Session, c: dict[str, Any]) -> str:
+        out = []
+
+        def form(action: str, title: str, fields: str, button: str) -> None:
+            out.append(f'<form class="card" method="post" action="/cases/{c["id"]}/{action}" id="form-{action}">'
+                       f'<h2>{esc(title)}</h2>{hidden_csrf(s)}{fields}'
+                       f'<button class="primary" type="submit">{esc(button)}</button></form>')
+
+        note = f'<p><textarea name="note" maxlength="1000" placeholder="{esc(t("web.case.note"))}"></textarea></p>'
+        if c["status"] == "open":
+            form("callback", t("web.case.do.callback"), note, t("web.case.do.callback"))
+        if c["status"] == "called_back":
+            form("rectify", t("web.case.do.rectify"), note, t("web.case.do.rectify"))
+        if c["status"] == "rectified" or (c["kind"] == "comment" and c["status"] != "closed"):
+            form("close", t("web.case.do.close"), note, t("web.case.do.close"))
+        if c["kind"] == "bad_rating" and c["appeal"] == "none":
+            form("appeal", t("web.case.do.appeal"),
+                 f'<p><textarea name="reason" maxlength="1000" required placeholder="{esc(t("web.case.reason"))}">'
+                 '</textarea></p>', t("web.case.do.appeal"))
+        if c["appeal"] == "pending":
+            form("decide", t("web.case.do.decide"),
+                 f'<p><label><input type="radio" name="upheld" value="yes" required> {esc(t("web.case.upheld"))}</label> '
+                 f'<label><input type="radio" name="upheld" value="no"> {esc(t("web.case.rejected"))}</label></p>{note}',
+                 t("web.case.do.decide"))
+        return "".join(out)
+
+    def _case_id(request: Request) -> int | None:
+        raw = request.path_params["case_id"]
+        return int(raw) if raw.isdigit() and len(raw) < 15 else None
+
+    @guard(site)
+    async def case_get(request: Request, s: Session) -> Response:
+        case_id = _case_id(request)
+        if case_id is None:
+            return message(t("web.case.unknown"), t("web.case.unknown_text"), status=404, hall_name=site.hall_name,
+                           kind="error")
+        done = request.query_params.get("done", "")
+        notice = t(f"web.case.done.{done}") if done in ACTIONS else ""
+        return case_page(s, case_id, notice=notice)
+
+    @guard(site, "manager", form=True)
+    async def case_post(request: Request, s: Session) -> Response:
+        case_id, action = _case_id(request), request.path_params["action"]
+        if case_id is None or action not in ACTIONS:
+            return message(t("web.case.unknown"), t("web.case.unknown_text"), status=404, hall_name=site.hall_name,
+                           kind="error")
+        form = request.state.form
+        body: dict[str, Any] = {"case_id": case_id}
+        if action == "appeal":
+            reason = first(form, "reason").strip()[:1000]
+            if not reason:
+                return case_page(s, case_id, error=t("web.case.need_reason"), status=422)
+            body["reason"] = reason
+        else:
+            note = first(form, "note").strip()[:1000]
+            if note:
+                body["note"] = note
+        if action == "decide":
+            choice = first(form, "upheld")
+            if choice not in ("yes", "no"):
+                return case_page(s, case_id, error=t("web.case.need_decision"), status=422)
+            body["upheld"] = choice == "yes"
+        a = await site.backend.command(ACTIONS[action], body, f"manager-{s.user.name}")
+        if a.ok:
+            return RedirectResponse(f"/cases/{case_id}?done={action}", status_code=303)
+        status = 404 if a.error == "unknown_case" else 409
+        return case_page(s, case_id, error=t("web.case.refused", code=a.error), status=status)
+
+    return [
+        Route("/cases", case_list, methods=["GET"]),
+        Route("/cases/{case_id}", case_get, methods=["GET"]),
+        Route("/cases/{case_id}/{action}", case_post, methods=["POST"]),
+    ]

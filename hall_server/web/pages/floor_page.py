@@ -1,0 +1,238 @@
+"""The managers' live floor (`/floor`): every window, the queue by category, and alerts,
+pushed to the browser by Server-Sent Events (`/floor/events`) within a second of a change.
+
+Source: the published state (`window/<n>`, `queue/<c>`, `floor` — see `hall_server.domain.floor`)
+and, for today's counts and the alerts, small read-only queries. The stream polls the state's
+sequence number every `POLL_S` and re-renders at least every `REFRESH_S` (waits age, devices
+go silent); it sends the floor only when the rendered HTML changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from config.i18n import t
+from hall_server.domain.common import row, rows
+from hall_server.domain.hours import day_of, session_at
+from hall_server.web.pages.auth import Session, guard
+from hall_server.web.pages.layout import esc, manager_header, page, pct
+from hall_server.web.pages.site import Site
+
+POLL_S = 0.25
+REFRESH_S = 2.0
+STREAM_MAX_S = 300.0          # the browser's EventSource reconnects by itself
+NEW_BAD_MIN = 30              # a 差评 is "new" for this long while its case is open
+
+
+def _minutes(ms: int) -> int:
+    return max(0, ms // 60_000)
+
+
+def device_health(presence: dict[str, dict[str, Any]], window: int) -> list[dict[str, Any]]:
+    out = []
+    for kind in ("terminal", "kiosk"):
+        p = presence.get(f"{kind}-{window}")
+        if p is not None:
+            out.append({"node": f"{kind}-{window}", "alive": bool(p.get("alive")), "silent_s": p.get("silent_s")})
+    return out
+
+
+def floor_view(site: Site) -> dict[str, Any]:
+    """Everything the floor shows, as plain data (also served as JSON at /floor/data)."""
+    config = site.config
+    now = site.now_ms()
+    seq, state = site.backend.snapshot()
+    db = site.backend.reader()
+    day = day_of(now, config)
+    presence = site.backend.presence()
+    per_window = {r["window"]: r for r in rows(
+        db, "SELECT window, SUM(finished) AS finished, SUM(rated) AS rated, SUM(l3 + l4 + l5) AS good "
+            "FROM rollup WHERE day = ? GROUP BY window", [day])}
+    numbers = [w.number for w in config.windows] if config is not None else sorted(
+        int(k.split("/")[1]) for k in state if k.startswith("window/"))
+    windows = []
+    for n in numbers:
+        w = state.get(f"window/{n}") or {"window": n, "state": "closed", "staff": None, "ticket": None,
+                                          "since_ms": 0, "pause_reason": None}
+        name = w.get("name") or ""
+        if not name and config is not None:
+            name = config.window(n).name
+        fig = per_window.get(n) or {"finished": 0, "rated": 0, "good": 0}
+        windows.append({
+            "window": n, "name": name, "state": w.get("state", "closed"), "staff": w.get("staff"),
+            "ticket": w.get("ticket"), "since_ms": w.get("since_ms") or 0,
+            "in_state_min": _minutes(now - w["since_ms"]) if w.get("since_ms") else None,
+            "pause_reason": w.get("pause_reason"), "rating_open": w.get("rating") == "open",
+            "served_today": fig["finished"] or 0,
+            "good_rate": round(fig["good"] / fig["rated"], 4) if fig["rated"] else None,
+            "devices": device_health(presence, n),
+        })
+    queues = []
+    cats = [(c.code, c.name) for c in config.categories] if config is not None else []
+    for code, cname in cats:
+        q = state.get(f"queue/{code}") or {}
+        oldest = q.get("oldest_queued_ms")
+        queues.append({"category": code, "name": q.get("name") or cname, "waiting": q.get("waiting", 0),
+                       "priority_waiting": q.get("priority_waiting", 0),
+                       "longest_wait_min": _minutes(now - oldest) if oldest else None,
+                       "last_called": q.get("last_called")})
+    return {"seq": seq, "at_ms": now, "summary": state.get("floor") or {}, "windows": windows, "queues": queues,
+            "alerts": alerts(site, db, now, windows, queues, presence)}
+
+
+def alerts(site: Site, db: Any, now: int, windows: list[dict[str, Any]], queues: list[dict[str, Any]],
+           presence: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    config = site.config
+    th = config.hall.thresholds if config is not None else None
+    wait_limit = th.wait_alert_min if th else 30
+    pause_limit = th.pause_limit_min if th else 30
+    out: list[dict[str, Any]] = []
+    for q in queues:
+        if q["waiting"] and q["longest_wait_min"] is not None and q["longest_wait_min"] >= wait_limit:
+            out.append({"kind": "wait", "level": "red", "text": t("web.alert.wait", category=q["category"],
+                        name=q["name"], minutes=q["longest_wait_min"], limit=wait_limit)})
+    for w in windows:
+        if w["state"] == "paused" and w["in_state_min"] is not None and w["in_state_min"] >= pause_limit:
+            out.append({"kind": "away", "level": "orange", "text": t("web.alert.away", window=w["window"],
+                        minutes=w["in_state_min"])})
+    if config is not None:
+        s = session_at(now, config)
+        if s is not None:
+            mark = f"{day_of(now, config)}/{s[0]}"
+            for r in rows(db, "SELECT number FROM windows WHERE staff_no IS NULL AND vacant_flagged = ?", [mark]):
+                out.append({"kind": "vacant", "level": "orange", "text": t("web.alert.vacant", window=r["number"])})
+    for node, p in sorted(presence.items()):
+        if not p.get("alive"):
+            out.append({"kind": "offline", "level": "red", "text": t("web.alert.offline", node=node,
+                        seconds=int(p.get("silent_s") or 0))})
+    for c in rows(db, "SELECT id, window, opened_ms FROM cases WHERE kind = 'bad_rating' AND status = 'open' "
+                      "AND opened_ms > ? ORDER BY id DESC LIMIT 10", [now - NEW_BAD_MIN * 60_000]):
+        out.append({"kind": "bad", "level": "red", "case_id": c["id"],
+                    "text": t("web.alert.bad", window=c["window"], time=site.local_text(c["opened_ms"], "%H:%M"),
+                              case=c["id"])})
+    for c in rows(db, "SELECT id, window, kind FROM cases WHERE status != 'closed' AND ("
+                      "callback_overdue = 1 OR rectify_overdue = 1 OR (callback_ms IS NULL AND callback_due_ms < ?) "
+                      "OR (rectified_ms IS NULL AND rectify_due_ms < ?)) ORDER BY id LIMIT 20", [now, now]):
+        out.append({"kind": "overdue", "level": "red", "case_id": c["id"], "text": t("web.alert.overdue", case=c["id"])})
+    if th is not None:
+        r = row(db, "SELECT COUNT(*) AS n, COALESCE(SUM(level <= 2), 0) AS bad FROM ratings "
+                    "WHERE round = 1 AND is_default = 0 AND at_ms > ?", [now - th.bad_alert_window_min * 60_000])
+        if r and r["n"] >= th.bad_alert_min_count and r["bad"] * 100 >= th.bad_alert_percent * r["n"]:
+            out.append({"kind": "bad_rate", "level": "red", "text": t(
+                "web.alert.bad_rate", percent=round(r["bad"] * 100 / r["n"]), minutes=th.bad_alert_window_min,
+                n=r["n"], bad=r["bad"])})
+    return out
+
+
+STATE_BADGE = {"serving": "b-green", "calling": "b-blue", "idle": "b-blue", "paused": "b-orange", "closed": "b-grey"}
+
+
+def render_floor(site: Site, v: dict[str, Any]) -> str:
+    s = v["summary"]
+    summary = "".join(
+        f'<span class="badge" style="margin:0 6px 6px 0">{esc(t(k))} <b data-k="{k}">{esc(s.get(key, 0))}</b></span>'
+        for k, key in (("web.floor.open", "windows_open"), ("web.floor.paused", "windows_paused"),
+                       ("web.floor.waiting", "waiting"), ("web.floor.served", "served_today"),
+                       ("web.floor.rated", "rated_today"), ("web.floor.bad", "bad_today"),
+                       ("web.floor.cases", "open_cases"), ("web.floor.overdue", "overdue_cases")))
+    if v["alerts"]:
+        items = "".join(f'<li><span class="badge b-{a["level"]}">{esc(t("web.alert.kind." + a["kind"]))}</span> '
+                        + (f'<a href="/cases/{a["case_id"]}">{esc(a["text"])}</a>' if a.get("case_id") else esc(a["text"]))
+                        + "</li>" for a in v["alerts"])
+        alert_html = f'<ul class="alerts" id="alerts">{items}</ul>'
+    else:
+        alert_html = f'<p class="hint" id="alerts">{esc(t("web.floor.no_alerts"))}</p>'
+    cards = []
+    for w in v["windows"]:
+        staff = w["staff"]
+        who = f'{esc(staff["name"])}（{esc(staff["staff_no"])}）' if staff else esc(t("web.floor.nobody"))
+        state = t(f"web.state.{w['state']}")
+        if w["state"] == "paused" and w["pause_reason"]:
+            state += f"·{w['pause_reason']}"
+        dev = " ".join(f'<span class="badge {"b-green" if d["alive"] else "b-red"}">{esc(d["node"])}</span>'
+                       for d in w["devices"]) or f'<span class="hint">{esc(t("web.floor.no_devices"))}</span>'
+        since = t("common.minutes", n=w["in_state_min"]) if w["in_state_min"] is not None else "—"
+        cards.append(
+            f'<div class="win {esc(w["state"])}" data-window="{w["window"]}" data-state="{esc(w["state"])}">'
+            f'<div class="head"><span>{w["window"]} {esc(w["name"])}</span>'
+            f'<span class="badge {STATE_BADGE.get(w["state"], "")}">{esc(state)}</span></div>'
+            f'<div class="line">{who}</div>'
+            f'<div class="line">{esc(t("web.floor.ticket"))}<b class="ticket">{esc(w["ticket"] or "—")}</b>'
+            f' · {esc(t("web.floor.in_state"))}{esc(since)}</div>'
+            f'<div class="line">{esc(t("web.floor.today"))}{w["served_today"]} · {esc(t("web.floor.good_rate"))}'
+            f'{esc(pct(w["good_rate"]))}{" · " + esc(t("web.floor.rating_open")) if w["rating_open"] else ""}</div>'
+            f'<div class="line">{dev}</div></div>')
+    qrows = "".join(
+        f'<tr data-category="{esc(q["category"])}"><td>{esc(q["category"])} {esc(q["name"])}</td>'
+        f'<td class="num waiting">{q["waiting"]}</td><td class="num">{q["priority_waiting"]}</td>'
+        f'<td class="num">{esc(t("common.minutes", n=q["longest_wait_min"]) if q["longest_wait_min"] is not None else "—")}</td>'
+        f'<td>{esc(q["last_called"] or "—")}</td></tr>' for q in v["queues"])
+    heads = "".join(f"<th{' class=num' if i in (1, 2, 3) else ''}>{esc(t(k))}</th>" for i, k in enumerate(
+        ("web.queue.category", "web.queue.waiting", "web.queue.priority", "web.queue.longest", "web.queue.last")))
+    return (f'<div class="card" data-seq="{v["seq"]}">{summary}</div>'
+            f'<div class="card"><h2>{esc(t("web.floor.alerts"))}</h2>{alert_html}</div>'
+            f'<div class="card"><h2>{esc(t("web.floor.windows"))}</h2><div class="grid">{"".join(cards)}</div></div>'
+            f'<div class="card"><h2>{esc(t("web.floor.queue"))}</h2><div class="scroll"><table id="queue">'
+            f'<tr>{heads}</tr>{qrows}</table></div></div>')
+
+
+SCRIPT = """<script>
+(function(){
+  var box=document.getElementById('floor'), live=document.getElementById('live');
+  if(!window.EventSource){return;}
+  var es=new EventSource('/floor/events');
+  es.addEventListener('floor',function(e){box.innerHTML=e.data;live.textContent=live.dataset.on+' '+new Date().toLocaleTimeString('zh-CN');});
+  es.onerror=function(){live.textContent=live.dataset.off;};
+})();
+</script>"""
+
+
+def routes(site: Site) -> list[Route]:
+    @guard(site)
+    async def floor(request: Request, s: Session) -> Response:
+        v = floor_view(site)
+        live = (f'<p class="live" id="live" data-on="{esc(t("web.floor.live"))}" data-off="{esc(t("web.floor.reconnecting"))}">'
+                f'{esc(t("web.floor.connecting"))}</p>')
+        body = (f'<noscript><meta http-equiv="refresh" content="10"></noscript>{live}'
+                f'<div id="floor">{render_floor(site, v)}</div>')
+        return page(t("web.nav.floor"), body, header=manager_header(s.user, s.csrf, "floor", site.hall_name),
+                    scripts=SCRIPT)
+
+    @guard(site)
+    async def floor_data(request: Request, s: Session) -> Response:
+        return JSONResponse(floor_view(site), headers={"Cache-Control": "no-store"})
+
+    @guard(site)
+    async def events(request: Request, s: Session) -> Response:
+        async def stream() -> Any:
+            loop = asyncio.get_running_loop()
+            start = last_render = loop.time()
+            last_seq, last_html = -1, ""
+            yield "retry: 1000\n\n"
+            while loop.time() - start < STREAM_MAX_S:
+                seq = site.backend.snapshot("floor")[0]
+                now = loop.time()
+                if seq != last_seq or now - last_render >= REFRESH_S:
+                    last_seq, last_render = seq, now
+                    html = render_floor(site, floor_view(site))
+                    if html != last_html:
+                        last_html = html
+                        yield "event: floor\n" + "".join(f"data: {line}\n" for line in html.split("\n")) + "\n"
+                    else:
+                        yield ": ping\n\n"
+                await asyncio.sleep(POLL_S)
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    return [
+        Route("/floor", floor, methods=["GET"]),
+        Route("/floor/data", floor_data, methods=["GET"]),
+        Route("/floor/events", events, methods=["GET"]),
+    ]
+

@@ -1,0 +1,140 @@
+"""What every page handler shares: the backend, the hall secret, clocks, limits, form parsing."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+
+from config.schema import HallConfig
+from hall_server.backend import Backend
+from hall_server.domain.hours import local
+from hall_server.web.pages.secret import load_secret
+
+MAX_FORM_BYTES = 16 * 1024
+
+
+class FormError(ValueError):
+    """The request body is not a small urlencoded form."""
+
+
+class RateLimiter:
+    """At most `limit` hits per key in any `period_s` window (sliding log); memory is bounded."""
+
+    def __init__(self, limit: int, period_s: float, max_keys: int = 20_000) -> None:
+        self.limit, self.period_s, self.max_keys = limit, period_s, max_keys
+        self._hits: dict[str, deque[float]] = {}
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        q = self._hits.get(key)
+        if q is None:
+            if len(self._hits) >= self.max_keys:
+                self._prune(now)
+            q = self._hits[key] = deque()
+        while q and q[0] <= now - self.period_s:
+            q.popleft()
+        if len(q) >= self.limit:
+            return False
+        q.append(now)
+        return True
+
+    def _prune(self, now: float) -> None:
+        for k in [k for k, q in self._hits.items() if not q or q[-1] <= now - self.period_s]:
+            del self._hits[k]
+        if len(self._hits) >= self.max_keys:     # still full: forget the oldest half
+            for k in list(self._hits)[: self.max_keys // 2]:
+                del self._hits[k]
+
+
+class LoginThrottle:
+    """Failed logins per key (IP, user name): after `free` failures within `window_s`, each
+    further attempt waits `base_s` × 2^(extra failures), at most `max_s`."""
+
+    def __init__(self, free: int = 5, window_s: float = 900.0, base_s: float = 30.0, max_s: float = 900.0) -> None:
+        self.free, self.window_s, self.base_s, self.max_s = free, window_s, base_s, max_s
+        self._fails: dict[str, list[float]] = {}
+
+    def wait_s(self, key: str, now: float | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        fails = [t for t in self._fails.get(key, []) if t > now - self.window_s]
+        self._fails[key] = fails
+        if len(fails) < self.free:
+            return 0.0
+        delay = min(self.max_s, self.base_s * 2 ** (len(fails) - self.free))
+        return max(0.0, fails[-1] + delay - now)
+
+    def failed(self, key: str, now: float | None = None) -> None:
+        self._fails.setdefault(key, []).append(time.monotonic() if now is None else now)
+        if len(self._fails) > 20_000:
+            self._fails = dict(list(self._fails.items())[-10_000:])
+
+    def succeeded(self, key: str) -> None:
+        self._fails.pop(key, None)
+
+
+@dataclass
+class Site:
+    backend: Backend
+    data_dir: Path
+    secret: bytes
+    public_limit: RateLimiter = field(default_factory=lambda: RateLimiter(30, 60.0))
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    clock: Any = time.time              # wall seconds: sessions, throttles
+    hall_clock: Any = None              # the hall's time in ms (the server's --clock-*); None = wall time
+    revoked: set[str] = field(default_factory=set)   # session nonces logged out (until restart; cookies expire anyway)
+
+    @classmethod
+    def for_backend(cls, backend: Backend) -> "Site":
+        hub = getattr(backend, "hub")
+        data_dir = Path(hub.db_path).parent
+        return cls(backend=backend, data_dir=data_dir, secret=load_secret(data_dir),
+                   hall_clock=getattr(hub, "clock", None))
+
+    @property
+    def config(self) -> HallConfig | None:
+        return self.backend.config
+
+    @property
+    def hall_name(self) -> str:
+        return self.config.hall.name if self.config is not None else ""
+
+    def now_ms(self) -> int:
+        """The hall's time (what the domain stamps on jobs, ratings and cases)."""
+        return int(self.hall_clock()) if self.hall_clock is not None else int(self.clock() * 1000)
+
+    def local_text(self, ms: int | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        if not ms:
+            return ""
+        return local(ms, self.config).strftime(fmt)
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def read_form(request: Request) -> dict[str, list[str]]:
+    """A urlencoded form of at most MAX_FORM_BYTES; raises FormError."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise FormError("form too large")
+    if ctype != "application/x-www-form-urlencoded" and (body or ctype):
+        raise FormError("expected a form")
+    try:
+        text = body.decode("utf-8")
+        return parse_qs(text, keep_blank_values=True, max_num_fields=100, strict_parsing=False)
+    except (UnicodeDecodeError, ValueError):
+        raise FormError("form is not UTF-8 urlencoded") from None
+
+
+def first(form: dict[str, list[str]], key: str, default: str = "") -> str:
+    values = form.get(key)
+    return values[0] if values else default
