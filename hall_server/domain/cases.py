@@ -1,0 +1,152 @@
+"""R7 差评 follow-ups — called **cases** — and R12 hall comments (also cases, kind `comment`).
+
+Each 差评 opens a case at once: call-back (回访) due at the end of 1 working day, rectification
+(整改) due at the end of 15 working days (China's official calendar, `workdays`). The manager
+records the call-back, then the rectification; the rater may then give one 追评, which closes the
+case. Staff may appeal (申诉复核); a manager decides; an upheld appeal leaves the rating in the
+record but takes it out of the staff member's score (`excluded`). Records are `case_events`
+(append-only); the tick flags overdue cases.
+
+status: open → called_back → rectified → closed.   appeal: none → pending → upheld | rejected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hall_server.domain import rollup
+from hall_server.domain.common import cfg, mask_phone, row, rows
+from hall_server.domain.errors import AppealExists, Forbidden, UnknownCase, WrongCaseState
+from hall_server.domain.workdays import due_ms
+from hall_server.handlers import Context
+
+CALLBACK_WORKDAYS = 1
+RECTIFY_WORKDAYS = 15
+
+
+def record(ctx: Context, case_id: int, kind: str, note: str = "") -> None:
+    ctx.db.execute("INSERT INTO case_events (case_id, at_ms, kind, node, note) VALUES (?, ?, ?, ?, ?)",
+                   [case_id, ctx.now_ms, kind, ctx.node, note])
+
+
+def _open(ctx: Context, kind: str, rating_id: int | None, job: dict[str, Any] | None, text: str, phone: str) -> int:
+    cur = ctx.db.execute(
+        "INSERT INTO cases (kind, rating_id, job_id, window, staff_no, opened_ms, callback_due_ms, rectify_due_ms, "
+        "text, phone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [kind, rating_id, job["id"] if job else None, job["window"] if job else None,
+         job["staff_no"] if job else None, ctx.now_ms, due_ms(ctx.now_ms, CALLBACK_WORKDAYS, ctx.config),
+         due_ms(ctx.now_ms, RECTIFY_WORKDAYS, ctx.config), text, phone],
+    )
+    case_id = int(cur.lastrowid)
+    record(ctx, case_id, "opened")
+    return case_id
+
+
+def open_for_rating(ctx: Context, rating_id: int, job: dict[str, Any], text: str, phone: str) -> int:
+    return _open(ctx, "bad_rating", rating_id, job, text, phone)
+
+
+def open_comment(ctx: Context, text: str, phone: str) -> int:
+    """R12: a comment or complaint from the hall's public QR code, not tied to a 办件."""
+    case_id = _open(ctx, "comment", None, None, text, phone)
+    return case_id
+
+
+def get(ctx_or_db: Any, case_id: int) -> dict[str, Any]:
+    c = row(ctx_or_db, "SELECT * FROM cases WHERE id = ?", [case_id])
+    if c is None:
+        raise UnknownCase(f"no case {case_id}")
+    return c
+
+
+def callback(ctx: Context, case_id: int, note: str) -> dict[str, Any]:
+    c = get(ctx, case_id)
+    if c["status"] != "open":
+        raise WrongCaseState(f"case {case_id} is {c['status']}")
+    late = int(ctx.now_ms > c["callback_due_ms"])
+    ctx.db.execute("UPDATE cases SET status = 'called_back', callback_ms = ?, callback_overdue = "
+                   "MAX(callback_overdue, ?) WHERE id = ?", [ctx.now_ms, late, case_id])
+    record(ctx, case_id, "callback", note)
+    return {"case_id": case_id, "status": "called_back", "late": bool(late)}
+
+
+def rectify(ctx: Context, case_id: int, note: str) -> dict[str, Any]:
+    c = get(ctx, case_id)
+    if c["status"] != "called_back":
+        raise WrongCaseState(f"case {case_id} is {c['status']}: call back first")
+    late = int(ctx.now_ms > c["rectify_due_ms"])
+    ctx.db.execute("UPDATE cases SET status = 'rectified', rectified_ms = ?, rectify_overdue = "
+                   "MAX(rectify_overdue, ?) WHERE id = ?", [ctx.now_ms, late, case_id])
+    record(ctx, case_id, "rectified", note)
+    return {"case_id": case_id, "status": "rectified", "late": bool(late)}
+
+
+def close(ctx: Context, case_id: int, note: str) -> dict[str, Any]:
+    c = get(ctx, case_id)
+    if c["status"] not in ("rectified",) and c["kind"] != "comment":
+        raise WrongCaseState(f"case {case_id} is {c['status']}: rectify first")
+    if c["status"] == "closed":
+        raise WrongCaseState(f"case {case_id} is closed")
+    ctx.db.execute("UPDATE cases SET status = 'closed' WHERE id = ?", [case_id])
+    record(ctx, case_id, "closed", note)
+    return {"case_id": case_id, "status": "closed"}
+
+
+def followup_given(ctx: Context, case_id: int, level: int) -> None:
+    ctx.db.execute("UPDATE cases SET status = 'closed' WHERE id = ?", [case_id])
+    record(ctx, case_id, "followup", f"level {level}")
+
+
+def appeal(ctx: Context, case_id: int, staff_no: str | None, reason: str) -> dict[str, Any]:
+    """申诉复核: the staff member (or a manager for them) asks to take the rating out of the score."""
+    c = get(ctx, case_id)
+    if c["kind"] != "bad_rating":
+        raise WrongCaseState("only a 差评 can be appealed")
+    if staff_no is not None and c["staff_no"] != staff_no:
+        raise Forbidden("staff may appeal only ratings of their own 办件")
+    if c["appeal"] != "none":
+        raise AppealExists(f"case {case_id} already has an appeal ({c['appeal']})")
+    ctx.db.execute("UPDATE cases SET appeal = 'pending' WHERE id = ?", [case_id])
+    record(ctx, case_id, "appeal", reason)
+    return {"case_id": case_id, "appeal": "pending"}
+
+
+def decide(ctx: Context, case_id: int, upheld: bool, note: str) -> dict[str, Any]:
+    c = get(ctx, case_id)
+    if c["appeal"] != "pending":
+        raise WrongCaseState(f"case {case_id} has no pending appeal")
+    ctx.db.execute("UPDATE cases SET appeal = ?, excluded = ? WHERE id = ?",
+                   ["upheld" if upheld else "rejected", int(upheld), case_id])
+    record(ctx, case_id, "appeal_upheld" if upheld else "appeal_rejected", note)
+    if upheld and c["job_id"] is not None:
+        job = row(ctx, "SELECT * FROM jobs WHERE id = ?", [c["job_id"]])
+        assert job is not None
+        rollup.add_excluded(ctx.db, cfg(ctx), job)
+    return {"case_id": case_id, "appeal": "upheld" if upheld else "rejected"}
+
+
+def flag_overdue(ctx: Context) -> int:
+    """Tick: flag cases whose call-back or rectification is past due."""
+    n = ctx.db.execute("UPDATE cases SET callback_overdue = 1 WHERE callback_overdue = 0 AND callback_ms IS NULL "
+                       "AND callback_due_ms < ?", [ctx.now_ms]).rowcount
+    n += ctx.db.execute("UPDATE cases SET rectify_overdue = 1 WHERE rectify_overdue = 0 AND rectified_ms IS NULL "
+                        "AND rectify_due_ms < ?", [ctx.now_ms]).rowcount
+    return n
+
+
+def view(db: Any, c: dict[str, Any], reveal_private: bool = False) -> dict[str, Any]:
+    """R6: the rater's phone and text are masked except to the manager handling the case."""
+    out = {k: c[k] for k in ("id", "kind", "window", "staff_no", "opened_ms", "callback_due_ms", "rectify_due_ms",
+                             "callback_ms", "rectified_ms", "status", "appeal")}
+    out |= {"excluded": bool(c["excluded"]), "callback_overdue": bool(c["callback_overdue"]),
+            "rectify_overdue": bool(c["rectify_overdue"]),
+            "text": c["text"] if reveal_private else ("***" if c["text"] else ""),
+            "phone": c["phone"] if reveal_private else mask_phone(c["phone"])}
+    if c["job_id"] is not None:
+        j = row(db, "SELECT pub, job_no, service_code FROM jobs WHERE id = ?", [c["job_id"]])
+        out["job"] = j
+    if c["rating_id"] is not None:
+        r = row(db, "SELECT level, tags, channel, at_ms FROM ratings WHERE id = ?", [c["rating_id"]])
+        out["rating"] = r
+    out["events"] = rows(db, "SELECT at_ms, kind, node, note FROM case_events WHERE case_id = ? ORDER BY id", [c["id"]])
+    return out

@@ -1,0 +1,345 @@
+"""The domain's node commands: one handler per message type, registered with the hub.
+
+Each validates its body at the edge, then calls the rule functions of the domain modules.
+Who may send what (`kinds`): staff terminals never submit a rating (R6); only the server's
+own timer sends `system.tick`.
+
+| type | from | body | result |
+|---|---|---|---|
+| `queue.take` | dispenser, terminal, gateway, web | `{category, priority?: appointment/elderly/green}` | `{ticket_id, ticket, category, priority, waiting_before, taken_ms}` |
+| `window.sign_in` | terminal | `{staff_no, pin}` | `{window, staff_no, late, already}` |
+| `window.sign_out` | terminal | `{}` | `{window, staff_no, early}` |
+| `window.pause` | terminal | `{reason}` | `{window, reason}` |
+| `window.resume` | terminal | `{}` | `{window, paused_ms}` |
+| `queue.call_next` | terminal | `{}` | `{ticket_id, ticket, category, priority, wait_ms}` |
+| `queue.recall` | terminal | `{}` | `{ticket_id, ticket, recalls, no_show}` |
+| `queue.no_show` | terminal | `{}` | `{ticket_id, ticket}` |
+| `queue.park` | terminal | `{}` | `{ticket_id, ticket}` |
+| `queue.call_back` | terminal | `{ticket_id}` | `{ticket_id, ticket, status}` |
+| `queue.transfer` | terminal | `{to_window}` or `{to_category}` | `{ticket_id, ticket, category, to_window}` |
+| `job.start` | terminal | `{}` | `{job, ticket, already}` |
+| `job.finish` | terminal, bizsys | `{service_code, job_no?, window (bizsys)}` | `{job, job_no, job_no_source, handle_ms, overdue, rating_expires_ms, qr_expires_ms}` |
+| `rating.submit` | kiosk (channel 4), gateway (5), qr (3), web (`channel` 1/2/3/6/7) | `{job? (public id), handle? (keypad handle = rating/<n>.handle), window (gateway), level, tags?, efficiency?, skill?, attitude?, text?, phone?, channel? (web), pressed_ms? (evaluators: when pressed; a late delivery still counts)}` | `{rating_id, job, round: 1, case_id}` |
+| `rating.followup` | qr, web | `{job, level, tags?, text?, channel? (web)}` | `{rating_id, job, round: 2, case_id}` |
+| `case.callback` / `case.rectify` / `case.close` | web, manager | `{case_id, note?}` | `{case_id, status, late?}` |
+| `case.appeal` | terminal (own 办件), web, manager | `{case_id, reason}` | `{case_id, appeal}` |
+| `case.decide` | web, manager | `{case_id, upheld, note?}` | `{case_id, appeal}` |
+| `comment.submit` | qr, web, kiosk | `{text, phone?}` | `{case_id}` (R12) |
+| `system.tick` | system | `{}` | counts of what changed |
+| `export.delivered` | system | `{sink, upto}` | `{sink, upto}` |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hall_server.domain import cases, jobs, ratings, staff, tickets
+from hall_server.domain.common import (
+    BIZSYS, DISPENSER, GATEWAY, KIOSK, MANAGER, QR, SYSTEM, TERMINAL, WEB, cfg, opt_int, opt_str, phone,
+    req_int, row, window_cfg, window_of,
+)
+from hall_server.domain.errors import AlreadyRated, BadRequest, ChannelNotAllowed, RatingExpired, UnknownJob
+from hall_server.domain.floor import ensure_windows, refresh_floor
+from hall_server.handlers import Context, Handler, need
+from hall_server.handlers import handler as register
+
+
+def handler(type_name: str, kinds: set[str] | None = None) -> Any:
+    """Register a domain command; after it ran, the `floor` summary is republished if it changed."""
+
+    def wrap(fn: Handler) -> Handler:
+        def run(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+            result = fn(ctx, body)
+            if ctx.config is not None:
+                refresh_floor(ctx)
+            return result
+
+        run.__name__, run.__doc__ = fn.__name__, fn.__doc__
+        register(type_name, kinds)(run)
+        return fn
+
+    return wrap
+
+STAFF_SIDE = {TERMINAL}
+MANAGERS = {WEB, MANAGER}
+RATERS = {KIOSK, GATEWAY, QR, WEB}
+NODE_CHANNEL = {KIOSK: 4, GATEWAY: 5, QR: 3}
+WEB_CHANNELS = {1, 2, 3, 6, 7}
+
+
+def _fields(body: Any, *allowed: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a map")
+    extra = [k for k in body if k not in allowed]
+    if extra:
+        raise BadRequest(f"unknown field(s): {', '.join(str(k)[:40] for k in extra[:5])}")
+    return body
+
+
+# --- tickets ---------------------------------------------------------------------------------
+
+@handler("queue.take", kinds={DISPENSER, TERMINAL, GATEWAY, WEB})
+def queue_take(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    body = _fields(body, "category", "priority")
+    category = need(body, "category", str, max_len=8)
+    priority = body.get("priority")
+    if priority is not None and not isinstance(priority, str):
+        raise BadRequest("field 'priority' must be a string")
+    return tickets.take(ctx, category, priority)
+
+
+@handler("queue.call_next", kinds=STAFF_SIDE)
+def queue_call_next(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    w = window_of(ctx, _fields(body, "window"))
+    staff.working(ctx, w.number)
+    return tickets.call_next(ctx, w)
+
+
+@handler("queue.recall", kinds=STAFF_SIDE)
+def queue_recall(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    w = window_of(ctx, _fields(body, "window"))
+    staff.working(ctx, w.number)
+    return tickets.recall(ctx, w)
+
+
+@handler("queue.no_show", kinds=STAFF_SIDE)
+def queue_no_show(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    w = window_of(ctx, _fields(body, "window"))
+    staff.signed_in(ctx, w.number)
+    return tickets.no_show(ctx, w)
+
+
+@handler("queue.park", kinds=STAFF_SIDE)
+def queue_park(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    w = window_of(ctx, _fields(body, "window"))
+    staff.signed_in(ctx, w.number)
+    return tickets.park(ctx, w)
+
+
+@handler("queue.call_back", kinds=STAFF_SIDE)
+def queue_call_back(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    w = window_of(ctx, _fields(body, "window", "ticket_id"))
+    staff.working(ctx, w.number)
+    return tickets.call_back(ctx, w, req_int(body, "ticket_id", 1, 2**62))
+
+
+@handler("queue.transfer", kinds=STAFF_SIDE)
+def queue_transfer(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    w = window_of(ctx, _fields(body, "window", "to_window", "to_category"))
+    staff.signed_in(ctx, w.number)
+    to_window = window_cfg(cfg(ctx), body["to_window"]) if body.get("to_window") is not None else None
+    to_category = opt_str(body, "to_category", 8) or None
+    return tickets.transfer(ctx, w, to_window, to_category)
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+@handler("window.sign_in", kinds=STAFF_SIDE)
+def window_sign_in(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    w = window_of(ctx, _fields(body, "window", "staff_no", "pin"))
+    staff_no = need(body, "staff_no", str, max_len=8)
+    pin = need(body, "pin", str, max_len=32)
+    return staff.sign_in(ctx, w.number, staff_no, pin)
+
+
+@handler("window.sign_out", kinds=STAFF_SIDE)
+def window_sign_out(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    w = window_of(ctx, _fields(body, "window"))
+    return staff.sign_out(ctx, w.number)
+
+
+@handler("window.pause", kinds=STAFF_SIDE)
+def window_pause(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    w = window_of(ctx, _fields(body, "window", "reason"))
+    reason = need(body, "reason", str, max_len=32).strip()
+    if not reason:
+        raise BadRequest("a pause needs a reason")
+    return staff.pause(ctx, w.number, reason)
+
+
+@handler("window.resume", kinds=STAFF_SIDE)
+def window_resume(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    w = window_of(ctx, _fields(body, "window"))
+    return staff.resume(ctx, w.number)
+
+
+# --- 办件 --------------------------------------------------------------------------------------
+
+@handler("job.start", kinds=STAFF_SIDE)
+def job_start(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    w = window_of(ctx, _fields(body, "window"))
+    r = staff.working(ctx, w.number)
+    return jobs.start(ctx, w.number, r["staff_no"])
+
+
+@handler("job.finish", kinds=STAFF_SIDE | {BIZSYS})
+def job_finish(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """The window finishes its 办件; or the business system does, with its 办件编号, for a window.
+    A called ticket not yet marked as served is started first."""
+    w = window_of(ctx, _fields(body, "window", "service_code", "job_no"))
+    service_code = need(body, "service_code", str, max_len=64)
+    job_no = opt_str(body, "job_no", 64) or None
+    r = staff.signed_in(ctx, w.number)
+    if r["job_id"] is None and r["ticket_id"] is not None:
+        jobs.start(ctx, w.number, r["staff_no"])
+    source = "system" if ctx.node_kind == BIZSYS else "window"
+    return jobs.finish(ctx, w.number, service_code, job_no, source)
+
+
+# --- ratings ---------------------------------------------------------------------------------
+
+def _channel(ctx: Context, body: dict[str, Any]) -> int:
+    if ctx.node_kind in NODE_CHANNEL:
+        ch = NODE_CHANNEL[ctx.node_kind]
+        if body.get("channel") not in (None, ch):
+            raise ChannelNotAllowed(f"{ctx.node_kind} rates on channel {ch}")
+        return ch
+    ch = req_int(body, "channel", 0, 99)
+    if ch not in WEB_CHANNELS:
+        raise ChannelNotAllowed(f"channel {ch} cannot be used here (allowed: {sorted(WEB_CHANNELS)})")
+    return ch
+
+
+def _job_for_rating(ctx: Context, body: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
+    """The 办件 a rating is for and the rating node's own window (None for QR / web)."""
+    own: int | None = None
+    if ctx.node_kind in (KIOSK, GATEWAY):
+        own = window_of(ctx, body).number
+    if "job" in body:
+        pub = need(body, "job", str, max_len=64)
+        return jobs.by_pub(ctx.db, pub), own
+    if "handle" in body and own is not None:
+        j = row(ctx, "SELECT * FROM jobs WHERE id = ?", [req_int(body, "handle", 1, 2**32 - 1)])
+        if j is None:
+            raise UnknownJob("no such 办件")
+        return j, own
+    if own is None:
+        raise BadRequest("missing field 'job'")
+    pressed = opt_int(body, "pressed_ms", 0, 2**53)
+    if pressed is not None:
+        # a late delivery: the 办件 that was open at this window when the citizen pressed
+        j = row(ctx, "SELECT * FROM jobs WHERE window = ? AND status = 'finished' AND finished_ms <= ? "
+                     "ORDER BY finished_ms DESC, id DESC LIMIT 1", [own, pressed])
+        if j is not None:
+            return j, own
+    w = row(ctx, "SELECT rating_job_id FROM windows WHERE number = ?", [own])
+    if w is None or w["rating_job_id"] is None:
+        # nothing open: the window's last finished 办件 says why (already rated, or too late)
+        j = row(ctx, "SELECT * FROM jobs WHERE window = ? AND status = 'finished' ORDER BY finished_ms DESC, id DESC "
+                     "LIMIT 1", [own])
+        if j is not None and j["rating"] in ("rated", "default"):
+            raise AlreadyRated("this 办件 has been rated (已评价)")
+        raise RatingExpired(f"window {own} has no 办件 waiting for a rating")
+    j = row(ctx, "SELECT * FROM jobs WHERE id = ?", [w["rating_job_id"]])
+    assert j is not None
+    return j, own
+
+
+@handler("rating.submit", kinds=RATERS)
+def rating_submit(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    _fields(body, "job", "handle", "window", "level", "tags", "efficiency", "skill", "attitude", "text", "phone",
+            "channel", "pressed_ms")
+    cfg(ctx)
+    channel = _channel(ctx, body)
+    level = req_int(body, "level", 1, 5)
+    sub = {k: opt_int(body, k, 1, 5) for k in ("efficiency", "skill", "attitude")}
+    text = opt_str(body, "text", 500)
+    tel = phone(body)
+    pressed = opt_int(body, "pressed_ms", 0, 2**53) if channel in ratings.EVALUATOR_CHANNELS else None
+    job, own = _job_for_rating(ctx, body)
+    return ratings.submit(ctx, job, channel, own, level, body.get("tags"), sub, text, tel, pressed)
+
+
+@handler("rating.followup", kinds={QR, WEB})
+def rating_followup(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    _fields(body, "job", "level", "tags", "text", "channel")
+    cfg(ctx)
+    channel = _channel(ctx, body)
+    level = req_int(body, "level", 1, 5)
+    text = opt_str(body, "text", 500)
+    job = jobs.by_pub(ctx.db, need(body, "job", str, max_len=64))
+    return ratings.followup(ctx, job, channel, level, body.get("tags"), text)
+
+
+# --- cases -----------------------------------------------------------------------------------
+
+def _case_id(body: dict[str, Any]) -> int:
+    return req_int(body, "case_id", 1, 2**62)
+
+
+@handler("case.callback", kinds=MANAGERS)
+def case_callback(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    _fields(body, "case_id", "note")
+    return cases.callback(ctx, _case_id(body), opt_str(body, "note", 1000))
+
+
+@handler("case.rectify", kinds=MANAGERS)
+def case_rectify(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    _fields(body, "case_id", "note")
+    return cases.rectify(ctx, _case_id(body), opt_str(body, "note", 1000))
+
+
+@handler("case.close", kinds=MANAGERS)
+def case_close(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    _fields(body, "case_id", "note")
+    return cases.close(ctx, _case_id(body), opt_str(body, "note", 1000))
+
+
+@handler("case.appeal", kinds=STAFF_SIDE | MANAGERS)
+def case_appeal(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    _fields(body, "case_id", "reason", "window")
+    reason = need(body, "reason", str, max_len=1000)
+    staff_no = None
+    if ctx.node_kind == TERMINAL:
+        w = window_of(ctx, body)
+        staff_no = staff.signed_in(ctx, w.number)["staff_no"]
+    return cases.appeal(ctx, _case_id(body), staff_no, reason)
+
+
+@handler("case.decide", kinds=MANAGERS)
+def case_decide(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    _fields(body, "case_id", "upheld", "note")
+    upheld = need(body, "upheld", bool)
+    return cases.decide(ctx, _case_id(body), upheld, opt_str(body, "note", 1000))
+
+
+@handler("comment.submit", kinds={QR, WEB, KIOSK})
+def comment_submit(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    _fields(body, "text", "phone")
+    text = need(body, "text", str, max_len=1000).strip()
+    if not text:
+        raise BadRequest("a comment needs text")
+    return {"case_id": cases.open_comment(ctx, text, phone(body))}
+
+
+# --- the server's own timer and exporter -----------------------------------------------------
+
+@handler("system.tick", kinds={SYSTEM})
+def system_tick(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """Periodic (every few seconds): expire rating opportunities, flag 离岗/空岗 and overdue cases,
+    expire earlier days' tickets, sign out sessions left open overnight."""
+    _fields(body)
+    config = cfg(ctx)
+    ensure_windows(ctx.db, config)
+    out: dict[str, Any] = {}
+    out.update(ratings.expire(ctx))
+    out.update(staff.flag_absence(ctx))
+    out["overdue_cases"] = cases.flag_overdue(ctx)
+    out["expired_tickets"] = tickets.expire_old(ctx)
+    out["auto_signed_out"] = staff.auto_sign_out(ctx)
+    return out
+
+
+@handler("export.delivered", kinds={SYSTEM})
+def export_delivered(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """The exporter delivered every rating up to `upto` to `sink`: move its cursor forward."""
+    _fields(body, "sink", "upto")
+    sink = need(body, "sink", str, max_len=200)
+    upto = req_int(body, "upto", 0, 2**62)
+    ctx.db.execute(
+        "INSERT INTO export_cursor (sink, last_rating_id, delivered_ms) VALUES (?, ?, ?) "
+        "ON CONFLICT (sink) DO UPDATE SET last_rating_id = MAX(last_rating_id, excluded.last_rating_id), "
+        "delivered_ms = excluded.delivered_ms",
+        [sink, upto, ctx.now_ms],
+    )
+    return {"sink": sink, "upto": upto}

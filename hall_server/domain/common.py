@@ -1,0 +1,134 @@
+"""Small helpers shared by the domain modules: the configured hall, which window a node is, rows."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from typing import Any
+
+from config.schema import HallConfig, Window
+from hall_server.domain.errors import BadRequest, Forbidden, NotConfigured, UnknownWindow
+from hall_server.handlers import Context
+
+# Node kinds (the prefix of the authenticated node id).
+TERMINAL = "terminal"      # the staff's window terminal, terminal-<window>
+KIOSK = "kiosk"            # the citizen's touchscreen evaluator, kiosk-<window>
+GATEWAY = "gateway"        # the serial devices gateway (keypads, printers), any window
+DISPENSER = "dispenser"    # the ticket dispenser
+WEB = "web"                # the HTTP side (QR page, manager console, JSON API)
+QR = "qr"                  # the QR page's own node id, when it has one
+BIZSYS = "bizsys"          # the hall's business system (integration API key)
+MANAGER = "manager"        # the manager console, when it is its own node
+SYSTEM = "system"          # the server's own timer (system.tick)
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,19}$")
+
+
+def cfg(ctx: Context) -> HallConfig:
+    if ctx.config is None:
+        raise NotConfigured("the hall server runs without a hall configuration")
+    return ctx.config
+
+
+def window_cfg(config: HallConfig, number: Any) -> Window:
+    if not isinstance(number, int) or isinstance(number, bool):
+        raise BadRequest("window must be a number")
+    try:
+        return config.window(number)
+    except KeyError:
+        raise UnknownWindow(f"no window {number}") from None
+
+
+def node_window(node: str) -> int | None:
+    """`terminal-3` → 3; None when the id has no number."""
+    _, _, rest = node.partition("-")
+    return int(rest) if rest.isdigit() else None
+
+
+def window_of(ctx: Context, body: dict[str, Any]) -> Window:
+    """The window a command is for: a terminal or kiosk is bound to its own window; other nodes
+    (gateway, web, business system) name it in the body."""
+    config = cfg(ctx)
+    if ctx.node_kind in (TERMINAL, KIOSK):
+        own = node_window(ctx.node)
+        if own is None:
+            raise Forbidden(f"{ctx.node} is not bound to a window")
+        if "window" in body and body["window"] != own:
+            raise Forbidden(f"{ctx.node} may only act for window {own}")
+        return window_cfg(config, own)
+    if "window" not in body:
+        raise BadRequest("missing field 'window'")
+    return window_cfg(config, body["window"])
+
+
+def opt_str(body: dict[str, Any], key: str, max_len: int, default: str = "") -> str:
+    value = body.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise BadRequest(f"field {key!r} must be a string")
+    if len(value) > max_len:
+        raise BadRequest(f"field {key!r} is longer than {max_len} characters")
+    if "\x00" in value:
+        raise BadRequest(f"field {key!r} contains a NUL character")
+    return value
+
+
+def opt_int(body: dict[str, Any], key: str, lo: int, hi: int, default: int | None = None) -> int | None:
+    value = body.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise BadRequest(f"field {key!r} must be a whole number from {lo} to {hi}")
+    return value
+
+
+def req_int(body: dict[str, Any], key: str, lo: int, hi: int) -> int:
+    if key not in body:
+        raise BadRequest(f"missing field {key!r}")
+    value = opt_int(body, key, lo, hi)
+    assert value is not None
+    return value
+
+
+def phone(body: dict[str, Any]) -> str:
+    value = opt_str(body, "phone", 20)
+    if value and not _PHONE.match(value):
+        raise BadRequest("field 'phone' is not a phone number")
+    return value
+
+
+def mask_phone(value: str) -> str:
+    """R6: 13812345678 → 138****5678."""
+    digits = value.strip()
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def public_id() -> str:
+    """A stable, unguessable public id (80 random bits, hex) for a row, e.g. a 办件 in a QR URL.
+    Random rather than derived from the message id: the sender chooses message ids. (A resent
+    message does not run again, it gets its stored result, so the id stays the same.)"""
+    return secrets.token_hex(10)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def row(ctx_or_db: Any, sql: str, params: list[Any]) -> dict[str, Any] | None:
+    db = ctx_or_db.db if isinstance(ctx_or_db, Context) else ctx_or_db
+    cur = db.execute(sql, params)
+    r = cur.fetchone()
+    if r is None:
+        return None
+    return dict(zip([d[0] for d in cur.description], r))
+
+
+def rows(ctx_or_db: Any, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    db = ctx_or_db.db if isinstance(ctx_or_db, Context) else ctx_or_db
+    cur = db.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]

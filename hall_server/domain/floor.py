@@ -1,0 +1,217 @@
+"""The live floor: window rows, and the state keys every screen subscribes to.
+
+State keys (published with `ctx.publish` after each change; values are msgpack maps):
+
+| key | value | who listens |
+|---|---|---|
+| `window/<n>` | `{window, name, state, staff, ticket, ticket_id, job, since_ms, pause_reason, rating, rating_expires_ms}` — `state` is closed / idle / calling / serving / paused; `staff` is `{staff_no, name, department, stars, promise}` or None; `rating` is "open" while the evaluator asks, else None. The level of a rating is never published. | window terminal, kiosk, floor page |
+| `queue/<category>` | `{category, name, waiting, priority_waiting, oldest_queued_ms, last_called}` | dispenser, hall display, floor page |
+| `rating/<n>` | `{window, job, handle, staff_no, staff_name, department, stars, expires_ms, tag_version}` while window n's evaluator may rate; deleted when rated or expired | kiosk n, gateway (keypad of window n) |
+| `calls` | `{recent: [{ticket, window, at_ms, recall}]}` (last 10 calls) | hall display (voice announcement) |
+| `floor` | `{day, windows_open, windows_paused, windows_closed, waiting, waiting_over_limit, served_today, rated_today, bad_today, open_cases, overdue_cases}` — republished only when it changes (after any command, and by the tick as waits age) | floor page |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from config.schema import HallConfig
+from hall_server.domain.common import row, rows
+from hall_server.domain.hours import day_of
+from hall_server.handlers import Context
+
+
+def ensure_windows(db: sqlite_utils.Database, config: HallConfig) -> None:
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO windows (number) VALUES (?)", [[w.number] for w in config.windows]
+    )
+
+
+def window_row(ctx: Context, n: int) -> dict[str, Any]:
+    r = row(ctx, "SELECT * FROM windows WHERE number = ?", [n])
+    if r is None:
+        ctx.db.execute("INSERT INTO windows (number) VALUES (?)", [n])
+        r = row(ctx, "SELECT * FROM windows WHERE number = ?", [n])
+    assert r is not None
+    return r
+
+
+def derive_state(w: dict[str, Any]) -> str:
+    if not w["staff_no"]:
+        return "closed"
+    if w["pause_reason"] is not None:
+        return "paused"
+    if w["job_id"] is not None:
+        return "serving"
+    if w["ticket_id"] is not None:
+        return "calling"
+    return "idle"
+
+
+def set_window(ctx: Context, n: int, **changes: Any) -> dict[str, Any]:
+    """Update window n's row; recomputes its state (and since_ms when the state changes); publishes."""
+    w = window_row(ctx, n)
+    w.update(changes)
+    state = derive_state(w)
+    if state != w["state"]:
+        w["since_ms"] = ctx.now_ms
+        w["state"] = state
+    cols = [k for k in w if k != "number"]
+    ctx.db.execute(
+        f"UPDATE windows SET {', '.join(f'{c} = ?' for c in cols)} WHERE number = ?",
+        [w[c] for c in cols] + [n],
+    )
+    publish_window(ctx, n, w)
+    return w
+
+
+def staff_card(config: HallConfig | None, staff_no: str | None) -> dict[str, Any] | None:
+    if not staff_no or config is None:
+        return None
+    try:
+        s = config.staff_member(staff_no)
+    except KeyError:
+        return {"staff_no": staff_no, "name": "", "department": "", "stars": 0, "promise": ""}
+    return {"staff_no": s.staff_no, "name": s.name, "department": s.department, "stars": s.stars,
+            "promise": s.promise}
+
+
+def window_view(db: Any, config: HallConfig | None, w: dict[str, Any]) -> dict[str, Any]:
+    ticket = job = None
+    if w["ticket_id"] is not None:
+        t = row(db, "SELECT no FROM tickets WHERE id = ?", [w["ticket_id"]])
+        ticket = t["no"] if t else None
+    if w["job_id"] is not None:
+        j = row(db, "SELECT pub FROM jobs WHERE id = ?", [w["job_id"]])
+        job = j["pub"] if j else None
+    rating = expires = None
+    if w["rating_job_id"] is not None:
+        r = row(db, "SELECT rating_expires_ms FROM jobs WHERE id = ? AND rating = 'open'", [w["rating_job_id"]])
+        if r:
+            rating, expires = "open", r["rating_expires_ms"]
+    name = ""
+    if config is not None:
+        try:
+            name = config.window(w["number"]).name
+        except KeyError:
+            pass
+    return {
+        "window": w["number"], "name": name, "state": w["state"], "staff": staff_card(config, w["staff_no"]),
+        "ticket": ticket, "ticket_id": w["ticket_id"], "job": job, "since_ms": w["since_ms"],
+        "pause_reason": w["pause_reason"], "rating": rating, "rating_expires_ms": expires,
+    }
+
+
+def publish_window(ctx: Context, n: int, w: dict[str, Any] | None = None) -> None:
+    w = w or window_row(ctx, n)
+    ctx.publish(f"window/{n}", window_view(ctx.db, ctx.config, w))
+
+
+def queue_view(db: Any, config: HallConfig | None, category: str) -> dict[str, Any]:
+    r = row(db, "SELECT COUNT(*) AS waiting, SUM(priority > 0) AS prio, MIN(queued_ms) AS oldest "
+                "FROM tickets WHERE status = 'waiting' AND category = ?", [category])
+    last = row(db, "SELECT no FROM tickets WHERE category = ? AND called_ms IS NOT NULL "
+                   "ORDER BY called_ms DESC LIMIT 1", [category])
+    name = ""
+    if config is not None:
+        try:
+            name = config.category(category).name
+        except KeyError:
+            pass
+    assert r is not None
+    return {"category": category, "name": name, "waiting": r["waiting"], "priority_waiting": r["prio"] or 0,
+            "oldest_queued_ms": r["oldest"], "last_called": last["no"] if last else None}
+
+
+def publish_queue(ctx: Context, category: str) -> None:
+    ctx.publish(f"queue/{category}", queue_view(ctx.db, ctx.config, category))
+
+
+def publish_call(ctx: Context) -> None:
+    """`calls`: the last 10 calls and recalls, for the hall display's announcements."""
+    recent = rows(ctx, "SELECT e.at_ms, e.window, e.kind, t.no FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+                       "WHERE e.kind IN ('called', 'recalled', 'called_back') ORDER BY e.id DESC LIMIT 10")
+    ctx.publish("calls", {"recent": [{"ticket": r["no"], "window": r["window"], "at_ms": r["at_ms"],
+                                      "recall": r["kind"] == "recalled"} for r in recent]})
+
+
+def floor_summary(db: Any, config: HallConfig | None, now_ms: int) -> dict[str, Any]:
+    day = day_of(now_ms, config)
+    states = {r["state"]: r["n"] for r in rows(db, "SELECT state, COUNT(*) AS n FROM windows GROUP BY state")}
+    wait_limit_ms = (config.hall.thresholds.wait_alert_min if config is not None else 30) * 60_000
+    waiting = row(db, "SELECT COUNT(*) AS n, COALESCE(SUM(queued_ms < ?), 0) AS over FROM tickets "
+                      "WHERE status = 'waiting'", [now_ms - wait_limit_ms])
+    today = row(db, "SELECT COALESCE(SUM(finished), 0) AS served, COALESCE(SUM(rated), 0) AS rated, "
+                    "COALESCE(SUM(l1 + l2), 0) AS bad FROM rollup WHERE day = ?", [day])
+    cases = row(db, "SELECT COUNT(*) AS open, COALESCE(SUM(callback_overdue OR rectify_overdue), 0) AS overdue "
+                    "FROM cases WHERE status != 'closed'", [])
+    assert waiting and today and cases
+    open_ = sum(v for k, v in states.items() if k in ("idle", "calling", "serving"))
+    paused = states.get("paused", 0)
+    total = len(config.windows) if config is not None else sum(states.values())
+    return {
+        "day": day,
+        "windows_open": open_,
+        "windows_paused": paused,
+        "windows_closed": max(0, total - open_ - paused),
+        "waiting": waiting["n"], "waiting_over_limit": waiting["over"], "served_today": today["served"], "rated_today": today["rated"],
+        "bad_today": today["bad"], "open_cases": cases["open"], "overdue_cases": cases["overdue"],
+    }
+
+
+def publish_floor(ctx: Context) -> None:
+    ctx.publish("floor", floor_summary(ctx.db, ctx.config, ctx.now_ms))
+
+
+def refresh_floor(ctx: Context) -> bool:
+    """Publish `floor` if it differs from its last value (pending in this batch, else stored)."""
+    summary = floor_summary(ctx.db, ctx.config, ctx.now_ms)
+    if ctx.current("floor") == summary:
+        return False
+    ctx.publish("floor", summary)
+    return True
+
+
+def snapshot(db: Any, config: HallConfig | None, now_ms: int) -> dict[str, Any]:
+    """The whole live floor from the store (the web page and the API): windows, queues, summary."""
+    ws = rows(db, "SELECT * FROM windows ORDER BY number")
+    if config is not None:   # configured windows nobody has used yet
+        known = {w["number"] for w in ws}
+        blank = {"staff_no": None, "state": "closed", "since_ms": 0, "pause_reason": None, "ticket_id": None,
+                 "job_id": None, "rating_job_id": None}
+        ws += [{"number": w.number, **blank} for w in config.windows if w.number not in known]
+        ws.sort(key=lambda w: w["number"])
+    tickets = {r["id"]: r["no"] for r in rows(
+        db, "SELECT t.id, t.no FROM tickets t JOIN windows w ON w.ticket_id = t.id")}
+    jobs = {r["id"]: r for r in rows(
+        db, "SELECT j.id, j.pub, j.rating, j.rating_expires_ms FROM jobs j "
+            "JOIN windows w ON w.job_id = j.id OR w.rating_job_id = j.id")}
+    windows = []
+    for w in ws:
+        rj = jobs.get(w["rating_job_id"]) if w["rating_job_id"] is not None else None
+        open_ = rj is not None and rj["rating"] == "open"
+        name = ""
+        if config is not None:
+            try:
+                name = config.window(w["number"]).name
+            except KeyError:
+                pass
+        windows.append({
+            "window": w["number"], "name": name, "state": w["state"], "staff": staff_card(config, w["staff_no"]),
+            "ticket": tickets.get(w["ticket_id"]), "job": jobs[w["job_id"]]["pub"] if w["job_id"] in jobs else None,
+            "since_ms": w["since_ms"], "pause_reason": w["pause_reason"],
+            "rating": "open" if open_ else None, "rating_expires_ms": rj["rating_expires_ms"] if open_ else None,
+        })
+    cats = [c.code for c in config.categories] if config is not None else []
+    counts = {r["category"]: r for r in rows(
+        db, "SELECT category, COUNT(*) AS waiting, SUM(priority > 0) AS prio, MIN(queued_ms) AS oldest "
+            "FROM tickets WHERE status = 'waiting' GROUP BY category")}
+    queues = []
+    for c in cats:
+        r = counts.get(c)
+        queues.append({"category": c, "waiting": r["waiting"] if r else 0,
+                       "priority_waiting": (r["prio"] or 0) if r else 0,
+                       "oldest_wait_ms": now_ms - r["oldest"] if r and r["oldest"] is not None else None})
+    return {"at_ms": now_ms, "summary": floor_summary(db, config, now_ms), "windows": windows, "queues": queues}

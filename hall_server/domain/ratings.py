@@ -1,0 +1,166 @@
+"""一次一评 (R1–R6): the first rating of a finished 办件 from any channel wins; one 追评 after
+rectification; expiry leaves it 未评价; the optional default-rating policy is flagged and never
+counted as active; staff can never rate (node kinds, see `commands`). Ratings are append-only.
+
+Channels (GB/T 39046): 1 PC, 2 mobile, 3 QR code, 4 hall tablet (kiosk), 5 other hall terminal
+(keypad via the gateway), 6 telephone, 7 SMS; 0 is the system default (policy, flagged).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hall_server.domain import cases, rollup
+from hall_server.domain.common import cfg, dumps, mask_phone, row, rows
+from hall_server.domain.errors import (
+    AlreadyRated, BadRequest, ChannelNotAllowed, FollowupNotAllowed, NotFinished, RatingExpired, TagRequired,
+    UnknownTag, WrongWindow,
+)
+from hall_server.domain.floor import set_window, window_row
+from hall_server.domain.jobs import publish_rating
+from hall_server.handlers import Context
+
+LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+BAD_LEVELS = (1, 2)
+CHANNELS = {1: "PC", 2: "mobile", 3: "QR code", 4: "hall tablet", 5: "hall terminal", 6: "telephone", 7: "SMS"}
+DEFAULT_CHANNEL = 0
+EVALUATOR_CHANNELS = (4, 5)        # at the window: only while the evaluator's opportunity is open
+MAX_TAGS = 10
+
+
+def is_bad(level: int) -> bool:
+    return level in BAD_LEVELS
+
+
+def check_tags(ctx: Context, level: int, tags: Any) -> list[str]:
+    """R5: tags from the current list for this level; a 差评 needs at least one."""
+    if tags is None:
+        tags = []
+    if not isinstance(tags, list) or len(tags) > MAX_TAGS or not all(isinstance(t, str) and len(t) <= 32 for t in tags):
+        raise BadRequest(f"field 'tags' must be a list of at most {MAX_TAGS} tag codes")
+    tags = list(dict.fromkeys(tags))
+    allowed = {t.code for t in cfg(ctx).tags.for_level(level)}
+    for t in tags:
+        if t not in allowed:
+            raise UnknownTag(f"tag {t!r} is not in the current list for level {level}")
+    if is_bad(level) and not tags:
+        raise TagRequired("a 差评 must carry at least one reason tag")
+    return tags
+
+
+MAX_CLOCK_AHEAD_MS = 60_000     # a node's pressed_ms may run this much ahead of the server
+
+
+def pressed_in_time(ctx: Context, job: dict[str, Any], pressed_ms: int | None) -> bool:
+    """An evaluator press made while the opportunity was open but delivered late (the node's
+    outbox held it while the server or network was down) still counts — within the QR validity."""
+    return (pressed_ms is not None and job["finished_ms"] <= pressed_ms <= job["rating_expires_ms"]
+            and pressed_ms <= ctx.now_ms + MAX_CLOCK_AHEAD_MS and ctx.now_ms <= job["qr_expires_ms"])
+
+
+def check_open(ctx: Context, job: dict[str, Any], channel: int, pressed_ms: int | None = None) -> None:
+    """The job may still be rated on this channel (lazy expiry: no clock needed)."""
+    if job["status"] != "finished":
+        raise NotFinished("this 办件 is not finished")
+    if job["rating"] in ("rated", "default") or row(ctx, "SELECT 1 AS x FROM ratings WHERE job_id = ? AND round = 1",
+                                                      [job["id"]]):
+        raise AlreadyRated("this 办件 has been rated (已评价)")
+    if channel in EVALUATOR_CHANNELS:
+        in_time = job["rating"] == "open" and ctx.now_ms <= job["rating_expires_ms"]
+        if not in_time and not (job["rating"] in ("open", "qr") and pressed_in_time(ctx, job, pressed_ms)):
+            raise RatingExpired("the evaluator's time to rate this 办件 is over")
+    elif job["rating"] not in ("open", "qr") or ctx.now_ms > job["qr_expires_ms"]:
+        raise RatingExpired("the time to rate this 办件 is over")
+
+
+def submit(ctx: Context, job: dict[str, Any], channel: int, window: int | None,
+           level: int, tags: Any, sub: dict[str, int | None], text: str, phone: str,
+           pressed_ms: int | None = None) -> dict[str, Any]:
+    """The first rating (评价次数 1). `window` is the rating node's own window (kiosk, keypad), if any;
+    `pressed_ms` when the citizen pressed (evaluators send it; see `pressed_in_time`)."""
+    if channel not in CHANNELS:
+        raise ChannelNotAllowed(f"channel {channel} is not a rating channel")
+    if window is not None and job["window"] != window:
+        raise WrongWindow(f"this 办件 was handled at window {job['window']}, not {window}")
+    check_open(ctx, job, channel, pressed_ms)
+    tags = check_tags(ctx, level, tags)
+    rating_id = _insert(ctx, job, 1, level, channel, tags, sub, text, phone, False)
+    ctx.db.execute("UPDATE jobs SET rating = 'rated' WHERE id = ?", [job["id"]])
+    _close_window(ctx, job)
+    rollup.add_rating(ctx.db, ctx.config, job, level, False)
+    case_id = None
+    if is_bad(level):
+        case_id = cases.open_for_rating(ctx, rating_id, job, text, phone)
+    return {"rating_id": rating_id, "job": job["pub"], "round": 1, "case_id": case_id}
+
+
+def followup(ctx: Context, job: dict[str, Any], channel: int, level: int, tags: Any, text: str) -> dict[str, Any]:
+    """追评 (评价次数 2): once, after the 差评's case was rectified (R2, R7)."""
+    if channel not in CHANNELS:
+        raise ChannelNotAllowed(f"channel {channel} is not a rating channel")
+    case = row(ctx, "SELECT * FROM cases WHERE job_id = ? AND kind = 'bad_rating'", [job["id"]])
+    if case is None or case["rectified_ms"] is None:
+        raise FollowupNotAllowed("a 追评 needs a rectified 差评")
+    if row(ctx, "SELECT 1 AS x FROM ratings WHERE job_id = ? AND round = 2", [job["id"]]):
+        raise AlreadyRated("the 追评 has been given")
+    tags = check_tags(ctx, level, tags)
+    rating_id = _insert(ctx, job, 2, level, channel, tags, {}, text, "", False)
+    cases.followup_given(ctx, case["id"], level)
+    return {"rating_id": rating_id, "job": job["pub"], "round": 2, "case_id": case["id"]}
+
+
+def _insert(ctx: Context, job: dict[str, Any], round_: int, level: int, channel: int, tags: list[str],
+            sub: dict[str, int | None], text: str, phone: str, is_default: bool) -> int:
+    cur = ctx.db.execute(
+        "INSERT INTO ratings (job_id, round, level, channel, tags, tag_version, efficiency, skill, attitude, text, "
+        "phone, is_default, at_ms, node, window, staff_no, service_code) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [job["id"], round_, level, channel, dumps(tags), cfg(ctx).tags.version, sub.get("efficiency"),
+         sub.get("skill"), sub.get("attitude"), text, phone, int(is_default), ctx.now_ms, ctx.node, job["window"],
+         job["staff_no"], job["service_code"]],
+    )
+    ctx.audit("rating", job["pub"], round=round_, channel=channel, default=is_default)
+    return int(cur.lastrowid)
+
+
+def _close_window(ctx: Context, job: dict[str, Any]) -> None:
+    w = window_row(ctx, job["window"])
+    if w["rating_job_id"] == job["id"]:
+        set_window(ctx, job["window"], rating_job_id=None)
+        publish_rating(ctx, job["window"], None)
+
+
+def expire(ctx: Context) -> dict[str, int]:
+    """Tick: close evaluator opportunities past their time (the QR slip stays valid), then mark
+    办件 whose QR time is over as 未评价 — or, if the hall's policy says so, give them the flagged
+    default rating (never counted as active)."""
+    closed = rows(ctx, "SELECT * FROM jobs WHERE rating = 'open' AND rating_expires_ms < ?", [ctx.now_ms])
+    for job in closed:
+        ctx.db.execute("UPDATE jobs SET rating = 'qr' WHERE id = ?", [job["id"]])
+        _close_window(ctx, job)
+    policy = cfg(ctx).hall.rating
+    over = rows(ctx, "SELECT * FROM jobs WHERE rating IN ('open', 'qr') AND qr_expires_ms < ?", [ctx.now_ms])
+    defaults = 0
+    for job in over:
+        _close_window(ctx, job)
+        if policy.default_rating:
+            _insert(ctx, job, 1, policy.default_level, DEFAULT_CHANNEL, [], {}, "", "", True)
+            ctx.db.execute("UPDATE jobs SET rating = 'default' WHERE id = ?", [job["id"]])
+            rollup.add_rating(ctx.db, ctx.config, job, policy.default_level, True)
+            defaults += 1
+        else:
+            ctx.db.execute("UPDATE jobs SET rating = 'unrated' WHERE id = ?", [job["id"]])
+    return {"evaluator_closed": len(closed), "unrated": len(over) - defaults, "defaults": defaults}
+
+
+def view(r: dict[str, Any], reveal_private: bool = False) -> dict[str, Any]:
+    """A rating as shown outside. R6: phone and text are masked unless `reveal_private`."""
+    return {
+        "rating_id": r["id"], "round": r["round"], "level": r["level"], "channel": r["channel"],
+        "tags": json.loads(r["tags"]), "efficiency": r["efficiency"], "skill": r["skill"], "attitude": r["attitude"],
+        "text": r["text"] if reveal_private else ("***" if r["text"] else ""),
+        "phone": r["phone"] if reveal_private else mask_phone(r["phone"]),
+        "is_default": bool(r["is_default"]), "at_ms": r["at_ms"], "window": r["window"], "staff_no": r["staff_no"],
+        "service_code": r["service_code"],
+    }

@@ -1,0 +1,237 @@
+"""Staff at the windows and attendance (R10).
+
+Sign in at a window with 工号 + PIN (scrypt hash from the configuration); 5 wrong PINs lock the
+工号 for 5 minutes. One window per person, one person per window. Pause with a reason, resume,
+sign out. Attendance events (append-only `attendance`): 迟到 `late` (sign-in after a session's
+start + grace), 早退 `early` (sign-out before the session's end), 离岗 `away` (a pause longer than
+the limit within opening hours), 空岗 `vacant` (a window nobody is signed in at, for longer than
+the pause limit, within opening hours; flagged once per window and session).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from config.pins import BadPinHash, verify_pin
+from hall_server.domain.common import cfg, row, rows
+from hall_server.domain.errors import (
+    AccountLocked, AlreadySignedIn, NotPaused, NotSignedIn, Paused, WindowBusy, WindowOccupied, WrongPin,
+)
+from hall_server.domain.floor import set_window, window_row
+from hall_server.domain.hours import day_of, session_at, session_bounds, local
+from hall_server.handlers import Context
+
+log = logging.getLogger(__name__)
+
+MAX_PIN_FAILURES = 5
+LOCK_MS = 5 * 60_000
+
+
+def _attend(ctx: Context, kind: str, session: int, window: int, staff_no: str, minutes: int = 0,
+            at_ms: int | None = None) -> None:
+    at = ctx.now_ms if at_ms is None else at_ms
+    ctx.db.execute(
+        "INSERT OR IGNORE INTO attendance (day, session, kind, window, staff_no, at_ms, minutes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [day_of(at, ctx.config), session, kind, window, staff_no, at, minutes],
+    )
+
+
+def check_pin(ctx: Context, staff_no: str, pin: str) -> None:
+    """Raises AccountLocked or WrongPin (both keep their writes: failures must count)."""
+    config = cfg(ctx)
+    lock = row(ctx, "SELECT failures, locked_until_ms FROM staff_locks WHERE staff_no = ?", [staff_no])
+    if lock and lock["locked_until_ms"] > ctx.now_ms:
+        raise AccountLocked(f"too many wrong PINs: locked until {lock['locked_until_ms']}")
+    try:
+        member = config.staff_member(staff_no)
+    except KeyError:
+        member = None
+    ok = False
+    if member is not None:
+        try:
+            ok = verify_pin(pin, member.pin_hash)
+        except BadPinHash:
+            log.error("staff %s has a malformed PIN hash in the configuration", staff_no)
+    if ok:
+        ctx.db.execute("DELETE FROM staff_locks WHERE staff_no = ?", [staff_no])
+        return
+    if member is None:
+        raise WrongPin("wrong 工号 or PIN")
+    failures = (lock["failures"] if lock else 0) + 1
+    locked_until = ctx.now_ms + LOCK_MS if failures >= MAX_PIN_FAILURES else 0
+    ctx.db.execute(
+        "INSERT INTO staff_locks (staff_no, failures, locked_until_ms) VALUES (?, ?, ?) "
+        "ON CONFLICT (staff_no) DO UPDATE SET failures = excluded.failures, locked_until_ms = excluded.locked_until_ms",
+        [staff_no, 0 if locked_until else failures, locked_until],
+    )
+    ctx.audit("staff.wrong_pin", staff_no, failures=failures)
+    if locked_until:
+        ctx.audit("staff.locked", staff_no, until_ms=locked_until)
+        raise AccountLocked(f"{MAX_PIN_FAILURES} wrong PINs: locked for {LOCK_MS // 60_000} minutes")
+    raise WrongPin(f"wrong 工号 or PIN ({MAX_PIN_FAILURES - failures} tries left)")
+
+
+def sign_in(ctx: Context, window: int, staff_no: str, pin: str) -> dict[str, Any]:
+    config = cfg(ctx)
+    check_pin(ctx, staff_no, pin)
+    there = row(ctx, "SELECT window FROM staff_sessions WHERE staff_no = ? AND out_ms IS NULL", [staff_no])
+    if there is not None:
+        if there["window"] == window:
+            return {"window": window, "staff_no": staff_no, "late": False, "already": True}
+        raise AlreadySignedIn(f"{staff_no} is signed in at window {there['window']}")
+    w = window_row(ctx, window)
+    if w["staff_no"]:
+        raise WindowOccupied(f"{w['staff_no']} is signed in at window {window}")
+    day = day_of(ctx.now_ms, config)
+    cur = ctx.db.execute("INSERT INTO staff_sessions (staff_no, window, in_ms, day) VALUES (?, ?, ?, ?)",
+                         [staff_no, window, ctx.now_ms, day])
+    late = False
+    s = session_at(ctx.now_ms, config)
+    if s is not None:
+        idx, start, _end = s
+        grace = config.hall.thresholds.late_grace_min * 60_000
+        # late only if this person was not already at work during this session (e.g. changing windows)
+        earlier = row(ctx, "SELECT 1 AS x FROM staff_sessions WHERE staff_no = ? AND out_ms IS NOT NULL AND out_ms >= ?",
+                      [staff_no, start])
+        if ctx.now_ms > start + grace and earlier is None:
+            late = True
+            _attend(ctx, "late", idx, window, staff_no, (ctx.now_ms - start) // 60_000)
+    set_window(ctx, window, staff_no=staff_no, session_id=cur.lastrowid, pause_reason=None, vacant_since_ms=None)
+    ctx.audit("staff.sign_in", staff_no, window=window, late=late)
+    return {"window": window, "staff_no": staff_no, "late": late, "already": False}
+
+
+def signed_in(ctx: Context, window: int) -> dict[str, Any]:
+    """The window row of a window with someone signed in (else NotSignedIn)."""
+    w = window_row(ctx, window)
+    if not w["staff_no"]:
+        raise NotSignedIn(f"nobody is signed in at window {window}")
+    return w
+
+
+def working(ctx: Context, window: int) -> dict[str, Any]:
+    """Signed in and not paused."""
+    w = signed_in(ctx, window)
+    if w["pause_reason"] is not None:
+        raise Paused(f"window {window} is paused ({w['pause_reason']})")
+    return w
+
+
+def sign_out(ctx: Context, window: int) -> dict[str, Any]:
+    config = cfg(ctx)
+    w = signed_in(ctx, window)
+    if w["ticket_id"] is not None or w["job_id"] is not None:
+        raise WindowBusy(f"window {window} still has a ticket: finish, park or transfer it first")
+    if w["pause_reason"] is not None:
+        _end_pause(ctx, window)
+    ctx.db.execute("UPDATE staff_sessions SET out_ms = ? WHERE id = ?", [ctx.now_ms, w["session_id"]])
+    early = False
+    s = session_at(ctx.now_ms, config)
+    if s is not None:
+        early = True
+        _attend(ctx, "early", s[0], window, w["staff_no"], (s[2] - ctx.now_ms) // 60_000)
+    set_window(ctx, window, staff_no=None, session_id=None, pause_reason=None, vacant_since_ms=ctx.now_ms)
+    ctx.audit("staff.sign_out", w["staff_no"], window=window, early=early)
+    return {"window": window, "staff_no": w["staff_no"], "early": early}
+
+
+def pause(ctx: Context, window: int, reason: str) -> dict[str, Any]:
+    w = working(ctx, window)
+    if w["ticket_id"] is not None or w["job_id"] is not None:
+        raise WindowBusy(f"window {window} still has a ticket")
+    ctx.db.execute("INSERT INTO pauses (session_id, staff_no, window, reason, start_ms) VALUES (?, ?, ?, ?, ?)",
+                   [w["session_id"], w["staff_no"], window, reason, ctx.now_ms])
+    set_window(ctx, window, pause_reason=reason)
+    return {"window": window, "reason": reason}
+
+
+def in_hours_ms(config: Any, start_ms: int, end_ms: int) -> int:
+    """How much of [start_ms, end_ms) falls within the opening sessions (same or following days)."""
+    total, day = 0, local(start_ms, config).date()
+    while True:
+        bounds = session_bounds(day, config)
+        if not bounds or bounds[0][1] >= end_ms:
+            break
+        for _i, s, e in bounds:
+            total += max(0, min(e, end_ms) - max(s, start_ms))
+        day += timedelta(days=1)
+    return total
+
+
+def _end_pause(ctx: Context, window: int) -> int:
+    p = row(ctx, "SELECT * FROM pauses WHERE window = ? AND end_ms IS NULL", [window])
+    if p is None:
+        return 0
+    ctx.db.execute("UPDATE pauses SET end_ms = ? WHERE id = ?", [ctx.now_ms, p["id"]])
+    _check_away(ctx, p, ctx.now_ms)
+    return ctx.now_ms - p["start_ms"]
+
+
+def _check_away(ctx: Context, p: dict[str, Any], until_ms: int) -> bool:
+    config = cfg(ctx)
+    if p["away"]:
+        return False
+    paused_ms = in_hours_ms(config, p["start_ms"], until_ms)
+    if paused_ms <= config.hall.thresholds.pause_limit_min * 60_000:
+        return False
+    ctx.db.execute("UPDATE pauses SET away = 1 WHERE id = ?", [p["id"]])
+    s = session_at(until_ms, config)
+    _attend(ctx, "away", s[0] if s else -1, p["window"], p["staff_no"], paused_ms // 60_000, at_ms=p["start_ms"])
+    return True
+
+
+def resume(ctx: Context, window: int) -> dict[str, Any]:
+    w = signed_in(ctx, window)
+    if w["pause_reason"] is None:
+        raise NotPaused(f"window {window} is not paused")
+    paused_ms = _end_pause(ctx, window)
+    set_window(ctx, window, pause_reason=None)
+    return {"window": window, "paused_ms": paused_ms}
+
+
+def auto_sign_out(ctx: Context) -> int:
+    """Tick: sessions left open from an earlier day end at that day's closing time (audited), so
+    nobody stays signed in overnight and the next day's 迟到 / 空岗 are right. A window still holding
+    a ticket is left alone (the ticket expires first)."""
+    config = cfg(ctx)
+    today = day_of(ctx.now_ms, config)
+    n = 0
+    for s in rows(ctx, "SELECT * FROM staff_sessions WHERE out_ms IS NULL AND day < ?", [today]):
+        w = window_row(ctx, s["window"])
+        if w["ticket_id"] is not None or w["job_id"] is not None:
+            continue
+        bounds = session_bounds(local(s["in_ms"], config).date(), config)
+        end = max([b[2] for b in bounds] + [s["in_ms"]])
+        if w["pause_reason"] is not None:
+            ctx.db.execute("UPDATE pauses SET end_ms = ? WHERE window = ? AND end_ms IS NULL", [end, s["window"]])
+        ctx.db.execute("UPDATE staff_sessions SET out_ms = ? WHERE id = ?", [end, s["id"]])
+        set_window(ctx, s["window"], staff_no=None, session_id=None, pause_reason=None, vacant_since_ms=None)
+        ctx.audit("staff.auto_sign_out", s["staff_no"], window=s["window"], out_ms=end)
+        n += 1
+    return n
+
+
+def flag_absence(ctx: Context) -> dict[str, int]:
+    """Tick: 离岗 for pauses over the limit, 空岗 for unstaffed windows in opening hours."""
+    config = cfg(ctx)
+    away = 0
+    for p in rows(ctx, "SELECT * FROM pauses WHERE end_ms IS NULL AND away = 0"):
+        away += _check_away(ctx, p, ctx.now_ms)
+    vacant = 0
+    s = session_at(ctx.now_ms, config)
+    if s is not None:
+        idx, start, _end = s
+        mark = f"{day_of(ctx.now_ms, config)}/{idx}"
+        limit = config.hall.thresholds.pause_limit_min * 60_000
+        for w in config.windows:
+            r = window_row(ctx, w.number)
+            if r["staff_no"] or r["vacant_flagged"] == mark:
+                continue
+            since = max(start, r["vacant_since_ms"] or 0)
+            if ctx.now_ms - since > limit:
+                ctx.db.execute("UPDATE windows SET vacant_flagged = ? WHERE number = ?", [mark, w.number])
+                _attend(ctx, "vacant", idx, w.number, "", (ctx.now_ms - since) // 60_000, at_ms=since)
+                vacant += 1
+    return {"away": away, "vacant": vacant}

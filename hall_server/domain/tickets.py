@@ -1,0 +1,225 @@
+"""R9 the queue: tickets by category, priority, call, recall, no-show, park/call back, transfer.
+
+A ticket's `status`: waiting → called → serving (a job started) → done; or no_show, parked
+(and called back), transferred (back to waiting, for another window or category), expired (a
+previous day's ticket still waiting at the first tick of a new day). Every step appends to
+`ticket_events` (the ticket's timeline).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.schema import Window
+from hall_server.domain.common import cfg, dumps, row, rows
+from hall_server.domain.errors import (
+    BadRequest, NoCurrentTicket, QueueEmpty, TicketNotHere, UnknownCategory,
+    UnknownTicket, WindowBusy, WrongTicketState,
+)
+from hall_server.domain.floor import publish_call, publish_queue, set_window, window_row
+from hall_server.domain.hours import day_of
+from hall_server.handlers import Context
+
+# priority kind → priority (higher is called first; equal priorities first come, first served)
+PRIORITY_KINDS: dict[str, int] = {"appointment": 1, "elderly": 1, "green": 1}
+
+
+def event(ctx: Context, ticket_id: int, kind: str, window: int | None = None, **detail: Any) -> None:
+    ctx.db.execute(
+        "INSERT INTO ticket_events (ticket_id, at_ms, kind, window, node, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        [ticket_id, ctx.now_ms, kind, window, ctx.node, dumps(detail)],
+    )
+
+
+def ticket_no(category: str, seq: int) -> str:
+    return f"{category}{seq:03d}"
+
+
+def take(ctx: Context, category: str, priority_kind: str | None = None) -> dict[str, Any]:
+    config = cfg(ctx)
+    try:
+        config.category(category)
+    except KeyError:
+        raise UnknownCategory(f"no service category {category!r}") from None
+    if priority_kind is not None and priority_kind not in PRIORITY_KINDS:
+        raise BadRequest(f"priority must be one of {sorted(PRIORITY_KINDS)}")
+    day = day_of(ctx.now_ms, config)
+    seq = ctx.db.execute(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets WHERE day = ? AND category = ?", [day, category]
+    ).fetchone()[0]
+    no = ticket_no(category, seq)
+    priority = PRIORITY_KINDS.get(priority_kind or "", 0)
+    before = ctx.db.execute(
+        "SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND category = ? AND priority >= ?",
+        [category, priority],
+    ).fetchone()[0]
+    cur = ctx.db.execute(
+        "INSERT INTO tickets (day, category, seq, no, priority, priority_kind, status, taken_ms, queued_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?)",
+        [day, category, seq, no, priority, priority_kind, ctx.now_ms, ctx.now_ms],
+    )
+    tid = cur.lastrowid
+    event(ctx, tid, "taken", None, priority=priority_kind)
+    publish_queue(ctx, category)
+    return {"ticket_id": tid, "ticket": no, "category": category, "priority": priority_kind,
+            "waiting_before": before, "taken_ms": ctx.now_ms}
+
+
+def get(ctx: Context, ticket_id: int) -> dict[str, Any]:
+    t = row(ctx, "SELECT * FROM tickets WHERE id = ?", [ticket_id])
+    if t is None:
+        raise UnknownTicket(f"no ticket {ticket_id}")
+    return t
+
+
+def current(ctx: Context, window: int) -> dict[str, Any]:
+    """The ticket the window has called or is serving."""
+    w = window_row(ctx, window)
+    if w["ticket_id"] is None:
+        raise NoCurrentTicket(f"window {window} has no called ticket")
+    return get(ctx, w["ticket_id"])
+
+
+def _ensure_free(ctx: Context, window: int) -> None:
+    w = window_row(ctx, window)
+    if w["ticket_id"] is not None or w["job_id"] is not None:
+        raise WindowBusy(f"window {window} still has a ticket")
+
+
+def _call(ctx: Context, w: Window, t: dict[str, Any], kind: str) -> dict[str, Any]:
+    first = t["first_called_ms"] if t["first_called_ms"] is not None else ctx.now_ms
+    ctx.db.execute(
+        "UPDATE tickets SET status = 'called', window = ?, target_window = NULL, called_ms = ?, "
+        "first_called_ms = ?, recalls = 0 WHERE id = ?",
+        [w.number, ctx.now_ms, first, t["id"]],
+    )
+    event(ctx, t["id"], kind, w.number)
+    set_window(ctx, w.number, ticket_id=t["id"], job_id=None)
+    publish_queue(ctx, t["category"])
+    publish_call(ctx)
+    return {"ticket_id": t["id"], "ticket": t["no"], "category": t["category"], "priority": t["priority_kind"],
+            "wait_ms": first - t["taken_ms"]}
+
+
+def call_next(ctx: Context, w: Window) -> dict[str, Any]:
+    """Priority first, then first come; only the window's categories, or tickets sent to this window."""
+    _ensure_free(ctx, w.number)
+    cats = list(w.categories)
+    marks = ",".join("?" * len(cats)) or "NULL"
+    t = row(ctx,
+            f"SELECT * FROM tickets WHERE status = 'waiting' AND ((target_window IS NULL AND category IN ({marks})) "
+            "OR target_window = ?) ORDER BY priority DESC, queued_ms, id LIMIT 1",
+            [*cats, w.number])
+    if t is None:
+        raise QueueEmpty(f"no ticket waiting for window {w.number}")
+    return _call(ctx, w, t, "called")
+
+
+def recall(ctx: Context, w: Window) -> dict[str, Any]:
+    """Call the current ticket again; past the cap (R9, default 5) the ticket is a no-show."""
+    t = current(ctx, w.number)
+    if t["status"] != "called":
+        raise WrongTicketState(f"ticket {t['no']} is {t['status']}, not called")
+    cap = cfg(ctx).hall.thresholds.recall_cap
+    if t["recalls"] >= cap:
+        out = no_show(ctx, w)
+        return {**out, "recalls": t["recalls"], "no_show": True}
+    ctx.db.execute("UPDATE tickets SET recalls = recalls + 1 WHERE id = ?", [t["id"]])
+    event(ctx, t["id"], "recalled", w.number, n=t["recalls"] + 1)
+    publish_call(ctx)
+    return {"ticket_id": t["id"], "ticket": t["no"], "recalls": t["recalls"] + 1, "no_show": False}
+
+
+def no_show(ctx: Context, w: Window) -> dict[str, Any]:
+    t = current(ctx, w.number)
+    if t["status"] != "called":
+        raise WrongTicketState(f"ticket {t['no']} is {t['status']}, not called")
+    ctx.db.execute("UPDATE tickets SET status = 'no_show' WHERE id = ?", [t["id"]])
+    event(ctx, t["id"], "no_show", w.number)
+    set_window(ctx, w.number, ticket_id=None, job_id=None)
+    return {"ticket_id": t["id"], "ticket": t["no"]}
+
+
+def park(ctx: Context, w: Window) -> dict[str, Any]:
+    """挂起: the citizen steps away (e.g. to copy a document); the window is free for the next."""
+    t = current(ctx, w.number)
+    if t["status"] not in ("called", "serving"):
+        raise WrongTicketState(f"ticket {t['no']} is {t['status']}")
+    wr = window_row(ctx, w.number)
+    if wr["job_id"] is not None:
+        ctx.db.execute("UPDATE jobs SET status = 'parked' WHERE id = ?", [wr["job_id"]])
+    ctx.db.execute("UPDATE tickets SET status = 'parked' WHERE id = ?", [t["id"]])
+    event(ctx, t["id"], "parked", w.number, job_id=wr["job_id"])
+    set_window(ctx, w.number, ticket_id=None, job_id=None)
+    return {"ticket_id": t["id"], "ticket": t["no"]}
+
+
+def call_back(ctx: Context, w: Window, ticket_id: int) -> dict[str, Any]:
+    """回呼 a ticket this window parked; a parked 办件 resumes serving."""
+    t = get(ctx, ticket_id)
+    if t["status"] != "parked":
+        raise WrongTicketState(f"ticket {t['no']} is {t['status']}, not parked")
+    if t["window"] != w.number:
+        raise TicketNotHere(f"ticket {t['no']} was parked at window {t['window']}")
+    _ensure_free(ctx, w.number)
+    job = row(ctx, "SELECT id FROM jobs WHERE ticket_id = ? AND status = 'parked'", [ticket_id])
+    status = "serving" if job else "called"
+    ctx.db.execute("UPDATE tickets SET status = ?, called_ms = ? WHERE id = ?", [status, ctx.now_ms, ticket_id])
+    if job:
+        ctx.db.execute("UPDATE jobs SET status = 'serving' WHERE id = ?", [job["id"]])
+    event(ctx, ticket_id, "called_back", w.number)
+    set_window(ctx, w.number, ticket_id=ticket_id, job_id=job["id"] if job else None)
+    publish_call(ctx)
+    return {"ticket_id": ticket_id, "ticket": t["no"], "status": status}
+
+
+def transfer(ctx: Context, w: Window, to_window: Window | None, to_category: str | None) -> dict[str, Any]:
+    """转移 the current ticket to another window, or to another category's queue. A 办件 started
+    here ends as `transferred` (not finished, no rating)."""
+    if (to_window is None) == (to_category is None):
+        raise BadRequest("give exactly one of to_window and to_category")
+    t = current(ctx, w.number)
+    if t["status"] not in ("called", "serving"):
+        raise WrongTicketState(f"ticket {t['no']} is {t['status']}")
+    category = t["category"]
+    if to_category is not None:
+        try:
+            cfg(ctx).category(to_category)
+        except KeyError:
+            raise UnknownCategory(f"no service category {to_category!r}") from None
+        category = to_category
+    if to_window is not None and to_window.number == w.number:
+        raise BadRequest("cannot transfer a ticket to its own window")
+    wr = window_row(ctx, w.number)
+    if wr["job_id"] is not None:
+        ctx.db.execute("UPDATE jobs SET status = 'transferred' WHERE id = ?", [wr["job_id"]])
+    ctx.db.execute(
+        "UPDATE tickets SET status = 'waiting', category = ?, target_window = ?, window = NULL WHERE id = ?",
+        [category, to_window.number if to_window else None, t["id"]],
+    )
+    event(ctx, t["id"], "transferred", w.number, to_window=to_window.number if to_window else None,
+          to_category=to_category)
+    set_window(ctx, w.number, ticket_id=None, job_id=None)
+    publish_queue(ctx, t["category"])
+    if category != t["category"]:
+        publish_queue(ctx, category)
+    return {"ticket_id": t["id"], "ticket": t["no"], "category": category,
+            "to_window": to_window.number if to_window else None}
+
+
+def expire_old(ctx: Context) -> int:
+    """At a new day, tickets of earlier days still waiting or parked end as `expired`."""
+    day = day_of(ctx.now_ms, cfg(ctx))
+    old = rows(ctx, "SELECT id, category FROM tickets WHERE status IN ('waiting', 'parked') AND day < ?", [day])
+    for t in old:
+        ctx.db.execute("UPDATE tickets SET status = 'expired' WHERE id = ?", [t["id"]])
+        ctx.db.execute("UPDATE jobs SET status = 'transferred' WHERE ticket_id = ? AND status = 'parked'", [t["id"]])
+        event(ctx, t["id"], "expired")
+    for c in {t["category"] for t in old}:
+        publish_queue(ctx, c)
+    return len(old)
+
+
+def timeline(db: Any, ticket_id: int) -> list[dict[str, Any]]:
+    return rows(db, "SELECT at_ms, kind, window, node, detail FROM ticket_events WHERE ticket_id = ? ORDER BY id",
+                [ticket_id])

@@ -1,0 +1,182 @@
+"""The JSON API: each route works, refusals are 4xx with a stable code, injection-shaped and
+oversized input never gives a 500, and /api/openapi.json describes every route."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from hall_server.backend import LocalBackend
+from hall_server.hub import Hub
+from hall_server.web.app import make_app
+
+KEY = "test-integration-key"
+
+
+@pytest.fixture
+def client(hub: Hub) -> TestClient:
+    backend = LocalBackend(hub)
+    with TestClient(make_app(backend, integration_keys={KEY: "bizsys-1"}), raise_server_exceptions=False) as c:
+        c.hub = hub  # type: ignore[attr-defined]
+        yield c
+
+
+def served(client: TestClient, window: int = 1) -> dict[str, Any]:
+    hub: Hub = client.hub  # type: ignore[attr-defined]
+    assert hub.submit("window.sign_in", {"staff_no": f"100{window}", "pin": "1234"}, f"terminal-{window}").ok
+    r = client.post("/api/tickets", json={"category": "A"})
+    assert r.status_code == 201, r.text
+    assert hub.submit("queue.call_next", {}, f"terminal-{window}").ok
+    assert hub.submit("job.start", {}, f"terminal-{window}").ok
+    fin = hub.submit("job.finish", {"service_code": "S001"}, f"terminal-{window}")
+    assert fin.ok
+    return fin.result
+
+
+def test_floor_queue_and_ticket(client: TestClient) -> None:
+    t = client.post("/api/tickets", json={"category": "B", "priority": "elderly"}).json()
+    assert t["ticket"] == "B001"
+    floor = client.get("/api/floor").json()
+    assert [w["window"] for w in floor["windows"]] == [1, 2, 3, 4]
+    assert {q["category"]: q["waiting"] for q in floor["queues"]}["B"] == 1
+    q = client.get("/api/queue", params={"category": "B"}).json()
+    assert q["waiting"][0]["no"] == "B001"
+    got = client.get(f"/api/tickets/{t['ticket_id']}").json()
+    assert got["timeline"][0]["kind"] == "taken"
+    assert client.get("/api/tickets/999").status_code == 404
+    assert client.post("/api/tickets", json={"category": "Z"}).json()["error"] == "unknown_category"
+
+
+def test_rating_through_the_api_and_one_rating_only(client: TestClient) -> None:
+    fin = served(client)
+    r = client.post("/api/ratings", json={"job": fin["job"], "level": 2, "channel": 3})
+    assert r.status_code == 409 and r.json()["error"] == "tag_required"
+    r = client.post("/api/ratings", json={"job": fin["job"], "level": 2, "channel": 3, "tags": ["N02"],
+                                          "phone": "13812345678", "text": "等太久"})
+    assert r.status_code == 201 and r.json()["case_id"]
+    again = client.post("/api/ratings", json={"job": fin["job"], "level": 5, "channel": 3})
+    assert again.status_code == 409 and again.json()["error"] == "already_rated"
+    job = client.get(f"/api/jobs/{fin['job']}").json()
+    assert job["rating"] == "rated" and job["ratings"][0]["phone"] == "138****5678"
+    assert client.get("/api/jobs", params={"window": 1}).json()["jobs"][0]["pub"] == fin["job"]
+    cases = client.get("/api/cases").json()["cases"]
+    assert cases[0]["phone"] == "138****5678" and cases[0]["text"] == "***"
+    cid = cases[0]["id"]
+    assert client.post(f"/api/cases/{cid}/callback", json={"note": "已回访"}).json()["status"] == "called_back"
+    assert client.post(f"/api/cases/{cid}/rectify", json={}).json()["status"] == "rectified"
+    f = client.post("/api/ratings/followup", json={"job": fin["job"], "level": 4, "channel": 2})
+    assert f.status_code == 201
+    assert client.get(f"/api/cases/{cid}").json()["status"] == "closed"
+    assert client.post("/api/comments", json={"text": "空调太冷"}).status_code == 201
+
+
+def test_rating_channel_4_and_5_not_from_the_web(client: TestClient) -> None:
+    fin = served(client)
+    r = client.post("/api/ratings", json={"job": fin["job"], "level": 5, "channel": 4})
+    assert r.status_code == 409 and r.json()["error"] == "channel_not_allowed"
+
+
+def test_integration_finishes_with_the_business_system_job_no(client: TestClient) -> None:
+    hub: Hub = client.hub  # type: ignore[attr-defined]
+    hub.submit("window.sign_in", {"staff_no": "1001", "pin": "1234"}, "terminal-1")
+    client.post("/api/tickets", json={"category": "A"})
+    hub.submit("queue.call_next", {}, "terminal-1")
+    body = {"window": 1, "service_code": "S002", "job_no": "BJ2026112300042"}
+    assert client.post("/api/integration/jobs/finish", json=body).status_code == 401
+    assert client.post("/api/integration/jobs/finish", json=body, headers={"X-Api-Key": "nope"}).status_code == 401
+    r = client.post("/api/integration/jobs/finish", json=body, headers={"X-Api-Key": KEY})
+    assert r.status_code == 200, r.text
+    assert r.json()["job_no"] == "BJ2026112300042" and r.json()["job_no_source"] == "system"
+    r = client.post("/api/integration/jobs/finish", json=body, headers={"X-Api-Key": KEY})
+    assert r.status_code == 409 and r.json()["error"] == "not_serving"
+    # the business system can never rate
+    job = r = client.get("/api/jobs").json()["jobs"][0]["pub"]
+    assert not hub.submit("rating.submit", {"job": job, "level": 5, "channel": 3}, "bizsys-1").ok
+
+
+def test_figures_and_assessment_routes(client: TestClient) -> None:
+    served(client)
+    from hallnet.messages import now_ms
+    from hall_server.domain.hours import day_of
+    day = day_of(now_ms(), client.hub.config)  # type: ignore[attr-defined]
+    rows = client.get("/api/figures", params={"from": day, "to": day, "by": "window"}).json()["rows"]
+    assert rows[0]["finished"] == 1
+    for path in ("/api/figures/heatmap", "/api/figures/cases", "/api/figures/attendance"):
+        assert client.get(path, params={"from": day, "to": day}).status_code == 200
+    assert client.get(f"/api/assessment/{day[:7]}").json()["month"] == day[:7]
+    assert client.get("/api/figures", params={"from": day, "to": day, "by": "nope"}).status_code == 400
+    assert client.get("/api/figures", params={"from": "2026-13-01", "to": day}).status_code == 400
+    assert client.get("/api/figures").status_code == 400
+    assert client.get("/api/assessment/20xx-1").status_code == 400
+
+
+def test_openapi_describes_every_route(client: TestClient) -> None:
+    doc = client.get("/api/openapi.json").json()
+    app_paths = {r.path for r in client.app.routes if r.path.startswith("/api/")}  # type: ignore[attr-defined]
+    assert app_paths <= set(doc["paths"])
+    post = doc["paths"]["/api/ratings"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"]["required"] == ["job", "level", "channel"]
+    assert any(p["name"] == "by" for p in doc["paths"]["/api/figures"]["get"]["parameters"])
+    assert doc["paths"]["/api/integration/jobs/finish"]["post"]["security"] == [{"apiKey": []}]
+
+
+NASTY: list[Any] = [
+    "' OR 1=1 --", "1; DROP TABLE ratings", "\x00", "../../etc/passwd", "<script>alert(1)</script>",
+    "𠀀" * 5000, "A" * 100_000, -1, 10**30, 1.5, True, None, [], {"$gt": ""}, [[[[[[]]]]]],
+]
+
+
+def _paths(client: TestClient) -> list[tuple[str, str]]:
+    doc = client.get("/api/openapi.json").json()
+    out = []
+    for path, methods in doc["paths"].items():
+        for m in methods:
+            out.append((m.upper(), path))
+    return out
+
+
+def _fill(path: str, value: str) -> str:
+    for name in ("{ticket_id}", "{job}", "{case_id}", "{month}"):
+        path = path.replace(name, value)
+    return path
+
+
+def test_injection_and_oversized_input_on_every_route(client: TestClient) -> None:
+    fin = served(client)
+    client.post("/api/ratings", json={"job": fin["job"], "level": 1, "channel": 3, "tags": ["N01"]})
+    headers = {"X-Api-Key": KEY}
+    path_values = ["' OR 1=1 --", "1%20OR%201=1", "%00", "9" * 40, "-1", "𠀀", "x" * 5000]
+    for method, path in _paths(client):
+        for pv in path_values:
+            url = _fill(path, pv)
+            r = client.request(method, url, json={}, headers=headers)
+            assert r.status_code < 500, (method, url, r.status_code, r.text)
+        base = _fill(path, "1")
+        # query strings
+        for v in ("' OR 1=1 --", "1; DROP TABLE ratings", "\x00", "../../etc/passwd", "<script>", "𠀀" * 300,
+                  "A" * 2000, "-1", "9" * 30, "2026-02-30"):
+            params = {k: v for k in ("from", "to", "by", "window", "day", "status", "kind", "limit", "offset",
+                                     "category", "overdue")}
+            r = client.request(method, base, params=params, headers=headers)
+            assert r.status_code < 500, (method, base, v[:20], r.status_code, r.text[:200])
+        if method != "POST":
+            continue
+        # bodies: every field of the route's schema and some unknown ones, with every nasty value
+        fields = ["category", "priority", "job", "level", "channel", "tags", "text", "phone", "note", "reason",
+                  "upheld", "window", "service_code", "job_no", "efficiency", "__proto__"]
+        for value in NASTY:
+            for f in fields:
+                r = client.post(base, json={f: value, "level": 5, "channel": 3, "job": fin["job"], "window": 1,
+                                            "service_code": "S001", "job_no": "X", "category": "A", "text": "x",
+                                            "upheld": True, "reason": "r"} | {f: value}, headers=headers)
+                assert r.status_code < 500, (base, f, str(value)[:20], r.status_code, r.text[:200])
+        for raw in (b"", b"not json", b"[1,2]", b"{" * 5000, b'{"a": NaN}', b"\xff\xfe", b"x" * 20_000,
+                    json.dumps({"text": "长" * 10_000}).encode()):
+            r = client.post(base, content=raw, headers={**headers, "content-type": "application/json"})
+            assert 400 <= r.status_code < 500, (base, raw[:20], r.status_code, r.text[:200])
+    # nothing was damaged
+    hub: Hub = client.hub  # type: ignore[attr-defined]
+    assert hub.db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 1
