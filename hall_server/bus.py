@@ -38,6 +38,9 @@ _NOBLOCK = int(zmq.NOBLOCK)
 _MORE_NOBLOCK = int(zmq.SNDMORE | zmq.NOBLOCK)
 ZAP_DOMAIN = "hall"
 SNAPSHOT_PART_KEYS = 200
+# State keys under this prefix stay on the server (HTTP pages read them); nodes never get them —
+# e.g. today's bad-rating counts, which a staff terminal must not see change (DOMAIN R6).
+PRIVATE_PREFIX = "mgr/"
 DELTAS_PER_FRAME = 200
 
 
@@ -319,7 +322,7 @@ class Bus:
     def _send_snapshot(self, router: zmq.Socket, identity: bytes, env: m.Envelope) -> None:
         prefix = env.body.get("prefix", "")
         seq, values = self.hub.state.snapshot(prefix if isinstance(prefix, str) else "")
-        items = list(values.items())
+        items = [(k, v) for k, v in values.items() if not k.startswith(PRIVATE_PREFIX)]
         parts = max(1, -(-len(items) // SNAPSHOT_PART_KEYS))
         for part in range(parts):
             chunk = dict(items[part * SNAPSHOT_PART_KEYS:(part + 1) * SNAPSHOT_PART_KEYS])
@@ -330,7 +333,9 @@ class Bus:
         if self._pub is None:
             return
         for i in range(0, len(deltas), DELTAS_PER_FRAME):
-            chunk = [[seq, key, value] for seq, key, value in deltas[i:i + DELTAS_PER_FRAME]]
+            # a private key's delta goes out without its value, so sequence numbers stay gap-free
+            chunk = [[seq, key, value] if not key.startswith(PRIVATE_PREFIX) else [seq, "", None]
+                     for seq, key, value in deltas[i:i + DELTAS_PER_FRAME]]
             self._pub.send(m.encode(m.Envelope(type=m.DELTA, node=SERVER_NODE, seq=0, body={"d": chunk})))
 
     # --- presence ------------------------------------------------------------------------------

@@ -30,9 +30,10 @@ class DomainError(Exception):
 
     code = "refused"
 
-    def __init__(self, message: str = "") -> None:
+    def __init__(self, message: str = "", **details: Any) -> None:
         super().__init__(message or self.code)
         self.message = message or self.code
+        self.details = details      # machine-readable facts for the UI, e.g. tries_left=3
 
 
 class BadRequest(DomainError):

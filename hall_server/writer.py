@@ -36,6 +36,7 @@ class Applied:
     message: str = ""
     retry: bool = False
     duplicate: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
 
     def reply_body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"ref": self.env.id, "ok": self.ok, "retry": self.retry}
@@ -44,6 +45,8 @@ class Applied:
         else:
             body["error"] = self.error
             body["message"] = self.message
+            if self.details:
+                body["details"] = self.details
         return body
 
 
@@ -82,13 +85,13 @@ def apply_batch(
                 except handlers.DomainError as kept:
                     if not getattr(kept, "keep_writes", False):
                         raise
-                    outcome = Applied(env, ok=False, error=kept.code, message=kept.message)
+                    outcome = Applied(env, ok=False, error=kept.code, message=kept.message, details=kept.details)
                 _record(conn, env, at_ms, outcome)
                 conn.execute("RELEASE msg")
             except handlers.DomainError as exc:
                 _rollback_to(conn)
                 ctx.deltas.clear()
-                outcome = Applied(env, ok=False, error=exc.code, message=exc.message)
+                outcome = Applied(env, ok=False, error=exc.code, message=exc.message, details=exc.details)
                 _record(conn, env, at_ms, outcome)
             except Exception:  # a bug, or the disk: not applied, the sender keeps it and retries
                 _rollback_to(conn)
@@ -125,11 +128,12 @@ def _already_applied(conn: sqlite3.Connection, batch: list[Envelope]) -> dict[st
 
 def _duplicate_of(env: Envelope, earlier: Applied) -> Applied:
     return Applied(env, ok=earlier.ok, result=earlier.result, error=earlier.error, message=earlier.message,
-                   duplicate=True)
+                   details=earlier.details, duplicate=True)
 
 
 def _record(conn: sqlite3.Connection, env: Envelope, at_ms: int, outcome: Applied) -> None:
-    stored = outcome.result if outcome.ok else {"error": outcome.error, "message": outcome.message}
+    stored = outcome.result if outcome.ok else {"error": outcome.error, "message": outcome.message,
+                                                "details": outcome.details}
     conn.execute(
         "INSERT INTO applied (id, node, seq, type, sent_ms, applied_ms, ok, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [env.id, env.node, env.seq, env.type, env.ts_ms, at_ms, int(outcome.ok),
@@ -140,4 +144,5 @@ def _record(conn: sqlite3.Connection, env: Envelope, at_ms: int, outcome: Applie
 def _from_stored(env: Envelope, ok: bool, stored: dict[str, Any]) -> Applied:
     if ok:
         return Applied(env, ok=True, result=stored, duplicate=True)
-    return Applied(env, ok=False, error=stored.get("error", ""), message=stored.get("message", ""), duplicate=True)
+    return Applied(env, ok=False, error=stored.get("error", ""), message=stored.get("message", ""),
+                   details=stored.get("details") or {}, duplicate=True)

@@ -374,6 +374,8 @@ class HallClient:
                     ok = False
                     break
                 self._seq = seq
+                if not key:
+                    continue                # a server-private change: only its number reaches us
                 if value is None:
                     self._state.pop(key, None)
                 else:

@@ -99,3 +99,48 @@ def test_silence_is_noticed_and_the_node_reconnects(hall, tmp_path: Path) -> Non
             bus2.stop()
     finally:
         c.stop()
+
+
+def test_private_keys_stay_on_the_server_and_leave_no_gap(hall, monkeypatch) -> None:
+    from hall_server import handlers
+
+    root, hub, bus = hall
+
+    def secret(ctx: handlers.Context, body: dict) -> dict:
+        ctx.publish("mgr/bad_today", body["n"])
+        ctx.publish("public/n", body["n"])
+        return {}
+
+    monkeypatch.setitem(handlers.HANDLERS, "test.secret", secret)
+    watcher = _client(root, "kiosk-2")
+    writer = _client(root, "kiosk-1")
+    try:
+        for n in range(3):
+            assert writer.call("test.secret", {"n": n})["ok"]
+        assert _wait(lambda: watcher.get("public/n") == 2 and watcher.seq == hub.state.seq)
+        assert hub.state.get("mgr/bad_today") == 2
+        assert not any(k.startswith("mgr/") for k in watcher.state())
+        late = _client(root, "kiosk-3")                    # a snapshot does not carry it either
+        assert _wait(lambda: late.seq == hub.state.seq)
+        assert late.get("public/n") == 2 and not any(k.startswith("mgr/") for k in late.state())
+        late.stop()
+    finally:
+        writer.stop()
+        watcher.stop()
+
+
+def test_refusal_details_reach_the_node(hall, monkeypatch) -> None:
+    from hall_server import handlers
+
+    root, hub, bus = hall
+
+    def refuse(ctx: handlers.Context, body: dict) -> dict:
+        raise handlers.DomainError("no", tries_left=3)
+
+    monkeypatch.setitem(handlers.HANDLERS, "test.refuse", refuse)
+    c = _client(root, "kiosk-1")
+    try:
+        answer = c.call("test.refuse", {})
+        assert (answer["ok"], answer["details"]) == (False, {"tries_left": 3})
+    finally:
+        c.stop()
