@@ -99,7 +99,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "kiosk.thanks_bad": {"zh": "我们会尽快回访并整改", "en": "We will call you back and put it right"},
     "kiosk.welcome": {"zh": "亮身份　优服务　请监督", "en": "Who serves you today"},
     "kiosk.no_staff": {"zh": "本窗口暂无工作人员", "en": "Nobody is serving at this window"},
-    "kiosk.not_set": {"zh": "未填写", "en": "not given"},
+    "kiosk.phone_button": {"zh": "留下手机号（选填，便于回访）", "en": "Phone (optional)"},
     "dispenser.title": {"zh": "请选择业务类型取号", "en": "Choose a service to take a ticket"},
     "dispenser.waiting": {"zh": "等候{n}人", "en": "{n} waiting"},
     "dispenser.priority": {"zh": "优先取号（工作人员）", "en": "Priority ticket (staff)"},
@@ -119,6 +119,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "dispenser.offline": {"zh": "未连接大厅服务器，暂时无法取号，请咨询工作人员",
                           "en": "Not connected to the hall server: tickets cannot be taken now; please ask staff"},
     "dispenser.failed": {"zh": "取号失败：{reason}", "en": "No ticket: {reason}"},
+    "kiosk.app_title": {"zh": "{number}号窗口评价器", "en": "Evaluator, window {number}"},
+    "dispenser.app_title": {"zh": "取号机", "en": "Ticket dispenser"},
     # --- The window staff terminal (window_terminal/). ---
     "term.btn.sign_in": {"zh": "签到", "en": "Sign in"},
     "term.btn.sign_out": {"zh": "签退", "en": "Sign out"},

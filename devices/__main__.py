@@ -1,0 +1,7 @@
+"""`python -m devices`: see devices/cli.py."""
+
+import sys
+
+from devices.cli import main
+
+sys.exit(main())

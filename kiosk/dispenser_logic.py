@@ -1,0 +1,222 @@
+"""What the ticket dispenser shows and sends: a plain class (tested without a window).
+
+- home: every service category with its waiting count (`queue/<category>`); a tap takes a
+  ticket (`queue.take`), once: further taps are ignored until the answer is there.
+- priority: behind a button for the hall's staff (导办员): choose the kind and the category,
+  then hold "confirm" for `hold_s` seconds — a citizen's quick tap does not issue one.
+- ticket: number, category, waiting ahead, time — shown for `ticket_s`, and printed through
+  `print_ticket` if the dispenser has a printer.
+While the hall server is not connected, nothing is sent (a ticket nobody holds must not appear
+in the queue later): the buttons are disabled and a banner says so.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from config.i18n import t
+from config.schema import HallConfig
+
+TAKE_TYPE = "queue.take"
+PRIORITY_KINDS: tuple[str, ...] = ("elderly", "appointment", "green")
+
+Send = Callable[[str, dict[str, Any]], Any]          # returns the envelope (with .id)
+
+
+class Screen(str, Enum):
+    HOME = "home"
+    PRIORITY = "priority"
+    WAIT = "wait"
+    TICKET = "ticket"
+
+
+@dataclass(frozen=True)
+class CategoryButton:
+    code: str
+    name: str
+    waiting: int
+    priority_waiting: int
+
+
+@dataclass(frozen=True)
+class TicketInfo:
+    number: str
+    category: str                   # the category's name
+    waiting_ahead: int
+    time: datetime                  # local hall time
+    priority: str | None
+
+
+@dataclass(frozen=True)
+class View:
+    screen: Screen
+    categories: tuple[CategoryButton, ...]
+    enabled: bool
+    banner: str
+    message: str
+    ticket: TicketInfo | None
+    priority_kind: str
+    priority_category: str | None
+
+
+class Dispenser:
+    def __init__(
+        self,
+        config: HallConfig,
+        send: Send,
+        *,
+        lang: str = "zh",
+        print_ticket: Callable[[TicketInfo], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        ticket_s: float = 10.0,
+        hold_s: float = 2.0,
+        slow_s: float = 5.0,
+    ) -> None:
+        self.config = config
+        self.send = send
+        self.lang = lang
+        self.print_ticket = print_ticket
+        self.clock = clock
+        self.ticket_s = ticket_s
+        self.hold_s = hold_s
+        self.slow_s = slow_s
+        self.tz = ZoneInfo(config.hall.timezone)
+        self.screen = Screen.HOME
+        self.connected = False
+        self.queues: dict[str, dict[str, Any]] = {}
+        self.pending: dict[str, tuple[str, str | None, float]] = {}   # msg id → category, priority, sent
+        self.ticket: TicketInfo | None = None
+        self.message = ""
+        self.priority_kind = PRIORITY_KINDS[0]
+        self.priority_category: str | None = None
+        self.issued: list[TicketInfo] = []
+        self._until_s: float | None = None
+
+    # --- the hall --------------------------------------------------------------------------------
+
+    def on_state(self, key: str, value: Any) -> None:
+        if key.startswith("queue/"):
+            code = key[len("queue/"):]
+            if isinstance(value, dict):
+                self.queues[code] = value
+            else:
+                self.queues.pop(code, None)
+
+    def on_connection(self, connected: bool) -> None:
+        self.connected = connected
+
+    def on_reply(self, ref: str, body: dict[str, Any]) -> None:
+        """The server's answer to a `queue.take` (hallnet `on_reply`, on the UI thread)."""
+        item = self.pending.pop(ref, None)
+        if item is None:
+            return
+        category, priority, _ = item
+        if not body.get("ok"):
+            self.message = t("dispenser.failed", self.lang, reason=str(body.get("message") or body.get("error") or ""))
+            self._go(Screen.HOME)
+            return
+        r = body.get("result") or {}
+        taken_ms = r.get("taken_ms")
+        when = datetime.fromtimestamp(taken_ms / 1000 if isinstance(taken_ms, int) else time.time(), self.tz)
+        info = TicketInfo(number=str(r.get("ticket", "")), category=self._category_name(str(r.get("category") or category)),
+                          waiting_ahead=int(r.get("waiting_before") or 0), time=when.replace(tzinfo=None),
+                          priority=r.get("priority") or priority)
+        self.ticket = info
+        self.issued.append(info)
+        self.message = ""
+        self._go(Screen.TICKET, self.clock() + self.ticket_s)
+        if self.print_ticket is not None:
+            self.print_ticket(info)
+
+    # --- taps --------------------------------------------------------------------------------------
+
+    def tap_category(self, code: str) -> bool:
+        if self.screen != Screen.HOME:
+            return False
+        return self._take(code, None)
+
+    def open_priority(self) -> None:
+        if self.screen == Screen.HOME:
+            self.priority_kind, self.priority_category, self.message = PRIORITY_KINDS[0], None, ""
+            self._go(Screen.PRIORITY, self.clock() + 60)
+
+    def choose_kind(self, kind: str) -> None:
+        if self.screen == Screen.PRIORITY and kind in PRIORITY_KINDS:
+            self.priority_kind = kind
+
+    def choose_category(self, code: str) -> None:
+        if self.screen == Screen.PRIORITY and code in {c.code for c in self.config.categories}:
+            self.priority_category = code
+            self.message = ""
+
+    def confirm_priority(self, held_s: float) -> bool:
+        """The staff member held the confirm button for `held_s` seconds."""
+        if self.screen != Screen.PRIORITY:
+            return False
+        if self.priority_category is None:
+            self.message = t("dispenser.choose_category", self.lang)
+            return False
+        if held_s < self.hold_s:
+            self.message = t("dispenser.hold_confirm", self.lang, n=int(self.hold_s))
+            return False
+        return self._take(self.priority_category, self.priority_kind)
+
+    def cancel(self) -> None:
+        if self.screen in (Screen.PRIORITY, Screen.TICKET):
+            self.message = ""
+            self._go(Screen.HOME)
+
+    def tick(self) -> None:
+        now = self.clock()
+        if self._until_s is not None and now >= self._until_s and self.screen in (Screen.TICKET, Screen.PRIORITY):
+            self.message = ""
+            self._go(Screen.HOME)
+        if self.screen == Screen.WAIT and self.pending:
+            sent = min(s for _, _, s in self.pending.values())
+            if now - sent > self.slow_s:
+                self.message = t("dispenser.slow", self.lang)
+
+    # --- what to show --------------------------------------------------------------------------------
+
+    def view(self) -> View:
+        cats = tuple(
+            CategoryButton(c.code, c.name, int(self.queues.get(c.code, {}).get("waiting") or 0),
+                           int(self.queues.get(c.code, {}).get("priority_waiting") or 0))
+            for c in self.config.categories
+        )
+        return View(screen=self.screen, categories=cats, enabled=self.connected and not self.pending,
+                    banner="" if self.connected else t("dispenser.offline", self.lang), message=self.message,
+                    ticket=self.ticket if self.screen == Screen.TICKET else None,
+                    priority_kind=self.priority_kind, priority_category=self.priority_category)
+
+    # --- inside ------------------------------------------------------------------------------------------
+
+    def _take(self, code: str, priority: str | None) -> bool:
+        if not self.connected:
+            self.message = t("dispenser.offline", self.lang)
+            return False
+        if self.pending or code not in {c.code for c in self.config.categories}:
+            return False
+        body: dict[str, Any] = {"category": code}
+        if priority:
+            body["priority"] = priority
+        env = self.send(TAKE_TYPE, body)
+        self.pending[env.id] = (code, priority, self.clock())
+        self.message = ""
+        self._go(Screen.WAIT)
+        return True
+
+    def _category_name(self, code: str) -> str:
+        try:
+            return self.config.category(code).name
+        except KeyError:
+            return code
+
+    def _go(self, screen: Screen, until_s: float | None = None) -> None:
+        self.screen = screen
+        self._until_s = until_s

@@ -1,0 +1,432 @@
+"""What the evaluator shows and what it sends: a plain class, driven by the hall state, the
+citizen's taps and a clock; the Kivy screens only display `view()` and forward taps.
+
+Flow (DOMAIN R1–R6):
+- identity (亮身份): who serves at this window and the window's state.
+- `rating/<n>` opens → rate: five levels, a countdown to the server's deadline, the QR code.
+  - level 1–2 → reasons: tags (at least one), optional phone (own keypad screen) and text
+    (own pinyin screen, or the citizen's phone via the QR code) → submit → thanks.
+  - level 3–5 → tags: optional, submitted by one more tap or by itself after `tag_timeout_s`
+    → thanks. With no tags configured for the level, the tap submits at once.
+- the countdown ends → identity; the 办件 stays 未评价 (nothing is sent).
+- A rating is handed to `send` (the durable outbox) before thanks shows; each 办件 is sent at
+  most once, whatever is tapped (R6).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Callable
+
+from config.i18n import t
+from config.schema import HallConfig
+from kiosk.pinyin import PinyinInput
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+PHONE_DIGITS = 11
+SEND_TYPE = "rating.submit"
+
+Send = Callable[[str, dict[str, Any]], Any]
+
+
+def valid_mobile(text: str) -> bool:
+    """A mainland China mobile number: 11 digits starting 13–19."""
+    return bool(MOBILE_RE.match(text))
+
+
+class Screen(str, Enum):
+    IDENTITY = "identity"
+    RATE = "rate"
+    REASONS = "reasons"
+    PHONE = "phone"
+    TEXT = "text"
+    TAGS = "tags"
+    THANKS = "thanks"
+
+
+@dataclass(frozen=True)
+class StaffCard:
+    staff_no: str
+    name: str
+    department: str
+    stars: int
+    promise: str
+    photo: Path | None
+
+
+@dataclass(frozen=True)
+class TagChoice:
+    code: str
+    text: str
+    selected: bool
+
+
+@dataclass(frozen=True)
+class View:
+    screen: Screen
+    window_title: str
+    status: str                     # serving / paused / closed / offline / idle
+    status_text: str
+    staff: StaffCard | None
+    banner: str                     # "" when the hall server is there and nothing waits
+    countdown_s: int | None
+    qr_url: str | None
+    level: int | None
+    tags: tuple[TagChoice, ...] = ()
+    phone: str = ""
+    text: str = ""
+    pinyin: str = ""
+    candidates: tuple[str, ...] = ()
+    message: str = ""               # a hint or an error to show on the current screen
+    can_submit: bool = False
+
+
+@dataclass
+class _Opening:
+    job: str
+    staff_no: str
+    staff_name: str
+    department: str
+    stars: int
+    deadline_s: float               # on the monotonic clock
+    qr_url: str
+    expires_ms: int | None = None   # the server's deadline, on the server's clock
+
+
+@dataclass
+class _Draft:
+    level: int
+    pressed_s: float = 0.0          # when the level was chosen, on the monotonic clock
+    tags: list[str] = field(default_factory=list)
+    phone: str = ""
+    phone_entry: str = ""
+    pinyin: PinyinInput | None = None
+    text: str = ""
+
+
+class Evaluator:
+    def __init__(
+        self,
+        config: HallConfig,
+        window: int,
+        send: Send,
+        *,
+        lang: str = "zh",
+        qr_base: str = "http://127.0.0.1:8080",
+        clock: Callable[[], float] = time.monotonic,
+        wall_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        tag_timeout_s: float = 10.0,
+        thanks_s: float = 4.0,
+    ) -> None:
+        self.config = config
+        self.window = window
+        self.send = send
+        self.lang = lang
+        self.qr_base = qr_base.rstrip("/")
+        self.clock = clock
+        self.wall_ms = wall_ms
+        self.tag_timeout_s = tag_timeout_s
+        self.thanks_s = thanks_s
+        self.screen = Screen.IDENTITY
+        self.connected = False
+        self.pending = 0                    # messages still in the outbox
+        self.window_state: dict[str, Any] | None = None
+        self.opening: _Opening | None = None
+        self.draft: _Draft | None = None
+        self.sent_jobs: set[str] = set()
+        self.sent: list[dict[str, Any]] = []    # bodies handed to `send`, in order
+        self.message = ""
+        self._screen_until_s: float | None = None   # tags / thanks end by themselves
+        try:
+            self.window_cfg = config.window(window)
+        except KeyError:
+            raise ValueError(f"window {window} is not in the hall configuration") from None
+
+    # --- the hall ----------------------------------------------------------------------------
+
+    def on_state(self, key: str, value: Any) -> None:
+        """A state key changed (hallnet `on_change`, handed over to the UI thread)."""
+        if key == f"window/{self.window}":
+            self.window_state = value if isinstance(value, dict) else None
+        elif key == f"rating/{self.window}":
+            self.on_rating(value if isinstance(value, dict) else None)
+
+    def on_connection(self, connected: bool) -> None:
+        self.connected = connected
+
+    def set_pending(self, n: int) -> None:
+        self.pending = n
+
+    def mark_sent(self, jobs: set[str]) -> None:
+        """办件 rated by an earlier run whose messages are still in the outbox."""
+        self.sent_jobs |= jobs
+
+    def on_rating(self, value: dict[str, Any] | None) -> None:
+        if value is None or not isinstance(value.get("job"), str):
+            self._closed()
+            return
+        job = value["job"]
+        if job in self.sent_jobs or (self.opening is not None and self.opening.job == job):
+            return
+        remaining_s = self._remaining_s(value.get("expires_ms"))
+        if remaining_s <= 0:
+            return
+        self.opening = _Opening(
+            job=job, staff_no=str(value.get("staff_no") or ""), staff_name=str(value.get("staff_name") or ""),
+            department=str(value.get("department") or ""), stars=_int(value.get("stars")),
+            deadline_s=self.clock() + remaining_s, qr_url=f"{self.qr_base}/r/{job}",
+            expires_ms=value["expires_ms"] if isinstance(value.get("expires_ms"), int) else None,
+        )
+        self.draft = None
+        self.message = ""
+        self._go(Screen.RATE)
+
+    def _remaining_s(self, expires_ms: Any) -> float:
+        open_s = float(self.config.hall.rating.open_s)
+        if not isinstance(expires_ms, int):
+            return open_s
+        return min(open_s, (expires_ms - self.wall_ms()) / 1000)
+
+    def _closed(self) -> None:
+        """The server closed this window's rating: rated elsewhere (QR), or its time is over."""
+        if self.opening is None:
+            return
+        if self.screen == Screen.TAGS and self.draft is not None:
+            self._submit()          # the level was chosen in time; the server decides
+            return
+        if self.screen in (Screen.RATE, Screen.REASONS, Screen.PHONE, Screen.TEXT):
+            self._reset()
+
+    # --- the citizen ---------------------------------------------------------------------------
+
+    def tap_level(self, level: int) -> bool:
+        """A level button. Ignored unless the rate screen is up and nothing was chosen yet."""
+        if self.screen != Screen.RATE or self.opening is None or self.draft is not None or level not in range(1, 6):
+            return False
+        self.draft = _Draft(level, pressed_s=self.clock())
+        if level <= 2:
+            self._go(Screen.REASONS)
+        elif self.config.tags.for_level(level):
+            self._go(Screen.TAGS, until_s=min(self.clock() + self.tag_timeout_s, self.opening.deadline_s))
+        else:
+            self._submit()
+        return True
+
+    def toggle_tag(self, code: str) -> None:
+        if self.screen not in (Screen.REASONS, Screen.TAGS) or self.draft is None:
+            return
+        if code not in {tag.code for tag in self.config.tags.for_level(self.draft.level)}:
+            return
+        if code in self.draft.tags:
+            self.draft.tags.remove(code)
+        else:
+            self.draft.tags.append(code)
+        self.message = ""
+
+    def open_phone(self) -> None:
+        if self.screen == Screen.REASONS and self.draft is not None:
+            self.draft.phone_entry = self.draft.phone
+            self.message = ""
+            self._go(Screen.PHONE)
+
+    def phone_key(self, key: str) -> None:
+        if self.screen != Screen.PHONE or self.draft is None:
+            return
+        if key == "del":
+            self.draft.phone_entry = self.draft.phone_entry[:-1]
+        elif key == "clear":
+            self.draft.phone_entry = ""
+        elif key.isdigit() and len(key) == 1 and len(self.draft.phone_entry) < PHONE_DIGITS:
+            self.draft.phone_entry += key
+        self.message = ""
+
+    def phone_done(self) -> bool:
+        if self.screen != Screen.PHONE or self.draft is None:
+            return False
+        entry = self.draft.phone_entry
+        if entry and not valid_mobile(entry):
+            self.message = t("kiosk.phone_invalid", self.lang)
+            return False
+        self.draft.phone = entry
+        self.message = ""
+        self._go(Screen.REASONS)
+        return True
+
+    def open_text(self) -> None:
+        if self.screen == Screen.REASONS and self.draft is not None:
+            self.draft.pinyin = PinyinInput(self.draft.text)
+            self.message = ""
+            self._go(Screen.TEXT)
+
+    def text_key(self, key: str) -> None:
+        """The pinyin keyboard: a letter, "del", "more" (next candidates), "cand:<i>", or punctuation."""
+        if self.screen != Screen.TEXT or self.draft is None or self.draft.pinyin is None:
+            return
+        p = self.draft.pinyin
+        if key == "del":
+            p.backspace()
+        elif key == "more":
+            p.more()
+        elif key.startswith("cand:"):
+            p.pick(_int(key[5:]))
+        elif len(key) == 1 and key.isascii() and key.isalpha():
+            p.key(key)
+        else:
+            p.put(key)
+
+    def text_done(self) -> None:
+        if self.screen == Screen.TEXT and self.draft is not None and self.draft.pinyin is not None:
+            self.draft.text = self.draft.pinyin.text.strip()
+            self.draft.pinyin = None
+            self._go(Screen.REASONS)
+
+    def back(self) -> None:
+        """Phone or text screen: back to the reasons without keeping the entry."""
+        if self.screen in (Screen.PHONE, Screen.TEXT) and self.draft is not None:
+            self.draft.pinyin = None
+            self.message = ""
+            self._go(Screen.REASONS)
+
+    def submit(self) -> bool:
+        """The reasons' "submit" or the tags' "done" button."""
+        if self.draft is None or self.opening is None:
+            return False
+        if self.screen == Screen.REASONS and not self.draft.tags:
+            self.message = t("rating.need_tag", self.lang)
+            return False
+        if self.screen not in (Screen.REASONS, Screen.TAGS):
+            return False
+        return self._submit()
+
+    # --- time ----------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        now = self.clock()
+        if self.screen == Screen.THANKS:
+            if self._screen_until_s is not None and now >= self._screen_until_s:
+                self._reset()
+            return
+        if self.screen == Screen.TAGS and self._screen_until_s is not None and now >= self._screen_until_s:
+            self._submit()
+            return
+        if self.opening is not None and now >= self.opening.deadline_s and self.screen != Screen.IDENTITY:
+            self._reset()           # too late: the 办件 stays 未评价
+
+    # --- what to show ----------------------------------------------------------------------------
+
+    def view(self) -> View:
+        lang = self.lang
+        status, status_text = self._status()
+        banner = ""
+        if not self.connected:
+            banner = t("kiosk.offline_banner", lang)
+        elif self.pending:
+            banner = t("kiosk.pending_banner", lang, n=self.pending)
+        countdown = None
+        if self.opening is not None and self.screen not in (Screen.IDENTITY, Screen.THANKS):
+            end = self.opening.deadline_s
+            if self.screen == Screen.TAGS and self._screen_until_s is not None:
+                end = self._screen_until_s
+            countdown = max(0, int(end - self.clock() + 0.999))
+        d = self.draft
+        tags: tuple[TagChoice, ...] = ()
+        if d is not None and self.screen in (Screen.REASONS, Screen.TAGS):
+            tags = tuple(TagChoice(tag.code, tag.text, tag.code in d.tags) for tag in self.config.tags.for_level(d.level))
+        pinyin = d.pinyin if d is not None else None
+        return View(
+            screen=self.screen,
+            window_title=t("window.number", lang, number=self.window) + " " + self.window_cfg.name,
+            status=status, status_text=status_text, staff=self._staff(), banner=banner, countdown_s=countdown,
+            qr_url=self.opening.qr_url if self.opening is not None and self.screen != Screen.IDENTITY else None,
+            level=d.level if d is not None else None, tags=tags,
+            phone=(d.phone_entry if self.screen == Screen.PHONE else d.phone) if d is not None else "",
+            text=(pinyin.text if pinyin is not None else d.text) if d is not None else "",
+            pinyin=pinyin.buffer if pinyin is not None else "",
+            candidates=tuple(pinyin.shown()) if pinyin is not None else (),
+            message=self.message,
+            can_submit=d is not None and (self.screen == Screen.TAGS or bool(d.tags)),
+        )
+
+    def _status(self) -> tuple[str, str]:
+        lang = self.lang
+        if not self.connected:
+            return "offline", t("window.offline", lang)
+        w = self.window_state
+        state = w.get("state") if w else "closed"
+        if state == "paused":
+            reason = str((w or {}).get("pause_reason") or "")
+            shown = t(f"pause.{reason}", lang) if reason and t(f"pause.{reason}", lang) != f"pause.{reason}" else reason
+            return "paused", t("window.paused", lang) + (f"（{shown}）" if lang == "zh" and shown else
+                                                        (f" ({shown})" if shown else ""))
+        if state in ("idle", "calling", "serving"):
+            return "serving", t("window.serving", lang)
+        return "closed", t("window.closed", lang)
+
+    def _staff(self) -> StaffCard | None:
+        """Who serves: the rating's staff member while rating, else the window's."""
+        card: dict[str, Any] | None = None
+        if self.opening is not None and self.screen != Screen.IDENTITY:
+            o = self.opening
+            card = {"staff_no": o.staff_no, "name": o.staff_name, "department": o.department, "stars": o.stars}
+        elif self.window_state is not None:
+            card = self.window_state.get("staff")
+        if not card or not card.get("staff_no"):
+            return None
+        staff_no = str(card["staff_no"])
+        photo = promise = None
+        try:
+            s = self.config.staff_member(staff_no)
+            photo, promise = s.photo, s.promise
+        except KeyError:
+            pass
+        return StaffCard(staff_no=staff_no, name=str(card.get("name") or ""),
+                         department=str(card.get("department") or ""), stars=_int(card.get("stars")),
+                         promise=str(card.get("promise") or promise or ""),
+                         photo=photo if photo is not None and Path(photo).exists() else None)
+
+    # --- inside ----------------------------------------------------------------------------------
+
+    def _submit(self) -> bool:
+        o, d = self.opening, self.draft
+        assert o is not None and d is not None
+        if o.job in self.sent_jobs:
+            return False
+        body: dict[str, Any] = {"job": o.job, "level": d.level}
+        if o.expires_ms is not None:
+            # when the level was chosen, on the server's clock: a rating held in the outbox through an
+            # outage still counts as given in time (the server checks it against the rating's window)
+            body["pressed_ms"] = o.expires_ms - int(max(0.0, o.deadline_s - d.pressed_s) * 1000)
+        if d.tags:
+            body["tags"] = list(d.tags)
+        if d.text:
+            body["text"] = d.text
+        if d.phone:
+            body["phone"] = d.phone
+        self.send(SEND_TYPE, body)          # durable in the outbox when this returns
+        self.sent_jobs.add(o.job)
+        self.sent.append(body)
+        self.pending += 1
+        self.message = ""
+        self._go(Screen.THANKS, until_s=self.clock() + self.thanks_s)
+        return True
+
+    def _reset(self) -> None:
+        self.opening = None
+        self.draft = None
+        self.message = ""
+        self._go(Screen.IDENTITY)
+
+    def _go(self, screen: Screen, until_s: float | None = None) -> None:
+        self.screen = screen
+        self._screen_until_s = until_s
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

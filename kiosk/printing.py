@@ -1,0 +1,44 @@
+"""The dispenser's ticket printing: ESC/POS through devices/printer, off the UI thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+from config.schema import HallConfig
+from kiosk import dispenser_logic as dl
+
+log = logging.getLogger("kiosk.printing")
+
+
+def ticket_printer(config: HallConfig, port: str | None, baud: int, lang: str) -> Callable[[dl.TicketInfo], None] | None:
+    """A `print_ticket` for the dispenser: ESC/POS on `port` in a background thread; None without a
+    printer; a `sim://…` placeholder only logs."""
+    if not port:
+        return None
+
+    def print_ticket(info: dl.TicketInfo) -> None:
+        if port.startswith("sim://"):
+            log.info("printer %s is a placeholder: ticket %s not printed", port, info.number)
+            return
+
+        def work() -> None:
+            import serial
+
+            from devices.printer.port import ReceiptPrinter
+            from devices.printer.receipts import Ticket
+
+            try:
+                transport = serial.serial_for_url(port, baudrate=baud, timeout=1, write_timeout=5)
+                try:
+                    ReceiptPrinter(transport).print_ticket(
+                        Ticket(config.hall.name, info.number, info.category, info.waiting_ahead, info.time), lang)
+                finally:
+                    transport.close()
+            except Exception as exc:      # a printer problem must not stop the dispenser
+                log.error("printer %s: ticket %s not printed: %s", port, info.number, exc)
+
+        threading.Thread(target=work, name="ticket-printer", daemon=True).start()
+
+    return print_ticket

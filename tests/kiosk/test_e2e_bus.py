@@ -1,0 +1,129 @@
+"""The evaluator's logic on a real bus: the server opens a rating, the kiosk submits, the server
+records exactly one; during a hall-server outage the rating waits in the outbox (across a kiosk
+restart) and is delivered once the server is back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.dispenser_logic import Dispenser
+from kiosk.dispenser_logic import Screen as DScreen
+from kiosk.evaluator_logic import Evaluator, Screen
+from kiosk.net import rated_jobs_in
+from tests.kiosk.hall import Hall, Inbox, wait
+
+
+@pytest.fixture
+def hall(tmp_path: Path):
+    h = Hall(tmp_path).start_bus()
+    yield h
+    h.close()
+
+
+def kiosk(hall: Hall, outbox: Path, window: int = 3):
+    inbox = Inbox()
+    client = hall.client(f"kiosk-{window}", outbox, on_change=inbox.change, on_connection=inbox.connection)
+    ev = Evaluator(hall.config, window, client.send, qr_base="http://hall.test:8080")
+    ev.mark_sent(rated_jobs_in(client.outbox))
+    return client, ev, inbox
+
+
+def until(inbox: Inbox, ev, pred, timeout_s: float = 10.0) -> bool:
+    def check() -> bool:
+        inbox.drain(ev)
+        ev.tick()
+        return pred()
+    return wait(check, timeout_s)
+
+
+def test_rating_opened_submitted_and_recorded_once(hall: Hall, tmp_path: Path) -> None:
+    client, ev, inbox = kiosk(hall, tmp_path / "kiosk-3-outbox.db")
+    assert until(inbox, ev, lambda: ev.connected)
+    done = hall.finish_job()
+    assert until(inbox, ev, lambda: ev.view().screen == Screen.RATE)
+    v = ev.view()
+    assert v.qr_url == f"http://hall.test:8080/r/{done['job']}"
+    assert v.staff.name == "张丽娟" and 55 <= v.countdown_s <= 60
+    assert ev.tap_level(4) and not ev.tap_level(4)
+    ev.toggle_tag("P02")
+    assert ev.submit() and not ev.submit()
+    assert ev.view().screen == Screen.THANKS
+    assert wait(lambda: client.pending_count() == 0)
+    # the server closed the opportunity; the kiosk went back to the identity screen
+    assert until(inbox, ev, lambda: client.get("rating/3") is None)
+    rows = hall.ratings_of(done["job"])
+    assert len(rows) == 1
+    assert (rows[0]["level"], rows[0]["channel"], rows[0]["tags"]) == (4, 4, '["P02"]')
+    # the identity screen shows who is serving, from window/3
+    ev.tick()
+    assert ev.view().staff.staff_no == "HC2103"
+
+
+def test_bad_rating_with_reasons_reaches_the_server(hall: Hall, tmp_path: Path) -> None:
+    client, ev, inbox = kiosk(hall, tmp_path / "kiosk-3-outbox.db")
+    done = hall.finish_job()
+    assert until(inbox, ev, lambda: ev.view().screen == Screen.RATE)
+    ev.tap_level(1)
+    ev.toggle_tag("N02")
+    ev.open_phone()
+    for d in "13912345678":
+        ev.phone_key(d)
+    ev.phone_done()
+    assert ev.submit()
+    assert wait(lambda: client.pending_count() == 0)
+    rows = hall.ratings_of(done["job"])
+    assert len(rows) == 1 and rows[0]["level"] == 1 and rows[0]["phone"] == "13912345678"
+
+
+def test_outage_the_rating_waits_in_the_outbox_across_a_kiosk_restart(hall: Hall, tmp_path: Path) -> None:
+    outbox = tmp_path / "kiosk-3-outbox.db"
+    client, ev, inbox = kiosk(hall, outbox)
+    done = hall.finish_job()
+    assert until(inbox, ev, lambda: ev.view().screen == Screen.RATE)
+    hall.stop_bus()
+    assert until(inbox, ev, lambda: not ev.connected, 5)
+    assert "未连接" in ev.view().banner
+    assert ev.tap_level(5) and ev.submit()
+    assert ev.view().screen == Screen.THANKS          # shown after the outbox has it
+    assert client.pending_count() == 1
+    client.stop()                                      # the kiosk restarts while the server is away
+    hall.clients.remove(client)
+    client2, ev2, inbox2 = kiosk(hall, outbox)
+    assert ev2.sent_jobs == {done["job"]}              # it will not ask again for this 办件
+    assert client2.pending_count() == 1
+    hall.start_bus()
+    assert until(inbox2, ev2, lambda: ev2.connected and client2.pending_count() == 0, 15)
+    rows = hall.ratings_of(done["job"])
+    assert len(rows) == 1 and rows[0]["level"] == 5
+    assert until(inbox2, ev2, lambda: ev2.view().screen == Screen.IDENTITY)
+
+
+def test_the_dispenser_takes_a_ticket_on_the_bus(hall: Hall, tmp_path: Path) -> None:
+    printed = []
+    inbox = Inbox()
+    d: Dispenser | None = None
+
+    def reply(ref, body):
+        inbox.q.put(("reply", ref, body))
+
+    client = hall.client("dispenser-1", tmp_path / "d.db", on_change=inbox.change, on_connection=inbox.connection,
+                         on_reply=reply)
+    d = Dispenser(hall.config, client.send, print_ticket=printed.append)
+
+    def drain() -> None:
+        while not inbox.q.empty():
+            kind, a, b = inbox.q.get()
+            if kind == "reply":
+                d.on_reply(a, b)
+            elif kind == "state":
+                d.on_state(a, b)
+            else:
+                d.on_connection(a)
+
+    assert wait(lambda: (drain(), d.connected)[1])
+    assert d.tap_category("B")
+    assert wait(lambda: (drain(), d.view().screen == DScreen.TICKET)[1])
+    assert d.view().ticket.number == "B001" and printed[0].waiting_ahead == 0
+    assert wait(lambda: (drain(), d.view().categories[1].waiting == 1)[1])
