@@ -1,6 +1,6 @@
 """EKP-2 keypad bus figures over a real pty with the simulator. Prints numbers; asserts nothing.
 
-    .venv/bin/python bench/serial.py [--baud 9600] [--presses 100] [--seed 1]
+    .venv/bin/python bench/keypad_bus.py [--baud 9600] [--presses 100] [--seed 1]
 
 1. Poll cycle time (every device polled once) for 1, 8, 16 and 32 keypads, beside the wire-time
    limit computed from frame sizes (10 bits per byte) and the datasheet floor (wire time plus the
@@ -26,10 +26,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-# This file is bench/serial.py: drop its own folder from the path so `import serial` is pyserial.
-_BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _BENCH_DIR]
-sys.path.insert(0, os.path.dirname(_BENCH_DIR))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # the project root
 
 import serial  # noqa: E402
 
