@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -16,16 +14,9 @@ from hall_server.bus import Bus
 from hall_server.hub import Hub
 from hallnet.client import HallClient
 from hallnet.keys import load_node_keys, new_node_key, server_keys
-from tests.conftest import DEMO_HALL
+from tests.conftest import DEMO_HALL, wait_until
 
 
-def _wait(pred, timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return bool(pred())
 
 
 @pytest.fixture
@@ -76,18 +67,18 @@ def test_a_keypad_press_becomes_the_rating_of_that_job(hall, tmp_path: Path) -> 
                      session_options={"reply_timeout_s": 0.1}).start()
         try:
             job = _finish_a_job(client)
-            assert _wait(lambda: sim.view(1).open_handle is not None), "the rating opened on window 1's keypad"
+            assert wait_until(lambda: sim.view(1).open_handle is not None), "the rating opened on window 1's keypad"
             view = sim.view(1)
             assert view.staff is not None and view.staff.name == config.staff_member("HC2101").name
             assert sim.press(1, 4)
-            assert _wait(lambda: hub.reader().execute(
+            assert wait_until(lambda: hub.reader().execute(
                 "SELECT COUNT(*) FROM ratings WHERE channel = 5").fetchone()[0] == 1)
             row = hub.reader().execute(
                 "SELECT j.pub, r.level FROM ratings r JOIN jobs j ON j.id = r.job_id WHERE r.channel = 5").fetchone()
             assert row == (job, 4)
-            assert _wait(lambda: not sim.view(1).open_handle is not None and sim.view(1).pending == 0)
+            assert wait_until(lambda: not sim.view(1).open_handle is not None and sim.view(1).pending == 0)
             assert not sim.press(1, 2), "a second press of the same rating does nothing"
-            assert _wait(lambda: hub.state.get("device/gateway-1/keypad-1", {}).get("online") is True)
+            assert wait_until(lambda: hub.state.get("device/gateway-1/keypad-1", {}).get("online") is True)
         finally:
             gw.stop()
 
@@ -100,17 +91,17 @@ def test_a_keypad_unplugged_and_plugged_back_is_picked_up(hall, tmp_path: Path) 
     gw = Gateway(config, client("gateway-1"), {"sim://keypad": str(link)},
                  session_options={"reply_timeout_s": 0.1, "reprobe_s": 0.3}).start()
     try:
-        assert _wait(lambda: hub.state.get("device/gateway-1/keypad-2", {}).get("online") is True)
+        assert wait_until(lambda: hub.state.get("device/gateway-1/keypad-2", {}).get("online") is True)
         first.stop()                                   # unplugged
         link.unlink()
-        assert _wait(lambda: hub.state.get("device/gateway-1/keypad-2", {}).get("online") is False, 15)
+        assert wait_until(lambda: hub.state.get("device/gateway-1/keypad-2", {}).get("online") is False, 15)
         with KeypadSimulator(range(1, 9), seed=2, reply_delay_ms=(1, 3)) as second:
             os.symlink(second.path, link)              # plugged back (a new pty behind the same name)
-            assert _wait(lambda: hub.state.get("device/gateway-1/keypad-2", {}).get("online") is True, 15)
+            assert wait_until(lambda: hub.state.get("device/gateway-1/keypad-2", {}).get("online") is True, 15)
             job = _finish_a_job(client)
-            assert _wait(lambda: second.view(1).open_handle is not None)
+            assert wait_until(lambda: second.view(1).open_handle is not None)
             assert second.press(1, 5)
-            assert _wait(lambda: hub.reader().execute(
+            assert wait_until(lambda: hub.reader().execute(
                 "SELECT COUNT(*) FROM ratings r JOIN jobs j ON j.id = r.job_id WHERE j.pub = ? AND r.channel = 5",
                 [job]).fetchone()[0] == 1)
     finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -11,15 +10,9 @@ from hall_server.bus import Bus
 from hall_server.hub import Hub
 from hallnet.client import HallClient
 from hallnet.keys import load_node_keys, new_node_key, server_keys
+from tests.conftest import wait_until
 
 
-def _wait(pred, timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return pred()
 
 
 @pytest.fixture
@@ -43,14 +36,14 @@ def test_a_late_joiner_converges(hall) -> None:
     writer = _client(root, "kiosk-1")
     for i in range(300):
         writer.send("node.report", {"devices": {f"dev-{i % 40}": {"online": i % 3 != 0, "i": i}}})
-    assert _wait(lambda: writer.pending_count() == 0)
+    assert wait_until(lambda: writer.pending_count() == 0)
     late = _client(root, "kiosk-2")
     try:
-        assert _wait(lambda: late.seq == hub.state.seq and late.state() == hub.state.snapshot()[1])
+        assert wait_until(lambda: late.seq == hub.state.seq and late.state() == hub.state.snapshot()[1])
         seen = []
         late.on_change = lambda k, v: seen.append(k)
         writer.send("node.report", {"devices": {"dev-1": {"online": False, "i": -1}}})
-        assert _wait(lambda: late.get("device/kiosk-1/dev-1") == {"online": False, "i": -1})
+        assert wait_until(lambda: late.get("device/kiosk-1/dev-1") == {"online": False, "i": -1})
         assert "device/kiosk-1/dev-1" in seen
     finally:
         writer.stop()
@@ -62,7 +55,7 @@ def test_a_node_that_missed_deltas_converges(hall) -> None:
     watcher = _client(root, "kiosk-2")
     writer = _client(root, "kiosk-1")
     try:
-        assert _wait(lambda: watcher.seq >= 0)
+        assert wait_until(lambda: watcher.seq >= 0)
         # the network loses the next published frames: the watcher sees a gap or a heartbeat ahead
         real = bus._publish_deltas
         lost = []
@@ -74,7 +67,7 @@ def test_a_node_that_missed_deltas_converges(hall) -> None:
         hub.delta_sinks[:] = [real]
         assert lost, "the frames were really dropped"
         writer.send("node.report", {"devices": {"keypad": {"online": True}}})
-        assert _wait(lambda: watcher.seq == hub.state.seq and watcher.state() == hub.state.snapshot()[1])
+        assert wait_until(lambda: watcher.seq == hub.state.seq and watcher.state() == hub.state.snapshot()[1])
         assert watcher.get("device/kiosk-1/printer") == {"online": True, "i": 19}
     finally:
         writer.stop()
@@ -86,14 +79,14 @@ def test_silence_is_noticed_and_the_node_reconnects(hall, tmp_path: Path) -> Non
     states: list[bool] = []
     c = _client(root, "kiosk-3", on_connection=states.append)
     try:
-        assert _wait(lambda: c.connected)
+        assert wait_until(lambda: c.connected)
         bus.stop()
-        assert _wait(lambda: not c.connected, 5)
+        assert wait_until(lambda: not c.connected, 5)
         c.send("audit.note", {"kind": "offline"})      # durable while the server is away
         bus2 = Bus(hub, f"ipc://{root}/bus", server_keys(root), root / "keys" / "nodes",
                    heartbeat_s=0.2, silence_s=1.0).start()
         try:
-            assert _wait(lambda: c.connected and c.pending_count() == 0)
+            assert wait_until(lambda: c.connected and c.pending_count() == 0)
             assert states[:3] == [True, False, True]
         finally:
             bus2.stop()
@@ -117,11 +110,11 @@ def test_private_keys_stay_on_the_server_and_leave_no_gap(hall, monkeypatch) -> 
     try:
         for n in range(3):
             assert writer.call("test.secret", {"n": n})["ok"]
-        assert _wait(lambda: watcher.get("public/n") == 2 and watcher.seq == hub.state.seq)
+        assert wait_until(lambda: watcher.get("public/n") == 2 and watcher.seq == hub.state.seq)
         assert hub.state.get("mgr/bad_today") == 2
         assert not any(k.startswith("mgr/") for k in watcher.state())
         late = _client(root, "kiosk-3")                    # a snapshot does not carry it either
-        assert _wait(lambda: late.seq == hub.state.seq)
+        assert wait_until(lambda: late.seq == hub.state.seq)
         assert late.get("public/n") == 2 and not any(k.startswith("mgr/") for k in late.state())
         late.stop()
     finally:
