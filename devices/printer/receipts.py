@@ -15,13 +15,6 @@ from config.i18n import t
 from devices.printer.blocks import Align, Block, Feed, Line, Qr
 from devices.printer.escpos import COLUMNS_80MM, render
 
-# Labels not yet in config/i18n.py (the lead adds them there; until then these are used).
-_PENDING_TEXTS: dict[str, dict[str, str]] = {
-    "slip.window": {"zh": "窗口", "en": "Window"},
-    "slip.service": {"zh": "事项", "en": "Service"},
-    "slip.case_no": {"zh": "办件编号", "en": "Case No."},
-    "slip.time": {"zh": "时间", "en": "Time"},
-}
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
@@ -110,11 +103,7 @@ def _centered(text: str, *, bold: bool = False, width: int = 1, height: int = 1)
 
 
 def _label(key: str, lang: str) -> str:
-    text = t(key, lang)
-    if text != key:
-        return text
-    entry = _PENDING_TEXTS[key]
-    return entry.get(lang) or entry["zh"]
+    return t(key, lang)
 
 
 def _colon(lang: str) -> str:
