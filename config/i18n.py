@@ -500,3 +500,16 @@ TEXTS.update({
     "web.fig.rec.accepted_on": {"zh": "受理日期", "en": "Accepted on"},
     "web.fig.rec.is_default": {"zh": "系统默认评价", "en": "System default"},
 })
+
+# Appended by the hall server: the reserved reason of a keypad 差评, and the "my day" aggregates' rule.
+TEXTS.update({
+    "tag.KEYPAD": {"zh": "按键评价，原因待回访", "en": "Keypad rating, reason to be asked in the call-back"},
+})
+
+# Receipt slip labels (devices/printer/receipts.py).
+TEXTS.update({
+    "slip.window": {"zh": "窗口", "en": "Window"},
+    "slip.service": {"zh": "事项", "en": "Service"},
+    "slip.case_no": {"zh": "办件编号", "en": "Case No."},
+    "slip.time": {"zh": "时间", "en": "Time"},
+})

@@ -2,9 +2,9 @@
 
 A hall folder holds five UTF-8 TOML files (every key is listed in `config/REFERENCE.md`):
 
-  hall.toml      [hall] name, region_code, department_code, timezone, screen_dpi
+  hall.toml      [hall] name, region_code, department_code, timezone, screen_dpi, public_url
                  [[hall.sessions]] start, end ("HH:MM", in order, not overlapping)
-                 [thresholds], [rating], [assessment]: optional, every key has a default
+                 [thresholds], [rating], [assessment], [export]: optional, every key has a default
   windows.toml   [[windows]] number, name, categories, kiosk,
                  keypad = {port, address, baud} (optional), printer = {port, baud} (optional)
   services.toml  [[categories]] code, name
@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 from config.errors import ConfigError, Problem
 from config.pins import BadPinHash, parse_pin_hash
 from config.schema import (
-    HALL_FILES, Assessment, Category, Hall, HallConfig, Keypad, Printer, RatingPolicy, Service,
+    HALL_FILES, Assessment, Category, ExportPolicy, Hall, HallConfig, Keypad, Printer, RatingPolicy, Service,
     Session, Staff, Tag, TagList, Thresholds, Window,
 )
 
@@ -50,6 +50,8 @@ _CODE = re.compile(r"[!-~]{1,64}")
 _STAFF_NO = re.compile(r"[!-~]{1,8}")
 _CATEGORY_CODE = re.compile(r"[A-Z]{1,2}")
 _TAG_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+RESERVED_TAGS = ("KEYPAD",)   # set by the server for a keypad 差评 (no tags on a keypad); see ratings.py
+_PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(/[!-~]*)?")
 _CODE_RULE = "must be 1 to 64 printable ASCII characters without spaces"
 
 # Allowed ranges of the optional sections, whose types and defaults come from config.schema.
@@ -363,6 +365,7 @@ def _read_hall(root: _Table) -> Hall | None:
     thresholds = _defaults(root.section("thresholds"), Thresholds)
     rating = _defaults(root.section("rating"), RatingPolicy)
     assessment = _defaults(root.section("assessment"), Assessment)
+    export = _read_export(root.section("export"))
     if table is None:
         return None
     name = table.text("name")
@@ -371,10 +374,23 @@ def _read_hall(root: _Table) -> Hall | None:
     timezone = table.text("timezone", "Asia/Shanghai")
     if timezone is not None and not _is_zone(timezone):
         table.bad("timezone", f"unknown time zone {_quote(timezone)}")
+    public_url = table.text("public_url", "", pattern=_PUBLIC_URL,
+                            rule='must be "" or an address such as "http://192.168.1.10:8080"')
     return Hall(name=name, region_code=region_code, department_code=department_code,
                 timezone=timezone, sessions=_read_sessions(table), thresholds=thresholds,
                 rating=rating, assessment=assessment,
-                screen_dpi=table.integer("screen_dpi", 72, 640, default=160))
+                screen_dpi=table.integer("screen_dpi", 72, 640, default=160),
+                public_url=(public_url or "").rstrip("/"), export=export)
+
+
+def _read_export(table: _Table) -> ExportPolicy:
+    sink = table.text("sink", "")
+    if sink and not (sink.startswith(("http://", "https://")) and len(sink) > 8
+                     or sink.startswith("folder:") and sink.removeprefix("folder:").strip()):
+        table.bad("sink", f'must be "", "folder:PATH" or an http(s):// address, got {_quote(sink)}')
+        sink = None
+    every_s = table.integer("every_s", 1, 86400, default=60)
+    return ExportPolicy(sink=sink or "", every_s=every_s if every_s is not None else 60)
 
 
 def _is_zone(name: str) -> bool:
@@ -528,6 +544,8 @@ def _read_tags(root: _Table) -> TagList:
     tags, codes = [], {}
     for table in root.tables("tags"):
         code = table.text("code", pattern=_TAG_CODE, rule="must be 1 to 32 ASCII letters, digits, _ or -")
+        if code in RESERVED_TAGS:
+            table.bad("code", f"{_quote(code)} is reserved (the server records it for a keypad 差评)")
         _unique(table, "code", code, codes, "tag code")
         text = table.text("text")
         levels = table.items("levels", int) or []

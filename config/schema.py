@@ -61,6 +61,12 @@ class Assessment:
 
 
 @dataclass(frozen=True)
+class ExportPolicy:
+    sink: str = ""                    # R11 upward export: "" off, "folder:PATH" or "http(s)://…"
+    every_s: int = 60                 # how often the server pumps undelivered ratings to the sink
+
+
+@dataclass(frozen=True)
 class Hall:
     name: str
     region_code: str                  # 行政区划代码, 6 digits
@@ -71,6 +77,8 @@ class Hall:
     rating: RatingPolicy
     assessment: Assessment
     screen_dpi: int = 160             # the evaluators' screen density, for touch-target sizes
+    public_url: str = ""              # the server's address as citizens' phones reach it; "" = relative links
+    export: ExportPolicy = field(default_factory=ExportPolicy)
 
 
 @dataclass(frozen=True)

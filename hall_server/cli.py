@@ -24,7 +24,9 @@ EPILOG = """\
 The bus listens on --bus (commands, ROUTER) and on the next port (state deltas, PUB); every
 socket uses CURVE and accepts only node keys registered with `keys new`. Data folder:
 hall.db (SQLite, WAL), keys/ (server key, registered node keys, issued node keys),
-secret.key (signs QR rating links and web sessions), users.json (web accounts).
+secret.key (signs QR rating links and web sessions), users.json (web accounts); a relative
+`folder:` export sink ([export] in hall.toml) is inside it too. The API's manager and viewer keys
+come from the environment: HALL_MANAGER_KEY, HALL_VIEWER_KEY (HALL_INTEGRATION_KEY: business system).
 SIGINT or SIGTERM stop the server cleanly; a restart keeps everything.
 """
 
@@ -154,9 +156,16 @@ def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: s
     log = logging.getLogger("hall_server")
     log.info("hall %s: bus %s + %s, http %s:%d, state seq %d", config.hall.name, address.commands,
              address.states, http_addr[0], http_addr[1], hub.state.seq)
+    from hall_server.export_runner import ExportRunner
+
+    exporter = ExportRunner.from_config(hub, bus.submit, data_dir)      # R11, when [export] sink is set
+    if exporter is not None:
+        exporter.start()
     try:
         return _serve_http(BusBackend(hub, bus), http_addr)
     finally:
+        if exporter is not None:
+            exporter.stop()
         bus.stop()
         hub.close()
         log.info("stopped")

@@ -59,6 +59,7 @@ class Context:
     msg_id: str
     deltas: list[tuple[str, Any]] = field(default_factory=list)
     batch_deltas: list[tuple[str, Any]] = field(default_factory=list)  # earlier messages of this batch
+    secret: bytes = b""       # the hall secret (signs QR links); empty when the hub has none
 
     @property
     def node_kind(self) -> str:
@@ -117,14 +118,14 @@ def dispatch(ctx: Context, type_name: str, body: dict[str, Any]) -> dict[str, An
 def need(body: dict[str, Any], key: str, kind: type | tuple[type, ...], *, max_len: int = 1000) -> Any:
     """The value of a required body field of the given type (bool is never an int)."""
     if key not in body:
-        raise BadRequest(f"missing field {key!r}")
+        raise BadRequest(f"missing field {key!r}", field=key)
     value = body[key]
     if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-        raise BadRequest(f"field {key!r} must be {kind}")
+        raise BadRequest(f"field {key!r} must be {kind}", field=key)
     if not isinstance(value, kind):
-        raise BadRequest(f"field {key!r} must be {kind}")
+        raise BadRequest(f"field {key!r} must be {kind}", field=key)
     if isinstance(value, (str, list, dict, bytes)) and len(value) > max_len:
-        raise BadRequest(f"field {key!r} is too long")
+        raise BadRequest(f"field {key!r} is too long", field=key, max_len=max_len)
     return value
 
 
@@ -136,10 +137,10 @@ def audit_note(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     kind = need(body, "kind", str, max_len=64)
     subject = body.get("subject", "")
     if not isinstance(subject, str) or len(subject) > 200:
-        raise BadRequest("field 'subject' must be a string of at most 200 characters")
+        raise BadRequest("field 'subject' must be a string of at most 200 characters", field="subject")
     detail = body.get("detail", {})
     if not isinstance(detail, dict):
-        raise BadRequest("field 'detail' must be a map")
+        raise BadRequest("field 'detail' must be a map", field="detail")
     ctx.audit(f"note.{kind}", subject, **detail)
     key = f"notes/{ctx.node}"
     count = ctx.current(key, {"count": 0})["count"] + 1
@@ -154,10 +155,10 @@ def node_report(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     changed = []
     for device, info in devices.items():
         if not isinstance(device, str) or not device or len(device) > 64 or not isinstance(info, dict):
-            raise BadRequest("devices must map a device name to a map")
+            raise BadRequest("devices must map a device name to a map", field="devices")
         online = info.get("online")
         if not isinstance(online, bool):
-            raise BadRequest(f"devices[{device!r}].online must be true or false")
+            raise BadRequest(f"devices[{device!r}].online must be true or false", field="devices")
         detail = json.dumps({k: v for k, v in info.items() if k != "online"}, ensure_ascii=False)
         row = ctx.db.execute(
             "SELECT online FROM devices WHERE node = ? AND device = ?", [ctx.node, device]

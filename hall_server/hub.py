@@ -15,6 +15,7 @@ import sqlite_utils
 
 from config.schema import HallConfig
 from hall_server.clock import Clock
+from hall_server.secret import load_secret
 from hall_server.state import StateMap
 from hall_server.store import open_reader, open_store
 from hall_server.writer import Applied, apply_batch
@@ -31,6 +32,7 @@ class Hub:
         self.clock = clock or Clock()
         self.config = config
         self.db = open_store(self.db_path)
+        self.secret = load_secret(self.db_path.parent)   # signs the QR links of finished 办件
         self.state = StateMap.load(self.db)
         self._local_seq = 0
         self._readers = threading.local()
@@ -39,7 +41,7 @@ class Hub:
     def apply(self, batch: list[Envelope], now_ms: int | None = None) -> list[Applied]:
         """Apply a batch in one transaction; `now_ms` overrides the server time (tests)."""
         outcomes, deltas = apply_batch(self.db, self.state, self.config, batch,
-                                       self.clock() if now_ms is None else now_ms)
+                                       self.clock() if now_ms is None else now_ms, self.secret)
         if deltas:
             for sink in self.delta_sinks:
                 sink(deltas)

@@ -57,10 +57,12 @@ def apply_batch(
     config: HallConfig | None,
     batch: list[Envelope],
     at_ms: int | None = None,
+    secret: bytes = b"",
 ) -> tuple[list[Applied], list[tuple[int, str, Any]]]:
     """Apply `batch` in one transaction. Returns the outcome per message and the deltas (seq, key, value).
 
     `at_ms` overrides the server time of this apply (tests drive time with it); default: now.
+    `secret` is the hall secret handlers sign QR links with (`Context.secret`).
     A refusal whose class has `keep_writes = True` (e.g. a wrong PIN, which must count toward the
     lock-out) keeps the handler's writes and deltas; any other refusal rolls them back.
     """
@@ -76,7 +78,7 @@ def apply_batch(
                 outcomes.append(_duplicate_of(env, earlier))
                 continue
             ctx = handlers.Context(db=db, config=config, node=env.node, now_ms=at_ms, msg_id=env.id,
-                                   batch_deltas=pending)
+                                   batch_deltas=pending, secret=secret)
             conn.execute("SAVEPOINT msg")                # this message alone
             try:
                 try:

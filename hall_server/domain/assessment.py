@@ -6,7 +6,9 @@ configured deductions and bonuses (`config.schema.Assessment`); 优质服务窗�
           − half_day_away × half-days with 离岗/空岗 (a half-day = one opening session)
           − per_late × (迟到 + 早退) + per_praise × max(0, 非常满意 − praise_threshold)
 
-Ties rank by 好评率, then by more 办件, then by number.
+Ties rank by 好评率, then by more 办件, then by number. A window or staff member with no finished
+办件 in the month is ranked but never named 优质服务窗口 / 标兵 nor 末位: an idle month is not a
+month of service (its score is just the base).
 """
 
 from __future__ import annotations
@@ -76,11 +78,13 @@ def monthly(db: Any, config: HallConfig, month: str) -> dict[str, Any]:
                       **_score(config, fig, s_away.get(s.staff_no, 0), s_late.get(s.staff_no, 0))})
     a = config.hall.assessment
     windows, staff = _rank(windows), _rank([s for s in staff if s["finished"] or s["late_early"] or s["away_half_days"]])
+    served_windows = [w for w in windows if w["finished"]]        # only these can be named (top or bottom)
+    served_staff = [s for s in staff if s["finished"]]
     return {
         "month": month,
         "windows": windows,
         "staff": staff,
-        "top_windows": [w["key"] for w in windows[: a.top_windows]],
-        "top_staff": [s["key"] for s in staff[: a.top_staff]],
-        "bottom_windows": [w["key"] for w in windows[-a.bottom:]] if a.bottom else [],
+        "top_windows": [w["key"] for w in served_windows[: a.top_windows]],
+        "top_staff": [s["key"] for s in served_staff[: a.top_staff]],
+        "bottom_windows": [w["key"] for w in served_windows[-a.bottom:]] if a.bottom else [],
     }

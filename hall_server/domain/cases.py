@@ -16,7 +16,8 @@ from typing import Any
 
 from hall_server.domain import rollup
 from hall_server.domain.common import cfg, mask_phone, row, rows
-from hall_server.domain.errors import AppealExists, Forbidden, UnknownCase, WrongCaseState
+from hall_server.domain.errors import AppealExists, UnknownCase, WrongCaseState
+from hall_server.domain.staff import TODAY_HOLD_MS
 from hall_server.domain.workdays import due_ms
 from hall_server.handlers import Context
 
@@ -55,14 +56,14 @@ def open_comment(ctx: Context, text: str, phone: str) -> int:
 def get(ctx_or_db: Any, case_id: int) -> dict[str, Any]:
     c = row(ctx_or_db, "SELECT * FROM cases WHERE id = ?", [case_id])
     if c is None:
-        raise UnknownCase(f"no case {case_id}")
+        raise UnknownCase(f"no case {case_id}", case_id=case_id)
     return c
 
 
 def callback(ctx: Context, case_id: int, note: str) -> dict[str, Any]:
     c = get(ctx, case_id)
     if c["status"] != "open":
-        raise WrongCaseState(f"case {case_id} is {c['status']}")
+        raise WrongCaseState(f"case {case_id} is {c['status']}", case_id=case_id, status=c["status"])
     late = int(ctx.now_ms > c["callback_due_ms"])
     ctx.db.execute("UPDATE cases SET status = 'called_back', callback_ms = ?, callback_overdue = "
                    "MAX(callback_overdue, ?) WHERE id = ?", [ctx.now_ms, late, case_id])
@@ -73,7 +74,7 @@ def callback(ctx: Context, case_id: int, note: str) -> dict[str, Any]:
 def rectify(ctx: Context, case_id: int, note: str) -> dict[str, Any]:
     c = get(ctx, case_id)
     if c["status"] != "called_back":
-        raise WrongCaseState(f"case {case_id} is {c['status']}: call back first")
+        raise WrongCaseState(f"case {case_id} is {c['status']}: call back first", case_id=case_id, status=c["status"])
     late = int(ctx.now_ms > c["rectify_due_ms"])
     ctx.db.execute("UPDATE cases SET status = 'rectified', rectified_ms = ?, rectify_overdue = "
                    "MAX(rectify_overdue, ?) WHERE id = ?", [ctx.now_ms, late, case_id])
@@ -84,9 +85,9 @@ def rectify(ctx: Context, case_id: int, note: str) -> dict[str, Any]:
 def close(ctx: Context, case_id: int, note: str) -> dict[str, Any]:
     c = get(ctx, case_id)
     if c["status"] not in ("rectified",) and c["kind"] != "comment":
-        raise WrongCaseState(f"case {case_id} is {c['status']}: rectify first")
+        raise WrongCaseState(f"case {case_id} is {c['status']}: rectify first", case_id=case_id, status=c["status"])
     if c["status"] == "closed":
-        raise WrongCaseState(f"case {case_id} is closed")
+        raise WrongCaseState(f"case {case_id} is closed", case_id=case_id, status="closed")
     ctx.db.execute("UPDATE cases SET status = 'closed' WHERE id = ?", [case_id])
     record(ctx, case_id, "closed", note)
     return {"case_id": case_id, "status": "closed"}
@@ -98,14 +99,17 @@ def followup_given(ctx: Context, case_id: int, level: int) -> None:
 
 
 def appeal(ctx: Context, case_id: int, staff_no: str | None, reason: str) -> dict[str, Any]:
-    """申诉复核: the staff member (or a manager for them) asks to take the rating out of the score."""
+    """申诉复核: the staff member (or a manager for them) asks to take the rating out of the score.
+    R6: to a staff terminal, a case of someone else's 办件, or one opened less than `TODAY_HOLD_MS`
+    ago (the citizen may still be at the window), does not exist: probing case ids must not tell a
+    差评 just landed."""
     c = get(ctx, case_id)
+    if staff_no is not None and (c["staff_no"] != staff_no or ctx.now_ms - c["opened_ms"] < TODAY_HOLD_MS):
+        raise UnknownCase(f"no case {case_id}", case_id=case_id)
     if c["kind"] != "bad_rating":
-        raise WrongCaseState("only a 差评 can be appealed")
-    if staff_no is not None and c["staff_no"] != staff_no:
-        raise Forbidden("staff may appeal only ratings of their own 办件")
+        raise WrongCaseState("only a 差评 can be appealed", case_id=case_id, kind=c["kind"])
     if c["appeal"] != "none":
-        raise AppealExists(f"case {case_id} already has an appeal ({c['appeal']})")
+        raise AppealExists(f"case {case_id} already has an appeal ({c['appeal']})", appeal=c["appeal"])
     ctx.db.execute("UPDATE cases SET appeal = 'pending' WHERE id = ?", [case_id])
     record(ctx, case_id, "appeal", reason)
     return {"case_id": case_id, "appeal": "pending"}
@@ -114,7 +118,7 @@ def appeal(ctx: Context, case_id: int, staff_no: str | None, reason: str) -> dic
 def decide(ctx: Context, case_id: int, upheld: bool, note: str) -> dict[str, Any]:
     c = get(ctx, case_id)
     if c["appeal"] != "pending":
-        raise WrongCaseState(f"case {case_id} has no pending appeal")
+        raise WrongCaseState(f"case {case_id} has no pending appeal", case_id=case_id, appeal=c["appeal"])
     ctx.db.execute("UPDATE cases SET appeal = ?, excluded = ? WHERE id = ?",
                    ["upheld" if upheld else "rejected", int(upheld), case_id])
     record(ctx, case_id, "appeal_upheld" if upheld else "appeal_rejected", note)

@@ -11,6 +11,7 @@ own timer sends `system.tick`.
 | `window.sign_out` | terminal | `{}` | `{window, staff_no, early}` |
 | `window.pause` | terminal | `{reason}` | `{window, reason}` |
 | `window.resume` | terminal | `{}` | `{window, paused_ms}` |
+| `staff.today` | terminal | `{}` | "my day" of the staff member signed in there: `{staff_no, day, served, mean_handle_ms, overdue, rated, participation (参评率), good_rate (好评率), counted, held_back, hold_back_min}` — ratings count only for 办件 finished ≥ 15 min ago (R6, `staff.TODAY_HOLD_MS`) |
 | `queue.call_next` | terminal | `{}` | `{ticket_id, ticket, category, priority, wait_ms}` |
 | `queue.recall` | terminal | `{}` | `{ticket_id, ticket, recalls, no_show}` |
 | `queue.no_show` | terminal | `{}` | `{ticket_id, ticket}` |
@@ -18,8 +19,8 @@ own timer sends `system.tick`.
 | `queue.call_back` | terminal | `{ticket_id}` | `{ticket_id, ticket, status}` |
 | `queue.transfer` | terminal | `{to_window}` or `{to_category}` | `{ticket_id, ticket, category, to_window}` |
 | `job.start` | terminal | `{}` | `{job, ticket, already}` |
-| `job.finish` | terminal, bizsys | `{service_code, job_no?, window (bizsys)}` | `{job, job_no, job_no_source, handle_ms, overdue, rating_expires_ms, qr_expires_ms}` |
-| `rating.submit` | kiosk (channel 4), gateway (5), qr (3), web (`channel` 1/2/3/6/7) | `{job? (public id), handle? (keypad handle = rating/<n>.handle), window (gateway), level, tags?, efficiency?, skill?, attitude?, text?, phone?, channel? (web), pressed_ms? (evaluators: when pressed; a late delivery still counts)}` | `{rating_id, job, round: 1, case_id}` |
+| `job.finish` | terminal, bizsys | `{service_code, job_no?, window (bizsys)}` | `{job, job_no, job_no_source, handle_ms, overdue, rating_expires_ms, qr_expires_ms, qr_path, qr_url}` — `qr_path` "/r/<signed token>" for the slip, `qr_url` with `hall.public_url` (None without) |
+| `rating.submit` | kiosk (channel 4), gateway (5), qr (3), web (`channel` 1/2/3/6/7) | `{job? (public id), handle? (keypad handle = rating/<n>.handle), window (gateway), level, tags?, efficiency?, skill?, attitude?, text?, phone?, channel? (web), pressed_ms? (evaluators: when pressed; a late delivery still counts if pressed while the evaluator was open, see `ratings.pressed_in_time`)}` — a keypad (gateway) 差评 without tags is kept with the reserved tag `KEYPAD` | `{rating_id, job, round: 1, case_id}` |
 | `rating.followup` | qr, web | `{job, level, tags?, text?, channel? (web)}` | `{rating_id, job, round: 2, case_id}` |
 | `case.callback` / `case.rectify` / `case.close` | web, manager | `{case_id, note?}` | `{case_id, status, late?}` |
 | `case.appeal` | terminal (own 办件), web, manager | `{case_id, reason}` | `{case_id, appeal}` |
@@ -72,7 +73,8 @@ def _fields(body: Any, *allowed: str) -> dict[str, Any]:
         raise BadRequest("body must be a map")
     extra = [k for k in body if k not in allowed]
     if extra:
-        raise BadRequest(f"unknown field(s): {', '.join(str(k)[:40] for k in extra[:5])}")
+        raise BadRequest(f"unknown field(s): {', '.join(str(k)[:40] for k in extra[:5])}",
+                         fields=[str(k)[:40] for k in extra[:5]])
     return body
 
 
@@ -84,7 +86,7 @@ def queue_take(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     category = need(body, "category", str, max_len=8)
     priority = body.get("priority")
     if priority is not None and not isinstance(priority, str):
-        raise BadRequest("field 'priority' must be a string")
+        raise BadRequest("field 'priority' must be a string", field="priority")
     return tickets.take(ctx, category, priority)
 
 
@@ -153,7 +155,7 @@ def window_pause(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     w = window_of(ctx, _fields(body, "window", "reason"))
     reason = need(body, "reason", str, max_len=32).strip()
     if not reason:
-        raise BadRequest("a pause needs a reason")
+        raise BadRequest("a pause needs a reason", field="reason")
     return staff.pause(ctx, w.number, reason)
 
 
@@ -161,6 +163,12 @@ def window_pause(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 def window_resume(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     w = window_of(ctx, _fields(body, "window"))
     return staff.resume(ctx, w.number)
+
+
+@handler("staff.today", kinds=STAFF_SIDE)
+def staff_today(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    w = window_of(ctx, _fields(body, "window"))
+    return staff.today(ctx, w.number)
 
 
 # --- 办件 --------------------------------------------------------------------------------------
@@ -192,11 +200,12 @@ def _channel(ctx: Context, body: dict[str, Any]) -> int:
     if ctx.node_kind in NODE_CHANNEL:
         ch = NODE_CHANNEL[ctx.node_kind]
         if body.get("channel") not in (None, ch):
-            raise ChannelNotAllowed(f"{ctx.node_kind} rates on channel {ch}")
+            raise ChannelNotAllowed(f"{ctx.node_kind} rates on channel {ch}", channel=body.get("channel"), allowed=[ch])
         return ch
     ch = req_int(body, "channel", 0, 99)
     if ch not in WEB_CHANNELS:
-        raise ChannelNotAllowed(f"channel {ch} cannot be used here (allowed: {sorted(WEB_CHANNELS)})")
+        raise ChannelNotAllowed(f"channel {ch} cannot be used here (allowed: {sorted(WEB_CHANNELS)})", channel=ch,
+                                allowed=sorted(WEB_CHANNELS))
     return ch
 
 
@@ -214,7 +223,7 @@ def _job_for_rating(ctx: Context, body: dict[str, Any]) -> tuple[dict[str, Any],
             raise UnknownJob("no such 办件")
         return j, own
     if own is None:
-        raise BadRequest("missing field 'job'")
+        raise BadRequest("missing field 'job'", field="job")
     pressed = opt_int(body, "pressed_ms", 0, 2**53)
     if pressed is not None:
         # a late delivery: the 办件 that was open at this window when the citizen pressed
@@ -308,7 +317,7 @@ def comment_submit(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     _fields(body, "text", "phone")
     text = need(body, "text", str, max_len=1000).strip()
     if not text:
-        raise BadRequest("a comment needs text")
+        raise BadRequest("a comment needs text", field="text")
     return {"case_id": cases.open_comment(ctx, text, phone(body))}
 
 

@@ -33,11 +33,11 @@ def cfg(ctx: Context) -> HallConfig:
 
 def window_cfg(config: HallConfig, number: Any) -> Window:
     if not isinstance(number, int) or isinstance(number, bool):
-        raise BadRequest("window must be a number")
+        raise BadRequest("window must be a number", field="window")
     try:
         return config.window(number)
     except KeyError:
-        raise UnknownWindow(f"no window {number}") from None
+        raise UnknownWindow(f"no window {number}", window=number) from None
 
 
 def node_window(node: str) -> int | None:
@@ -55,10 +55,10 @@ def window_of(ctx: Context, body: dict[str, Any]) -> Window:
         if own is None:
             raise Forbidden(f"{ctx.node} is not bound to a window")
         if "window" in body and body["window"] != own:
-            raise Forbidden(f"{ctx.node} may only act for window {own}")
+            raise Forbidden(f"{ctx.node} may only act for window {own}", window=own)
         return window_cfg(config, own)
     if "window" not in body:
-        raise BadRequest("missing field 'window'")
+        raise BadRequest("missing field 'window'", field="window")
     return window_cfg(config, body["window"])
 
 
@@ -67,11 +67,11 @@ def opt_str(body: dict[str, Any], key: str, max_len: int, default: str = "") -> 
     if value is None:
         return default
     if not isinstance(value, str):
-        raise BadRequest(f"field {key!r} must be a string")
+        raise BadRequest(f"field {key!r} must be a string", field=key)
     if len(value) > max_len:
-        raise BadRequest(f"field {key!r} is longer than {max_len} characters")
+        raise BadRequest(f"field {key!r} is longer than {max_len} characters", field=key, max_len=max_len)
     if "\x00" in value:
-        raise BadRequest(f"field {key!r} contains a NUL character")
+        raise BadRequest(f"field {key!r} contains a NUL character", field=key)
     return value
 
 
@@ -80,13 +80,13 @@ def opt_int(body: dict[str, Any], key: str, lo: int, hi: int, default: int | Non
     if value is None:
         return default
     if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
-        raise BadRequest(f"field {key!r} must be a whole number from {lo} to {hi}")
+        raise BadRequest(f"field {key!r} must be a whole number from {lo} to {hi}", field=key, min=lo, max=hi)
     return value
 
 
 def req_int(body: dict[str, Any], key: str, lo: int, hi: int) -> int:
     if key not in body:
-        raise BadRequest(f"missing field {key!r}")
+        raise BadRequest(f"missing field {key!r}", field=key)
     value = opt_int(body, key, lo, hi)
     assert value is not None
     return value
@@ -95,7 +95,7 @@ def req_int(body: dict[str, Any], key: str, lo: int, hi: int) -> int:
 def phone(body: dict[str, Any]) -> str:
     value = opt_str(body, "phone", 20)
     if value and not _PHONE.match(value):
-        raise BadRequest("field 'phone' is not a phone number")
+        raise BadRequest("field 'phone' is not a phone number", field="phone")
     return value
 
 

@@ -4,11 +4,12 @@ State keys (published with `ctx.publish` after each change; values are msgpack m
 
 | key | value | who listens |
 |---|---|---|
-| `window/<n>` | `{window, name, state, staff, ticket, ticket_id, job, since_ms, pause_reason, rating, rating_expires_ms}` — `state` is closed / idle / calling / serving / paused; `staff` is `{staff_no, name, department, stars, promise}` or None; `rating` is "open" while the evaluator asks, else None. The level of a rating is never published. | window terminal, kiosk, floor page |
+| `window/<n>` | `{window, name, state, staff, ticket, ticket_id, category, priority, recalls, taken_ms, job, since_ms, pause_reason, rating, rating_expires_ms, parked, last_rating}` — `state` is closed / idle / calling / serving / paused; `staff` is `{staff_no, name, department, stars, promise}` or None; `category`, `priority` (appointment / elderly / green / None), `recalls` and `taken_ms` (取号 time: the terminal shows the wait) are the current ticket's (None / 0 without one); `parked` is `[{ticket_id, ticket}]`, the tickets parked (挂起) at this window; `rating` is "open" while the evaluator asks, else None; `last_rating` is, for the window's most recent finished 办件, "rated" or "expired" (the evaluator's time ran out) once its rating closed, else None. The level of a rating is never published. | window terminal, kiosk, floor page |
 | `queue/<category>` | `{category, name, waiting, priority_waiting, oldest_queued_ms, last_called}` | dispenser, hall display, floor page |
-| `rating/<n>` | `{window, job, handle, staff_no, staff_name, department, stars, expires_ms, tag_version}` while window n's evaluator may rate; deleted when rated or expired | kiosk n, gateway (keypad of window n) |
+| `rating/<n>` | `{window, job, handle, staff_no, staff_name, department, stars, service_code, expires_ms, tag_version, qr_path, qr_url}` while window n's evaluator may rate; deleted when rated or expired. `qr_path` is the slip's signed link "/r/<token>"; `qr_url` is `hall.public_url` + `qr_path`, or None when no public URL is configured | kiosk n, gateway (keypad of window n) |
 | `calls` | `{recent: [{ticket, window, at_ms, recall}]}` (last 10 calls) | hall display (voice announcement) |
-| `floor` | `{day, windows_open, windows_paused, windows_closed, waiting, waiting_over_limit, served_today, rated_today, bad_today, open_cases, overdue_cases}` — republished only when it changes (after any command, and by the tick as waits age) | floor page |
+| `floor` | `{day, windows_open, windows_paused, windows_closed, waiting, waiting_over_limit, served_today}` — what anyone may see; republished only when it changes (after any command, and by the tick as waits age) | hall display, floor page |
+| `mgr/floor` | `{day, rated_today, bad_today, open_cases, overdue_cases}` — server-private (`mgr/` keys are never published to nodes nor in their snapshots, R6: a staff terminal must not see a 差评 land); HTTP pages read it from `backend.snapshot()` | floor page (managers) |
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from config.schema import HallConfig
 from hall_server.domain.common import row, rows
 from hall_server.domain.hours import day_of
 from hall_server.handlers import Context
+
+MGR_FLOOR = "mgr/floor"     # server-private: `mgr/` keys never reach the nodes (hall_server.bus)
 
 
 def ensure_windows(db: sqlite_utils.Database, config: HallConfig) -> None:
@@ -78,11 +81,30 @@ def staff_card(config: HallConfig | None, staff_no: str | None) -> dict[str, Any
             "promise": s.promise}
 
 
+LAST_RATING = {"rated": "rated", "qr": "expired", "unrated": "expired", "default": "expired"}
+
+
+def last_rating(db: Any, job_id: int | None) -> str | None:
+    """Whether the window's most recent 办件 was rated ("rated"), or its evaluator's time ran out
+    ("expired"; its QR slip may still be used); None while it is open or there is none. Never the level."""
+    if job_id is None:
+        return None
+    j = row(db, "SELECT rating FROM jobs WHERE id = ?", [job_id])
+    return LAST_RATING.get(j["rating"]) if j else None
+
+
 def window_view(db: Any, config: HallConfig | None, w: dict[str, Any]) -> dict[str, Any]:
     ticket = job = None
+    current: dict[str, Any] = {"category": None, "priority": None, "recalls": 0, "taken_ms": None}
     if w["ticket_id"] is not None:
-        t = row(db, "SELECT no FROM tickets WHERE id = ?", [w["ticket_id"]])
+        t = row(db, "SELECT no, category, priority_kind, recalls, taken_ms FROM tickets WHERE id = ?",
+                [w["ticket_id"]])
         ticket = t["no"] if t else None
+        if t:
+            current = {"category": t["category"], "priority": t["priority_kind"], "recalls": t["recalls"],
+                       "taken_ms": t["taken_ms"]}
+    parked = [{"ticket_id": p["id"], "ticket": p["no"]} for p in rows(
+        db, "SELECT id, no FROM tickets WHERE status = 'parked' AND window = ? ORDER BY id", [w["number"]])]
     if w["job_id"] is not None:
         j = row(db, "SELECT pub FROM jobs WHERE id = ?", [w["job_id"]])
         job = j["pub"] if j else None
@@ -99,8 +121,9 @@ def window_view(db: Any, config: HallConfig | None, w: dict[str, Any]) -> dict[s
             pass
     return {
         "window": w["number"], "name": name, "state": w["state"], "staff": staff_card(config, w["staff_no"]),
-        "ticket": ticket, "ticket_id": w["ticket_id"], "job": job, "since_ms": w["since_ms"],
-        "pause_reason": w["pause_reason"], "rating": rating, "rating_expires_ms": expires,
+        "ticket": ticket, "ticket_id": w["ticket_id"], **current, "job": job, "since_ms": w["since_ms"],
+        "pause_reason": w["pause_reason"], "rating": rating, "rating_expires_ms": expires, "parked": parked,
+        "last_rating": last_rating(db, w.get("last_job_id")),
     }
 
 
@@ -138,16 +161,14 @@ def publish_call(ctx: Context) -> None:
 
 
 def floor_summary(db: Any, config: HallConfig | None, now_ms: int) -> dict[str, Any]:
+    """`floor`: what anyone in the hall may see (published to every node). R6: no rating counts."""
     day = day_of(now_ms, config)
     states = {r["state"]: r["n"] for r in rows(db, "SELECT state, COUNT(*) AS n FROM windows GROUP BY state")}
     wait_limit_ms = (config.hall.thresholds.wait_alert_min if config is not None else 30) * 60_000
     waiting = row(db, "SELECT COUNT(*) AS n, COALESCE(SUM(queued_ms < ?), 0) AS over FROM tickets "
                       "WHERE status = 'waiting'", [now_ms - wait_limit_ms])
-    today = row(db, "SELECT COALESCE(SUM(finished), 0) AS served, COALESCE(SUM(rated), 0) AS rated, "
-                    "COALESCE(SUM(l1 + l2), 0) AS bad FROM rollup WHERE day = ?", [day])
-    cases = row(db, "SELECT COUNT(*) AS open, COALESCE(SUM(callback_overdue OR rectify_overdue), 0) AS overdue "
-                    "FROM cases WHERE status != 'closed'", [])
-    assert waiting and today and cases
+    served = row(db, "SELECT COALESCE(SUM(finished), 0) AS served FROM rollup WHERE day = ?", [day])
+    assert waiting and served
     open_ = sum(v for k, v in states.items() if k in ("idle", "calling", "serving"))
     paused = states.get("paused", 0)
     total = len(config.windows) if config is not None else sum(states.values())
@@ -156,26 +177,41 @@ def floor_summary(db: Any, config: HallConfig | None, now_ms: int) -> dict[str, 
         "windows_open": open_,
         "windows_paused": paused,
         "windows_closed": max(0, total - open_ - paused),
-        "waiting": waiting["n"], "waiting_over_limit": waiting["over"], "served_today": today["served"], "rated_today": today["rated"],
-        "bad_today": today["bad"], "open_cases": cases["open"], "overdue_cases": cases["overdue"],
+        "waiting": waiting["n"], "waiting_over_limit": waiting["over"], "served_today": served["served"],
     }
+
+
+def manager_summary(db: Any, config: HallConfig | None, now_ms: int) -> dict[str, Any]:
+    """`mgr/floor`: today's rating and case counts — server-private (never sent to nodes, R6)."""
+    day = day_of(now_ms, config)
+    today = row(db, "SELECT COALESCE(SUM(rated), 0) AS rated, COALESCE(SUM(l1 + l2), 0) AS bad "
+                    "FROM rollup WHERE day = ?", [day])
+    cases = row(db, "SELECT COUNT(*) AS open, COALESCE(SUM(callback_overdue OR rectify_overdue), 0) AS overdue "
+                    "FROM cases WHERE status != 'closed'", [])
+    assert today and cases
+    return {"day": day, "rated_today": today["rated"], "bad_today": today["bad"], "open_cases": cases["open"],
+            "overdue_cases": cases["overdue"]}
 
 
 def publish_floor(ctx: Context) -> None:
     ctx.publish("floor", floor_summary(ctx.db, ctx.config, ctx.now_ms))
+    ctx.publish(MGR_FLOOR, manager_summary(ctx.db, ctx.config, ctx.now_ms))
 
 
 def refresh_floor(ctx: Context) -> bool:
-    """Publish `floor` if it differs from its last value (pending in this batch, else stored)."""
-    summary = floor_summary(ctx.db, ctx.config, ctx.now_ms)
-    if ctx.current("floor") == summary:
-        return False
-    ctx.publish("floor", summary)
-    return True
+    """Publish `floor` and `mgr/floor` if they differ from their last values (pending in this batch, else stored)."""
+    changed = False
+    for key, fn in (("floor", floor_summary), (MGR_FLOOR, manager_summary)):
+        summary = fn(ctx.db, ctx.config, ctx.now_ms)
+        if ctx.current(key) != summary:
+            ctx.publish(key, summary)
+            changed = True
+    return changed
 
 
-def snapshot(db: Any, config: HallConfig | None, now_ms: int) -> dict[str, Any]:
-    """The whole live floor from the store (the web page and the API): windows, queues, summary."""
+def snapshot(db: Any, config: HallConfig | None, now_ms: int, manager: bool = False) -> dict[str, Any]:
+    """The whole live floor from the store (the web page and the API): windows, queues, summary;
+    `manager` adds today's rating and case counts (`mgr/floor`) to the summary."""
     ws = rows(db, "SELECT * FROM windows ORDER BY number")
     if config is not None:   # configured windows nobody has used yet
         known = {w["number"] for w in ws}
@@ -214,4 +250,7 @@ def snapshot(db: Any, config: HallConfig | None, now_ms: int) -> dict[str, Any]:
         queues.append({"category": c, "waiting": r["waiting"] if r else 0,
                        "priority_waiting": (r["prio"] or 0) if r else 0,
                        "oldest_wait_ms": now_ms - r["oldest"] if r and r["oldest"] is not None else None})
-    return {"at_ms": now_ms, "summary": floor_summary(db, config, now_ms), "windows": windows, "queues": queues}
+    summary = floor_summary(db, config, now_ms)
+    if manager:
+        summary |= manager_summary(db, config, now_ms)
+    return {"at_ms": now_ms, "summary": summary, "windows": windows, "queues": queues}

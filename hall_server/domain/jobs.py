@@ -3,13 +3,14 @@ and 办件编号, overdue against the 事项's 承诺时限 (R9). Finishing open
 for that window (R2, R4): the evaluator (kiosk, keypad) until `rating_expires_ms`, the QR slip
 until `qr_expires_ms`.
 
-`jobs.pub` is the stable public id of a 办件 (for the QR URL on the slip).
+`jobs.pub` is the stable public id of a 办件; the QR slip's link carries it signed (`qr_link`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from hall_server import qr_token
 from hall_server.domain import rollup
 from hall_server.domain.common import cfg, public_id, row, rows
 from hall_server.domain.errors import JobNoTaken, NoCurrentTicket, NotServing, UnknownJob, UnknownService
@@ -27,7 +28,7 @@ def start(ctx: Context, window: int, staff_no: str) -> dict[str, Any]:
         j = row(ctx, "SELECT pub FROM jobs WHERE id = ?", [w["job_id"]])
         return {"job": j["pub"] if j else None, "already": True}
     if w["ticket_id"] is None:
-        raise NoCurrentTicket(f"window {window} has no called ticket to serve")
+        raise NoCurrentTicket(f"window {window} has no called ticket to serve", window=window)
     t = row(ctx, "SELECT * FROM tickets WHERE id = ?", [w["ticket_id"]])
     assert t is not None
     wait_ms = (t["first_called_ms"] or ctx.now_ms) - t["taken_ms"]
@@ -55,16 +56,16 @@ def finish(ctx: Context, window: int, service_code: str, job_no: str | None, sou
     try:
         service = config.service(service_code)
     except KeyError:
-        raise UnknownService(f"no 事项 {service_code!r}") from None
+        raise UnknownService(f"no 事项 {service_code!r}", service_code=service_code) from None
     w = window_row(ctx, window)
     if w["job_id"] is None:
-        raise NotServing(f"window {window} is not serving a 办件")
+        raise NotServing(f"window {window} is not serving a 办件", window=window)
     job = row(ctx, "SELECT * FROM jobs WHERE id = ?", [w["job_id"]])
     assert job is not None
     if job_no:
         other = row(ctx, "SELECT id FROM jobs WHERE job_no = ?", [job_no])
         if other is not None and other["id"] != job["id"]:
-            raise JobNoTaken(f"办件编号 {job_no} is already used")
+            raise JobNoTaken(f"办件编号 {job_no} is already used", job_no=job_no)
     else:
         job_no, source = generated_no(ctx, job["id"]), "generated"
     handle_ms = ctx.now_ms - job["started_ms"]
@@ -90,10 +91,20 @@ def finish(ctx: Context, window: int, service_code: str, job_no: str | None, sou
     # One rating opportunity for this window: a 办件 still open on its evaluator falls back to its QR slip.
     if w["rating_job_id"] is not None and w["rating_job_id"] != job["id"]:
         ctx.db.execute("UPDATE jobs SET rating = 'qr' WHERE id = ? AND rating = 'open'", [w["rating_job_id"]])
-    set_window(ctx, window, ticket_id=None, job_id=None, rating_job_id=job["id"])
+    set_window(ctx, window, ticket_id=None, job_id=None, rating_job_id=job["id"], last_job_id=job["id"])
     publish_rating(ctx, window, job)
     return {"job": job["pub"], "job_no": job_no, "job_no_source": source, "handle_ms": handle_ms,
-            "overdue": bool(overdue), "rating_expires_ms": expires, "qr_expires_ms": qr_expires}
+            "overdue": bool(overdue), "rating_expires_ms": expires, "qr_expires_ms": qr_expires, **qr_link(ctx, job)}
+
+
+def qr_link(ctx: Context, job: dict[str, Any]) -> dict[str, str | None]:
+    """The slip's QR link of a finished 办件: `qr_path` "/r/<signed token>" and, when the hall
+    has `public_url`, the full `qr_url` (else None). Both None when the hub has no secret."""
+    config = cfg(ctx)
+    if not ctx.secret or job["finished_ms"] is None:
+        return {"qr_path": None, "qr_url": None}
+    path = qr_token.qr_path(ctx.secret, job["pub"], job["finished_ms"], config.hall.rating.qr_valid_days)
+    return {"qr_path": path, "qr_url": config.hall.public_url + path if config.hall.public_url else None}
 
 
 def publish_rating(ctx: Context, window: int, job: dict[str, Any] | None) -> None:
@@ -110,7 +121,7 @@ def publish_rating(ctx: Context, window: int, job: dict[str, Any] | None) -> Non
     ctx.publish(f"rating/{window}", {
         "window": window, "job": job["pub"], "handle": job["id"], "staff_no": job["staff_no"], "staff_name": name,
         "department": dept, "stars": stars, "service_code": job["service_code"],
-        "expires_ms": job["rating_expires_ms"], "tag_version": config.tags.version,
+        "expires_ms": job["rating_expires_ms"], "tag_version": config.tags.version, **qr_link(ctx, job),
     })
 
 

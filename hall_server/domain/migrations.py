@@ -238,3 +238,10 @@ def _m10(db: sqlite_utils.Database) -> None:
         last_rating_id INTEGER NOT NULL,
         delivered_ms INTEGER NOT NULL
     )""")
+
+
+@migration(11, "domain: each window's most recent finished 办件 (for `last_rating` in window/<n>)")
+def _m11(db: sqlite_utils.Database) -> None:
+    db.execute("ALTER TABLE windows ADD COLUMN last_job_id INTEGER")
+    db.execute("UPDATE windows SET last_job_id = (SELECT j.id FROM jobs j WHERE j.window = windows.number "
+               "AND j.status = 'finished' ORDER BY j.finished_ms DESC, j.id DESC LIMIT 1)")

@@ -4,6 +4,17 @@ counted as active; staff can never rate (node kinds, see `commands`). Ratings ar
 
 Channels (GB/T 39046): 1 PC, 2 mobile, 3 QR code, 4 hall tablet (kiosk), 5 other hall terminal
 (keypad via the gateway), 6 telephone, 7 SMS; 0 is the system default (policy, flagged).
+
+Keypad 差评 (the lead's decision): a serial keypad (channel 5) has only the five level keys and
+cannot send a reason tag. Refusing its 差评 would lose the citizen's rating (nothing may be lost),
+so a channel-5 rating of level 1–2 without tags is accepted and recorded with the reserved tag
+code `KEYPAD` ("按键评价，原因待回访", `config.i18n` key `tag.KEYPAD`; no hall may configure a tag
+with that code, the loader refuses it). Its case opens as usual and the call-back (回访) collects
+the reason. The kiosk, the QR page and the web still require a real tag; `KEYPAD` is reported
+upward in `reasons` like any code.
+
+A late evaluator rating (`pressed_ms`, see `pressed_in_time`): the kiosk's outbox may hold a
+press through a server outage; it counts when the press fell within the evaluator's open window.
 """
 
 from __future__ import annotations
@@ -17,7 +28,7 @@ from hall_server.domain.errors import (
     AlreadyRated, BadRequest, ChannelNotAllowed, FollowupNotAllowed, NotFinished, RatingExpired, TagRequired,
     UnknownTag, WrongWindow,
 )
-from hall_server.domain.floor import set_window, window_row
+from hall_server.domain.floor import publish_window, set_window, window_row
 from hall_server.domain.jobs import publish_rating
 from hall_server.handlers import Context
 
@@ -26,6 +37,8 @@ BAD_LEVELS = (1, 2)
 CHANNELS = {1: "PC", 2: "mobile", 3: "QR code", 4: "hall tablet", 5: "hall terminal", 6: "telephone", 7: "SMS"}
 DEFAULT_CHANNEL = 0
 EVALUATOR_CHANNELS = (4, 5)        # at the window: only while the evaluator's opportunity is open
+KEYPAD_CHANNEL = 5
+KEYPAD_TAG = "KEYPAD"              # reserved reason of a keypad 差评 (see the module docstring)
 MAX_TAGS = 10
 
 
@@ -33,30 +46,39 @@ def is_bad(level: int) -> bool:
     return level in BAD_LEVELS
 
 
-def check_tags(ctx: Context, level: int, tags: Any) -> list[str]:
-    """R5: tags from the current list for this level; a 差评 needs at least one."""
+def check_tags(ctx: Context, level: int, tags: Any, channel: int | None = None) -> list[str]:
+    """R5: tags from the current list for this level; a 差评 needs at least one — except from the
+    keypad (channel 5), whose tagless 差评 gets the reserved `KEYPAD` tag."""
     if tags is None:
         tags = []
     if not isinstance(tags, list) or len(tags) > MAX_TAGS or not all(isinstance(t, str) and len(t) <= 32 for t in tags):
-        raise BadRequest(f"field 'tags' must be a list of at most {MAX_TAGS} tag codes")
+        raise BadRequest(f"field 'tags' must be a list of at most {MAX_TAGS} tag codes", field="tags")
     tags = list(dict.fromkeys(tags))
     allowed = {t.code for t in cfg(ctx).tags.for_level(level)}
     for t in tags:
         if t not in allowed:
-            raise UnknownTag(f"tag {t!r} is not in the current list for level {level}")
+            raise UnknownTag(f"tag {t!r} is not in the current list for level {level}", tag=t, level=level)
+    if is_bad(level) and not tags and channel == KEYPAD_CHANNEL:
+        return [KEYPAD_TAG]
     if is_bad(level) and not tags:
-        raise TagRequired("a 差评 must carry at least one reason tag")
+        raise TagRequired("a 差评 must carry at least one reason tag", level=level)
     return tags
 
 
-MAX_CLOCK_AHEAD_MS = 60_000     # a node's pressed_ms may run this much ahead of the server
+MAX_CLOCK_AHEAD_MS = 5_000      # a node's pressed_ms may run this much ahead of the server's receive time
+LATE_STATES = ("open", "qr", "unrated")   # job.rating values a late press may still rate
 
 
 def pressed_in_time(ctx: Context, job: dict[str, Any], pressed_ms: int | None) -> bool:
-    """An evaluator press made while the opportunity was open but delivered late (the node's
-    outbox held it while the server or network was down) still counts — within the QR validity."""
-    return (pressed_ms is not None and job["finished_ms"] <= pressed_ms <= job["rating_expires_ms"]
-            and pressed_ms <= ctx.now_ms + MAX_CLOCK_AHEAD_MS and ctx.now_ms <= job["qr_expires_ms"])
+    """An evaluator press made while the opportunity was open (finished ≤ pressed ≤ expires) but
+    delivered late — the node's outbox held it while the server or network was down — still counts.
+    Bounds: the press is not later than the server's receive time + `MAX_CLOCK_AHEAD_MS` (clock
+    skew), and not longer ago than the QR validity (`rating.qr_valid_days`)."""
+    if pressed_ms is None or job["finished_ms"] is None or job["rating_expires_ms"] is None:
+        return False
+    qr_valid_ms = cfg(ctx).hall.rating.qr_valid_days * 86_400_000
+    return (job["finished_ms"] <= pressed_ms <= job["rating_expires_ms"]
+            and pressed_ms <= ctx.now_ms + MAX_CLOCK_AHEAD_MS and ctx.now_ms - pressed_ms <= qr_valid_ms)
 
 
 def check_open(ctx: Context, job: dict[str, Any], channel: int, pressed_ms: int | None = None) -> None:
@@ -68,8 +90,8 @@ def check_open(ctx: Context, job: dict[str, Any], channel: int, pressed_ms: int 
         raise AlreadyRated("this 办件 has been rated (已评价)")
     if channel in EVALUATOR_CHANNELS:
         in_time = job["rating"] == "open" and ctx.now_ms <= job["rating_expires_ms"]
-        if not in_time and not (job["rating"] in ("open", "qr") and pressed_in_time(ctx, job, pressed_ms)):
-            raise RatingExpired("the evaluator's time to rate this 办件 is over")
+        if not in_time and not (job["rating"] in LATE_STATES and pressed_in_time(ctx, job, pressed_ms)):
+            raise RatingExpired("the evaluator's time to rate this 办件 is over", qr_open=job["rating"] in ("open", "qr"))
     elif job["rating"] not in ("open", "qr") or ctx.now_ms > job["qr_expires_ms"]:
         raise RatingExpired("the time to rate this 办件 is over")
 
@@ -80,11 +102,11 @@ def submit(ctx: Context, job: dict[str, Any], channel: int, window: int | None,
     """The first rating (评价次数 1). `window` is the rating node's own window (kiosk, keypad), if any;
     `pressed_ms` when the citizen pressed (evaluators send it; see `pressed_in_time`)."""
     if channel not in CHANNELS:
-        raise ChannelNotAllowed(f"channel {channel} is not a rating channel")
+        raise ChannelNotAllowed(f"channel {channel} is not a rating channel", channel=channel)
     if window is not None and job["window"] != window:
-        raise WrongWindow(f"this 办件 was handled at window {job['window']}, not {window}")
+        raise WrongWindow(f"this 办件 was handled at window {job['window']}, not {window}", window=job["window"])
     check_open(ctx, job, channel, pressed_ms)
-    tags = check_tags(ctx, level, tags)
+    tags = check_tags(ctx, level, tags, channel)
     rating_id = _insert(ctx, job, 1, level, channel, tags, sub, text, phone, False)
     ctx.db.execute("UPDATE jobs SET rating = 'rated' WHERE id = ?", [job["id"]])
     _close_window(ctx, job)
@@ -98,7 +120,7 @@ def submit(ctx: Context, job: dict[str, Any], channel: int, window: int | None,
 def followup(ctx: Context, job: dict[str, Any], channel: int, level: int, tags: Any, text: str) -> dict[str, Any]:
     """追评 (评价次数 2): once, after the 差评's case was rectified (R2, R7)."""
     if channel not in CHANNELS:
-        raise ChannelNotAllowed(f"channel {channel} is not a rating channel")
+        raise ChannelNotAllowed(f"channel {channel} is not a rating channel", channel=channel)
     case = row(ctx, "SELECT * FROM cases WHERE job_id = ? AND kind = 'bad_rating'", [job["id"]])
     if case is None or case["rectified_ms"] is None:
         raise FollowupNotAllowed("a 追评 needs a rectified 差评")
@@ -125,10 +147,14 @@ def _insert(ctx: Context, job: dict[str, Any], round_: int, level: int, channel:
 
 
 def _close_window(ctx: Context, job: dict[str, Any]) -> None:
+    """The rating of `job` closed (rated or expired): the evaluator stops asking, and window/<n>
+    shows `last_rating` if it is the window's most recent 办件 (never the level)."""
     w = window_row(ctx, job["window"])
     if w["rating_job_id"] == job["id"]:
         set_window(ctx, job["window"], rating_job_id=None)
         publish_rating(ctx, job["window"], None)
+    elif w.get("last_job_id") == job["id"]:
+        publish_window(ctx, job["window"], w)
 
 
 def expire(ctx: Context) -> dict[str, int]:

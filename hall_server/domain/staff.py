@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 MAX_PIN_FAILURES = 5
 LOCK_MS = 5 * 60_000
+# "My day" (`staff.today`) counts a rating only once its 办件 finished this long ago (hall time):
+# the citizen who just rated may still be at the window, and R6 says staff must not learn the
+# level of the rating just given — not even by comparing two aggregates a minute apart.
+TODAY_HOLD_MS = 15 * 60_000
 
 
 def _attend(ctx: Context, kind: str, session: int, window: int, staff_no: str, minutes: int = 0,
@@ -43,7 +47,8 @@ def check_pin(ctx: Context, staff_no: str, pin: str) -> None:
     config = cfg(ctx)
     lock = row(ctx, "SELECT failures, locked_until_ms FROM staff_locks WHERE staff_no = ?", [staff_no])
     if lock and lock["locked_until_ms"] > ctx.now_ms:
-        raise AccountLocked(f"too many wrong PINs: locked until {lock['locked_until_ms']}")
+        raise AccountLocked(f"too many wrong PINs: locked until {lock['locked_until_ms']}",
+                            locked_until_ms=lock["locked_until_ms"])
     try:
         member = config.staff_member(staff_no)
     except KeyError:
@@ -57,8 +62,7 @@ def check_pin(ctx: Context, staff_no: str, pin: str) -> None:
     if ok:
         ctx.db.execute("DELETE FROM staff_locks WHERE staff_no = ?", [staff_no])
         return
-    if member is None:
-        raise WrongPin("wrong 工号 or PIN")
+    # An unknown 工号 counts like a known one: the answer must not tell which 工号 exist.
     failures = (lock["failures"] if lock else 0) + 1
     locked_until = ctx.now_ms + LOCK_MS if failures >= MAX_PIN_FAILURES else 0
     ctx.db.execute(
@@ -69,8 +73,10 @@ def check_pin(ctx: Context, staff_no: str, pin: str) -> None:
     ctx.audit("staff.wrong_pin", staff_no, failures=failures)
     if locked_until:
         ctx.audit("staff.locked", staff_no, until_ms=locked_until)
-        raise AccountLocked(f"{MAX_PIN_FAILURES} wrong PINs: locked for {LOCK_MS // 60_000} minutes")
-    raise WrongPin(f"wrong 工号 or PIN ({MAX_PIN_FAILURES - failures} tries left)")
+        raise AccountLocked(f"{MAX_PIN_FAILURES} wrong PINs: locked for {LOCK_MS // 60_000} minutes",
+                            locked_until_ms=locked_until)
+    raise WrongPin(f"wrong 工号 or PIN ({MAX_PIN_FAILURES - failures} tries left)",
+                   tries_left=MAX_PIN_FAILURES - failures)
 
 
 def sign_in(ctx: Context, window: int, staff_no: str, pin: str) -> dict[str, Any]:
@@ -80,10 +86,11 @@ def sign_in(ctx: Context, window: int, staff_no: str, pin: str) -> dict[str, Any
     if there is not None:
         if there["window"] == window:
             return {"window": window, "staff_no": staff_no, "late": False, "already": True}
-        raise AlreadySignedIn(f"{staff_no} is signed in at window {there['window']}")
+        raise AlreadySignedIn(f"{staff_no} is signed in at window {there['window']}", window=there["window"])
     w = window_row(ctx, window)
     if w["staff_no"]:
-        raise WindowOccupied(f"{w['staff_no']} is signed in at window {window}")
+        raise WindowOccupied(f"{w['staff_no']} is signed in at window {window}", window=window,
+                             staff_no=w["staff_no"])
     day = day_of(ctx.now_ms, config)
     cur = ctx.db.execute("INSERT INTO staff_sessions (staff_no, window, in_ms, day) VALUES (?, ?, ?, ?)",
                          [staff_no, window, ctx.now_ms, day])
@@ -107,7 +114,7 @@ def signed_in(ctx: Context, window: int) -> dict[str, Any]:
     """The window row of a window with someone signed in (else NotSignedIn)."""
     w = window_row(ctx, window)
     if not w["staff_no"]:
-        raise NotSignedIn(f"nobody is signed in at window {window}")
+        raise NotSignedIn(f"nobody is signed in at window {window}", window=window)
     return w
 
 
@@ -115,7 +122,7 @@ def working(ctx: Context, window: int) -> dict[str, Any]:
     """Signed in and not paused."""
     w = signed_in(ctx, window)
     if w["pause_reason"] is not None:
-        raise Paused(f"window {window} is paused ({w['pause_reason']})")
+        raise Paused(f"window {window} is paused ({w['pause_reason']})", window=window, reason=w["pause_reason"])
     return w
 
 
@@ -123,7 +130,7 @@ def sign_out(ctx: Context, window: int) -> dict[str, Any]:
     config = cfg(ctx)
     w = signed_in(ctx, window)
     if w["ticket_id"] is not None or w["job_id"] is not None:
-        raise WindowBusy(f"window {window} still has a ticket: finish, park or transfer it first")
+        raise WindowBusy(f"window {window} still has a ticket: finish, park or transfer it first", window=window)
     if w["pause_reason"] is not None:
         _end_pause(ctx, window)
     ctx.db.execute("UPDATE staff_sessions SET out_ms = ? WHERE id = ?", [ctx.now_ms, w["session_id"]])
@@ -137,10 +144,34 @@ def sign_out(ctx: Context, window: int) -> dict[str, Any]:
     return {"window": window, "staff_no": w["staff_no"], "early": early}
 
 
+def today(ctx: Context, window: int) -> dict[str, Any]:
+    """"My day" for the staff member signed in at `window`: today's served 办件, mean handling time,
+    overdue count, and — over the 办件 finished at least `TODAY_HOLD_MS` ago only (R6) — rated
+    count, 参评率 (rated / those 办件) and 好评率 ((5+4+3) / rated). Aggregates only; system default
+    ratings are not active ratings and do not count."""
+    w = signed_in(ctx, window)
+    staff_no, day = w["staff_no"], day_of(ctx.now_ms, cfg(ctx))
+    done = row(ctx, "SELECT COUNT(*) AS n, COALESCE(SUM(handle_ms), 0) AS handle, COALESCE(SUM(overdue), 0) AS overdue "
+                    "FROM jobs WHERE staff_no = ? AND day = ? AND status = 'finished'", [staff_no, day])
+    settled = row(ctx, "SELECT COUNT(*) AS n, COUNT(r.id) AS rated, COALESCE(SUM(r.level >= 3), 0) AS good "
+                       "FROM jobs j LEFT JOIN ratings r ON r.job_id = j.id AND r.round = 1 AND r.is_default = 0 "
+                       "WHERE j.staff_no = ? AND j.day = ? AND j.status = 'finished' AND j.finished_ms <= ?",
+                  [staff_no, day, ctx.now_ms - TODAY_HOLD_MS])
+    assert done is not None and settled is not None
+    return {
+        "staff_no": staff_no, "day": day, "served": done["n"],
+        "mean_handle_ms": done["handle"] // done["n"] if done["n"] else None, "overdue": done["overdue"],
+        "rated": settled["rated"],
+        "participation": round(settled["rated"] / settled["n"], 4) if settled["n"] else None,
+        "good_rate": round(settled["good"] / settled["rated"], 4) if settled["rated"] else None,
+        "counted": settled["n"], "held_back": done["n"] - settled["n"], "hold_back_min": TODAY_HOLD_MS // 60_000,
+    }
+
+
 def pause(ctx: Context, window: int, reason: str) -> dict[str, Any]:
     w = working(ctx, window)
     if w["ticket_id"] is not None or w["job_id"] is not None:
-        raise WindowBusy(f"window {window} still has a ticket")
+        raise WindowBusy(f"window {window} still has a ticket", window=window)
     ctx.db.execute("INSERT INTO pauses (session_id, staff_no, window, reason, start_ms) VALUES (?, ?, ?, ?, ?)",
                    [w["session_id"], w["staff_no"], window, reason, ctx.now_ms])
     set_window(ctx, window, pause_reason=reason)
@@ -185,7 +216,7 @@ def _check_away(ctx: Context, p: dict[str, Any], until_ms: int) -> bool:
 def resume(ctx: Context, window: int) -> dict[str, Any]:
     w = signed_in(ctx, window)
     if w["pause_reason"] is None:
-        raise NotPaused(f"window {window} is not paused")
+        raise NotPaused(f"window {window} is not paused", window=window)
     paused_ms = _end_pause(ctx, window)
     set_window(ctx, window, pause_reason=None)
     return {"window": window, "paused_ms": paused_ms}

@@ -16,7 +16,7 @@ from hall_server.domain.errors import (
     BadRequest, NoCurrentTicket, QueueEmpty, TicketNotHere, UnknownCategory,
     UnknownTicket, WindowBusy, WrongTicketState,
 )
-from hall_server.domain.floor import publish_call, publish_queue, set_window, window_row
+from hall_server.domain.floor import publish_call, publish_queue, publish_window, set_window, window_row
 from hall_server.domain.hours import day_of
 from hall_server.handlers import Context
 
@@ -40,9 +40,10 @@ def take(ctx: Context, category: str, priority_kind: str | None = None) -> dict[
     try:
         config.category(category)
     except KeyError:
-        raise UnknownCategory(f"no service category {category!r}") from None
+        raise UnknownCategory(f"no service category {category!r}", category=category) from None
     if priority_kind is not None and priority_kind not in PRIORITY_KINDS:
-        raise BadRequest(f"priority must be one of {sorted(PRIORITY_KINDS)}")
+        raise BadRequest(f"priority must be one of {sorted(PRIORITY_KINDS)}", field="priority",
+                         allowed=sorted(PRIORITY_KINDS))
     day = day_of(ctx.now_ms, config)
     seq = ctx.db.execute(
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets WHERE day = ? AND category = ?", [day, category]
@@ -68,7 +69,7 @@ def take(ctx: Context, category: str, priority_kind: str | None = None) -> dict[
 def get(ctx: Context, ticket_id: int) -> dict[str, Any]:
     t = row(ctx, "SELECT * FROM tickets WHERE id = ?", [ticket_id])
     if t is None:
-        raise UnknownTicket(f"no ticket {ticket_id}")
+        raise UnknownTicket(f"no ticket {ticket_id}", ticket_id=ticket_id)
     return t
 
 
@@ -76,14 +77,14 @@ def current(ctx: Context, window: int) -> dict[str, Any]:
     """The ticket the window has called or is serving."""
     w = window_row(ctx, window)
     if w["ticket_id"] is None:
-        raise NoCurrentTicket(f"window {window} has no called ticket")
+        raise NoCurrentTicket(f"window {window} has no called ticket", window=window)
     return get(ctx, w["ticket_id"])
 
 
 def _ensure_free(ctx: Context, window: int) -> None:
     w = window_row(ctx, window)
     if w["ticket_id"] is not None or w["job_id"] is not None:
-        raise WindowBusy(f"window {window} still has a ticket")
+        raise WindowBusy(f"window {window} still has a ticket", window=window)
 
 
 def _call(ctx: Context, w: Window, t: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -111,7 +112,7 @@ def call_next(ctx: Context, w: Window) -> dict[str, Any]:
             "OR target_window = ?) ORDER BY priority DESC, queued_ms, id LIMIT 1",
             [*cats, w.number])
     if t is None:
-        raise QueueEmpty(f"no ticket waiting for window {w.number}")
+        raise QueueEmpty(f"no ticket waiting for window {w.number}", window=w.number)
     return _call(ctx, w, t, "called")
 
 
@@ -119,7 +120,8 @@ def recall(ctx: Context, w: Window) -> dict[str, Any]:
     """Call the current ticket again; past the cap (R9, default 5) the ticket is a no-show."""
     t = current(ctx, w.number)
     if t["status"] != "called":
-        raise WrongTicketState(f"ticket {t['no']} is {t['status']}, not called")
+        raise WrongTicketState(f"ticket {t['no']} is {t['status']}, not called", ticket=t["no"],
+                               status=t["status"])
     cap = cfg(ctx).hall.thresholds.recall_cap
     if t["recalls"] >= cap:
         out = no_show(ctx, w)
@@ -127,13 +129,15 @@ def recall(ctx: Context, w: Window) -> dict[str, Any]:
     ctx.db.execute("UPDATE tickets SET recalls = recalls + 1 WHERE id = ?", [t["id"]])
     event(ctx, t["id"], "recalled", w.number, n=t["recalls"] + 1)
     publish_call(ctx)
+    publish_window(ctx, w.number)           # `recalls` is part of window/<n>
     return {"ticket_id": t["id"], "ticket": t["no"], "recalls": t["recalls"] + 1, "no_show": False}
 
 
 def no_show(ctx: Context, w: Window) -> dict[str, Any]:
     t = current(ctx, w.number)
     if t["status"] != "called":
-        raise WrongTicketState(f"ticket {t['no']} is {t['status']}, not called")
+        raise WrongTicketState(f"ticket {t['no']} is {t['status']}, not called", ticket=t["no"],
+                               status=t["status"])
     ctx.db.execute("UPDATE tickets SET status = 'no_show' WHERE id = ?", [t["id"]])
     event(ctx, t["id"], "no_show", w.number)
     set_window(ctx, w.number, ticket_id=None, job_id=None)
@@ -144,7 +148,7 @@ def park(ctx: Context, w: Window) -> dict[str, Any]:
     """挂起: the citizen steps away (e.g. to copy a document); the window is free for the next."""
     t = current(ctx, w.number)
     if t["status"] not in ("called", "serving"):
-        raise WrongTicketState(f"ticket {t['no']} is {t['status']}")
+        raise WrongTicketState(f"ticket {t['no']} is {t['status']}", ticket=t["no"], status=t["status"])
     wr = window_row(ctx, w.number)
     if wr["job_id"] is not None:
         ctx.db.execute("UPDATE jobs SET status = 'parked' WHERE id = ?", [wr["job_id"]])
@@ -158,9 +162,11 @@ def call_back(ctx: Context, w: Window, ticket_id: int) -> dict[str, Any]:
     """回呼 a ticket this window parked; a parked 办件 resumes serving."""
     t = get(ctx, ticket_id)
     if t["status"] != "parked":
-        raise WrongTicketState(f"ticket {t['no']} is {t['status']}, not parked")
+        raise WrongTicketState(f"ticket {t['no']} is {t['status']}, not parked", ticket=t["no"],
+                               status=t["status"])
     if t["window"] != w.number:
-        raise TicketNotHere(f"ticket {t['no']} was parked at window {t['window']}")
+        raise TicketNotHere(f"ticket {t['no']} was parked at window {t['window']}", ticket=t["no"],
+                            window=t["window"])
     _ensure_free(ctx, w.number)
     job = row(ctx, "SELECT id FROM jobs WHERE ticket_id = ? AND status = 'parked'", [ticket_id])
     status = "serving" if job else "called"
@@ -177,19 +183,19 @@ def transfer(ctx: Context, w: Window, to_window: Window | None, to_category: str
     """转移 the current ticket to another window, or to another category's queue. A 办件 started
     here ends as `transferred` (not finished, no rating)."""
     if (to_window is None) == (to_category is None):
-        raise BadRequest("give exactly one of to_window and to_category")
+        raise BadRequest("give exactly one of to_window and to_category", field="to_window")
     t = current(ctx, w.number)
     if t["status"] not in ("called", "serving"):
-        raise WrongTicketState(f"ticket {t['no']} is {t['status']}")
+        raise WrongTicketState(f"ticket {t['no']} is {t['status']}", ticket=t["no"], status=t["status"])
     category = t["category"]
     if to_category is not None:
         try:
             cfg(ctx).category(to_category)
         except KeyError:
-            raise UnknownCategory(f"no service category {to_category!r}") from None
+            raise UnknownCategory(f"no service category {to_category!r}", category=to_category) from None
         category = to_category
     if to_window is not None and to_window.number == w.number:
-        raise BadRequest("cannot transfer a ticket to its own window")
+        raise BadRequest("cannot transfer a ticket to its own window", field="to_window")
     wr = window_row(ctx, w.number)
     if wr["job_id"] is not None:
         ctx.db.execute("UPDATE jobs SET status = 'transferred' WHERE id = ?", [wr["job_id"]])
@@ -210,13 +216,16 @@ def transfer(ctx: Context, w: Window, to_window: Window | None, to_category: str
 def expire_old(ctx: Context) -> int:
     """At a new day, tickets of earlier days still waiting or parked end as `expired`."""
     day = day_of(ctx.now_ms, cfg(ctx))
-    old = rows(ctx, "SELECT id, category FROM tickets WHERE status IN ('waiting', 'parked') AND day < ?", [day])
+    old = rows(ctx, "SELECT id, category, status, window FROM tickets WHERE status IN ('waiting', 'parked') "
+                    "AND day < ?", [day])
     for t in old:
         ctx.db.execute("UPDATE tickets SET status = 'expired' WHERE id = ?", [t["id"]])
         ctx.db.execute("UPDATE jobs SET status = 'transferred' WHERE ticket_id = ? AND status = 'parked'", [t["id"]])
         event(ctx, t["id"], "expired")
     for c in {t["category"] for t in old}:
         publish_queue(ctx, c)
+    for n in sorted({t["window"] for t in old if t["status"] == "parked" and t["window"] is not None}):
+        publish_window(ctx, n)              # its `parked` list
     return len(old)
 
 

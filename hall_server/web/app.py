@@ -13,7 +13,8 @@ from collections.abc import Mapping
 
 from hall_server.backend import Backend
 from hall_server.web import pages
-from hall_server.web.api import SECURITY_SCHEMES, make_api, openapi_paths
+from hall_server.web.api import SECURITY_SCHEMES, Auth, ApiError, env_api_keys, make_api, openapi_paths
+from hall_server.web.pages.site import Site
 
 API_INFO = {"title": "Hall server API", "version": "1"}
 
@@ -22,7 +23,13 @@ def _json(data: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status)
 
 
-def make_app(backend: Backend, *, integration_keys: Mapping[str, str] | None = None) -> Starlette:
+def make_app(backend: Backend, *, integration_keys: Mapping[str, str] | None = None,
+             api_keys: Mapping[str, str] | None = None) -> Starlette:
+    """`api_keys` maps an X-Api-Key to a role (manager / viewer); default from the environment
+    (HALL_MANAGER_KEY, HALL_VIEWER_KEY). See `hall_server.web.api` for who may call what."""
+    site = Site.for_backend(backend) if hasattr(backend, "hub") else None
+    auth = Auth(env_api_keys() if api_keys is None else api_keys, site)
+
     async def health(request: Request) -> JSONResponse:
         seq, _ = backend.snapshot()
         return _json({"ok": True, "seq": seq})
@@ -31,7 +38,13 @@ def make_app(backend: Backend, *, integration_keys: Mapping[str, str] | None = N
         prefix = request.query_params.get("prefix", "")
         if len(prefix) > 200:
             return _json({"error": "bad_request", "message": "prefix too long"}, 400)
+        try:
+            private = auth.caller(request) is not None     # `mgr/` keys: managers' eyes only (R6)
+        except ApiError as exc:
+            return _json({"error": exc.code, "message": exc.message}, exc.status)
         seq, values = backend.snapshot(prefix)
+        if not private:
+            values = {k: v for k, v in values.items() if not k.startswith("mgr/")}
         return _json({"seq": seq, "state": values})
 
     async def nodes(request: Request) -> JSONResponse:
@@ -43,7 +56,7 @@ def make_app(backend: Backend, *, integration_keys: Mapping[str, str] | None = N
         Route("/api/nodes", nodes, methods=["GET"]),
     ]
 
-    domain_routes, ops = make_api(backend, integration_keys)
+    domain_routes, ops = make_api(backend, integration_keys, auth=auth)
 
     async def openapi(request: Request) -> JSONResponse:
         paths: dict[str, Any] = openapi_paths(ops)
@@ -69,5 +82,5 @@ def make_app(backend: Backend, *, integration_keys: Mapping[str, str] | None = N
             return pages.error_page()
         return _json({"error": "internal", "message": "internal error"}, 500)
 
-    page_routes = pages.routes(backend) if hasattr(backend, "hub") else []   # web pages (hall_server.web.pages)
+    page_routes = pages.routes(backend, site) if site is not None else []   # web pages (hall_server.web.pages)
     return Starlette(routes=[*routes, *page_routes], exception_handlers={404: not_found, 500: server_error})

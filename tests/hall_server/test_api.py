@@ -14,14 +14,25 @@ from hall_server.hub import Hub
 from hall_server.web.app import make_app
 
 KEY = "test-integration-key"
+MGR_KEY = "test-manager-key"
+VIEWER_KEY = "test-viewer-key"
+MGR = {"X-Api-Key": MGR_KEY}
+VIEWER = {"X-Api-Key": VIEWER_KEY}
 
 
 @pytest.fixture
 def client(hub: Hub) -> TestClient:
     backend = LocalBackend(hub)
-    with TestClient(make_app(backend, integration_keys={KEY: "bizsys-1"}), raise_server_exceptions=False) as c:
+    app = make_app(backend, integration_keys={KEY: "bizsys-1"}, api_keys={MGR_KEY: "manager", VIEWER_KEY: "viewer"})
+    with TestClient(app, raise_server_exceptions=False) as c:
         c.hub = hub  # type: ignore[attr-defined]
         yield c
+
+
+def token_of(fin: dict[str, Any]) -> str:
+    """The signed QR token of a finished 办件 (`qr_path` of job.finish is "/r/<token>")."""
+    assert fin["qr_path"].startswith("/r/")
+    return fin["qr_path"][3:]
 
 
 def served(client: TestClient, window: int = 1) -> dict[str, Any]:
@@ -52,31 +63,126 @@ def test_floor_queue_and_ticket(client: TestClient) -> None:
 
 def test_rating_through_the_api_and_one_rating_only(client: TestClient) -> None:
     fin = served(client)
-    r = client.post("/api/ratings", json={"job": fin["job"], "level": 2, "channel": 3})
-    assert r.status_code == 409 and r.json()["error"] == "tag_required"
-    r = client.post("/api/ratings", json={"job": fin["job"], "level": 2, "channel": 3, "tags": ["N02"],
-                                          "phone": "13812345678", "text": "等太久"})
+    tok = token_of(fin)
+    r = client.post("/api/ratings", json={"token": tok, "level": 2})
+    assert r.status_code == 409 and r.json()["error"] == "tag_required" and r.json()["details"] == {"level": 2}
+    r = client.post("/api/ratings", json={"token": tok, "level": 2, "tags": ["N02"], "phone": "13812345678",
+                                          "text": "等太久"})
     assert r.status_code == 201 and r.json()["case_id"]
-    again = client.post("/api/ratings", json={"job": fin["job"], "level": 5, "channel": 3})
+    again = client.post("/api/ratings", json={"token": tok, "level": 5})
     assert again.status_code == 409 and again.json()["error"] == "already_rated"
-    job = client.get(f"/api/jobs/{fin['job']}").json()
+    job = client.get(f"/api/jobs/{fin['job']}", headers=VIEWER).json()
     assert job["rating"] == "rated" and job["ratings"][0]["phone"] == "138****5678"
-    assert client.get("/api/jobs", params={"window": 1}).json()["jobs"][0]["pub"] == fin["job"]
-    cases = client.get("/api/cases").json()["cases"]
+    assert job["ratings"][0]["channel"] == 3
+    assert client.get("/api/jobs", params={"window": 1}, headers=VIEWER).json()["jobs"][0]["pub"] == fin["job"]
+    cases = client.get("/api/cases", headers=VIEWER).json()["cases"]
     assert cases[0]["phone"] == "138****5678" and cases[0]["text"] == "***"
     cid = cases[0]["id"]
-    assert client.post(f"/api/cases/{cid}/callback", json={"note": "已回访"}).json()["status"] == "called_back"
-    assert client.post(f"/api/cases/{cid}/rectify", json={}).json()["status"] == "rectified"
-    f = client.post("/api/ratings/followup", json={"job": fin["job"], "level": 4, "channel": 2})
+    assert client.get(f"/api/cases/{cid}", headers=VIEWER).json()["phone"] == "138****5678"
+    assert client.get(f"/api/cases/{cid}", headers=MGR).json()["phone"] == "13812345678"   # the manager handling it
+    assert client.post(f"/api/cases/{cid}/callback", json={"note": "已回访"}, headers=MGR).json()["status"] == "called_back"
+    assert client.post(f"/api/cases/{cid}/rectify", json={}, headers=MGR).json()["status"] == "rectified"
+    f = client.post("/api/ratings/followup", json={"token": tok, "level": 4})
     assert f.status_code == 201
-    assert client.get(f"/api/cases/{cid}").json()["status"] == "closed"
+    assert client.get(f"/api/cases/{cid}", headers=MGR).json()["status"] == "closed"
     assert client.post("/api/comments", json={"text": "空调太冷"}).status_code == 201
 
 
-def test_rating_channel_4_and_5_not_from_the_web(client: TestClient) -> None:
+def test_ratings_need_the_signed_qr_token_never_a_bare_job_id(client: TestClient) -> None:
     fin = served(client)
-    r = client.post("/api/ratings", json={"job": fin["job"], "level": 5, "channel": 4})
-    assert r.status_code == 409 and r.json()["error"] == "channel_not_allowed"
+    r = client.post("/api/ratings", json={"job": fin["job"], "level": 5, "channel": 3})
+    assert r.status_code == 400 and r.json()["error"] == "bad_request"
+    r = client.post("/api/ratings", json={"level": 5})
+    assert r.status_code == 400 and "token" in r.json()["message"]
+    forged = token_of(fin)[:-2] + ("AA" if not token_of(fin).endswith("AA") else "BB")
+    r = client.post("/api/ratings", json={"token": forged, "level": 5})
+    assert r.status_code == 400 and r.json()["error"] == "bad_token"
+    r = client.post("/api/ratings/followup", json={"job": fin["job"], "level": 5, "channel": 2})
+    assert r.status_code == 400
+    for ch in (3, 4):         # the channel is the QR code's, never the caller's choice
+        r = client.post("/api/ratings", json={"token": token_of(fin), "level": 5, "channel": ch})
+        assert r.status_code == 400
+    assert client.post("/api/ratings", json={"token": fin["qr_path"], "level": 5}).status_code == 201  # "/r/…" too
+    hub: Hub = client.hub  # type: ignore[attr-defined]
+    assert hub.db.execute("SELECT channel FROM ratings").fetchall() == [(3,)]
+
+
+def test_expired_qr_token_is_410(client: TestClient) -> None:
+    from hall_server import qr_token
+
+    hub: Hub = client.hub  # type: ignore[attr-defined]
+    fin = served(client)
+    old = qr_token.sign(hub.secret, fin["job"], 1_000)
+    r = client.post("/api/ratings", json={"token": old, "level": 5})
+    assert r.status_code == 410 and r.json()["error"] == "token_expired"
+
+
+def test_case_routes_need_a_manager_and_viewers_only_read(client: TestClient) -> None:
+    fin = served(client)
+    assert client.post("/api/ratings", json={"token": token_of(fin), "level": 1, "tags": ["N01"],
+                                             "phone": "13812345678"}).status_code == 201
+    cid = client.get("/api/cases", headers=MGR).json()["cases"][0]["id"]
+    for path in ("/api/cases", f"/api/cases/{cid}", "/api/jobs", f"/api/jobs/{fin['job']}"):
+        r = client.get(path)
+        assert r.status_code == 401 and r.json()["error"] == "unauthorized", path
+        assert "X-Api-Key" in r.json()["message"]
+        assert client.get(path, headers={"X-Api-Key": "wrong"}).status_code == 401
+        assert client.get(path, headers=VIEWER).status_code == 200
+    for action, body in (("callback", {}), ("rectify", {}), ("close", {}), ("appeal", {"reason": "恶意"}),
+                         ("decide", {"upheld": False})):
+        r = client.post(f"/api/cases/{cid}/{action}", json=body)
+        assert r.status_code == 401 and r.json()["error"] == "unauthorized", action
+        r = client.post(f"/api/cases/{cid}/{action}", json=body, headers=VIEWER)
+        assert r.status_code == 403 and r.json()["error"] == "forbidden", action
+        assert "viewer" in r.json()["message"]
+        r = client.post(f"/api/cases/{cid}/{action}", json=body, headers={"X-Api-Key": KEY})   # integration key
+        assert r.status_code == 401, action
+    r = client.post(f"/api/cases/{cid}/callback", json={}, headers=MGR)
+    assert r.status_code == 200
+    r = client.post(f"/api/cases/{cid}/callback", json={}, headers=MGR)
+    assert r.status_code == 409 and r.json()["details"] == {"case_id": cid, "status": "called_back"}
+    hub: Hub = client.hub  # type: ignore[attr-defined]
+    assert hub.db.execute("SELECT node FROM case_events WHERE kind = 'callback'").fetchone()[0] == "manager-api"
+
+
+def test_case_routes_with_the_web_session(client: TestClient, tmp_path: Any) -> None:
+    from hall_server.users import add_user
+
+    fin = served(client)
+    client.post("/api/ratings", json={"token": token_of(fin), "level": 1, "tags": ["N01"], "phone": "13812345678"})
+    cid = client.get("/api/cases", headers=MGR).json()["cases"][0]["id"]
+    hub: Hub = client.hub  # type: ignore[attr-defined]
+    add_user(hub.db_path.parent, "boss", "manager", "manager-pass-1")
+    add_user(hub.db_path.parent, "watcher", "viewer", "viewer-pass-1")
+    assert client.post("/login", data={"user": "watcher", "password": "viewer-pass-1"},
+                       follow_redirects=False).status_code == 303
+    assert client.get(f"/api/cases/{cid}").json()["phone"] == "138****5678"
+    r = client.post(f"/api/cases/{cid}/callback", json={})
+    assert r.status_code == 403 and r.json()["error"] == "forbidden"
+    client.cookies.clear()
+    assert client.post("/login", data={"user": "boss", "password": "manager-pass-1"},
+                       follow_redirects=False).status_code == 303
+    assert client.get(f"/api/cases/{cid}").json()["phone"] == "13812345678"
+    r = client.post(f"/api/cases/{cid}/callback", content=b'{}', headers={"content-type": "text/plain"})
+    assert r.status_code == 403        # a cross-site form could send text/plain: a session POST must be JSON
+    r = client.post(f"/api/cases/{cid}/callback", json={}, headers={"origin": "http://evil.example"})
+    assert r.status_code == 403
+    r = client.post(f"/api/cases/{cid}/callback", json={"note": "已回访"})
+    assert r.status_code == 200, r.text
+    assert hub.db.execute("SELECT node FROM case_events WHERE kind = 'callback'").fetchone()[0] == "manager-boss"
+
+
+def test_rating_counts_only_for_managers(client: TestClient) -> None:
+    fin = served(client)
+    client.post("/api/ratings", json={"token": token_of(fin), "level": 1, "tags": ["N01"]})
+    public = client.get("/api/floor").json()["summary"]
+    assert public["served_today"] == 1 and "bad_today" not in public and "rated_today" not in public
+    mine = client.get("/api/floor", headers=VIEWER).json()["summary"]
+    assert mine["bad_today"] == 1 and mine["open_cases"] == 1
+    state = client.get("/api/state").json()["state"]
+    assert "floor" in state and not any(k.startswith("mgr/") for k in state)
+    assert client.get("/api/state", headers=VIEWER).json()["state"]["mgr/floor"]["bad_today"] == 1
+    assert client.get("/api/state", headers={"X-Api-Key": "wrong"}).status_code == 401
 
 
 def test_integration_finishes_with_the_business_system_job_no(client: TestClient) -> None:
@@ -93,7 +199,7 @@ def test_integration_finishes_with_the_business_system_job_no(client: TestClient
     r = client.post("/api/integration/jobs/finish", json=body, headers={"X-Api-Key": KEY})
     assert r.status_code == 409 and r.json()["error"] == "not_serving"
     # the business system can never rate
-    job = r = client.get("/api/jobs").json()["jobs"][0]["pub"]
+    job = r = client.get("/api/jobs", headers=VIEWER).json()["jobs"][0]["pub"]
     assert not hub.submit("rating.submit", {"job": job, "level": 5, "channel": 3}, "bizsys-1").ok
 
 
@@ -102,6 +208,8 @@ def test_figures_and_assessment_routes(client: TestClient) -> None:
     from hallnet.messages import now_ms
     from hall_server.domain.hours import day_of
     day = day_of(now_ms(), client.hub.config)  # type: ignore[attr-defined]
+    assert client.get("/api/figures", params={"from": day, "to": day}).status_code == 401
+    client.headers.update(VIEWER)
     rows = client.get("/api/figures", params={"from": day, "to": day, "by": "window"}).json()["rows"]
     assert rows[0]["finished"] == 1
     for path in ("/api/figures/heatmap", "/api/figures/cases", "/api/figures/attendance"):
@@ -118,7 +226,10 @@ def test_openapi_describes_every_route(client: TestClient) -> None:
     app_paths = {r.path for r in client.app.routes if r.path.startswith("/api/")}  # type: ignore[attr-defined]
     assert app_paths <= set(doc["paths"])
     post = doc["paths"]["/api/ratings"]["post"]
-    assert post["requestBody"]["content"]["application/json"]["schema"]["required"] == ["job", "level", "channel"]
+    assert post["requestBody"]["content"]["application/json"]["schema"]["required"] == ["token", "level"]
+    assert "job" not in post["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert doc["paths"]["/api/cases/{case_id}/callback"]["post"]["security"] == [{"managerKey": []}, {"session": []}]
+    assert "403" in doc["paths"]["/api/cases/{case_id}/decide"]["post"]["responses"]
     assert any(p["name"] == "by" for p in doc["paths"]["/api/figures"]["get"]["parameters"])
     assert doc["paths"]["/api/integration/jobs/finish"]["post"]["security"] == [{"apiKey": []}]
 
@@ -146,10 +257,11 @@ def _fill(path: str, value: str) -> str:
 
 def test_injection_and_oversized_input_on_every_route(client: TestClient) -> None:
     fin = served(client)
-    client.post("/api/ratings", json={"job": fin["job"], "level": 1, "channel": 3, "tags": ["N01"]})
-    headers = {"X-Api-Key": KEY}
+    client.post("/api/ratings", json={"token": token_of(fin), "level": 1, "tags": ["N01"]})
+    headers = MGR
     path_values = ["' OR 1=1 --", "1%20OR%201=1", "%00", "9" * 40, "-1", "𠀀", "x" * 5000]
     for method, path in _paths(client):
+        headers = {"X-Api-Key": KEY} if path.startswith("/api/integration/") else MGR
         for pv in path_values:
             url = _fill(path, pv)
             r = client.request(method, url, json={}, headers=headers)
@@ -166,10 +278,10 @@ def test_injection_and_oversized_input_on_every_route(client: TestClient) -> Non
             continue
         # bodies: every field of the route's schema and some unknown ones, with every nasty value
         fields = ["category", "priority", "job", "level", "channel", "tags", "text", "phone", "note", "reason",
-                  "upheld", "window", "service_code", "job_no", "efficiency", "__proto__"]
+                  "upheld", "window", "service_code", "job_no", "efficiency", "token", "__proto__"]
         for value in NASTY:
             for f in fields:
-                r = client.post(base, json={f: value, "level": 5, "channel": 3, "job": fin["job"], "window": 1,
+                r = client.post(base, json={f: value, "level": 5, "token": token_of(fin), "window": 1,
                                             "service_code": "S001", "job_no": "X", "category": "A", "text": "x",
                                             "upheld": True, "reason": "r"} | {f: value}, headers=headers)
                 assert r.status_code < 500, (base, f, str(value)[:20], r.status_code, r.text[:200])

@@ -52,7 +52,7 @@ def test_case_due_dates_across_national_day(hall: Driver) -> None:
     out = hall.ok("system.tick", {}, "system-1", now=at(0, 1, day=date(2026, 10, 9)))
     assert out["overdue_cases"] == 1
     assert cases.get(hall.hub.db, case_id)["callback_overdue"]
-    assert hall.hub.state.get("floor")["overdue_cases"] == 1
+    assert hall.hub.state.get("mgr/floor")["overdue_cases"] == 1
 
 
 def test_case_flow_records_and_rates(hall: Driver) -> None:
@@ -75,8 +75,12 @@ def test_appeal_upheld_keeps_the_rating_but_leaves_the_score(hall: Driver) -> No
     case_id = _bad(hall, date(2026, 11, 23))
     hall.refused("not_signed_in", "case.appeal", {"case_id": case_id, "reason": "x"}, "terminal-2")
     hall.sign_in(2, "1002")
-    hall.refused("forbidden", "case.appeal", {"case_id": case_id, "reason": "恶意评价"}, "terminal-2")
+    # R6: to a terminal, someone else's case, or a case just opened, does not exist
+    hall.refused("unknown_case", "case.appeal", {"case_id": case_id, "reason": "恶意评价"}, "terminal-2")
+    hall.refused("unknown_case", "case.appeal", {"case_id": case_id, "reason": "恶意评价"}, "terminal-1")
     hall.refused("wrong_case_state", "case.decide", {"case_id": case_id, "upheld": True}, "web")
+    hall.advance(15 * 60)
+    hall.refused("unknown_case", "case.appeal", {"case_id": case_id, "reason": "恶意评价"}, "terminal-2")
     hall.ok("case.appeal", {"case_id": case_id, "reason": "恶意评价"}, "terminal-1")
     hall.refused("appeal_exists", "case.appeal", {"case_id": case_id, "reason": "again"}, "terminal-1")
     hall.refused("bad_request", "case.decide", {"case_id": case_id, "upheld": "yes"}, "web")

@@ -67,3 +67,25 @@ def test_monthly_assessment(hall: Driver) -> None:
 
 def by_min(m):
     return min(m["windows"], key=lambda w: (w["score"], -(w["good_rate"] or 0), -w["finished"], -w["key"]))["key"]
+
+
+def test_no_finished_job_no_title(hall: Driver) -> None:
+    """A window or staff member without a finished 办件 in the month is never 优质服务窗口 / 标兵 / 末位."""
+    hall.sign_in(1, "1001")
+    hall.serve(1)
+    hall.ok("rating.submit", {"level": 1, "tags": ["N01"]}, "kiosk-1")        # window 1: 100 − 差评
+    hall.sign_in(2, "1002")
+    hall.serve(2)
+    hall.ok("rating.submit", {"level": 5}, "kiosk-2")                          # window 2: 100
+    hall.ok("system.tick", {}, "system-1", now=at(9, 40))     # windows 3 and 4: 空岗, below window 1's score
+    hall.sign_in(3, "1003")                                   # late, then served nobody
+    m = assessment.monthly(hall.hub.db, hall.hub.config, "2026-11")
+    by = {w["key"]: w for w in m["windows"]}
+    assert by[3]["finished"] == 0 and by[3]["score"] < by[1]["score"]        # idle, lowest score…
+    assert m["bottom_windows"] == [1]                                          # …yet not 末位
+    assert m["top_windows"] == [2, 1]                                          # 3 and 4 are never named
+    staff = {s["key"]: s for s in m["staff"]}
+    assert staff["1003"]["finished"] == 0 and "1003" not in m["top_staff"]
+    assert m["top_staff"] == ["1002", "1001"]
+    empty = assessment.monthly(hall.hub.db, hall.hub.config, "2026-10")     # nobody served at all
+    assert empty["top_windows"] == [] and empty["top_staff"] == [] and empty["bottom_windows"] == []

@@ -84,7 +84,8 @@ def test_bad_rating_needs_a_current_tag_and_opens_a_case(hall: Driver) -> None:
     r = hall.ok("rating.submit", {"level": 1, "tags": ["N01", "N02"], "phone": "13812345678", "text": "态度差"},
                 "kiosk-1")
     assert r["case_id"] is not None
-    assert hall.hub.state.get("floor")["open_cases"] == 1
+    assert hall.hub.state.get("mgr/floor")["open_cases"] == 1
+    assert "open_cases" not in hall.hub.state.get("floor")      # R6: not in the published key
 
 
 def test_levels_and_fields_are_validated(hall: Driver) -> None:

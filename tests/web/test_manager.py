@@ -197,6 +197,10 @@ def test_floor_shows_windows_queue_and_alerts(hall_env, client) -> None:
     assert client.get("/floor/data").json()["windows"][0]["window"] == 1
     page = client.get("/floor").text
     assert "EventSource" in page and "noscript" in page
+    # today's rating counts come from the server-private `mgr/floor`, never from the published `floor`
+    assert "bad_today" not in hall_env.hub.state.get("floor")
+    summary = client.get("/floor/data").json()["summary"]
+    assert (summary["served_today"], summary["rated_today"], summary["bad_today"], summary["open_cases"]) == (5, 5, 1, 1)
 
 
 def test_floor_needs_login(client) -> None:

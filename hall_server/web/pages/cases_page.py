@@ -18,6 +18,7 @@ from config.i18n import t
 from hall_server.domain import cases as domain_cases
 from hall_server.domain.common import mask_phone, row, rows
 from hall_server.domain.errors import UnknownCase
+from hall_server.domain.ratings import KEYPAD_TAG
 from hall_server.web.pages.auth import Session, guard, hidden_csrf
 from hall_server.web.pages.layout import esc, manager_header, message, page
 from hall_server.web.pages.qr_page import rating_url
@@ -116,7 +117,8 @@ def routes(site: Site) -> list[Route]:
             tags = json.loads(r["tags"]) if isinstance(r["tags"], str) else r["tags"]
             by_code = site.config.tags.by_code() if site.config is not None else {}
             facts.append((t("web.case.level"), f'{r["level"]} {t("level." + str(r["level"]))}'))
-            facts.append((t("web.case.tags"), "、".join(by_code[c_].text if c_ in by_code else c_ for c_ in tags)))
+            facts.append((t("web.case.tags"), "、".join(
+                by_code[c_].text if c_ in by_code else t("tag.KEYPAD") if c_ == KEYPAD_TAG else c_ for c_ in tags)))
             facts.append((t("web.case.channel"), t(f"channel.{r['channel']}")))
         if job:
             svc = job["service_code"] or ""

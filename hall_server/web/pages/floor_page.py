@@ -1,7 +1,8 @@
 """The managers' live floor (`/floor`): every window, the queue by category, and alerts,
 pushed to the browser by Server-Sent Events (`/floor/events`) within a second of a change.
 
-Source: the published state (`window/<n>`, `queue/<c>`, `floor` — see `hall_server.domain.floor`)
+Source: the state map (`window/<n>`, `queue/<c>`, `floor` and the server-private `mgr/floor` with
+today's rating and case counts — see `hall_server.domain.floor`)
 and, for today's counts and the alerts, small read-only queries. The stream polls the state's
 sequence number every `POLL_S` and re-renders at least every `REFRESH_S` (waits age, devices
 go silent); it sends the floor only when the rendered HTML changed.
@@ -18,6 +19,7 @@ from starlette.routing import Route
 
 from config.i18n import t
 from hall_server.domain.common import row, rows
+from hall_server.domain.floor import MGR_FLOOR
 from hall_server.domain.hours import day_of, session_at
 from hall_server.web.pages.auth import Session, guard
 from hall_server.web.pages.layout import esc, manager_header, page, pct
@@ -81,7 +83,8 @@ def floor_view(site: Site) -> dict[str, Any]:
                        "priority_waiting": q.get("priority_waiting", 0),
                        "longest_wait_min": _minutes(now - oldest) if oldest else None,
                        "last_called": q.get("last_called")})
-    return {"seq": seq, "at_ms": now, "summary": state.get("floor") or {}, "windows": windows, "queues": queues,
+    summary = {**(state.get("floor") or {}), **(state.get(MGR_FLOOR) or {})}   # public + managers' counts
+    return {"seq": seq, "at_ms": now, "summary": summary, "windows": windows, "queues": queues,
             "alerts": alerts(site, db, now, windows, queues, presence)}
 
 

@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from config.i18n import t
 from hall_server.domain.common import row
-from hall_server.web.pages import qr_token
+from hall_server import qr_token
 from hall_server.web.pages.layout import esc, message, page, public_header, stars
 from hall_server.web.pages.site import FormError, Site, client_ip, first, read_form
 
@@ -246,7 +246,7 @@ def routes(site: Site) -> list[Route]:
         if a.error == "rating_expired":
             return stage_page(j, "expired")
         if a.error in ("bad_request", "unknown_tag", "tag_required"):
-            text = t("web.qr.bad_phone") if "phone" in a.message else t("web.qr.check_form")
+            text = t("web.qr.bad_phone") if a.details.get("field") == "phone" else t("web.qr.check_form")
             return rating_form(site, token, j, followup, error=text, values=values, status=422)
         return message(t("web.qr.refused"), t("web.qr.refused_text"), status=409, hall_name=site.hall_name,
                        kind="error")
@@ -295,7 +295,7 @@ def routes(site: Site) -> list[Route]:
         if a.ok:
             return message(t("web.comment.thanks"), t("web.comment.thanks_text"), hall_name=site.hall_name, kind="ok")
         if a.error == "bad_request":
-            return comment_form(t("web.qr.bad_phone") if "phone" in a.message else t("web.qr.check_form"),
+            return comment_form(t("web.qr.bad_phone") if a.details.get("field") == "phone" else t("web.qr.check_form"),
                                 text, phone, status=422)
         return message(t("web.qr.refused"), t("web.qr.refused_text"), status=409, hall_name=site.hall_name,
                        kind="error")

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from config.schema import HallConfig
 from hall_server.backend import Backend
 from hall_server.domain.hours import local
-from hall_server.web.pages.secret import load_secret
+from hall_server.secret import load_secret
 
 MAX_FORM_BYTES = 16 * 1024
 
@@ -93,7 +93,8 @@ class Site:
     def for_backend(cls, backend: Backend) -> "Site":
         hub = getattr(backend, "hub")
         data_dir = Path(hub.db_path).parent
-        return cls(backend=backend, data_dir=data_dir, secret=load_secret(data_dir),
+        secret = getattr(hub, "secret", None) or load_secret(data_dir)
+        return cls(backend=backend, data_dir=data_dir, secret=secret,
                    hall_clock=getattr(hub, "clock", None))
 
     @property
