@@ -19,7 +19,8 @@ Keys: the folder given by the hall server's `python -m hall_server keys new kios
 evaluator and dispenser-1 for the ticket dispenser unless --node says otherwise.
 Ratings go into the durable outbox DATA/NODE-outbox.db before "thank you" shows, and are sent
 when the hall server is reachable (also after a restart of the kiosk).
-The QR code of a 办件 points to QR_BASE/r/<job>; --qr-base is the hall server's public HTTP address.
+The QR code of a 办件 is the signed link the hall server publishes (its hall.public_url, or --qr-base +
+the signed path); --qr-base is the hall server's public HTTP address.
 """
 
 

@@ -108,6 +108,15 @@ class _Draft:
     text: str = ""
 
 
+def _qr_url(rating: dict[str, Any], qr_base: str) -> str:
+    """The 办件's signed rating link as the server published it (`qr_url`, or `qr_path` under --qr-base)."""
+    if isinstance(rating.get("qr_url"), str) and rating["qr_url"]:
+        return rating["qr_url"]
+    if isinstance(rating.get("qr_path"), str) and rating["qr_path"]:
+        return qr_base + rating["qr_path"]
+    return f"{qr_base}/r/{rating.get('job')}"     # an older server: no signed link
+
+
 class Evaluator:
     def __init__(
         self,
@@ -178,7 +187,7 @@ class Evaluator:
         self.opening = _Opening(
             job=job, staff_no=str(value.get("staff_no") or ""), staff_name=str(value.get("staff_name") or ""),
             department=str(value.get("department") or ""), stars=_int(value.get("stars")),
-            deadline_s=self.clock() + remaining_s, qr_url=f"{self.qr_base}/r/{job}",
+            deadline_s=self.clock() + remaining_s, qr_url=_qr_url(value, self.qr_base),
             expires_ms=value["expires_ms"] if isinstance(value.get("expires_ms"), int) else None,
         )
         self.draft = None

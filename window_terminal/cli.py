@@ -40,8 +40,9 @@ def parser() -> argparse.ArgumentParser:
     mode.add_argument("--fullscreen", dest="fullscreen", action="store_true", default=True,
                       help="fill the screen (default)")
     mode.add_argument("--windowed", dest="fullscreen", action="store_false", help="run in a 1280×800 window")
-    p.add_argument("--qr-base", metavar="URL", default="http://127.0.0.1:8080/q",
-                   help="base of the rating link printed on the QR slip (URL/JOB)")
+    p.add_argument("--qr-base", metavar="URL", default="http://127.0.0.1:8080",
+                   help="the hall server's public HTTP address, for the slip's signed rating link when the "
+                        "hall configuration has no hall.public_url (default http://127.0.0.1:8080)")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p
 

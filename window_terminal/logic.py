@@ -478,6 +478,7 @@ class TerminalLogic:
                 "service": p["body"].get("service_code", ""), "ticket": ticket, "handle_ms": r.get("handle_ms"),
                 "overdue": bool(r.get("overdue")), "expires_ms": r.get("rating_expires_ms"),
                 "qr_expires_ms": r.get("qr_expires_ms"), "finished_ms": self.now_ms(),
+                "qr_url": r.get("qr_url"), "qr_path": r.get("qr_path"),
                 "rating": "open"}
         self.store.update(last_case=case, current=None, draft={"search": "", "service": "", "job_no": ""})
         self._day_add(served=1, handle_ms=int(r.get("handle_ms") or 0), overdue=int(bool(r.get("overdue"))))

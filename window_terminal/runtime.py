@@ -36,7 +36,7 @@ class Terminal:
 
 
 def build(config: HallConfig, window: int, bus: str, keys: NodeKeys, data: Path, post: Post, *,
-          lang: str = "zh", qr_base: str = "http://127.0.0.1:8080/q", answer_timeout_s: float = 5.0,
+          lang: str = "zh", qr_base: str = "http://127.0.0.1:8080", answer_timeout_s: float = 5.0,
           client_options: dict[str, Any] | None = None, printing: bool = True) -> Terminal:
     """Create (not start) the terminal for `window`: its outbox and local state live in `data`."""
     data.mkdir(parents=True, exist_ok=True)

@@ -19,8 +19,14 @@ from config.schema import HallConfig
 log = logging.getLogger(__name__)
 
 
-def rating_url(base: str, job: str) -> str:
-    return base.rstrip("/") + "/" + job
+def rating_url(base: str, case: dict[str, Any]) -> str:
+    """The signed link the server gave for this 办件: its full URL when the hall has a public address
+    configured, else this terminal's --qr-base + the signed path."""
+    if case.get("qr_url"):
+        return str(case["qr_url"])
+    if case.get("qr_path"):
+        return base.rstrip("/") + str(case["qr_path"])
+    return base.rstrip("/") + "/" + str(case.get("job"))     # an older server: no signed link
 
 
 def make_slip(config: HallConfig, window: int, case: dict[str, Any], qr_base: str) -> Any:
@@ -33,7 +39,7 @@ def make_slip(config: HallConfig, window: int, case: dict[str, Any], qr_base: st
     tz = ZoneInfo(config.hall.timezone)
     at = datetime.fromtimestamp(int(case.get("finished_ms") or 0) / 1000, tz)
     return Slip(hall_name=config.hall.name, window=t("window.number", "zh", number=window), service=service,
-                case_no=str(case.get("job_no") or ""), time=at, rating_url=rating_url(qr_base, str(case.get("job"))))
+                case_no=str(case.get("job_no") or ""), time=at, rating_url=rating_url(qr_base, case))
 
 
 def print_slip(config: HallConfig, window: int, case: dict[str, Any], qr_base: str,

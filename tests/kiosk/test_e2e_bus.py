@@ -44,7 +44,8 @@ def test_rating_opened_submitted_and_recorded_once(hall: Hall, tmp_path: Path) -
     done = hall.finish_job()
     assert until(inbox, ev, lambda: ev.view().screen == Screen.RATE)
     v = ev.view()
-    assert v.qr_url == f"http://hall.test:8080/r/{done['job']}"
+    assert done["qr_path"].startswith("/r/") and done["job"] not in done["qr_path"]   # signed, not the bare id
+    assert v.qr_url == "http://hall.test:8080" + done["qr_path"]
     assert v.staff.name == "张丽娟" and 55 <= v.countdown_s <= 60
     assert ev.tap_level(4) and not ev.tap_level(4)
     ev.toggle_tag("P02")

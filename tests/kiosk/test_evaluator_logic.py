@@ -12,7 +12,7 @@ WINDOW = 3
 def opening(clock, job: str = "job-1", open_s: int = 60) -> dict:
     return {"window": WINDOW, "job": job, "handle": 7, "staff_no": "HC2106", "staff_name": "周𠇔",
             "department": "区不动产登记中心", "stars": 3, "expires_ms": clock.wall_ms() + open_s * 1000,
-            "tag_version": 2}
+            "tag_version": 2, "qr_path": f"/r/SIGNED-{job}", "qr_url": None}
 
 
 @pytest.fixture
@@ -75,10 +75,15 @@ def test_pressed_ms_is_when_the_level_was_chosen_on_the_servers_clock(ev, clock,
     assert body["pressed_ms"] == opened["expires_ms"] - 53_000   # 60 s window, chosen after 7 s
 
 
+def test_the_qr_code_is_the_servers_signed_link(ev, clock) -> None:
+    ev.on_state(f"rating/{WINDOW}", {**opening(clock), "qr_url": "http://10.0.0.5:8080/r/SIGNED-job-1"})
+    assert ev.view().qr_url == "http://10.0.0.5:8080/r/SIGNED-job-1"      # the hall's public_url wins
+
+
 def test_good_rating_two_taps(ev, clock, outbox) -> None:
     ev.on_state(f"rating/{WINDOW}", opening(clock))
     v = ev.view()
-    assert v.screen == Screen.RATE and v.countdown_s == 60 and v.qr_url == "http://hall.test/r/job-1"
+    assert v.screen == Screen.RATE and v.countdown_s == 60 and v.qr_url == "http://hall.test/r/SIGNED-job-1"
     assert v.staff.name == "周𠇔"
     assert ev.tap_level(5)
     v = ev.view()
@@ -215,7 +220,7 @@ def test_a_new_job_replaces_an_unfinished_one(ev, clock, outbox) -> None:
     ev.tap_level(2)
     ev.on_state(f"rating/{WINDOW}", opening(clock, "job-2"))
     v = ev.view()
-    assert v.screen == Screen.RATE and v.level is None and v.qr_url.endswith("/r/job-2")
+    assert v.screen == Screen.RATE and v.level is None and v.qr_url.endswith("/r/SIGNED-job-2")
 
 
 def test_expired_or_already_sent_openings_are_not_shown(ev, clock) -> None:

@@ -11,7 +11,7 @@ import serial
 from window_terminal.slip import make_slip, print_in_background, print_slip
 
 CASE = {"job": "0f1e2d3c4b5a69788796", "job_no": "37100220261123000042", "service": "SB-0103",
-        "finished_ms": 1_795_000_000_000}
+        "finished_ms": 1_795_000_000_000, "qr_path": "/r/SIGNED.token-0f1e", "qr_url": None}
 
 
 class KeptOpen:
@@ -46,15 +46,17 @@ def with_printer(config, window: int, port: str):
 def test_the_slip_is_printed_with_the_case_and_the_rating_link(demo) -> None:
     config = with_printer(demo, 1, "/dev/ttyUSB-printer")
     port = KeptOpen()
-    assert print_slip(config, 1, CASE, "https://hall.example/q", open_port=port.open) == "printed"
+    assert print_slip(config, 1, CASE, "https://hall.example", open_port=port.open) == "printed"
     assert port.opened_with[0] == "/dev/ttyUSB-printer" and port.opened_with[1]["baudrate"] == 19200
     data = port.port.read(10_000)
     assert demo.hall.name.encode("gb18030") in data
     assert "社会保障卡申领".encode("gb18030") in data
     assert CASE["job_no"].encode() in data
-    assert b"https://hall.example/q/" + CASE["job"].encode() in data
-    slip = make_slip(config, 1, CASE, "https://hall.example/q/")
-    assert slip.window == "1号窗口" and slip.rating_url.endswith("/q/" + CASE["job"])
+    assert b"https://hall.example/r/SIGNED.token-0f1e" in data
+    slip = make_slip(config, 1, CASE, "https://hall.example/")
+    assert slip.window == "1号窗口" and slip.rating_url == "https://hall.example/r/SIGNED.token-0f1e"
+    configured = make_slip(config, 1, {**CASE, "qr_url": "http://10.0.0.5:8080/r/SIGNED.token-0f1e"}, "https://x")
+    assert configured.rating_url == "http://10.0.0.5:8080/r/SIGNED.token-0f1e"   # the hall's public_url wins
 
 
 def test_placeholder_ports_and_windows_without_a_printer_are_skipped(demo, caplog) -> None:
