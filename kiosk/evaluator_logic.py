@@ -130,6 +130,7 @@ class Evaluator:
         wall_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         tag_timeout_s: float = 10.0,
         thanks_s: float = 4.0,
+        reasons_s: float = 180.0,
     ) -> None:
         self.config = config
         self.window = window
@@ -140,6 +141,7 @@ class Evaluator:
         self.wall_ms = wall_ms
         self.tag_timeout_s = tag_timeout_s
         self.thanks_s = thanks_s
+        self.reasons_s = reasons_s          # time to give reasons once a 差评 level was chosen in time
         self.screen = Screen.IDENTITY
         self.connected = False
         self.pending = 0                    # messages still in the outbox
@@ -207,8 +209,10 @@ class Evaluator:
         if self.screen == Screen.TAGS and self.draft is not None:
             self._submit()          # the level was chosen in time; the server decides
             return
-        if self.screen in (Screen.RATE, Screen.REASONS, Screen.PHONE, Screen.TEXT):
+        if self.screen == Screen.RATE:
             self._reset()
+        # on the reasons screens the citizen chose the level in time: they may finish (the rating
+        # carries pressed_ms, which the server checks against the rating's window)
 
     # --- the citizen ---------------------------------------------------------------------------
 
@@ -322,8 +326,16 @@ class Evaluator:
         if self.screen == Screen.TAGS and self._screen_until_s is not None and now >= self._screen_until_s:
             self._submit()
             return
-        if self.opening is not None and now >= self.opening.deadline_s and self.screen != Screen.IDENTITY:
+        if self.opening is not None and now >= self._limit_s() and self.screen != Screen.IDENTITY:
             self._reset()           # too late: the 办件 stays 未评价
+
+    def _limit_s(self) -> float:
+        """When the current screen gives up: the rating's deadline, or for the reasons of a 差评
+        chosen in time, `reasons_s` after the level was chosen."""
+        assert self.opening is not None
+        if self.draft is not None and self.screen in (Screen.REASONS, Screen.PHONE, Screen.TEXT):
+            return max(self.opening.deadline_s, self.draft.pressed_s + self.reasons_s)
+        return self.opening.deadline_s
 
     # --- what to show ----------------------------------------------------------------------------
 
@@ -337,7 +349,7 @@ class Evaluator:
             banner = t("kiosk.pending_banner", lang, n=self.pending)
         countdown = None
         if self.opening is not None and self.screen not in (Screen.IDENTITY, Screen.THANKS):
-            end = self.opening.deadline_s
+            end = self._limit_s()
             if self.screen == Screen.TAGS and self._screen_until_s is not None:
                 end = self._screen_until_s
             countdown = max(0, int(end - self.clock() + 0.999))

@@ -199,6 +199,9 @@ def test_timeout_on_the_reasons_screen_sends_nothing(ev, clock, outbox) -> None:
     ev.toggle_tag("N02")
     clock.advance(61)
     ev.tick()
+    assert ev.view().screen == Screen.REASONS          # the level was chosen in time: reasons may follow
+    clock.advance(ev.reasons_s)
+    ev.tick()
     assert ev.view().screen == Screen.IDENTITY and outbox.sent == []
 
 
@@ -247,3 +250,19 @@ def test_english(demo, clock, outbox) -> None:
 def test_unknown_window_is_refused(demo, outbox) -> None:
     with pytest.raises(ValueError):
         Evaluator(demo, 99, outbox)
+
+
+def test_a_citizen_giving_reasons_for_a_bad_rating_may_finish_after_the_deadline(ev, clock, outbox) -> None:
+    opened = opening(clock)
+    ev.on_state(f"rating/{WINDOW}", opened)
+    clock.advance(50)
+    assert ev.tap_level(1)                              # chosen in time, 10 s before the deadline
+    clock.advance(30)
+    ev.tick()
+    ev.on_state(f"rating/{WINDOW}", None)               # the server's window closed meanwhile
+    assert ev.view().screen == Screen.REASONS and ev.view().countdown_s > 0
+    ev.toggle_tag(ev.view().tags[0].code)
+    assert ev.submit()
+    (_, body), = outbox.sent
+    assert body["pressed_ms"] == opened["expires_ms"] - 10_000   # within the window: the server accepts it
+
