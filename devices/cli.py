@@ -1,6 +1,7 @@
 """`python -m devices`: the keypad gateway, and the device simulators.
 
     python -m devices --config DIR --bus HOST:PORT --keys DIR --data DIR [--node gateway-1] [--map NAME=URL ...]
+                      [--clock-start ISO --clock-speed N --clock-anchor EPOCH_S]
 
     python -m devices simulate keypad --addresses 1-8 [--baud 9600] [--keys 5] [--noise 0.01] [--seed N]
                                       [--control PATH] [--pace] [--reply-ms 5-40] [--verbose]
@@ -58,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--map", metavar="NAME=URL", action="append", default=[],
                         help="open the configured port NAME as URL instead (a device path, a pty, socket://…); "
                              "repeatable, e.g. --map sim://keypad=/dev/pts/5")
+    parser.add_argument("--clock-start", metavar="ISO", help="the hall's demo clock (as given to the hall server), "
+                        "so presses are stamped in the hall's time")
+    parser.add_argument("--clock-speed", metavar="N", type=float, default=1.0, help="the demo clock's speed-up")
+    parser.add_argument("--clock-anchor", metavar="EPOCH_S", type=float, help="the demo clock's anchor")
     parser.add_argument("--verbose", "-v", action="store_true", help="log device activity on stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     simulate = commands.add_parser("simulate", help="run a device simulator on a pty",
@@ -112,6 +117,7 @@ def _gateway(args: argparse.Namespace) -> int:
     from devices.gateway import Gateway
     from hallnet.address import BadAddress, BusAddress
     from hallnet.client import HallClient
+    from hallnet.clock import BadClock, Clock
     from hallnet.keys import KeyFileError, load_node_keys
 
     if not args.config or not args.keys:
@@ -128,11 +134,12 @@ def _gateway(args: argparse.Namespace) -> int:
         config = load_hall(args.config)
         address = BusAddress.parse(args.bus)
         keys = load_node_keys(Path(args.keys), args.node)
-    except (ConfigError, BadAddress, KeyFileError) as exc:
+        clock = Clock.parse(args.clock_start, args.clock_speed, args.clock_anchor)
+    except (ConfigError, BadAddress, KeyFileError, BadClock) as exc:
         print(f"python -m devices: {exc}", file=sys.stderr)
         return EXIT_USAGE
     client = HallClient(args.node, address, keys, Path(args.data) / f"{args.node}.db")
-    gateway = Gateway(config, client, port_map)
+    gateway = Gateway(config, client, port_map, clock=clock)
     if not gateway.spots:
         print("python -m devices: no window in this configuration has a keypad; nothing to do", file=sys.stderr)
         return EXIT_USAGE

@@ -7,7 +7,9 @@ serial port (a bus) keeps the device converged to what the hall server publishes
   rating/<n>  → START_RATING with the rating's handle while it is open; CANCEL_RATING when it closes
 A press becomes `rating.submit` (channel 5) in the gateway's durable hallnet outbox; only then is
 the event confirmed to the keypad, so a press survives the hall server, the gateway or the bus
-being down. Keypad online/offline is reported as `node.report` so managers see device health.
+being down. It carries `pressed_ms`, when the key was pressed on the hall's clock (the moment the
+gateway opened the rating plus the device's `elapsed_ds`), so a press delivered late (server down)
+still counts if it fell within the rating's open time; the demo passes its clock (`--clock-*`). Keypad online/offline is reported as `node.report` so managers see device health.
 A port that disappears (USB unplugged) is reopened when it comes back, without a restart.
 """
 
@@ -16,8 +18,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import serial
 
@@ -25,12 +28,14 @@ from config.schema import HallConfig
 from devices.keypad.codec import Event, EventKind, Mode
 from devices.keypad.session import KeypadSession
 from hallnet.client import HallClient
+from hallnet.clock import Clock
 
 log = logging.getLogger("devices.gateway")
 
 STATE_TO_MODE = {"idle": Mode.SERVING, "calling": Mode.SERVING, "serving": Mode.SERVING,
                  "paused": Mode.PAUSED, "closed": Mode.CLOSED}
 MIN_TIMEOUT_S, MAX_TIMEOUT_S = 5, 180          # START_RATING timeout_s range (datasheet §3)
+OPENED_KEPT = 1024                             # ratings whose opening time the gateway remembers
 
 
 @dataclass(frozen=True)
@@ -136,9 +141,15 @@ def keypad_spots(config: HallConfig, port_map: dict[str, str]) -> list[KeypadSpo
 
 class Gateway:
     def __init__(self, config: HallConfig, client: HallClient, port_map: dict[str, str] | None = None,
-                 session_options: dict[str, Any] | None = None) -> None:
+                 session_options: dict[str, Any] | None = None, clock: Clock | None = None,
+                 wall_s: Callable[[], float] = time.time) -> None:
         self.config = config
         self.client = client
+        self.clock = clock or Clock()
+        self._wall_s = wall_s
+        # (window, handle) → real time its START_RATING went out; kept after the rating closes, since
+        # a press may reach the gateway late (a noisy bus, a keypad offline for a while)
+        self._opened_s: OrderedDict[tuple[int, int], float] = OrderedDict()
         self.spots = keypad_spots(config, port_map or {})
         self._by_window = {s.window: s for s in self.spots}
         self._by_bus: dict[tuple[str, int], KeypadSpot] = {}
@@ -215,7 +226,20 @@ class Gateway:
             log.warning("%s: rating without a usable handle: %r", spot.device, handle)
             return
         timeout_s = max(MIN_TIMEOUT_S, min(MAX_TIMEOUT_S, self.config.hall.rating.open_s))
+        key = (spot.window, handle)
+        if key not in self._opened_s:
+            self._opened_s[key] = self._wall_s()
+            while len(self._opened_s) > OPENED_KEPT:
+                self._opened_s.popitem(last=False)
         session.start_rating(spot.address, handle, timeout_s, voice=True)
+
+    def pressed_ms(self, window: int, ev: Event) -> int:
+        """When the key was pressed, on the hall's clock: the moment this gateway opened the rating
+        plus the device's elapsed time (never later than now; now if the opening is unknown)."""
+        now_s = self._wall_s()
+        opened_s = self._opened_s.get((window, ev.handle))
+        at_s = now_s if opened_s is None else min(now_s, opened_s + ev.elapsed_ds / 10)
+        return self.clock.at(at_s)
 
     # --- keypads → hall server (session threads) -------------------------------------------------
 
@@ -225,9 +249,12 @@ class Gateway:
             return True
         if ev.kind == EventKind.PRESS and 1 <= ev.level <= 5:
             # durable in the outbox before the keypad is told it may forget the press
-            self.client.send("rating.submit", {"window": spot.window, "handle": ev.handle, "level": ev.level})
+            pressed_ms = self.pressed_ms(spot.window, ev)
+            self.client.send("rating.submit", {"window": spot.window, "handle": ev.handle, "level": ev.level,
+                                               "pressed_ms": pressed_ms})
             self.pressed += 1
-            log.info("%s: press %d for handle %d", spot.device, ev.level, ev.handle)
+            log.info("%s: press %d for handle %d (event %d, %.1f s after the rating opened; pressed_ms %d)",
+                     spot.device, ev.level, ev.handle, ev.event_no, ev.elapsed_ds / 10, pressed_ms)
         return True   # timeouts and power-ups need nothing upstream (the server expires ratings itself)
 
     def _on_online(self, url: str, addr: int, online: bool) -> None:

@@ -1,9 +1,13 @@
 """`python -m hall_server.demo`: run the demo hall on this machine until Ctrl-C.
 
 Starts, as separate processes on loopback: the hall server on the demo hall configuration with
-an embedded SQLite store in --data, and every simulated node that exists in this build (device
-simulators, gateway, traffic). Creates the node keys on first run. Prints the addresses, then a
-line of live hall state every few seconds. Ctrl-C (or SIGTERM) stops every process it started.
+an embedded SQLite store in --data, a keypad-bus simulator on a pty for each simulated keypad port
+(`sim://…` in windows.toml), the keypad gateway mapped onto it, and the traffic simulator (citizens
+and staff: tickets, sign-ins, 办件, ratings on kiosks, keypads and by QR). `--gui` also opens one
+kiosk and one window terminal for a person (window --gui-window, which the traffic leaves alone).
+Every process runs on the same demo clock. Creates the node keys on first run. Prints the live
+floor's address and the manager's login, then a line of live hall state every few seconds.
+Ctrl-C (or SIGTERM) stops every process it started.
 """
 
 from __future__ import annotations
@@ -27,10 +31,15 @@ DEMO_HALL = ROOT / "config" / "examples" / "demo-hall"
 class Child:
     name: str
     proc: subprocess.Popen
+    essential: bool = True        # the demo stops when it exits
+
+
+GATEWAY_NODE = "gateway-1"
 
 
 def _port_free(host: str, port: int) -> bool:
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as the servers bind: TIME_WAIT is no obstacle
         try:
             s.bind((host, port))
             return True
@@ -50,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--start", metavar="HH:MM", default="08:40",
                    help="the hall's local time when the demo starts (default 08:40, before opening)")
     p.add_argument("--no-traffic", action="store_true", help="run the hall without simulated people")
+    p.add_argument("--seed", metavar="N", type=int, default=1, help="the traffic simulator's random seed (default 1)")
+    p.add_argument("--gui", action="store_true",
+                   help="also open one kiosk and one window terminal (windowed) for you to use")
+    p.add_argument("--gui-window", metavar="N", type=int, default=1,
+                   help="the window of --gui; the traffic leaves it to you (default 1)")
     p.add_argument("--status-every", metavar="S", type=float, default=5.0, help="print the hall state every S seconds")
     p.add_argument("--for", dest="run_for_s", metavar="S", type=float, default=0.0,
                    help="stop by itself after S seconds (default: run until Ctrl-C)")
@@ -105,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     clock_start = datetime.now(tz).replace(hour=hh, minute=mm, second=0, microsecond=0).isoformat()
     clock_args = ["--clock-start", clock_start, "--clock-speed", str(args.speed), "--clock-anchor", f"{time.time():.3f}"]
     keys_dir = data / "keys" / "issued"
-    for node in node_ids(config):
+    for node in [*node_ids(config), GATEWAY_NODE]:
         if not (keys_dir / f"{node}.key_secret").exists():
             new_node_key(data, node)
     accounts = _web_accounts(data)
@@ -120,55 +134,131 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     log = open(data / "demo.log", "ab")
+    url = f"http://{args.http}"
+
+    def spawn(name: str, cmd: list[str], essential: bool = True, **kw: object) -> subprocess.Popen:
+        kw.setdefault("stdout", log)
+        proc = subprocess.Popen([sys.executable, *cmd], cwd=ROOT, stdin=subprocess.DEVNULL,
+                                stderr=subprocess.STDOUT, **kw)  # type: ignore[call-overload]
+        children.append(Child(name, proc, essential))
+        return proc
+
     try:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "hall_server", "--config", args.config, "--data", str(data),
-             "--http", args.http, "--bus", args.bus, "--log-level", "WARNING", *clock_args],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        children.append(Child("hall server", server))
-        url = f"http://{args.http}"
+        server = spawn("hall server", ["-m", "hall_server", "--config", args.config, "--data", str(data),
+                                       "--http", args.http, "--bus", args.bus, "--log-level", "WARNING", *clock_args])
         if not _wait_ready(url + "/api/health", server):
             print(f"demo: the hall server did not start; see {data / 'demo.log'}", file=sys.stderr)
             return 1
+        keypad_controls = _start_keypads(config, data, spawn, clock_args, args)
+        if keypad_controls is None:
+            print(f"demo: a device simulator or the gateway did not start; see {data / 'demo.log'}", file=sys.stderr)
+            return 1
+        gui_window = args.gui_window if args.gui else None
+        if args.gui:
+            for app, extra in (("kiosk", ["--windowed"]), ("window_terminal", ["--windowed"])):
+                spawn(f"{app} (window {gui_window})",
+                      ["-m", app, "--config", args.config, "--window", str(gui_window), "--bus", args.bus,
+                       "--keys", str(keys_dir), "--data", str(data / "gui" / app), *extra], essential=False)
         if not args.no_traffic:
-            traffic = subprocess.Popen(
-                [sys.executable, "-m", "hall_server.traffic", "--config", args.config, "--bus", args.bus,
-                 "--keys", str(keys_dir), "--data", str(data / "nodes"), "--log", str(data / "ratings-given.jsonl"),
-                 *clock_args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-            children.append(Child("traffic simulator", traffic))
+            spawn("traffic simulator",
+                  ["-m", "hall_server.traffic", "--config", args.config, "--bus", args.bus,
+                   "--keys", str(keys_dir), "--data", str(data / "nodes"), "--log", str(data / "ratings-given.jsonl"),
+                   "--seed", str(args.seed), "--http", url, *clock_args,
+                   *(["--keypad-control", keypad_controls[0]] if keypad_controls else []),
+                   *(["--skip-window", str(gui_window)] if gui_window is not None else [])])
         print(f"演示大厅已启动 / demo hall running: {config.hall.name}, clock starts {clock_start} ×{args.speed:g}")
+        print(f"  live floor 大厅实时: {url}/floor")
+        print(f"  manager login 管理员登录: {url}/login  {_manager_login(accounts)}")
         print(f"  hall server API: {url}/api/state   (OpenAPI: {url}/api/openapi.json)")
         print(f"  bus: {args.bus} (+1 for state)   data: {data}   log: {data / 'demo.log'}")
-        print(f"  web: {url}/floor (live floor)   {url}/c (hall QR comments)")
+        print(f"  hall QR comments: {url}/c   keypad simulator control: {', '.join(keypad_controls) or '-'}")
         for line in accounts:
             print(f"  {line}")
+        print(f"  running: {', '.join(c.name for c in children)}")
         print("  Ctrl-C stops everything.", flush=True)
         started = time.monotonic()
         next_status = 0.0
+        gone: set[str] = set()
         while not stopping:
             now = time.monotonic()
             if args.run_for_s and now - started >= args.run_for_s:
                 break
             for child in children:
-                if child.proc.poll() is not None:
+                if child.proc.poll() is not None and child.essential:
                     print(f"demo: {child.name} exited with {child.proc.returncode}; stopping", file=sys.stderr)
                     return 1
+                if child.proc.poll() is not None and child.name not in gone:
+                    gone.add(child.name)
+                    print(f"demo: {child.name} exited with {child.proc.returncode} (no display?); the hall goes on; "
+                          f"see {data / 'demo.log'}", file=sys.stderr, flush=True)
             if now >= next_status:
-                print(_status_line(url), flush=True)
+                print(_status_line(url, data / "ratings-given.jsonl"), flush=True)
                 next_status = now + args.status_every
             time.sleep(0.2)
         return 0
     finally:
-        for child in reversed(children):
-            if child.proc.poll() is None:
-                child.proc.terminate()
-        for child in reversed(children):
+        _stop_all(children)
+        log.close()
+        print("演示已停止 / demo stopped", flush=True)
+
+
+def _manager_login(accounts: list[str]) -> str:
+    for line in accounts:
+        if "(manager)" in line:
+            return line.removeprefix("web login ")
+    return accounts[0] if accounts else ""
+
+
+def _start_keypads(config: object, data: Path, spawn: object, clock_args: list[str],
+                   args: argparse.Namespace) -> list[str] | None:
+    """A keypad-bus simulator per simulated keypad port, then the gateway mapped onto their ptys.
+    Returns the simulators' control sockets (None if something did not start)."""
+    buses: dict[str, list[int]] = {}
+    for w in config.windows:  # type: ignore[attr-defined]
+        if w.keypad is not None and w.keypad.port.startswith("sim://"):
+            buses.setdefault(w.keypad.port, []).append(w.keypad.address)
+    maps: list[str] = []
+    controls: list[str] = []
+    for i, (port, addresses) in enumerate(sorted(buses.items()), start=1):
+        control = str(data / f"keypad-{i}.sock")
+        out_path = data / f"keypad-{i}.out"
+        out = open(out_path, "wb")
+        proc = spawn(f"keypad simulator {port}",  # type: ignore[operator]
+                     ["-m", "devices", "simulate", "keypad", "--addresses", ",".join(map(str, sorted(addresses))),
+                      "--control", control, "--seed", str(args.seed + i)], stdout=out)
+        pty = _first_line(out_path, "PTY ", proc)
+        if pty is None:
+            return None
+        maps += ["--map", f"{port}={pty}"]
+        controls.append(control)
+    if maps:
+        spawn("keypad gateway", ["-m", "devices", "--config", args.config, "--bus", args.bus,  # type: ignore[operator]
+                                 "--keys", str(data / "keys" / "issued"), "--data", str(data / "nodes"),
+                                 "--node", GATEWAY_NODE, *maps, *clock_args])
+    return controls
+
+
+def _first_line(path: Path, prefix: str, proc: subprocess.Popen, timeout_s: float = 20.0) -> str | None:
+    """What follows `prefix` on the first line of a child's output file, once it is written."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith(prefix):
+                return line[len(prefix):].strip()
+        time.sleep(0.05)
+    return None
+
+
+def _stop_all(children: list[Child], timeout_s: float = 10.0) -> None:
+    """Newest first (traffic and gateway flush their outboxes while the server still runs)."""
+    for child in reversed(children):
+        if child.proc.poll() is None:
+            child.proc.terminate()
             try:
-                child.proc.wait(10)
+                child.proc.wait(timeout_s)
             except subprocess.TimeoutExpired:
                 child.proc.kill()
                 child.proc.wait()
-        print("演示已停止 / demo stopped", flush=True)
 
 
 def _wait_ready(url: str, proc: subprocess.Popen, timeout_s: float = 30.0) -> bool:
@@ -182,7 +272,24 @@ def _wait_ready(url: str, proc: subprocess.Popen, timeout_s: float = 30.0) -> bo
     return False
 
 
-def _status_line(url: str) -> str:
+def _given(log_path: Path) -> str:
+    """What the simulated citizens rated so far, by channel (the traffic's log; the manager's
+    figures are private to the floor page)."""
+    counts: dict[str, int] = {}
+    bad = 0
+    try:
+        for line in log_path.read_text(encoding="utf-8").splitlines():
+            g = json.loads(line)
+            if "level" in g:
+                counts[g["channel"]] = counts.get(g["channel"], 0) + 1
+                bad += g["level"] <= 2
+    except (OSError, ValueError):
+        pass
+    by_channel = " ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    return f"rated {sum(counts.values())} ({by_channel or '-'}) 差评 {bad}"
+
+
+def _status_line(url: str, given_log: Path) -> str:
     try:
         with urllib.request.urlopen(url + "/api/state", timeout=2) as r:
             state = json.load(r)
@@ -198,8 +305,7 @@ def _status_line(url: str) -> str:
         by_state[w.get("state", "?")] = by_state.get(w.get("state", "?"), 0) + 1
     summary = " ".join(f"{k}:{v}" for k, v in sorted(by_state.items()))
     return (f"[{time.strftime('%H:%M:%S')}] windows {summary or '-'} | waiting {floor.get('waiting', 0)} | "
-            f"served {floor.get('served_today', 0)} rated {floor.get('rated_today', 0)} "
-            f"差评 {floor.get('bad_today', 0)} open cases {floor.get('open_cases', 0)} | nodes alive {alive}")
+            f"served {floor.get('served_today', 0)} | {_given(given_log)} | nodes alive {alive}")
 
 
 if __name__ == "__main__":

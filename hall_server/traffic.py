@@ -3,12 +3,22 @@
 Citizens arrive along a daily curve (morning and afternoon peaks) and take tickets at the
 dispenser; staff sign in at their window terminals (some late), call, serve for a realistic share
 of each 事项's promised time, finish, pause for lunch and now and then for a few minutes, and sign
-out (some early); citizens rate on the window's evaluator with a realistic mix, some 差评 with
-reasons, some not at all. Every command goes through the hall server's bus as a real node with
-its durable outbox. Runs on the same demo clock as the server (same --clock-* flags).
+out (some early); citizens rate with a realistic mix, some 差评 with reasons, some not at all —
+on the window's touchscreen evaluator (kiosk), on its serial keypad (windows with a keypad, when
+--keypad-control names the keypad simulator's control socket: the citizen presses a key once the
+keypad shows the rating), or later by the QR code on the slip (when --http names the hall
+server's web address: the citizen's phone posts the QR page). Every command goes through the hall
+server's bus as a real node with its durable outbox. Runs on the same demo clock as the server
+(same --clock-* flags).
 
-Every rating it gives is written to --log as a JSON line, so a test can check that the hall server
-recorded exactly those.
+A citizen rates only while the evaluator still asks (the rating's `expires_ms`); one who finds it
+closed walks away (未评价). Every rating given — a kiosk tap stored in the kiosk's outbox, a key press
+the keypad took, a QR page that said thanks — is written to --log as a JSON line, so a test can
+check that the hall server recorded exactly those and nothing else. Before each attempt it logs the
+intent (and after a failed one, its withdrawal), so a traffic process killed mid-attempt leaves a
+trace: `--resume` (a restart mid-day) re-sends the kiosk taps it had not confirmed, picks up every
+window's state from the hall server (signed in, paused, calling, serving) and plans the rest of
+the day; a killed key press or QR post stays an open intent (a test accepts it either way).
 """
 
 from __future__ import annotations
@@ -21,6 +31,9 @@ import random
 import signal
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,14 +41,20 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from config.schema import HallConfig, Window
-from hall_server.clock import BadClock, Clock
 from hallnet.client import HallClient, NotDelivered
+from hallnet.clock import BadClock, Clock
 from hallnet.keys import load_node_keys
 
 log = logging.getLogger("traffic")
 
 LEVEL_MIX = ((5, 0.60), (4, 0.21), (3, 0.09), (2, 0.06), (1, 0.04))
 RATED_SHARE = 0.72
+# how the rating citizens rate: at a window with a keypad / without one (QR only with --http)
+CHANNEL_MIX_KEYPAD = (("keypad", 0.45), ("kiosk", 0.40), ("qr", 0.15))
+CHANNEL_MIX = (("kiosk", 0.85), ("qr", 0.15))
+CHANNEL_CODES = {"qr": 3, "kiosk": 4, "keypad": 5}
+KEYPAD_TAG = "KEYPAD"            # what the hall server records as the reason of a keypad 差评
+RETRY_REAL_S = 0.05              # a citizen tries the keypad / kiosk again after this (real) time
 PAUSE_REASONS_SHORT = ("临时离开", "业务咨询")
 MIN_MS = 60_000
 
@@ -69,28 +88,39 @@ class Traffic:
     def __init__(self, config: HallConfig, bus: str, keys_dir: Path, data_dir: Path, clock: Clock,
                  seed: int = 1, log_path: Path | None = None, arrivals_per_window_day: float = 45.0,
                  staffed_share: float = 0.85, rated_share: float = RATED_SHARE,
-                 channel_for: Callable[[int], str] | None = None) -> None:
+                 keypad_control: str | None = None, http: str | None = None,
+                 kiosk_controls: dict[int, str] | None = None, skip_windows: set[int] | None = None) -> None:
         self.config = config
         self.clock = clock
         self.rng = random.Random(seed)
         self.tz = ZoneInfo(config.hall.timezone)
         self.arrivals_per_window_day = arrivals_per_window_day
         self.rated_share = rated_share
+        self.keypad_control = keypad_control
+        self.http = http.rstrip("/") if http else None
+        self.kiosk_controls = dict(kiosk_controls or {})     # window → control socket of its kiosk process
         self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
+        skip = skip_windows or set()
         self.clients: dict[str, HallClient] = {}
         for node in node_ids(config):
+            kind, _, n = node.partition("-")
+            if kind in ("terminal", "kiosk") and (int(n) in skip or (kind == "kiosk" and int(n) in self.kiosk_controls)):
+                continue                                    # a person's, or another process's node
             self.clients[node] = HallClient(node, bus, load_node_keys(keys_dir, node), data_dir / f"{node}.db",
-                                            subscribe=False)
-        windows = list(config.windows)
+                                            subscribe=node == "dispenser-1")
+        self._handles: dict[str, int] = {}                   # 办件 → the keypad handle of its rating
+        self._unanswered: set[str] = set()                  # 办件 whose attempt got no answer: maybe taken
+        self.clients["dispenser-1"].on_change = self._on_change
+        windows = [w for w in config.windows if w.number not in skip]
         staff = list(config.staff)
         self.rng.shuffle(staff)
         staffed = windows[: max(1, round(len(windows) * staffed_share))]
         self.desks = {w.number: _Desk(w, s.staff_no) for w, s in zip(staffed, staff)}
-        self.channel_for = channel_for or (lambda window: f"kiosk-{window}")
         self._events: list[_Event] = []
         self._n = 0
         self._stop = threading.Event()
-        self.counts = {"tickets": 0, "jobs": 0, "ratings": 0, "bad": 0, "refused": 0, "undelivered": 0}
+        self.counts = {"tickets": 0, "jobs": 0, "ratings": 0, "bad": 0, "refused": 0, "undelivered": 0,
+                       "kiosk": 0, "keypad": 0, "qr": 0, "walked_away": 0, "retries": 0}
 
     # --- scheduling ---------------------------------------------------------------------------------
 
@@ -101,10 +131,14 @@ class Traffic:
     def after(self, delay_ms: float, action: Callable[[], None]) -> None:
         self.at(self.clock() + int(delay_ms), action)
 
-    def run(self, until_ms: int | None = None) -> None:
+    def run(self, until_ms: int | None = None, resume_log: Path | None = None) -> None:
         for c in self.clients.values():
             c.start()
-        self._plan_day(self.clock())
+        if resume_log is not None:
+            self._resume_after_restart(resume_log)
+        self._plan_day(self.clock(), resuming=resume_log is not None)
+        if resume_log is not None:
+            self._wake_idle_desks()
         while not self._stop.is_set() and self._events:
             ev = self._events[0]
             if until_ms is not None and ev.at_ms > until_ms:
@@ -137,8 +171,9 @@ class Traffic:
     def _ms(self, dt: datetime) -> int:
         return int(dt.timestamp() * 1000)
 
-    def _plan_day(self, now_ms: int) -> None:
-        """Schedule one hall day: today's if it has not ended, else tomorrow's; then the next."""
+    def _plan_day(self, now_ms: int, resuming: bool = False) -> None:
+        """Schedule one hall day: today's if it has not ended, else tomorrow's; then the next.
+        `resuming` (a restart mid-day): what is past is not done again."""
         sessions = self.config.hall.sessions
         day = self._local(now_ms).date()
         end = datetime.combine(day, sessions[-1].end, self.tz)
@@ -147,20 +182,25 @@ class Traffic:
         opens = [datetime.combine(day, s.start, self.tz) for s in sessions]
         closes = [datetime.combine(day, s.end, self.tz) for s in sessions]
         rng = self.rng
+
+        def at(when_ms: int, action: Callable[[], None]) -> None:
+            if not (resuming and when_ms < now_ms):
+                self.at(when_ms, action)
+
         for desk in self.desks.values():
             sign_in = opens[0] - timedelta(minutes=rng.uniform(2, 15))
             if rng.random() < 0.15:
                 sign_in = opens[0] + timedelta(minutes=rng.uniform(1, 20))      # 迟到
             self.at(max(now_ms, self._ms(sign_in)), lambda d=desk: self._sign_in(d))
             for start, end_ in zip(closes[:-1], opens[1:]):                       # lunch
-                self.at(self._ms(start), lambda d=desk: self._pause(d, "午休"))
-                self.at(self._ms(end_ + timedelta(minutes=rng.uniform(-5, 8))), lambda d=desk: self._resume(d))
+                at(self._ms(start), lambda d=desk: self._pause(d, "午休"))
+                at(self._ms(end_ + timedelta(minutes=rng.uniform(-5, 8))), lambda d=desk: self._resume(d))
             for _ in range(rng.choice((0, 1, 1, 2))):                           # a short absence
                 s = rng.randrange(len(sessions))
                 t = opens[s] + (closes[s] - opens[s]) * rng.uniform(0.1, 0.8)
                 minutes = 40 if rng.random() < 0.08 else rng.uniform(3, 12)       # sometimes 离岗
-                self.at(self._ms(t), lambda d=desk: self._pause(d, rng.choice(PAUSE_REASONS_SHORT)))
-                self.at(self._ms(t + timedelta(minutes=minutes)), lambda d=desk: self._resume(d))
+                at(self._ms(t), lambda d=desk: self._pause(d, rng.choice(PAUSE_REASONS_SHORT)))
+                at(self._ms(t + timedelta(minutes=minutes)), lambda d=desk: self._resume(d))
             sign_out = closes[-1] + timedelta(minutes=rng.uniform(0, 8))
             if rng.random() < 0.1:
                 sign_out = closes[-1] - timedelta(minutes=rng.uniform(5, 20))     # 早退
@@ -284,9 +324,15 @@ class Traffic:
         answer = self._call(f"terminal-{n}", "job.finish", {"service_code": service_code})
         if answer.get("ok"):
             self.counts["jobs"] += 1
-            job = answer["result"]["job"]
+            result = answer["result"]
             if self.rng.random() < self.rated_share:
-                self.after(self.rng.uniform(4, 25) * 1000, lambda: self._rate(n, job))
+                channel = self._pick_channel(desk.window, result)
+                if channel == "qr":                         # later, on the phone
+                    delay_ms = self.rng.uniform(5, 90) * MIN_MS
+                else:
+                    delay_ms = self.rng.uniform(4, 25) * 1000
+                opinion = self._opinion()
+                self.after(delay_ms, lambda: self._rate(n, result, channel, opinion))
         self._next_or_rest(desk)
 
     def _next_or_rest(self, desk: _Desk) -> None:
@@ -298,24 +344,212 @@ class Traffic:
             desk.busy = True
             self.after(self.rng.uniform(10, 40) * 1000, lambda: self._call_next(desk))
 
-    def _rate(self, window: int, job: Any) -> None:
+    # --- ratings ----------------------------------------------------------------------------------
+
+    def _pick_channel(self, window: Window, finished: dict[str, Any]) -> str:
+        mix = CHANNEL_MIX_KEYPAD if window.keypad is not None and self.keypad_control else CHANNEL_MIX
+        if not (self.http and finished.get("qr_path")):
+            mix = tuple((c, w) for c, w in mix if c != "qr")
+        channels, weights = zip(*mix)
+        return self.rng.choices(channels, weights=weights)[0]
+
+    def _opinion(self) -> dict[str, Any]:
+        """Level, reason tags and maybe a phone number, with the realistic mix."""
         levels, weights = zip(*LEVEL_MIX)
         level = self.rng.choices(levels, weights=weights)[0]
         tags = [t.code for t in self.config.tags.for_level(level)]
         chosen = self.rng.sample(tags, k=min(len(tags), self.rng.choice((1, 1, 2)))) if (
             level <= 2 or (tags and self.rng.random() < 0.3)) else []
-        node = self.channel_for(window)
-        body: dict[str, Any] = {"job": job, "level": level, "tags": chosen}
+        opinion: dict[str, Any] = {"level": level, "tags": chosen}
         if level <= 2 and self.rng.random() < 0.5:
-            body["phone"] = f"139{self.rng.randrange(10**8):08d}"
-        answer = self._call(node, "rating.submit", body)
-        if answer.get("ok"):
-            self.counts["ratings"] += 1
-            self.counts["bad"] += level <= 2
+            opinion["phone"] = f"139{self.rng.randrange(10**8):08d}"
+        return opinion
+
+    def _rate(self, window: int, finished: dict[str, Any], channel: str, opinion: dict[str, Any]) -> None:
+        if channel == "qr":
+            self._rate_qr(window, finished, opinion, 0)
+        elif channel == "keypad":
+            self._rate_keypad(window, finished, opinion)
+        else:
+            self._rate_kiosk(window, finished, opinion)
+
+    def _retry(self, action: Callable[[], None], real_s: float = RETRY_REAL_S) -> None:
+        self.counts["retries"] += 1
+        self.after(real_s * 1000 * self.clock.speed, action)
+
+    def _still_asked(self, finished: dict[str, Any], margin_real_s: float = 0.0) -> bool:
+        """The evaluator still asks: the citizen may rate at the window. Else they walk away."""
+        margin_ms = max(1000.0, margin_real_s * 1000 * self.clock.speed)
+        if self.clock() + margin_ms <= finished["rating_expires_ms"]:
+            return True
+        self.counts["walked_away"] += 1
+        return False
+
+    def _rate_kiosk(self, window: int, finished: dict[str, Any], opinion: dict[str, Any]) -> None:
+        if not self._still_asked(finished):
+            return
+        body = {"job": finished["job"], **opinion, "pressed_ms": self.clock()}
+        control = self.kiosk_controls.get(window)
+        if control is None:
+            node = f"kiosk-{window}"
+            self._intent(window, finished, "kiosk", opinion, body=body)
+            self.clients[node].send("rating.submit", body)          # on the kiosk's disk: the citizen sees 谢谢
+        else:
+            node = f"kiosk-{window} (process)"
+            from devices.control_lines import send_control_line    # noqa: PLC0415 (only with a kiosk process)
+
+            taps = {"job": finished["job"], **opinion}             # the process's evaluator stamps the press
+            self._intent(window, finished, "kiosk", opinion)
+            try:
+                reply = send_control_line(control, "rate " + json.dumps(taps, ensure_ascii=False), timeout_s=5)
+            except OSError:                                         # the kiosk is down: try again shortly
+                reply = ""
+                self._unanswered.add(finished["job"])
+            if not reply.startswith("ok"):
+                self._withdrawn(finished, "kiosk")
+            if not reply:
+                self._retry(lambda: self._rate_kiosk(window, finished, opinion), 0.3)
+                return
+            if not reply.startswith("ok"):                          # not on its screen yet
+                log.debug("kiosk-%d: %s", window, reply)
+                self._retry(lambda: self._rate_kiosk(window, finished, opinion))
+                return
+        self._given(window, finished, "kiosk", node, opinion)
+
+    def _on_change(self, key: str, value: Any) -> None:           # hallnet I/O thread
+        if key.startswith("rating/") and isinstance(value, dict) and "job" in value:
+            self._handles[value["job"]] = value.get("handle")
+
+    def _rate_keypad(self, window: int, finished: dict[str, Any], opinion: dict[str, Any]) -> None:
+        """Press a key once the keypad shows this 办件's rating (the gateway opens it)."""
+        from devices.control_lines import send_control_line        # noqa: PLC0415 (only with a keypad bus)
+
+        assert self.keypad_control is not None
+        address = self.config.window(window).keypad.address      # type: ignore[union-attr]
+        if not self._still_asked(finished, margin_real_s=0.05):
+            return
+        try:
+            status = send_control_line(self.keypad_control, f"status {address}", timeout_s=5)
+            shown = json.loads(status[3:])[str(address)]["open_handle"] if status.startswith("ok ") else None
+            handle = self._handles.get(finished["job"])
+            if handle is None or shown != f"{handle:08X}":
+                self._retry(lambda: self._rate_keypad(window, finished, opinion))
+                return
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("keypad simulator: %s", exc)
+            self._retry(lambda: self._rate_keypad(window, finished, opinion), 0.5)
+            return
+        pressed = {"level": opinion["level"], "tags": [KEYPAD_TAG] if opinion["level"] <= 2 else []}
+        self._intent(window, finished, "keypad", pressed)
+        try:
+            reply = send_control_line(self.keypad_control, f"press {address} {opinion['level']}", timeout_s=5)
+        except OSError as exc:
+            log.warning("keypad simulator: %s", exc)
+            self._unanswered.add(finished["job"])       # the press may have been taken: the intent stays open
+            self._retry(lambda: self._rate_keypad(window, finished, opinion), 0.5)
+            return
+        if reply != "ok pressed":
+            self._withdrawn(finished, "keypad")
+            self._retry(lambda: self._rate_keypad(window, finished, opinion))
+            return
+        self._given(window, finished, "keypad", f"keypad {address}", pressed)
+
+    def _rate_qr(self, window: int, finished: dict[str, Any], opinion: dict[str, Any], attempt: int) -> None:
+        """Post the slip's QR page, as the citizen's phone would; try again later if the hall's web
+        does not answer (a lost answer is recognised on the next try by the page's 已评价)."""
+        assert self.http is not None
+        form = [("level", str(opinion["level"]))] + [("tags", t) for t in opinion["tags"]]
+        if opinion.get("phone"):
+            form.append(("phone", opinion["phone"]))
+        request = urllib.request.Request(self.http + finished["qr_path"], data=urllib.parse.urlencode(form).encode(),
+                                         method="POST")
+        self._intent(window, finished, "qr", opinion)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as r:
+                status = r.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except OSError:
+            status = 0
+            self._unanswered.add(finished["job"])
+        if status == 200 or (status == 409 and attempt > 0):
+            self._given(window, finished, "qr", "qr page", opinion, attempts=attempt + 1)
+        elif status in (0, 429, 500, 502, 503) and attempt < 50:
+            self._withdrawn(finished, "qr")
+            self._retry(lambda: self._rate_qr(window, finished, opinion, attempt + 1), self.rng.uniform(1.0, 3.0))
+        else:
+            self.counts["refused"] += 1
+            log.warning("QR rating of %s refused with HTTP %s", finished["job"], status)
+            self._log({"job": finished["job"], "window": window, "channel": "qr", "refused": status})
+
+    def _intent(self, window: int, finished: dict[str, Any], channel: str, opinion: dict[str, Any],
+                **extra: Any) -> None:
+        """Logged before an attempt: a process killed during it leaves this open."""
+        self._log({"job": finished["job"], "window": window, "intent": channel, "opinion": opinion,
+                   "channel_code": CHANNEL_CODES[channel], **extra})
+
+    def _withdrawn(self, finished: dict[str, Any], channel: str) -> None:
+        """The attempt logged by `_intent` was surely not taken (unless an earlier one went unanswered:
+        then the intent stays open)."""
+        if finished["job"] in self._unanswered:
+            return
+        self._log({"job": finished["job"], "withdrawn": channel})
+
+    def _resume_after_restart(self, log_path: Path) -> None:
+        """A restart mid-day: confirm the kiosk taps a killed run had stored or was storing (the
+        server takes a rating once: a second copy is answered 已评价), and take over every window
+        in the state the hall server shows."""
+        open_intents: dict[str, dict[str, Any]] = {}
+        if log_path.exists():
+            for line in log_path.read_text(encoding="utf-8").splitlines():
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    continue             # a line cut by the kill
+                if "intent" in r:
+                    open_intents[r["job"]] = r
+                else:
+                    open_intents.pop(r.get("job"), None)
+        for job, r in open_intents.items():
+            node = f"kiosk-{r['window']}"
+            if r["intent"] == "kiosk" and "body" in r and node in self.clients:
+                self.clients[node].send("rating.submit", r["body"])
+                self._given(r["window"], {"job": job}, "kiosk", node, r["opinion"], resent=True)
+        dispenser = self.clients["dispenser-1"]
+        deadline = time.monotonic() + 60
+        while dispenser.seq < 0 and time.monotonic() < deadline and not self._stop.is_set():
+            time.sleep(0.1)
+        for desk in self.desks.values():
+            n = desk.window.number
+            w = dispenser.get(f"window/{n}") or {}
+            state = w.get("state", "closed")
+            desk.signed_in = state != "closed"
+            desk.paused = state == "paused"
+            desk.busy = state in ("calling", "serving")
+            if state == "paused":
+                self.after(self.rng.uniform(2, 10) * MIN_MS, lambda d=desk: self._resume(d))
+            elif state == "calling":
+                self.after(self.rng.uniform(20, 90) * 1000, lambda d=desk: self._start(d))
+            elif state == "serving":
+                services = [s for s in self.config.services if s.category in desk.window.categories]
+                code = self.rng.choice(services).code
+                self.after(self.rng.uniform(1, 8) * MIN_MS, lambda d=desk, c=code: self._finish(d, c))
+        log.info("resumed: %d open kiosk taps confirmed; windows %s", sum(
+            1 for r in open_intents.values() if r["intent"] == "kiosk" and "body" in r),
+            {n: d.signed_in for n, d in self.desks.items()})
+
+    def _given(self, window: int, finished: dict[str, Any], channel: str, node: str, opinion: dict[str, Any],
+               **extra: Any) -> None:
+        self.counts["ratings"] += 1
+        self.counts[channel] += 1
+        self.counts["bad"] += opinion["level"] <= 2
+        self._log({"job": finished["job"], "window": window, "level": opinion["level"], "tags": opinion["tags"],
+                   "channel": channel, "channel_code": CHANNEL_CODES[channel], "node": node, "ok": True,
+                   "at_ms": self.clock(), **extra})
+
+    def _log(self, record: dict[str, Any]) -> None:
         if self.log_file:
-            self.log_file.write(json.dumps({"job": job, "window": window, "level": level, "tags": chosen,
-                                            "node": node, "ok": bool(answer.get("ok")),
-                                            "error": answer.get("error", "")}, ensure_ascii=False) + "\n")
+            self.log_file.write(json.dumps(record, ensure_ascii=False) + "\n")
             self.log_file.flush()
 
 
@@ -334,6 +568,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--arrivals", metavar="N", type=float, default=45.0,
                    help="citizens per window per day (default 45)")
     p.add_argument("--until", metavar="ISO", help="stop at this (simulated) time")
+    p.add_argument("--keypad-control", metavar="PATH",
+                   help="the keypad simulator's control socket: citizens at windows with a keypad press keys there")
+    p.add_argument("--http", metavar="URL", help="the hall server's web address: some citizens rate later by QR")
+    p.add_argument("--kiosk-control", metavar="N=PATH", action="append", default=[],
+                   help="window N's evaluator is a separate process taking `rate {json}` lines on PATH (repeatable)")
+    p.add_argument("--resume", action="store_true",
+                   help="a restart mid-day: confirm open kiosk taps from --log, take over the windows' state")
+    p.add_argument("--skip-window", metavar="N", type=int, action="append", default=[],
+                   help="leave window N (its terminal and kiosk) to a person (repeatable)")
     return p
 
 
@@ -347,16 +590,18 @@ def main(argv: list[str] | None = None) -> int:
         config = load_hall(args.config)
         clock = Clock.parse(args.clock_start, args.clock_speed, args.clock_anchor)
         until = int(datetime.fromisoformat(args.until).timestamp() * 1000) if args.until else None
+        kiosk_controls = {int(n): path for n, _, path in (item.partition("=") for item in args.kiosk_control)}
     except (ConfigError, BadClock, ValueError) as exc:
         print(f"traffic: {exc}")
         return 2
     Path(args.data).mkdir(parents=True, exist_ok=True)
     traffic = Traffic(config, args.bus, Path(args.keys), Path(args.data), clock, args.seed,
-                      Path(args.log) if args.log else None, args.arrivals)
+                      Path(args.log) if args.log else None, args.arrivals, keypad_control=args.keypad_control,
+                      http=args.http, kiosk_controls=kiosk_controls, skip_windows=set(args.skip_window))
     signal.signal(signal.SIGTERM, lambda *_: traffic.stop())
     signal.signal(signal.SIGINT, lambda *_: traffic.stop())
     try:
-        traffic.run(until)
+        traffic.run(until, Path(args.log) if args.resume and args.log else None)
     finally:
         deadline = time.monotonic() + 30
         while any(c.pending_count() for c in traffic.clients.values()) and time.monotonic() < deadline:

@@ -76,6 +76,7 @@ class ServerProcess:
     http_port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
+    args: list[str] = field(default_factory=list)      # more flags, e.g. the demo clock's --clock-*
 
     @property
     def bus(self) -> str:
@@ -90,10 +91,11 @@ class ServerProcess:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hall_server", "--config", str(self.config), "--data", str(self.data),
-             "--bus", self.bus, "--http", f"127.0.0.1:{self.http_port}", "--log-level", "WARNING"],
+             "--bus", self.bus, "--http", f"127.0.0.1:{self.http_port}", "--log-level", "WARNING", *self.args],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
         wait_http(self.http + "/api/health", proc=self.proc)
+        log.close()
         return self
 
     def kill(self) -> None:

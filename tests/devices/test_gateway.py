@@ -106,3 +106,42 @@ def test_a_keypad_unplugged_and_plugged_back_is_picked_up(hall, tmp_path: Path) 
                 [job]).fetchone()[0] == 1)
     finally:
         gw.stop()
+
+
+def test_a_press_is_stamped_with_when_it_was_pressed_on_the_hall_clock() -> None:
+    """A press that reaches the gateway late (noisy bus, keypad offline a while, newer ratings
+    opened since) still carries the moment it was pressed: the rating's opening + the device's
+    elapsed time, on the hall's (demo) clock — so the hall server counts it if it was in time."""
+    from devices.keypad.codec import Event, EventKind
+    from hallnet.clock import Clock
+
+    class Outbox:
+        on_change = None
+
+        def __init__(self) -> None:
+            self.sent: list[tuple[str, dict]] = []
+
+        def send(self, type_: str, body: dict) -> None:
+            self.sent.append((type_, body))
+
+        def stop(self) -> None:
+            pass
+
+    wall = [1_000.0]
+    clock = Clock(start_ms=1_795_395_600_000, anchor_s=990.0, speed=300.0)
+    outbox = Outbox()
+    gateway = Gateway(load_hall(DEMO_HALL), outbox, {"sim://keypad": "loop://"}, clock=clock,  # type: ignore[arg-type]
+                      wall_s=lambda: wall[0])
+    try:
+        gateway._on_change("rating/3", {"handle": 42, "job": "j42"})
+        wall[0] = 1_003.0
+        gateway._on_change("rating/3", {"handle": 43, "job": "j43"})      # the next 办件 opened meanwhile
+        wall[0] = 1_030.0                                                 # the press arrives 30 s late
+        gateway._on_event("loop://", 3, Event(7, EventKind.PRESS, 42, 4, 25))
+        gateway._on_event("loop://", 3, Event(8, EventKind.PRESS, 99, 5, 10))  # an opening it never saw
+    finally:
+        gateway.stop()
+    (t1, late), (_, unknown) = outbox.sent
+    assert t1 == "rating.submit"
+    assert late == {"window": 3, "handle": 42, "level": 4, "pressed_ms": clock.at(1_002.5)}
+    assert unknown["pressed_ms"] == clock.at(1_030.0)                     # no better knowledge: now
