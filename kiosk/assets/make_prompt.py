@@ -1,17 +1,24 @@
-"""Writes prompt.wav: the two-tone chime the evaluator plays when a rating opens.
+"""Writes prompt.wav: what the evaluator plays when a rating opens — a short chime, then the spoken
+prompt "请您对本次服务进行评价" (Mandarin, from espeak-ng's cmn voice).
 
-A recorded voice prompt ("请您对本次服务进行评价") can replace it with `--prompt-audio FILE`.
+The clip is generated once and committed; the kiosk only plays it. espeak-ng (Debian package
+espeak-ng) is needed to regenerate it; without it this writes the chime alone. A recorded voice can
+replace it at run time with `--prompt-audio FILE`.
 Run: python kiosk/assets/make_prompt.py
 """
 
 from __future__ import annotations
 
 import math
+import shutil
 import struct
+import subprocess
+import tempfile
 import wave
 from pathlib import Path
 
-RATE = 16_000
+RATE = 22_050                      # espeak-ng's own output rate
+PROMPT_ZH = "请您对本次服务进行评价"
 
 
 def chime() -> bytes:
@@ -21,7 +28,20 @@ def chime() -> bytes:
         for i in range(n):
             env = min(1.0, i / 200) * (1 - i / n) ** 2
             out += struct.pack("<h", int(12000 * env * math.sin(2 * math.pi * freq * i / RATE)))
-    return bytes(out)
+    return bytes(out + b"\x00\x00" * int(RATE * 0.15))
+
+
+def speech(text: str) -> bytes:
+    if shutil.which("espeak-ng") is None:
+        print("espeak-ng is not installed: writing the chime alone")
+        return b""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "speech.wav"
+        subprocess.run(["espeak-ng", "-v", "cmn", "-s", "175", "-w", str(out), text], check=True)
+        with wave.open(str(out), "rb") as w:
+            if (w.getnchannels(), w.getsampwidth(), w.getframerate()) != (1, 2, RATE):
+                raise SystemExit(f"unexpected espeak-ng output format {w.getparams()}")
+            return w.readframes(w.getnframes())
 
 
 def main() -> None:
@@ -30,7 +50,7 @@ def main() -> None:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(RATE)
-        w.writeframes(chime())
+        w.writeframes(chime() + speech(PROMPT_ZH))
     print(path)
 
 
