@@ -153,9 +153,13 @@ def main(argv: list[str] | None = None) -> int:
         if keypad_controls is None:
             print(f"demo: a device simulator or the gateway did not start; see {data / 'demo.log'}", file=sys.stderr)
             return 1
+        printer_maps = _start_printers(config, data, spawn)
+        if printer_maps is None:
+            print(f"demo: a printer simulator did not start; see {data / 'demo.log'}", file=sys.stderr)
+            return 1
         gui_window = args.gui_window if args.gui else None
         if args.gui:
-            for app, extra in (("kiosk", ["--windowed"]), ("window_terminal", ["--windowed"])):
+            for app, extra in (("kiosk", ["--windowed"]), ("window_terminal", ["--windowed", *printer_maps])):
                 spawn(f"{app} (window {gui_window})",
                       ["-m", app, "--config", args.config, "--window", str(gui_window), "--bus", args.bus,
                        "--keys", str(keys_dir), "--data", str(data / "gui" / app), *extra], essential=False)
@@ -172,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  hall server API: {url}/api/state   (OpenAPI: {url}/api/openapi.json)")
         print(f"  bus: {args.bus} (+1 for state)   data: {data}   log: {data / 'demo.log'}")
         print(f"  hall QR comments: {url}/c   keypad simulator control: {', '.join(keypad_controls) or '-'}")
+        print(f"  receipt printer simulators: {len(printer_maps) // 2}, slips decoded into {data}/printer-N.jsonl")
         for line in accounts:
             print(f"  {line}")
         print(f"  running: {', '.join(c.name for c in children)}")
@@ -236,6 +241,25 @@ def _start_keypads(config: object, data: Path, spawn: object, clock_args: list[s
                                  "--keys", str(data / "keys" / "issued"), "--data", str(data / "nodes"),
                                  "--node", GATEWAY_NODE, *maps, *clock_args])
     return controls
+
+
+def _start_printers(config: object, data: Path, spawn: object) -> list[str] | None:
+    """A receipt-printer simulator per simulated printer port (windows.toml `printer = {port="sim://…"}`);
+    each decodes what it is sent into DATA/printer-N.jsonl. Returns `--map NAME=PTY` arguments for the
+    window terminal (None if one did not start)."""
+    ports = sorted({w.printer.port for w in config.windows  # type: ignore[attr-defined]
+                    if w.printer is not None and w.printer.port.startswith("sim://")})
+    maps: list[str] = []
+    for i, port in enumerate(ports, start=1):
+        out_path = data / f"printer-{i}.out"
+        proc = spawn(f"printer simulator {port}",  # type: ignore[operator]
+                     ["-m", "devices", "simulate", "printer", "--out", str(data / f"printer-{i}.jsonl")],
+                     stdout=open(out_path, "wb"))
+        pty = _first_line(out_path, "PTY ", proc)
+        if pty is None:
+            return None
+        maps += ["--map", f"{port}={pty}"]
+    return maps
 
 
 def _first_line(path: Path, prefix: str, proc: subprocess.Popen, timeout_s: float = 20.0) -> str | None:

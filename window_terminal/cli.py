@@ -1,7 +1,7 @@
 """`python -m window_terminal`: the staff terminal of one window.
 
     python -m window_terminal --config DIR --window N [--bus HOST:PORT] [--keys DIR] [--data DIR]
-                              [--lang zh|en] [--fullscreen | --windowed] [--qr-base URL]
+                              [--lang zh|en] [--fullscreen | --windowed] [--qr-base URL] [--map NAME=URL]
 """
 
 from __future__ import annotations
@@ -24,6 +24,19 @@ Keys on the terminal: F1 call next, F2 recall, F3 no-show, F4 park, F5 call back
 """
 
 
+def _with_printer_ports(config, port_map: dict[str, str]):  # type: ignore[no-untyped-def]
+    """The configuration with printer ports renamed by --map (e.g. a simulator's pty)."""
+    import dataclasses
+
+    if not port_map:
+        return config
+    windows = tuple(
+        dataclasses.replace(w, printer=dataclasses.replace(w.printer, port=port_map[w.printer.port]))
+        if w.printer is not None and w.printer.port in port_map else w
+        for w in config.windows)
+    return dataclasses.replace(config, windows=windows)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m window_terminal", description="The window staff terminal.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -43,6 +56,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--qr-base", metavar="URL", default="http://127.0.0.1:8080",
                    help="the hall server's public HTTP address, for the slip's signed rating link when the "
                         "hall configuration has no hall.public_url (default http://127.0.0.1:8080)")
+    p.add_argument("--map", metavar="NAME=URL", action="append", default=[],
+                   help="open the configured printer port NAME as URL instead (a device path, a pty, "
+                        "socket://…); repeatable, e.g. --map sim://printer-1=/dev/pts/7")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p
 
@@ -71,6 +87,13 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{args.config}: the hall configuration has problems:\n{exc}")
     except OSError as exc:
         return _fail(f"{args.config}: {exc}")
+    port_map: dict[str, str] = {}
+    for item in args.map:
+        name, sep, url = item.partition("=")
+        if not sep or not name or not url:
+            return _fail(f"--map {item!r}: expected NAME=URL")
+        port_map[name] = url
+    config = _with_printer_ports(config, port_map)
     numbers = [w.number for w in config.windows]
     if args.window not in numbers:
         return _fail(f"--window {args.window}: no such window in {args.config} (windows: "

@@ -72,3 +72,18 @@ def test_a_printer_that_cannot_be_opened_is_reported_not_raised(demo) -> None:
     outcomes: list[str] = []
     print_in_background(config, 2, CASE, "http://x/q", outcomes.append).join(5)
     assert outcomes == ["failed"]
+
+
+def test_a_mapped_printer_port_prints_on_the_simulator(demo) -> None:
+    from devices.printer.blocks import Qr
+    from devices.printer.simulator import PrinterSimulator
+    from window_terminal.cli import _with_printer_ports
+
+    assert demo.window(1).printer.port == "sim://printer-1"
+    with PrinterSimulator() as sim:
+        config = _with_printer_ports(demo, {"sim://printer-1": sim.path})
+        assert config.window(1).printer.port == sim.path and config.window(2).printer.port == "sim://printer-2"
+        assert print_slip(config, 1, CASE, "https://hall.example") == "printed"
+        doc, = sim.wait_for_documents(1, timeout_s=10)
+    assert any(CASE["job_no"] in line for line in doc.lines())
+    assert [item.data for item in doc.items if isinstance(item, Qr)] == ["https://hall.example/r/SIGNED.token-0f1e"]
