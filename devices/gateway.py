@@ -142,6 +142,7 @@ def keypad_spots(config: HallConfig, port_map: dict[str, str]) -> list[KeypadSpo
 class Gateway:
     def __init__(self, config: HallConfig, client: HallClient, port_map: dict[str, str] | None = None,
                  session_options: dict[str, Any] | None = None, clock: Clock | None = None,
+                 offline_after_s: float = 3.0,
                  wall_s: Callable[[], float] = time.time) -> None:
         self.config = config
         self.client = client
@@ -168,6 +169,10 @@ class Gateway:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.pressed = 0
+        self.offline_after_s = offline_after_s      # tell managers only of outages that last
+        self._reported: dict[int, bool] = {}         # window → online as last reported
+        self._offline_timers: dict[int, threading.Timer] = {}
+        self._report_lock = threading.Lock()
         client.on_change = self._on_change
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -186,6 +191,9 @@ class Gateway:
         self._stop.set()
         for t in self._threads:
             t.join(5)
+        with self._report_lock:                      # no session thread is left to start another
+            for timer in self._offline_timers.values():
+                timer.cancel()
         for port in self.ports.values():
             port.close()
         self.client.stop()
@@ -258,9 +266,34 @@ class Gateway:
         return True   # timeouts and power-ups need nothing upstream (the server expires ratings itself)
 
     def _on_online(self, url: str, addr: int, online: bool) -> None:
+        """A keypad came or went. Coming back is reported at once (if its going was); going only
+        once it has stayed away `offline_after_s`, so a burst of line noise does not raise alarms."""
         spot = self._by_bus.get((url, addr))
         if spot is None:
             return
+        log.info("%s %s", spot.device, "online" if online else "OFFLINE")
+        with self._report_lock:
+            timer = self._offline_timers.pop(spot.window, None)
+            if timer is not None:
+                timer.cancel()
+            if online:
+                if self._reported.get(spot.window) is not True:
+                    self._report(spot, True)
+                return
+            timer = threading.Timer(self.offline_after_s, self._report_if_still_offline, args=(spot,))
+            timer.daemon = True
+            self._offline_timers[spot.window] = timer
+            timer.start()
+
+    def _report_if_still_offline(self, spot: KeypadSpot) -> None:
+        with self._report_lock:
+            self._offline_timers.pop(spot.window, None)
+            if self._stop.is_set():
+                return
+            if not self.sessions[spot.url].state(spot.address).online and self._reported.get(spot.window) is not False:
+                self._report(spot, False)
+
+    def _report(self, spot: KeypadSpot, online: bool) -> None:
+        self._reported[spot.window] = online
         self.client.send("node.report", {"devices": {spot.device: {
             "online": online, "port": spot.port, "address": spot.address}}})
-        log.info("%s %s", spot.device, "online" if online else "OFFLINE")

@@ -15,9 +15,9 @@ Per device, one `KeypadState` changed in one place (`_set_state`):
                              +--re-probe ok--> SYNCING
 
 Polling is smart: a device with a rating open, events pending or commands to apply is served
-every cycle; an idle one every `idle_every`-th cycle; an offline one is re-probed every
-`reprobe_s` with a single try. Every event is read twice (two POLLs agreeing) before it goes
-up: the additive checksum lets some two-byte corruptions through, and a rating level is final.
+every cycle; an idle one every `idle_every`-th cycle; an offline one is re-probed with a single
+try after `first_reprobe_s`, the wait doubling up to `reprobe_s`. Every event is read twice (two
+POLLs agreeing) before it goes up: the additive checksum lets some two-byte corruptions through, and a rating level is final.
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ class KeypadSession:
         quiet_s: float = DATASHEET_QUIET_S,
         idle_every: int = 8,
         reprobe_s: float = 5.0,
+        first_reprobe_s: float = 0.25,
         status_every_s: float = 30.0,
         event_retry_s: float = 1.0,
         idle_sleep_s: float = 0.01,
@@ -107,6 +108,7 @@ class KeypadSession:
         self._on_online = on_online
         self.idle_every = idle_every
         self.reprobe_s = reprobe_s
+        self.first_reprobe_s = min(first_reprobe_s, reprobe_s)
         self.status_every_s = status_every_s
         self.event_retry_s = event_retry_s
         self.idle_sleep_s = idle_sleep_s
@@ -216,9 +218,10 @@ class KeypadSession:
         try:
             status = self.link.request(k.addr, QueryStatus(), tries=tries)
         except NoReply:
-            k.next_probe_s = self._clock() + self.reprobe_s
+            self._probe_later(k)
             self._set_state(k, KeypadState.OFFLINE)
             return 0
+        k.probe_backoff_s = 0.0
         if isinstance(status, Status):
             k.forget_device_state()                        # commands may have been lost meanwhile
             self._on_status(k, status)
@@ -226,6 +229,13 @@ class KeypadSession:
             k.status_due = True
         self._set_state(k, KeypadState.SYNCING)
         return self._serve(k)
+
+    def _probe_later(self, k: Tracked) -> None:
+        """Re-probe soon after a device stops answering (on a noisy bus it usually answers again at
+        once), then less and less often, up to `reprobe_s`, so dead devices cost little bus time."""
+        k.probe_backoff_s = (self.first_reprobe_s if k.probe_backoff_s == 0.0
+                             else min(self.reprobe_s, k.probe_backoff_s * 2))
+        k.next_probe_s = self._clock() + k.probe_backoff_s
 
     def _serve(self, k: Tracked) -> int:
         """Status if due, apply wanted state, poll. Returns events delivered."""
@@ -240,7 +250,8 @@ class KeypadSession:
             delivered = self._poll(k)
         except NoReply as exc:
             log.warning("%s", exc)
-            k.next_probe_s = self._clock() + self.reprobe_s
+            k.probe_backoff_s = 0.0
+            self._probe_later(k)
             k.candidate = None
             self._set_state(k, KeypadState.OFFLINE)
             return delivered

@@ -90,6 +90,7 @@ class Tracked:
         self.keys: int | None = None
         self.firmware: str | None = None
         self.next_probe_s = 0.0
+        self.probe_backoff_s = 0.0     # the wait before the next re-probe; doubles while it fails
         self.next_status_s = 0.0
         self.status_due = False
         self.stray_check = False      # a rating closed: check no unwanted one is open

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,28 @@ def test_a_press_is_stamped_with_when_it_was_pressed_on_the_hall_clock() -> None
     assert t1 == "rating.submit"
     assert late == {"window": 3, "handle": 42, "level": 4, "pressed_ms": clock.at(1_002.5)}
     assert unknown["pressed_ms"] == clock.at(1_030.0)                     # no better knowledge: now
+
+
+def test_a_short_silence_is_not_reported_but_a_lasting_one_is(hall) -> None:
+    config, hub, client = hall
+    with KeypadSimulator(range(1, 9), seed=3, reply_delay_ms=(1, 3)) as sim:
+        gw = Gateway(config, client("gateway-1"), {"sim://keypad": sim.path}, offline_after_s=1.0,
+                     session_options={"reply_timeout_s": 0.05, "reprobe_s": 0.5}).start()
+        try:
+            key = "device/gateway-1/keypad-4"
+
+            def offline_reports() -> int:
+                return hub.reader().execute(
+                    "SELECT COUNT(*) FROM audit WHERE kind = 'device.offline' AND subject = 'keypad-4'").fetchone()[0]
+
+            assert wait_until(lambda: hub.state.get(key, {}).get("online") is True)
+            sim.set_silent(4, True)                   # a burst of noise: a few replies lost
+            time.sleep(0.4)
+            sim.set_silent(4, False)
+            time.sleep(1.5)
+            assert offline_reports() == 0 and hub.state.get(key)["online"] is True
+            sim.set_silent(4, True)                   # unplugged for good
+            assert wait_until(lambda: hub.state.get(key, {}).get("online") is False, 10)
+            assert offline_reports() == 1
+        finally:
+            gw.stop()

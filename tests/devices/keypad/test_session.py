@@ -354,3 +354,25 @@ def test_routine_status_checks_happen_and_are_spread_one_per_cycle() -> None:
         per_cycle.append(sum(1 for _, f in h.wire.sent[before:] if f.func == Func.QUERY_STATUS))
     assert max(per_cycle) == 1
     assert 32 <= sum(per_cycle) <= 48                    # every keypad about every 30 s
+
+
+def test_a_device_that_misses_a_few_replies_is_back_within_a_second_not_reprobe_s() -> None:
+    h = Harness([1, 2], reprobe_s=5.0)
+    h.run(2)
+    h.bus.set_silent(2, True)                     # e.g. a burst of noise on the line
+    h.run_until(lambda: h.session.state(2) is KeypadState.OFFLINE)
+    h.bus.set_silent(2, False)
+    went_offline_s = h.clock.now_s
+    h.run_until(lambda: ready(h, 2))
+    assert h.clock.now_s - went_offline_s < 1.0
+    assert h.online[-2:] == [(2, False), (2, True)]
+
+
+def test_a_dead_device_is_reprobed_less_and_less_often() -> None:
+    h = Harness([1, 2], reprobe_s=2.0)
+    h.bus.set_silent(2, True)
+    h.run_until(lambda: h.session.state(2) is KeypadState.OFFLINE)
+    sent_before = sum(1 for _, f in h.wire.sent if f.addr == 2)
+    h.run_for(20.0)
+    probes = sum(1 for _, f in h.wire.sent if f.addr == 2) - sent_before
+    assert 10 <= probes <= 13                     # 0.25, 0.5, 1, then every 2 s
