@@ -54,8 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="DIR", default=str(ROOT / ".demo-data"), help="data folder (default .demo-data)")
     p.add_argument("--http", metavar="HOST:PORT", default="127.0.0.1:8080", help="HTTP address (default 127.0.0.1:8080)")
     p.add_argument("--bus", metavar="HOST:PORT", default="127.0.0.1:7700", help="bus address (default 127.0.0.1:7700)")
-    p.add_argument("--speed", metavar="N", type=float, default=30.0,
-                   help="how much faster than real time the demo hall runs (default 30: a day in about 20 minutes)")
+    p.add_argument("--speed", metavar="N", type=float, default=None,
+                   help="how much faster than real time the demo hall runs (default 30: a day in about 20 "
+                        "minutes; with --gui, 1: a person at a window works in real time)")
     p.add_argument("--start", metavar="HH:MM", default="08:40",
                    help="the hall's local time when the demo starts (default 08:40, before opening)")
     p.add_argument("--no-traffic", action="store_true", help="run the hall without simulated people")
@@ -117,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
 
     tz = ZoneInfo(config.hall.timezone)
     clock_start = datetime.now(tz).replace(hour=hh, minute=mm, second=0, microsecond=0).isoformat()
+    if args.speed is None:
+        args.speed = 1.0 if args.gui else 30.0
     clock_args = ["--clock-start", clock_start, "--clock-speed", str(args.speed), "--clock-anchor", f"{time.time():.3f}"]
     keys_dir = data / "keys" / "issued"
     for node in [*node_ids(config), GATEWAY_NODE]:
@@ -159,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         gui_window = args.gui_window if args.gui else None
         if args.gui:
-            for app, extra in (("kiosk", ["--windowed"]), ("window_terminal", ["--windowed", *printer_maps])):
+            for app, extra in (("kiosk", ["--windowed", *clock_args]),
+                               ("window_terminal", ["--windowed", *printer_maps, *clock_args])):
                 spawn(f"{app} (window {gui_window})",
                       ["-m", app, "--config", args.config, "--window", str(gui_window), "--bus", args.bus,
                        "--keys", str(keys_dir), "--data", str(data / "gui" / app), *extra], essential=False)

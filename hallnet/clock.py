@@ -10,6 +10,8 @@ restarted mid-demo continues the same simulated time instead of jumping back.
 
 from __future__ import annotations
 
+import argparse
+
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,3 +56,16 @@ class Clock:
             raise BadClock(f"--clock-start {start!r}: give the UTC offset, e.g. +08:00")
         return cls(start_ms=int(dt.timestamp() * 1000), anchor_s=time.time() if anchor_s is None else anchor_s,
                    speed=speed)
+
+
+def add_clock_flags(parser: "argparse.ArgumentParser") -> None:
+    """The demo clock's flags, for a program that must agree with the hall server's clock."""
+    parser.add_argument("--clock-start", metavar="ISO",
+                        help="the hall's demo clock, as given to the hall server (default: real time)")
+    parser.add_argument("--clock-speed", metavar="N", type=float, default=1.0, help="the demo clock's speed-up")
+    parser.add_argument("--clock-anchor", metavar="EPOCH_S", type=float, help="the demo clock's anchor")
+
+
+def clock_from_flags(args: "argparse.Namespace") -> Clock:
+    """The Clock the flags describe; raises BadClock with a message naming the flag."""
+    return Clock.parse(args.clock_start, args.clock_speed, args.clock_anchor)

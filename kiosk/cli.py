@@ -11,6 +11,8 @@ import logging
 import sys
 from pathlib import Path
 
+from hallnet.clock import BadClock, add_clock_flags, clock_from_flags
+
 PROMPT_WAV = Path(__file__).resolve().parent / "assets" / "prompt.wav"
 
 EPILOG = """\
@@ -60,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     snd.add_argument("--no-sound", action="store_true", help="no audio prompt")
     p.add_argument("--headless", action="store_true", help="draw offscreen (tests, benchmarks, screenshots)")
     p.add_argument("--trace", action="store_true", help="print timing events as JSON lines on stdout")
+    add_clock_flags(p)
     p.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                    help="logging level (default WARNING)")
     return p
@@ -126,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         audio = args.prompt_audio or PROMPT_WAV
         if not audio.is_file():
             return _fail(f"--prompt-audio {audio}: no such file")
+    try:
+        args.clock = clock_from_flags(args)
+    except BadClock as exc:
+        return _fail(str(exc))
     data = Path(args.data)
     try:
         data.mkdir(parents=True, exist_ok=True)
@@ -159,7 +166,7 @@ def run(config, args, node, address, keys, outbox_path, audio) -> int:   # noqa:
         client.on_reply = app.hall_reply
     else:
         logic = Evaluator(config, args.window, client.send, lang=args.lang,
-                          qr_base=args.qr_base or _default_qr_base(args.bus))
+                          qr_base=args.qr_base or _default_qr_base(args.bus), wall_ms=args.clock)
         logic.mark_sent(rated_jobs_in(client.outbox))
         app = kapp.EvaluatorApp(config, logic, client=client, lang=args.lang, trace=trace, prompt_audio=audio)
     client.on_change = app.hall_change

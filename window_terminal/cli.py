@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from hallnet.clock import BadClock, add_clock_flags, clock_from_flags
+
 EPILOG = """\
 keys: the folder holds terminal-N.key_secret and server.key, as issued by
   python -m hall_server keys new terminal-N --data SERVER_DATA   (in SERVER_DATA/keys/issued/)
@@ -59,6 +61,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--map", metavar="NAME=URL", action="append", default=[],
                    help="open the configured printer port NAME as URL instead (a device path, a pty, "
                         "socket://…); repeatable, e.g. --map sim://printer-1=/dev/pts/7")
+    add_clock_flags(p)
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p
 
@@ -118,10 +121,14 @@ def main(argv: list[str] | None = None) -> int:
         ui_font()
     except FontsMissing as exc:
         return _fail(str(exc))
-    return run(config, args.window, args.bus, keys, data, args.lang, args.fullscreen, args.qr_base)
+    try:
+        clock = clock_from_flags(args)
+    except BadClock as exc:
+        return _fail(str(exc))
+    return run(config, args.window, args.bus, keys, data, args.lang, args.fullscreen, args.qr_base, clock)
 
 
-def run(config, window, bus, keys, data, lang, fullscreen, qr_base) -> int:  # type: ignore[no-untyped-def]
+def run(config, window, bus, keys, data, lang, fullscreen, qr_base, clock=None) -> int:  # type: ignore[no-untyped-def]
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")      # our logging, and sys.stderr left alone
     from kivy.config import Config
@@ -141,7 +148,7 @@ def run(config, window, bus, keys, data, lang, fullscreen, qr_base) -> int:  # t
     def post(fn, *a):  # type: ignore[no-untyped-def]
         Clock.schedule_once(lambda dt: fn(*a), 0)
 
-    term = build(config, window, bus, keys, data, post, lang=lang, qr_base=qr_base)
+    term = build(config, window, bus, keys, data, post, lang=lang, qr_base=qr_base, now_ms=clock)
     term.client.start()
     app = TerminalApp(term.logic, on_stop_hook=term.stop)
     app.run()

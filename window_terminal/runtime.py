@@ -37,12 +37,13 @@ class Terminal:
 
 def build(config: HallConfig, window: int, bus: str, keys: NodeKeys, data: Path, post: Post, *,
           lang: str = "zh", qr_base: str = "http://127.0.0.1:8080", answer_timeout_s: float = 5.0,
-          client_options: dict[str, Any] | None = None, printing: bool = True) -> Terminal:
+          client_options: dict[str, Any] | None = None, printing: bool = True,
+          now_ms: Callable[[], int] | None = None) -> Terminal:
     """Create (not start) the terminal for `window`: its outbox and local state live in `data`."""
     data.mkdir(parents=True, exist_ok=True)
     node = node_id(window)
     store = LocalStore(data / f"{node}.state.json")
-    logic = TerminalLogic(config, window, store, None, lang=lang, answer_timeout_s=answer_timeout_s)
+    logic = TerminalLogic(config, window, store, None, lang=lang, answer_timeout_s=answer_timeout_s, now_ms=now_ms)
 
     def printed(outcome: str) -> None:
         log.info("window %s: slip %s", window, outcome)
