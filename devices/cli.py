@@ -200,14 +200,9 @@ def _serve(sim: _Simulator, lines: ControlLines, control_path: str | None) -> in
         sim.stop()
         return 1
     lines.write(f"PTY {path}")
-    signal.signal(signal.SIGTERM, lambda *_: lines.stopped.set())
     try:
-        while not lines.stopped.wait(0.2):
-            pass
-    except KeyboardInterrupt:
-        pass
+        lines.wait_until_stopped()
     finally:
-        lines.close()
         sim.stop()
     return 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import socket
 import stat
 import threading
@@ -39,6 +40,17 @@ class ControlLines:
             self._spawn(self._accept_loop, "control-socket")
         if self._stdin is not None:
             self._spawn(self._stdin_loop, "control-stdin")
+
+    def wait_until_stopped(self) -> None:
+        """Block until `quit`, SIGTERM or Ctrl-C (call from the main thread), then close."""
+        signal.signal(signal.SIGTERM, lambda *_: self.stopped.set())
+        try:
+            while not self.stopped.wait(0.2):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.close()
 
     def close(self) -> None:
         self.stopped.set()

@@ -70,6 +70,16 @@ def set_window(ctx: Context, n: int, **changes: Any) -> dict[str, Any]:
     return w
 
 
+def window_name(config: HallConfig | None, number: int) -> str:
+    """The configured name of window `number`, or "" (no config, or a window no longer configured)."""
+    if config is None:
+        return ""
+    try:
+        return config.window(number).name
+    except KeyError:
+        return ""
+
+
 def staff_card(config: HallConfig | None, staff_no: str | None) -> dict[str, Any] | None:
     if not staff_no or config is None:
         return None
@@ -113,12 +123,7 @@ def window_view(db: Any, config: HallConfig | None, w: dict[str, Any]) -> dict[s
         r = row(db, "SELECT rating_expires_ms FROM jobs WHERE id = ? AND rating = 'open'", [w["rating_job_id"]])
         if r:
             rating, expires = "open", r["rating_expires_ms"]
-    name = ""
-    if config is not None:
-        try:
-            name = config.window(w["number"]).name
-        except KeyError:
-            pass
+    name = window_name(config, w["number"])
     return {
         "window": w["number"], "name": name, "state": w["state"], "staff": staff_card(config, w["staff_no"]),
         "ticket": ticket, "ticket_id": w["ticket_id"], **current, "job": job, "since_ms": w["since_ms"],
@@ -228,12 +233,7 @@ def snapshot(db: Any, config: HallConfig | None, now_ms: int, manager: bool = Fa
     for w in ws:
         rj = jobs.get(w["rating_job_id"]) if w["rating_job_id"] is not None else None
         open_ = rj is not None and rj["rating"] == "open"
-        name = ""
-        if config is not None:
-            try:
-                name = config.window(w["number"]).name
-            except KeyError:
-                pass
+        name = window_name(config, w["number"])
         windows.append({
             "window": w["number"], "name": name, "state": w["state"], "staff": staff_card(config, w["staff_no"]),
             "ticket": tickets.get(w["ticket_id"]), "job": jobs[w["job_id"]]["pub"] if w["job_id"] in jobs else None,

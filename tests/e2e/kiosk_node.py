@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -98,14 +97,9 @@ def main() -> int:
     lines = ControlLines(handle, socket_path=args.control)
     lines.start()
     print(f"KIOSK {node} ready", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: lines.stopped.set())
     try:
-        while not lines.stopped.wait(0.2):
-            pass
-    except KeyboardInterrupt:
-        pass
+        lines.wait_until_stopped()
     finally:
-        lines.close()
         client.stop()
     return 0
 
