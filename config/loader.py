@@ -4,7 +4,7 @@ A hall folder holds five UTF-8 TOML files (every key is listed in `config/REFERE
 
   hall.toml      [hall] name, region_code, department_code, timezone, screen_dpi, public_url
                  [[hall.sessions]] start, end ("HH:MM", in order, not overlapping)
-                 [thresholds], [rating], [assessment], [export]: optional, every key has a default
+                 [thresholds], [rating], [assessment], [export], [network]: optional, every key has a default
   windows.toml   [[windows]] number, name, categories, kiosk,
                  keypad = {port, address, baud} (optional), printer = {port, baud} (optional)
   services.toml  [[categories]] code, name
@@ -20,6 +20,7 @@ problems too, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import os
 import re
@@ -34,7 +35,7 @@ from typing import Any, TypeVar
 from config.errors import ConfigError, Problem
 from config.pins import BadPinHash, parse_pin_hash
 from config.schema import (
-    HALL_FILES, Assessment, Category, ExportPolicy, Hall, HallConfig, Keypad, Printer, RatingPolicy, Service,
+    HALL_FILES, Assessment, Category, ExportPolicy, Hall, HallConfig, IPNetwork, Keypad, Network, Printer, RatingPolicy, Service,
     Session, Staff, Tag, TagList, Thresholds, Window,
 )
 
@@ -366,6 +367,7 @@ def _read_hall(root: _Table) -> Hall | None:
     rating = _defaults(root.section("rating"), RatingPolicy)
     assessment = _defaults(root.section("assessment"), Assessment)
     export = _read_export(root.section("export"))
+    network = _read_network(root.section("network"))
     if table is None:
         return None
     name = table.text("name")
@@ -380,7 +382,27 @@ def _read_hall(root: _Table) -> Hall | None:
                 timezone=timezone, sessions=_read_sessions(table), thresholds=thresholds,
                 rating=rating, assessment=assessment,
                 screen_dpi=table.integer("screen_dpi", 72, 640, default=160),
-                public_url=(public_url or "").rstrip("/"), export=export)
+                public_url=(public_url or "").rstrip("/"), export=export, network=network)
+
+
+def _read_network(table: _Table) -> Network:
+    return Network(trusted_proxies=_networks(table, "trusted_proxies"),
+                   staff_networks=_networks(table, "staff_networks"))
+
+
+def _networks(table: _Table, name: str) -> tuple[IPNetwork, ...]:
+    """An optional array of CIDR blocks such as "10.0.0.0/8" or "fd00::/8" (a bare address is /32)."""
+    value = table.value(name, list, [])
+    out: list[IPNetwork] = []
+    for i, item in enumerate(value or ()):
+        if not isinstance(item, str):
+            table.bad(f"{name}[{i}]", f"expected string, got {_show(item)}")
+            continue
+        try:
+            out.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError:
+            table.bad(f"{name}[{i}]", f'must be an address block such as "10.0.0.0/8", got {_quote(item)}')
+    return tuple(out)
 
 
 def _read_export(table: _Table) -> ExportPolicy:

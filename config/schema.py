@@ -13,8 +13,11 @@ Everything here is plain, frozen data; `config.loader` builds it and reports err
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network
 from datetime import time
 from pathlib import Path
+
+IPNetwork = IPv4Network | IPv6Network
 
 HALL_FILES: tuple[str, ...] = ("hall.toml", "windows.toml", "services.toml", "staff.toml", "tags.toml")
 
@@ -67,6 +70,14 @@ class ExportPolicy:
 
 
 @dataclass(frozen=True)
+class Network:
+    """Which addresses the hall's web side treats specially (CIDR blocks, IPv4 or IPv6)."""
+
+    trusted_proxies: tuple[IPNetwork, ...] = ()   # reverse proxies whose X-Forwarded-For is believed
+    staff_networks: tuple[IPNetwork, ...] = ()    # the hall's staff-side LANs: no QR rating from there
+
+
+@dataclass(frozen=True)
 class Hall:
     name: str
     region_code: str                  # 行政区划代码, 6 digits
@@ -79,6 +90,7 @@ class Hall:
     screen_dpi: int = 160             # the evaluators' screen density, for touch-target sizes
     public_url: str = ""              # the server's address as citizens' phones reach it; "" = relative links
     export: ExportPolicy = field(default_factory=ExportPolicy)
+    network: Network = field(default_factory=Network)
 
 
 @dataclass(frozen=True)
