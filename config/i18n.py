@@ -513,3 +513,8 @@ TEXTS.update({
     "slip.case_no": {"zh": "办件编号", "en": "Case No."},
     "slip.time": {"zh": "时间", "en": "Time"},
 })
+
+# Kiosk: the citizen-side rating link (rating.link) and the walked-away 差评 (reason pending call-back).
+TEXTS.update({
+    "tag.REASON_PENDING": {"zh": "原因待回访", "en": "Reason to be asked in the call-back"},
+})

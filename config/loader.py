@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 
 from config.errors import ConfigError, Problem
 from config.pins import BadPinHash, parse_pin_hash
+from config.reserved_tags import RESERVED_TAGS  # set by the server itself (原因待回访); see reserved_tags.py
 from config.schema import (
     HALL_FILES, Assessment, Category, ExportPolicy, Hall, HallConfig, IPNetwork, Keypad, Network, Printer, RatingPolicy, Service,
     Session, Staff, Tag, TagList, Thresholds, Window,
@@ -51,7 +52,6 @@ _CODE = re.compile(r"[!-~]{1,64}")
 _STAFF_NO = re.compile(r"[!-~]{1,8}")
 _CATEGORY_CODE = re.compile(r"[A-Z]{1,2}")
 _TAG_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
-RESERVED_TAGS = ("KEYPAD",)   # set by the server for a keypad 差评 (no tags on a keypad); see ratings.py
 _PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(/[!-~]*)?")
 _CODE_RULE = "must be 1 to 64 printable ASCII characters without spaces"
 
@@ -567,7 +567,7 @@ def _read_tags(root: _Table) -> TagList:
     for table in root.tables("tags"):
         code = table.text("code", pattern=_TAG_CODE, rule="must be 1 to 32 ASCII letters, digits, _ or -")
         if code in RESERVED_TAGS:
-            table.bad("code", f"{_quote(code)} is reserved (the server records it for a keypad 差评)")
+            table.bad("code", f"{_quote(code)} is reserved (the server records it for a 差评 whose reason the call-back collects)")
         _unique(table, "code", code, codes, "tag code")
         text = table.text("text")
         levels = table.items("levels", int) or []

@@ -2,3 +2,4 @@
 
 from hall_server import handlers  # noqa: F401  (foundation types: audit.note, node.report)
 from hall_server.domain import commands  # noqa: F401,E402  (the domain's node commands)
+from hall_server.domain import links  # noqa: F401,E402  (rating.link: the evaluator's QR link)

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+from config.reserved_tags import PENDING_REASON_TAG
 from config.schema import HallConfig, Window
 from hallnet.client import HallClient, NotDelivered
 from hallnet.clock import BadClock, Clock
@@ -53,7 +54,7 @@ RATED_SHARE = 0.72
 CHANNEL_MIX_KEYPAD = (("keypad", 0.45), ("kiosk", 0.40), ("qr", 0.15))
 CHANNEL_MIX = (("kiosk", 0.85), ("qr", 0.15))
 CHANNEL_CODES = {"qr": 3, "kiosk": 4, "keypad": 5}
-KEYPAD_TAG = "KEYPAD"            # what the hall server records as the reason of a keypad 差评
+KEYPAD_TAG = PENDING_REASON_TAG  # what the hall server records as the reason of a keypad 差评
 RETRY_REAL_S = 0.05              # a citizen tries the keypad / kiosk again after this (real) time
 PAUSE_REASONS_SHORT = ("临时离开", "业务咨询")
 MIN_MS = 60_000

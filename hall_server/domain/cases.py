@@ -12,8 +12,10 @@ status: open → called_back → rectified → closed.   appeal: none → pendin
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from config.reserved_tags import reason_pending
 from hall_server.domain import rollup
 from hall_server.domain.common import cfg, mask_phone, row, rows
 from hall_server.domain.errors import AppealExists, UnknownCase, WrongCaseState
@@ -152,5 +154,6 @@ def view(db: Any, c: dict[str, Any], reveal_private: bool = False) -> dict[str, 
     if c["rating_id"] is not None:
         r = row(db, "SELECT level, tags, channel, at_ms FROM ratings WHERE id = ?", [c["rating_id"]])
         out["rating"] = r
+        out["reason_pending"] = r is not None and reason_pending(json.loads(r["tags"]))   # 原因待回访
     out["events"] = rows(db, "SELECT at_ms, kind, node, note FROM case_events WHERE case_id = ? ORDER BY id", [c["id"]])
     return out

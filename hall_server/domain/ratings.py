@@ -5,13 +5,17 @@ counted as active; staff can never rate (node kinds, see `commands`). Ratings ar
 Channels (GB/T 39046): 1 PC, 2 mobile, 3 QR code, 4 hall tablet (kiosk), 5 other hall terminal
 (keypad via the gateway), 6 telephone, 7 SMS; 0 is the system default (policy, flagged).
 
-Keypad 差评 (the lead's decision): a serial keypad (channel 5) has only the five level keys and
-cannot send a reason tag. Refusing its 差评 would lose the citizen's rating (nothing may be lost),
-so a channel-5 rating of level 1–2 without tags is accepted and recorded with the reserved tag
-code `KEYPAD` ("按键评价，原因待回访", `config.i18n` key `tag.KEYPAD`; no hall may configure a tag
-with that code, the loader refuses it). Its case opens as usual and the call-back (回访) collects
-the reason. The kiosk, the QR page and the web still require a real tag; `KEYPAD` is reported
-upward in `reasons` like any code.
+差评 whose reason the call-back collects (原因待回访): at the window's evaluators a 差评 must
+never be lost for want of a reason. A serial keypad (channel 5) has only the five level keys; a
+citizen may choose 不满意 / 非常不满意 on the touchscreen kiosk (channel 4) and walk away from the
+reasons screen. Both are recorded with the one reserved tag `REASON_PENDING`
+(`config.reserved_tags`, text `tag.REASON_PENDING` 原因待回访; no hall may configure it): the
+keypad's tagless 差评 gets it from the server, the kiosk sends it itself (a tagless kiosk 差评 is
+still refused as `tag_required`: the kiosk asks). It stands alone, only on a 差评, only from an
+evaluator channel; the QR page and the web must give a real tag. Its case opens as usual and the
+call-back (回访) collects the reason. Keypad 差评 recorded before carry the older code `KEYPAD`
+(按键评价，原因待回访), still shown with its own text (`tag_text`); both are reported upward in
+`reasons` like any code.
 
 A late evaluator rating (`pressed_ms`, see `pressed_in_time`): the kiosk's outbox may hold a
 press through a server outage; it counts when the press fell within the evaluator's open window.
@@ -22,6 +26,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from config import i18n
+from config.reserved_tags import PENDING_REASON_TAG, RESERVED_TAG_TEXT_KEYS, RESERVED_TAGS, reason_pending
+from config.schema import HallConfig
 from hall_server.domain import cases, rollup
 from hall_server.domain.common import cfg, dumps, mask_phone, row, rows
 from hall_server.domain.errors import (
@@ -38,7 +45,6 @@ CHANNELS = {1: "PC", 2: "mobile", 3: "QR code", 4: "hall tablet", 5: "hall termi
 DEFAULT_CHANNEL = 0
 EVALUATOR_CHANNELS = (4, 5)        # at the window: only while the evaluator's opportunity is open
 KEYPAD_CHANNEL = 5
-KEYPAD_TAG = "KEYPAD"              # reserved reason of a keypad 差评 (see the module docstring)
 MAX_TAGS = 10
 
 
@@ -47,22 +53,36 @@ def is_bad(level: int) -> bool:
 
 
 def check_tags(ctx: Context, level: int, tags: Any, channel: int | None = None) -> list[str]:
-    """R5: tags from the current list for this level; a 差评 needs at least one — except from the
-    keypad (channel 5), whose tagless 差评 gets the reserved `KEYPAD` tag."""
+    """R5: tags from the current list for this level; a 差评 needs at least one — except at the
+    window's evaluators (see the module docstring): the keypad's tagless 差评 gets the reserved
+    `REASON_PENDING`, and an evaluator may send that tag alone on a 差评."""
     if tags is None:
         tags = []
     if not isinstance(tags, list) or len(tags) > MAX_TAGS or not all(isinstance(t, str) and len(t) <= 32 for t in tags):
         raise BadRequest(f"field 'tags' must be a list of at most {MAX_TAGS} tag codes", field="tags")
     tags = list(dict.fromkeys(tags))
+    if tags == [PENDING_REASON_TAG] and is_bad(level) and channel in EVALUATOR_CHANNELS:
+        return tags
     allowed = {t.code for t in cfg(ctx).tags.for_level(level)}
     for t in tags:
         if t not in allowed:
-            raise UnknownTag(f"tag {t!r} is not in the current list for level {level}", tag=t, level=level)
+            raise UnknownTag(f"tag {t!r} is not in the current list for level {level}"
+                             + (" (a reserved tag stands alone, on a 差评 from the window's evaluator)"
+                                if t in RESERVED_TAGS else ""), tag=t, level=level)
     if is_bad(level) and not tags and channel == KEYPAD_CHANNEL:
-        return [KEYPAD_TAG]
+        return [PENDING_REASON_TAG]
     if is_bad(level) and not tags:
         raise TagRequired("a 差评 must carry at least one reason tag", level=level)
     return tags
+
+
+def tag_text(config: HallConfig | None, code: str, lang: str = "zh") -> str:
+    """What people read for a stored reason code: the configured tag's text, the reserved codes'
+    texts (原因待回访; old keypad records 按键评价，原因待回访), else the code itself."""
+    if code in RESERVED_TAG_TEXT_KEYS:
+        return i18n.t(RESERVED_TAG_TEXT_KEYS[code], lang)
+    by_code = config.tags.by_code() if config is not None else {}
+    return by_code[code].text if code in by_code else code
 
 
 MAX_CLOCK_AHEAD_MS = 5_000      # a node's pressed_ms may run this much ahead of the server's receive time
@@ -184,7 +204,7 @@ def view(r: dict[str, Any], reveal_private: bool = False) -> dict[str, Any]:
     """A rating as shown outside. R6: phone and text are masked unless `reveal_private`."""
     return {
         "rating_id": r["id"], "round": r["round"], "level": r["level"], "channel": r["channel"],
-        "tags": json.loads(r["tags"]), "efficiency": r["efficiency"], "skill": r["skill"], "attitude": r["attitude"],
+        "tags": json.loads(r["tags"]), "reason_pending": reason_pending(json.loads(r["tags"])), "efficiency": r["efficiency"], "skill": r["skill"], "attitude": r["attitude"],
         "text": r["text"] if reveal_private else ("***" if r["text"] else ""),
         "phone": r["phone"] if reveal_private else mask_phone(r["phone"]),
         "is_default": bool(r["is_default"]), "at_ms": r["at_ms"], "window": r["window"], "staff_no": r["staff_no"],

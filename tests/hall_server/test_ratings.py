@@ -210,3 +210,116 @@ def test_late_press_finds_the_job_open_at_press_time(hall: Driver) -> None:
     r = hall.ok("rating.submit", {"window": 1, "level": 3, "pressed_ms": pressed}, "gateway-1")
     assert r["job"] == first["job"]
     assert hall.hub.state.get("rating/1")["job"] == second["job"]
+
+
+# --- 原因待回访: the walked-away kiosk 差评 and the keypad share one reserved reason ------------------
+
+def test_a_walked_away_kiosk_bad_rating_is_kept_with_the_pending_reason(hall: Driver) -> None:
+    """The citizen chose 非常不满意 in time and left the reasons screen: the kiosk sends the reserved
+    tag with the tap's time, after the evaluator's window closed; the rating counts and opens a case."""
+    from config.reserved_tags import PENDING_REASON_TAG
+    from hall_server.domain import cases, ratings
+
+    hall.sign_in(1, "1001")
+    fin = hall.serve(1)
+    pressed = hall.now + 20_000                              # tapped 20 s into the 60 s window
+    hall.advance(20 + 180)                                   # the reasons screen gave up 180 s later
+    hall.ok("system.tick", {}, "system-1")                   # the evaluator's window closed meanwhile
+    hall.refused("tag_required", "rating.submit", {"job": fin["job"], "level": 1, "pressed_ms": pressed}, "kiosk-1")
+    r = hall.ok("rating.submit", {"job": fin["job"], "level": 1, "tags": [PENDING_REASON_TAG],
+                                  "pressed_ms": pressed}, "kiosk-1")
+    assert r["case_id"] is not None and r["job"] == fin["job"]
+    row = hall.hub.db.execute("SELECT channel, level, tags FROM ratings").fetchone()
+    assert row == (4, 1, '["REASON_PENDING"]')
+    case = cases.view(hall.hub.db, cases.get(hall.hub.db, r["case_id"]))
+    assert case["reason_pending"] and case["status"] == "open"
+    assert ratings.tag_text(hall.hub.config, PENDING_REASON_TAG) == "原因待回访"
+    assert ratings.tag_text(hall.hub.config, PENDING_REASON_TAG, "en") == "Reason to be asked in the call-back"
+
+
+def test_the_pending_reason_is_reserved_for_a_bad_rating_from_an_evaluator(hall: Driver) -> None:
+    hall.sign_in(1, "1001")
+    fin = hall.serve(1)
+    for body, node in (({"level": 4, "tags": ["REASON_PENDING"]}, "kiosk-1"),            # not a 差评
+                       ({"level": 1, "tags": ["REASON_PENDING", "N01"]}, "kiosk-1"),     # it stands alone
+                       ({"level": 1, "tags": ["KEYPAD"]}, "kiosk-1"),                    # the old code: never again
+                       ({"job": fin["job"], "level": 1, "tags": ["REASON_PENDING"], "channel": 3}, "web"),
+                       ({"job": fin["job"], "level": 1, "tags": ["REASON_PENDING"]}, "qr-1")):   # they can ask
+        hall.refused("unknown_tag", "rating.submit", body, node)
+    assert hall.hub.db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 0
+
+
+def test_the_keypad_uses_the_same_pending_reason(hall: Driver) -> None:
+    hall.sign_in(1, "1001")
+    hall.serve(1)
+    r = hall.ok("rating.submit", {"window": 1, "level": 2}, "gateway-1")
+    assert hall.hub.db.execute("SELECT tags FROM ratings").fetchone() == ('["REASON_PENDING"]',)
+    hall.serve(1)
+    r2 = hall.ok("rating.submit", {"window": 1, "level": 1, "tags": ["REASON_PENDING"]}, "gateway-1")
+    assert r["case_id"] and r2["case_id"]
+
+
+def test_old_keypad_records_stay_readable_with_their_text(hall: Driver) -> None:
+    from config.reserved_tags import reason_pending
+    from hall_server.domain import cases, ratings
+    from hall_server.domain.common import rows
+
+    hall.sign_in(1, "1001")
+    hall.serve(1)
+    r = hall.ok("rating.submit", {"window": 1, "level": 2}, "gateway-1")
+    # a record as the keypad path wrote it before REASON_PENDING (ratings are append-only: a copy)
+    hall.hub.db.execute("INSERT INTO ratings (job_id, round, level, channel, tags, tag_version, text, phone, "
+                        "is_default, at_ms, node, window, staff_no, service_code) SELECT job_id, 2, level, channel, "
+                        "'[\"KEYPAD\"]', tag_version, text, phone, is_default, at_ms, node, window, staff_no, "
+                        "service_code FROM ratings WHERE id = ?", [r["rating_id"]])
+    old = rows(hall.hub.db, "SELECT * FROM ratings WHERE tags = '[\"KEYPAD\"]'")[0]
+    assert ratings.view(old)["tags"] == ["KEYPAD"] and ratings.view(old)["reason_pending"]
+    assert ratings.tag_text(hall.hub.config, "KEYPAD") == "按键评价，原因待回访"
+    assert ratings.tag_text(hall.hub.config, "N01") == "服务态度差" and ratings.tag_text(None, "N01") == "N01"
+    assert reason_pending(["KEYPAD"]) and not reason_pending(["N01"])
+    assert cases.view(hall.hub.db, cases.get(hall.hub.db, r["case_id"]))["reason_pending"]
+
+
+# --- rating.link: the evaluator's QR link, never in public state ----------------------------------
+
+def test_the_kiosk_gets_the_signed_link_of_its_own_window_s_rating(hall: Driver) -> None:
+    from hall_server import qr_token
+
+    hall.sign_in(1, "1001")
+    hall.sign_in(2, "1002")
+    fin = hall.serve(1)
+    other = hall.serve(2)
+    before = [hall.hub.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+              for table in ("audit", "ratings", "cases", "state")] + [hall.hub.state.seq]
+    link = hall.ok("rating.link", {"job": fin["job"]}, "kiosk-1")
+    assert link["job"] == fin["job"] and link["qr_path"].startswith("/r/") and link["qr_url"] is None
+    assert qr_token.verify(hall.hub.secret, link["qr_path"][3:], hall.now / 1000) == fin["job"]
+    hall.refused("wrong_window", "rating.link", {"job": fin["job"]}, "kiosk-2")        # another window's 办件
+    hall.refused("forbidden", "rating.link", {"job": fin["job"]}, "terminal-1")       # staff never get it
+    for node in ("gateway-1", "web", "dispenser-1", "bizsys-1", "manager-1"):
+        hall.refused("forbidden", "rating.link", {"job": fin["job"]}, node)
+    hall.refused("unknown_job", "rating.link", {"job": "0123456789abcdef0123"}, "kiosk-1")
+    hall.refused("bad_request", "rating.link", {"job": fin["job"], "window": 1}, "kiosk-1")
+    hall.refused("bad_request", "rating.link", {}, "kiosk-1")
+    hall.refused("forbidden", "rating.link", {"job": other["job"]}, "kiosk")          # a kiosk bound to no window
+    # a read: nothing written but the writer's own `applied` row per message
+    after = [hall.hub.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+             for table in ("audit", "ratings", "cases", "state")] + [hall.hub.state.seq]
+    assert after == before
+
+
+def test_the_link_follows_the_qr_validity_and_stops_once_rated(hall: Driver) -> None:
+    hall.sign_in(1, "1001")
+    first = hall.serve(1, minutes=0.1)
+    second = hall.serve(1, minutes=0.1)                      # the first falls back to its QR slip
+    assert hall.ok("rating.link", {"job": first["job"]}, "kiosk-1")["job"] == first["job"]
+    hall.ok("rating.submit", {"level": 5}, "kiosk-1")          # the second is rated
+    hall.refused("already_rated", "rating.link", {"job": second["job"]}, "kiosk-1")
+    hall.ok("queue.take", {"category": "A"}, "dispenser-1")
+    hall.ok("queue.call_next", {}, "terminal-1")
+    started = hall.ok("job.start", {}, "terminal-1")
+    hall.refused("not_finished", "rating.link", {"job": started["job"]}, "kiosk-1")
+    hall.advance(7 * 86_400 + 1)
+    hall.refused("rating_expired", "rating.link", {"job": first["job"]}, "kiosk-1")     # lazily
+    hall.ok("system.tick", {}, "system-1")
+    hall.refused("rating_expired", "rating.link", {"job": first["job"]}, "kiosk-1")     # 未评价

@@ -1,5 +1,5 @@
 """R6 privacy of the published state, structured refusals, what window/<n> tells the terminal,
-"my day" (`staff.today`), the slip's signed QR link, keypad 差评 without tags (`KEYPAD`), and
+"my day" (`staff.today`), the slip's signed QR link, keypad 差评 without tags (`REASON_PENDING`), and
 late evaluator ratings (`pressed_ms`)."""
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ def test_public_url_gives_the_full_link(tmp_path: Path, config) -> None:
 
 # --- keypad 差评 -------------------------------------------------------------------------------------
 
-def test_keypad_bad_rating_without_tags_is_kept_with_the_keypad_tag(hall: Driver) -> None:
+def test_keypad_bad_rating_without_tags_is_kept_with_the_pending_reason(hall: Driver) -> None:
     hall.sign_in(1, "1001")
     hall.serve(1)
     hall.refused("tag_required", "rating.submit", {"level": 1}, "kiosk-1")            # a kiosk can ask why
@@ -193,9 +193,9 @@ def test_keypad_bad_rating_without_tags_is_kept_with_the_keypad_tag(hall: Driver
     r = hall.ok("rating.submit", {"window": 1, "level": 2}, "gateway-1")              # the keypad cannot
     assert r["case_id"] is not None
     row = hall.hub.db.execute("SELECT channel, tags FROM ratings WHERE id = ?", [r["rating_id"]]).fetchone()
-    assert row == (5, '["KEYPAD"]')
+    assert row == (5, '["REASON_PENDING"]')          # 原因待回访, shared with the walked-away kiosk 差评
     rec = export.pending(hall.hub.db, hall.hub.config, 0, 10)[0]
-    assert rec["reasons"] == ["KEYPAD"] and rec["channel"] == 5
+    assert rec["reasons"] == ["REASON_PENDING"] and rec["channel"] == 5
     hall.serve(1)
     hall.refused("unknown_tag", "rating.submit", {"window": 1, "level": 1, "tags": ["KEYPAD"]}, "gateway-1")
     assert hall.ok("rating.submit", {"window": 1, "level": 1, "tags": ["N02"]}, "gateway-1")["case_id"]

@@ -15,10 +15,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from config.i18n import t
+from config.reserved_tags import reason_pending
 from hall_server.domain import cases as domain_cases
 from hall_server.domain.common import mask_phone, row, rows
 from hall_server.domain.errors import UnknownCase
-from hall_server.domain.ratings import KEYPAD_TAG
+from hall_server.domain.ratings import tag_text
 from hall_server.web.pages.auth import Session, guard, hidden_csrf
 from hall_server.web.pages.layout import esc, manager_header, message, page
 from hall_server.web.pages.qr_page import rating_url
@@ -50,7 +51,8 @@ def list_cases(site: Site, which: str) -> list[dict[str, Any]]:
                    "(callback_ms IS NULL AND callback_due_ms < :now) OR (rectified_ms IS NULL AND rectify_due_ms < :now))",
         "all": "1",
     }[which]
-    return rows(site.backend.reader(), f"SELECT * FROM cases WHERE {where} ORDER BY id DESC LIMIT 500", {"now": now})  # type: ignore[arg-type]
+    return rows(site.backend.reader(), "SELECT *, (SELECT tags FROM ratings WHERE ratings.id = cases.rating_id) "
+                f"AS rating_tags FROM cases WHERE {where} ORDER BY id DESC LIMIT 500", {"now": now})  # type: ignore[arg-type]
 
 
 def _staff_name(site: Site, staff_no: str | None) -> str:
@@ -76,9 +78,11 @@ def routes(site: Site) -> list[Route]:
                         f'{esc(t("web.case.filter." + f))}</a>' for f in FILTERS)
         trs = []
         for c in list_cases(site, which):
-            kind = t(f"web.case.kind.{c['kind']}")
+            kind = esc(t(f"web.case.kind.{c['kind']}"))
+            if c["rating_tags"] and reason_pending(json.loads(c["rating_tags"])):     # the call-back asks why
+                kind += f' <span class="badge b-orange reason-pending">{esc(t("tag.REASON_PENDING"))}</span>'
             trs.append(
-                f'<tr data-case="{c["id"]}"><td><a href="/cases/{c["id"]}">#{c["id"]}</a></td><td>{esc(kind)}</td>'
+                f'<tr data-case="{c["id"]}"><td><a href="/cases/{c["id"]}">#{c["id"]}</a></td><td>{kind}</td>'
                 f'<td>{esc(c["window"] or "—")}</td><td>{esc(_staff_name(site, c["staff_no"]))}</td>'
                 f'<td>{esc(site.local_text(c["opened_ms"]))}</td>'
                 f'<td>{_due(site, c["callback_due_ms"], c["callback_ms"], c["callback_overdue"], now)}</td>'
@@ -115,10 +119,8 @@ def routes(site: Site) -> list[Route]:
         if v.get("rating"):
             r = v["rating"]
             tags = json.loads(r["tags"]) if isinstance(r["tags"], str) else r["tags"]
-            by_code = site.config.tags.by_code() if site.config is not None else {}
             facts.append((t("web.case.level"), f'{r["level"]} {t("level." + str(r["level"]))}'))
-            facts.append((t("web.case.tags"), "、".join(
-                by_code[c_].text if c_ in by_code else t("tag.KEYPAD") if c_ == KEYPAD_TAG else c_ for c_ in tags)))
+            facts.append((t("web.case.tags"), "、".join(tag_text(site.config, c_) for c_ in tags)))
             facts.append((t("web.case.channel"), t(f"channel.{r['channel']}")))
         if job:
             svc = job["service_code"] or ""

@@ -14,10 +14,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from config.i18n import t
+from config.reserved_tags import RESERVED_TAGS
 from hall_server.domain import assessment, export as domain_export, figures
 from hall_server.domain.common import rows
 from hall_server.domain.errors import BadRequest
 from hall_server.domain.hours import local
+from hall_server.domain.ratings import tag_text
 from hall_server.web.pages.auth import Session, guard
 from hall_server.web.pages.exports import to_csv, to_xlsx
 from hall_server.web.pages.layout import esc, manager_header, message, page, pct
@@ -110,7 +112,7 @@ def table(site: Site, name: str, p: Period) -> tuple[str, list[str], list[list[A
     out = []
     for r in found:
         rec = domain_export.record(config, r)
-        rec["reasons"] = ";".join(rec["reasons"])
+        rec["reasons"] = ";".join(tag_text(config, c) if c in RESERVED_TAGS else c for c in rec["reasons"])
         rec["text"] = "***" if rec["text"] else ""
         out.append([rec[f] for f in domain_export.FIELDS])
     return t("web.fig.table.ratings"), headers, out
