@@ -31,6 +31,7 @@ from kiosk.kivy_setup import register_fonts
 from kiosk.widgets import Banner
 
 log = logging.getLogger("kiosk")
+LINK_AFTER_DRAW_S = 0.05        # a frame or two after the rating screen is shown
 
 
 def rss_mb() -> float:
@@ -111,6 +112,10 @@ class KioskApp(App):
 
         Clock.schedule_once(apply, 0)
 
+    def hall_reply(self, ref: str, body: dict[str, Any]) -> None:
+        """The hall server's reply to one of this node's messages (hallnet `on_reply`)."""
+        Clock.schedule_once(lambda _dt: self._apply(self.logic.on_reply, ref, body), 0)
+
     def hall_connection(self, connected: bool) -> None:
         def apply(_dt: float) -> None:
             self._apply(self.logic.on_connection, connected)
@@ -168,6 +173,12 @@ class EvaluatorApp(KioskApp):
         self.title = t("kiosk.app_title", self.lang, number=logic.window)
         self.prompt_audio = prompt_audio
         self._sound: Any = None
+
+    def hall_change(self, key: str, value: Any) -> None:
+        super().hall_change(key, value)
+        if key == f"rating/{self.logic.window}" and value:
+            # the QR link is asked for once the rating screen is drawn: its outbox write never delays the buttons
+            Clock.schedule_once(lambda _dt: self.logic.ask_link(), LINK_AFTER_DRAW_S)
 
     def on_start(self) -> None:
         super().on_start()
@@ -238,9 +249,6 @@ class DispenserApp(KioskApp):
     def __init__(self, config: HallConfig, logic: dl.Dispenser, **kw: Any) -> None:
         super().__init__(config, logic, **kw)
         self.title = t("dispenser.app_title", self.lang)
-
-    def hall_reply(self, ref: str, body: dict[str, Any]) -> None:
-        Clock.schedule_once(lambda _dt: self._apply(self.logic.on_reply, ref, body), 0)
 
     def tap_category(self, code: str) -> bool:
         return self.tap(self.logic.tap_category, code)

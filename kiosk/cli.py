@@ -21,8 +21,10 @@ Keys: the folder given by the hall server's `python -m hall_server keys new kios
 evaluator and dispenser-1 for the ticket dispenser unless --node says otherwise.
 Ratings go into the durable outbox DATA/NODE-outbox.db before "thank you" shows, and are sent
 when the hall server is reachable (also after a restart of the kiosk).
-The QR code of a 办件 is the signed link the hall server publishes (its hall.public_url, or --qr-base +
-the signed path); --qr-base is the hall server's public HTTP address.
+A level tapped on the evaluator and waiting on the reasons or tags screen is kept in DATA/NODE-drafts.db
+and sent at the next start if the kiosk stopped before (a 差评 then with the reason 原因待回访).
+The QR code of a 办件 is the signed link the hall server gives this kiosk (rating.link) when the rating
+opens: its hall.public_url, or --qr-base + the signed path; --qr-base is the hall server's public HTTP address.
 """
 
 
@@ -151,6 +153,7 @@ def run(config, args, node, address, keys, outbox_path, audio) -> int:   # noqa:
     from hallnet.client import HallClient
     from kiosk import app as kapp
     from kiosk.dispenser_logic import Dispenser
+    from kiosk.drafts import DraftStore
     from kiosk.evaluator_logic import Evaluator
     from kiosk.net import rated_jobs_in
     from kiosk.printing import ticket_printer
@@ -159,16 +162,19 @@ def run(config, args, node, address, keys, outbox_path, audio) -> int:   # noqa:
     if trace is not None:
         trace("start", node=node)
     client = HallClient(node, address, keys, outbox_path)
+    drafts: DraftStore | None = None
     if args.mode == "tickets":
         logic = Dispenser(config, client.send, lang=args.lang,
                           print_ticket=ticket_printer(config, args.printer, args.printer_baud, args.lang))
         app: kapp.KioskApp = kapp.DispenserApp(config, logic, client=client, lang=args.lang, trace=trace)
-        client.on_reply = app.hall_reply
     else:
+        drafts = DraftStore(outbox_path.with_name(f"{node}-drafts.db"))
         logic = Evaluator(config, args.window, client.send, lang=args.lang,
-                          qr_base=args.qr_base or _default_qr_base(args.bus), wall_ms=args.clock)
+                          qr_base=args.qr_base or _default_qr_base(args.bus), wall_ms=args.clock, drafts=drafts)
         logic.mark_sent(rated_jobs_in(client.outbox))
+        logic.resume_kept()         # taps an earlier run kept and did not send (the citizen is gone)
         app = kapp.EvaluatorApp(config, logic, client=client, lang=args.lang, trace=trace, prompt_audio=audio)
+    client.on_reply = app.hall_reply
     client.on_change = app.hall_change
     client.on_connection = app.hall_connection
     client.start()
@@ -178,4 +184,6 @@ def run(config, args, node, address, keys, outbox_path, audio) -> int:   # noqa:
         pass
     finally:
         client.stop()
+        if drafts is not None:
+            drafts.close()
     return 0

@@ -3,14 +3,20 @@ citizen's taps and a clock; the Kivy screens only display `view()` and forward t
 
 Flow (DOMAIN R1–R6):
 - identity (亮身份): who serves at this window and the window's state.
-- `rating/<n>` opens → rate: five levels, a countdown to the server's deadline, the QR code.
+- `rating/<n>` opens → rate: five levels and a countdown to the server's deadline at once; the
+  QR code when the hall server answers `rating.link` (`kiosk.rating_link`: public state carries
+  no rating token). The request leaves after the screen is drawn (`ask_link`, also from `tick`).
   - level 1–2 → reasons: tags (at least one), optional phone (own keypad screen) and text
     (own pinyin screen, or the citizen's phone via the QR code) → submit → thanks.
+    The citizen walks away (the reasons screens give up after `reasons_s`), or the next 办件
+    opens: the 差评 is sent with what was chosen, and without a tag with the reserved reason
+    原因待回访 (`REASON_PENDING`: the call-back asks), and the tap's time (`pressed_ms`).
   - level 3–5 → tags: optional, submitted by one more tap or by itself after `tag_timeout_s`
     → thanks. With no tags configured for the level, the tap submits at once.
-- the countdown ends → identity; the 办件 stays 未评价 (nothing is sent).
+- the countdown ends with no level chosen → identity; the 办件 stays 未评价 (nothing is sent).
 - A rating is handed to `send` (the durable outbox) before thanks shows; each 办件 is sent at
-  most once, whatever is tapped (R6).
+  most once, whatever is tapped (R6). A tapped level waiting on a follow-up screen is kept on
+  disk (`kiosk.drafts`) and sent by `resume_kept` if the kiosk process restarts meanwhile.
 """
 
 from __future__ import annotations
@@ -18,71 +24,25 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from enum import Enum
-from pathlib import Path
 from typing import Any, Callable
 
 from config.i18n import t
+from config.reserved_tags import PENDING_REASON_TAG
 from config.schema import HallConfig
+from kiosk.drafts import DraftStore, KeptTap
+from kiosk.evaluator_view import FOLLOW_UP, Screen, StaffCard, TagChoice, View, as_int, staff_card, window_status
 from kiosk.pinyin import PinyinInput
+from kiosk.rating_link import LinkRequests
+from kiosk.rating_link import Send as Send
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 PHONE_DIGITS = 11
 SEND_TYPE = "rating.submit"
 
-Send = Callable[[str, dict[str, Any]], Any]
-
 
 def valid_mobile(text: str) -> bool:
     """A mainland China mobile number: 11 digits starting 13–19."""
     return bool(MOBILE_RE.match(text))
-
-
-class Screen(str, Enum):
-    IDENTITY = "identity"
-    RATE = "rate"
-    REASONS = "reasons"
-    PHONE = "phone"
-    TEXT = "text"
-    TAGS = "tags"
-    THANKS = "thanks"
-
-
-@dataclass(frozen=True)
-class StaffCard:
-    staff_no: str
-    name: str
-    department: str
-    stars: int
-    promise: str
-    photo: Path | None
-
-
-@dataclass(frozen=True)
-class TagChoice:
-    code: str
-    text: str
-    selected: bool
-
-
-@dataclass(frozen=True)
-class View:
-    screen: Screen
-    window_title: str
-    status: str                     # serving / paused / closed / offline / idle
-    status_text: str
-    staff: StaffCard | None
-    banner: str                     # "" when the hall server is there and nothing waits
-    countdown_s: int | None
-    qr_url: str | None
-    level: int | None
-    tags: tuple[TagChoice, ...] = ()
-    phone: str = ""
-    text: str = ""
-    pinyin: str = ""
-    candidates: tuple[str, ...] = ()
-    message: str = ""               # a hint or an error to show on the current screen
-    can_submit: bool = False
 
 
 @dataclass
@@ -93,8 +53,8 @@ class _Opening:
     department: str
     stars: int
     deadline_s: float               # on the monotonic clock
-    qr_url: str
     expires_ms: int | None = None   # the server's deadline, on the server's clock
+    qr_url: str | None = None       # the signed link, once the hall server answered `rating.link`
 
 
 @dataclass
@@ -106,15 +66,6 @@ class _Draft:
     phone_entry: str = ""
     pinyin: PinyinInput | None = None
     text: str = ""
-
-
-def _qr_url(rating: dict[str, Any], qr_base: str) -> str:
-    """The 办件's signed rating link as the server published it (`qr_url`, or `qr_path` under --qr-base)."""
-    if isinstance(rating.get("qr_url"), str) and rating["qr_url"]:
-        return rating["qr_url"]
-    if isinstance(rating.get("qr_path"), str) and rating["qr_path"]:
-        return qr_base + rating["qr_path"]
-    return f"{qr_base}/r/{rating.get('job')}"     # an older server: no signed link
 
 
 class Evaluator:
@@ -131,6 +82,7 @@ class Evaluator:
         tag_timeout_s: float = 10.0,
         thanks_s: float = 4.0,
         reasons_s: float = 180.0,
+        drafts: DraftStore | None = None,
     ) -> None:
         self.config = config
         self.window = window
@@ -142,6 +94,9 @@ class Evaluator:
         self.tag_timeout_s = tag_timeout_s
         self.thanks_s = thanks_s
         self.reasons_s = reasons_s          # time to give reasons once a 差评 level was chosen in time
+        self.drafts = drafts                # taps waiting on a follow-up screen, kept across a restart
+        self.links = LinkRequests(self.qr_base)
+        self._link_wanted: str | None = None    # the 办件 whose QR link is still to be asked for
         self.screen = Screen.IDENTITY
         self.connected = False
         self.pending = 0                    # messages still in the outbox
@@ -170,13 +125,15 @@ class Evaluator:
         self.connected = connected
 
     def set_pending(self, n: int) -> None:
-        self.pending = n
+        """Messages in the outbox; the banner counts ratings, not the QR link requests."""
+        self.pending = max(0, n - self.links.waiting)
 
     def mark_sent(self, jobs: set[str]) -> None:
         """办件 rated by an earlier run whose messages are still in the outbox."""
         self.sent_jobs |= jobs
 
     def on_rating(self, value: dict[str, Any] | None) -> None:
+        """`rating/<n>`: a 办件 to rate (its QR link is not in it: see `ask_link`), or None."""
         if value is None or not isinstance(value.get("job"), str):
             self._closed()
             return
@@ -186,15 +143,52 @@ class Evaluator:
         remaining_s = self._remaining_s(value.get("expires_ms"))
         if remaining_s <= 0:
             return
+        if self.draft is not None and self.screen in FOLLOW_UP:
+            self._submit()          # the next 办件 needs the screen: the chosen level is sent, not dropped
         self.opening = _Opening(
             job=job, staff_no=str(value.get("staff_no") or ""), staff_name=str(value.get("staff_name") or ""),
-            department=str(value.get("department") or ""), stars=_int(value.get("stars")),
-            deadline_s=self.clock() + remaining_s, qr_url=_qr_url(value, self.qr_base),
+            department=str(value.get("department") or ""), stars=as_int(value.get("stars")),
+            deadline_s=self.clock() + remaining_s,
             expires_ms=value["expires_ms"] if isinstance(value.get("expires_ms"), int) else None,
         )
         self.draft = None
         self.message = ""
+        self._link_wanted = job
         self._go(Screen.RATE)
+
+    def ask_link(self) -> bool:
+        """Ask the hall server for the shown 办件's QR link (once), after the rating screen is up:
+        the durable outbox's write never delays the buttons. The app calls it right after drawing;
+        `tick` calls it too."""
+        job, self._link_wanted = self._link_wanted, None
+        if job is None or self.opening is None or self.opening.job != job or self.screen == Screen.THANKS:
+            return False
+        self.links.ask(self.send, job)
+        return True
+
+    def on_reply(self, ref: str, body: dict[str, Any]) -> None:
+        """The hall server's reply to a message of ours (hallnet `on_reply`, on the UI thread)."""
+        answer = self.links.answer(ref, body)
+        if answer is not None and self.opening is not None and self.opening.job == answer[0] and answer[1]:
+            self.opening.qr_url = answer[1]
+
+    def resume_kept(self) -> int:
+        """At start (after `mark_sent`): send the taps an earlier run kept and did not send — the
+        citizen is gone, so a 差评 goes with the reserved reason 原因待回访. Returns how many."""
+        if self.drafts is None:
+            return 0
+        n = 0
+        for tap in self.drafts.kept():
+            if tap.job not in self.sent_jobs:
+                body: dict[str, Any] = {"job": tap.job, "level": tap.level}
+                if tap.pressed_ms is not None:
+                    body["pressed_ms"] = tap.pressed_ms
+                if tap.level <= 2:
+                    body["tags"] = [PENDING_REASON_TAG]
+                self._hand_over(body)
+                n += 1
+            self.drafts.drop(tap.job)
+        return n
 
     def _remaining_s(self, expires_ms: Any) -> float:
         open_s = float(self.config.hall.rating.open_s)
@@ -221,6 +215,8 @@ class Evaluator:
         if self.screen != Screen.RATE or self.opening is None or self.draft is not None or level not in range(1, 6):
             return False
         self.draft = _Draft(level, pressed_s=self.clock())
+        if self.drafts is not None and (level <= 2 or self.config.tags.for_level(level)):
+            self.drafts.keep(KeptTap(self.opening.job, level, self._pressed_ms(self.opening, self.draft)))
         if level <= 2:
             self._go(Screen.REASONS)
         elif self.config.tags.for_level(level):
@@ -285,7 +281,7 @@ class Evaluator:
         elif key == "more":
             p.more()
         elif key.startswith("cand:"):
-            p.pick(_int(key[5:]))
+            p.pick(as_int(key[5:]))
         elif len(key) == 1 and key.isascii() and key.isalpha():
             p.key(key)
         else:
@@ -318,6 +314,7 @@ class Evaluator:
     # --- time ----------------------------------------------------------------------------------
 
     def tick(self) -> None:
+        self.ask_link()
         now = self.clock()
         if self.screen == Screen.THANKS:
             if self._screen_until_s is not None and now >= self._screen_until_s:
@@ -327,7 +324,10 @@ class Evaluator:
             self._submit()
             return
         if self.opening is not None and now >= self._limit_s() and self.screen != Screen.IDENTITY:
-            self._reset()           # too late: the 办件 stays 未评价
+            if self.draft is not None and self.screen in FOLLOW_UP:
+                self._submit()      # a level chosen in time, the citizen walked away: sent, never lost
+            else:
+                self._reset()       # too late: the 办件 stays 未评价
 
     def _limit_s(self) -> float:
         """When the current screen gives up: the rating's deadline, or for the reasons of a 差评
@@ -373,67 +373,58 @@ class Evaluator:
         )
 
     def _status(self) -> tuple[str, str]:
-        lang = self.lang
-        if not self.connected:
-            return "offline", t("window.offline", lang)
-        w = self.window_state
-        state = w.get("state") if w else "closed"
-        if state == "paused":
-            reason = str((w or {}).get("pause_reason") or "")
-            shown = t(f"pause.{reason}", lang) if reason and t(f"pause.{reason}", lang) != f"pause.{reason}" else reason
-            return "paused", t("window.paused", lang) + (f"（{shown}）" if lang == "zh" and shown else
-                                                        (f" ({shown})" if shown else ""))
-        if state in ("idle", "calling", "serving"):
-            return "serving", t("window.serving", lang)
-        return "closed", t("window.closed", lang)
+        return window_status(self.connected, self.window_state, self.lang)
 
     def _staff(self) -> StaffCard | None:
         """Who serves: the rating's staff member while rating, else the window's."""
-        card: dict[str, Any] | None = None
         if self.opening is not None and self.screen != Screen.IDENTITY:
             o = self.opening
-            card = {"staff_no": o.staff_no, "name": o.staff_name, "department": o.department, "stars": o.stars}
-        elif self.window_state is not None:
-            card = self.window_state.get("staff")
-        if not card or not card.get("staff_no"):
-            return None
-        staff_no = str(card["staff_no"])
-        photo = promise = None
-        try:
-            s = self.config.staff_member(staff_no)
-            photo, promise = s.photo, s.promise
-        except KeyError:
-            pass
-        return StaffCard(staff_no=staff_no, name=str(card.get("name") or ""),
-                         department=str(card.get("department") or ""), stars=_int(card.get("stars")),
-                         promise=str(card.get("promise") or promise or ""),
-                         photo=photo if photo is not None and Path(photo).exists() else None)
+            return staff_card(self.config, {"staff_no": o.staff_no, "name": o.staff_name,
+                                            "department": o.department, "stars": o.stars})
+        return staff_card(self.config, self.window_state.get("staff") if self.window_state is not None else None)
 
     # --- inside ----------------------------------------------------------------------------------
 
     def _submit(self) -> bool:
+        """Send the chosen level with what else was given; a 差评 without a tag (the citizen walked
+        away from the reasons) carries the reserved reason 原因待回访."""
         o, d = self.opening, self.draft
         assert o is not None and d is not None
         if o.job in self.sent_jobs:
             return False
         body: dict[str, Any] = {"job": o.job, "level": d.level}
-        if o.expires_ms is not None:
-            # when the level was chosen, on the server's clock: a rating held in the outbox through an
-            # outage still counts as given in time (the server checks it against the rating's window)
-            body["pressed_ms"] = o.expires_ms - int(max(0.0, o.deadline_s - d.pressed_s) * 1000)
+        pressed_ms = self._pressed_ms(o, d)
+        if pressed_ms is not None:
+            body["pressed_ms"] = pressed_ms
         if d.tags:
             body["tags"] = list(d.tags)
+        elif d.level <= 2:
+            body["tags"] = [PENDING_REASON_TAG]
         if d.text:
             body["text"] = d.text
         if d.phone:
             body["phone"] = d.phone
-        self.send(SEND_TYPE, body)          # durable in the outbox when this returns
-        self.sent_jobs.add(o.job)
-        self.sent.append(body)
-        self.pending += 1
+        self._hand_over(body)
         self.message = ""
         self._go(Screen.THANKS, until_s=self.clock() + self.thanks_s)
         return True
+
+    def _hand_over(self, body: dict[str, Any]) -> None:
+        self.send(SEND_TYPE, body)          # durable in the outbox when this returns
+        self.sent_jobs.add(body["job"])
+        self.sent.append(body)
+        self.pending += 1
+        if self.drafts is not None:
+            self.drafts.drop(body["job"])   # after the outbox has it (a crash between: see kiosk.drafts)
+
+    @staticmethod
+    def _pressed_ms(o: _Opening, d: _Draft) -> int | None:
+        """When the level was chosen, on the server's clock: a rating held in the outbox through an
+        outage, or sent when the citizen walked away, still counts as given in time (the server
+        checks it against the rating's window)."""
+        if o.expires_ms is None:
+            return None
+        return o.expires_ms - int(max(0.0, o.deadline_s - d.pressed_s) * 1000)
 
     def _reset(self) -> None:
         self.opening = None
@@ -446,8 +437,4 @@ class Evaluator:
         self._screen_until_s = until_s
 
 
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+__all__ = ["Evaluator", "FOLLOW_UP", "SEND_TYPE", "Screen", "Send", "StaffCard", "TagChoice", "View", "valid_mobile"]

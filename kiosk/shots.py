@@ -126,6 +126,10 @@ def evaluator_steps(app: Any, clock: list[float]) -> list[tuple[str, Callable[[]
             logic.on_state(f"rating/{w}", {"window": w, "job": job, "handle": 1, "staff_no": "HC2101",
                                            "staff_name": "王𬀩", "department": "区行政审批服务局", "stars": 5,
                                            "expires_ms": wall() + 60_000, "tag_version": 2})
+            logic.ask_link()                  # the hall server answers with the signed link
+            for ref, asked in logic.links.asked().items():
+                logic.on_reply(ref, {"ok": True, "result": {"job": asked, "qr_path": f"/r/SIGNED-{asked}",
+                                                            "qr_url": None}})
         return go
 
     def tags() -> None:

@@ -43,11 +43,19 @@ class Env:
 
 @dataclass
 class Outbox:
+    """Records what would go into the durable outbox: `sent` the node's messages, `links` the
+    evaluator's `rating.link` requests apart (message id, body)."""
+
     sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    links: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def __call__(self, type_: str, body: dict[str, Any]) -> Env:
-        self.sent.append((type_, body))
-        return Env(str(uuid.uuid4()))
+        env = Env(str(uuid.uuid4()))
+        if type_ == "rating.link":
+            self.links.append((env.id, body))
+        else:
+            self.sent.append((type_, body))
+        return env
 
 
 @pytest.fixture

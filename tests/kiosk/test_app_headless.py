@@ -44,9 +44,12 @@ def test_every_evaluator_screen(tmp_path: Path, lang: str) -> None:
         assert any("周𠇔" in text for text in s["identity-paused"]["texts"])
         assert any("暂停服务（午休）" in text for text in s["identity-paused"]["texts"])
         assert any("未连接大厅服务器" in text for text in s["identity-offline"]["texts"])
-    # what the screens sent: one rating per 办件, the second with reasons, phone and text
-    assert [b["job"] for _, b in r["sent"]] == ["demo-job-1", "demo-job-2"]
-    assert r["sent"][1][1]["tags"] == ["N02", "N08"] and r["sent"][1][1]["phone"] == "13912345678"
+    # what the screens sent: one rating per 办件, the second with reasons, phone and text; and for each
+    # 办件 shown, one request for its QR link (public state carries none)
+    rated = [b for type_, b in r["sent"] if type_ == "rating.submit"]
+    assert [b["job"] for b in rated] == ["demo-job-1", "demo-job-2"]
+    assert rated[1]["tags"] == ["N02", "N08"] and rated[1]["phone"] == "13912345678"
+    assert [b["job"] for type_, b in r["sent"] if type_ == "rating.link"] == ["demo-job-1", "demo-job-2"]
     assert all((r["dir"] / v["file"]).stat().st_size > 10_000 for v in s.values())
 
 

@@ -75,15 +75,31 @@ def test_pressed_ms_is_when_the_level_was_chosen_on_the_servers_clock(ev, clock,
     assert body["pressed_ms"] == opened["expires_ms"] - 53_000   # 60 s window, chosen after 7 s
 
 
-def test_the_qr_code_is_the_servers_signed_link(ev, clock) -> None:
-    ev.on_state(f"rating/{WINDOW}", {**opening(clock), "qr_url": "http://10.0.0.5:8080/r/SIGNED-job-1"})
+def answer_link(ev, outbox, qr_url: str | None = None) -> None:
+    """The hall server answers the evaluator's last `rating.link` request."""
+    ref, body = outbox.links[-1]
+    ev.on_reply(ref, {"ref": ref, "ok": True, "result": {"job": body["job"], "qr_path": f"/r/SIGNED-{body['job']}",
+                                                         "qr_url": qr_url}})
+
+
+def test_the_qr_code_is_the_servers_signed_link(ev, clock, outbox) -> None:
+    """Behaviour changed by issue 11: the link comes from the `rating.link` reply, never from state."""
+    ev.on_state(f"rating/{WINDOW}", {**opening(clock), "qr_url": "http://10.0.0.5:8080/r/FROM-STATE"})
+    assert ev.view().qr_url is None                       # what public state carries is not shown
+    assert ev.ask_link() and not ev.ask_link()            # asked once
+    answer_link(ev, outbox, "http://10.0.0.5:8080/r/SIGNED-job-1")
     assert ev.view().qr_url == "http://10.0.0.5:8080/r/SIGNED-job-1"      # the hall's public_url wins
 
 
 def test_good_rating_two_taps(ev, clock, outbox) -> None:
     ev.on_state(f"rating/{WINDOW}", opening(clock))
     v = ev.view()
-    assert v.screen == Screen.RATE and v.countdown_s == 60 and v.qr_url == "http://hall.test/r/SIGNED-job-1"
+    assert v.screen == Screen.RATE and v.countdown_s == 60 and v.qr_url is None   # the buttons do not wait
+    ev.tick()                                                   # asks for the QR link (the app: after drawing)
+    assert outbox.links == [(outbox.links[0][0], {"job": "job-1"})]
+    answer_link(ev, outbox)
+    v = ev.view()
+    assert v.screen == Screen.RATE and v.qr_url == "http://hall.test/r/SIGNED-job-1"
     assert v.staff.name == "周𠇔"
     assert ev.tap_level(5)
     v = ev.view()
@@ -193,16 +209,48 @@ def test_timeout_goes_back_and_sends_nothing(ev, clock, outbox) -> None:
     assert ev.view().screen == Screen.IDENTITY and outbox.sent == []
 
 
-def test_timeout_on_the_reasons_screen_sends_nothing(ev, clock, outbox) -> None:
-    ev.on_state(f"rating/{WINDOW}", opening(clock))
+def test_timeout_on_the_reasons_screen_sends_what_was_chosen(ev, clock, outbox) -> None:
+    """Behaviour changed by issue 11: a 差评 chosen in time is never lost (it sent nothing before)."""
+    opened = opening(clock)
+    ev.on_state(f"rating/{WINDOW}", opened)
     ev.tap_level(2)
     ev.toggle_tag("N02")
     clock.advance(61)
     ev.tick()
     assert ev.view().screen == Screen.REASONS          # the level was chosen in time: reasons may follow
+    assert outbox.sent == []
     clock.advance(ev.reasons_s)
     ev.tick()
-    assert ev.view().screen == Screen.IDENTITY and outbox.sent == []
+    assert outbox.sent == [("rating.submit", {"job": "job-1", "level": 2, "pressed_ms": opened["expires_ms"] - 60_000,
+                                              "tags": ["N02"]})]
+
+
+@pytest.mark.parametrize("screen", ["reasons", "phone", "text"])
+def test_a_walked_away_bad_rating_is_sent_with_the_pending_reason_and_the_tap_time(ev, clock, outbox,
+                                                                                  screen) -> None:
+    opened = opening(clock)
+    ev.on_state(f"rating/{WINDOW}", opened)
+    clock.advance(12)
+    assert ev.tap_level(1)                               # 非常不满意, 12 s into the 60 s window
+    if screen == "phone":
+        ev.open_phone()
+        ev.phone_key("1")                                # not confirmed: not sent
+    elif screen == "text":
+        ev.open_text()
+    assert ev.view().screen.value == screen
+    clock.advance(ev.reasons_s - 0.5)
+    ev.tick()
+    assert outbox.sent == []
+    clock.advance(0.5)
+    ev.tick()                                            # the citizen walked away
+    assert outbox.sent == [("rating.submit", {"job": "job-1", "level": 1, "pressed_ms": opened["expires_ms"] - 48_000,
+                                              "tags": ["REASON_PENDING"]})]
+    assert ev.view().screen == Screen.THANKS and ev.pending == 1
+    clock.advance(4)
+    ev.tick()
+    assert ev.view().screen == Screen.IDENTITY
+    ev.on_state(f"rating/{WINDOW}", opened)              # published again: never rated twice
+    assert ev.view().screen == Screen.IDENTITY and len(outbox.sent) == 1
 
 
 def test_rated_elsewhere_closes_the_rate_screen(ev, clock, outbox) -> None:
@@ -219,11 +267,22 @@ def test_closing_during_the_tag_screen_sends_the_chosen_level(ev, clock, outbox)
 
 
 def test_a_new_job_replaces_an_unfinished_one(ev, clock, outbox) -> None:
-    ev.on_state(f"rating/{WINDOW}", opening(clock, "job-1"))
+    first = opening(clock, "job-1")
+    ev.on_state(f"rating/{WINDOW}", first)
+    ev.tick()
+    clock.advance(5)
     ev.tap_level(2)
     ev.on_state(f"rating/{WINDOW}", opening(clock, "job-2"))
     v = ev.view()
-    assert v.screen == Screen.RATE and v.level is None and v.qr_url.endswith("/r/SIGNED-job-2")
+    assert v.screen == Screen.RATE and v.level is None and v.qr_url is None
+    # the 差评 of job-1 is sent, not dropped (issue 11), with the pending reason and its tap time
+    assert outbox.sent == [("rating.submit", {"job": "job-1", "level": 2, "pressed_ms": first["expires_ms"] - 55_000,
+                                              "tags": ["REASON_PENDING"]})]
+    answer_link(ev, outbox)                              # the late answer for job-1 is not shown for job-2
+    assert ev.view().qr_url is None
+    ev.tick()
+    answer_link(ev, outbox)
+    assert ev.view().qr_url == "http://hall.test/r/SIGNED-job-2"
 
 
 def test_expired_or_already_sent_openings_are_not_shown(ev, clock) -> None:
@@ -266,3 +325,73 @@ def test_a_citizen_giving_reasons_for_a_bad_rating_may_finish_after_the_deadline
     (_, body), = outbox.sent
     assert body["pressed_ms"] == opened["expires_ms"] - 10_000   # within the window: the server accepts it
 
+
+
+def test_a_refused_link_shows_no_qr_and_link_requests_are_not_counted_as_ratings(ev, clock, outbox) -> None:
+    ev.on_state(f"rating/{WINDOW}", opening(clock))
+    assert ev.ask_link()
+    ev.set_pending(1)                                    # only the link request is in the outbox
+    assert ev.view().banner == ""
+    ref, _ = outbox.links[-1]
+    ev.on_reply("someone-else", {"ok": True, "result": {"job": "job-1", "qr_path": "/r/X"}})
+    ev.on_reply(ref, {"ref": ref, "ok": False, "error": "wrong_window", "message": "…"})
+    assert ev.view().qr_url is None and ev.view().screen == Screen.RATE
+    ev.set_pending(1)
+    assert ev.view().banner == "1条评价正在上传"
+    ev.on_reply(ref, {"ref": ref, "ok": True, "result": {"job": "job-1", "qr_path": "/r/LATE"}})   # answered once
+    assert ev.view().qr_url is None
+
+
+# --- a kiosk restart between the level tap and the timeout --------------------------------------
+
+def _restarted(demo, clock, outbox, drafts_path, sent_jobs=frozenset()) -> Evaluator:
+    from kiosk.drafts import DraftStore
+
+    e = Evaluator(demo, WINDOW, outbox, clock=clock, wall_ms=clock.wall_ms, drafts=DraftStore(drafts_path))
+    e.mark_sent(set(sent_jobs))
+    return e
+
+
+def test_a_tapped_bad_level_survives_a_restart_and_is_sent_once(demo, clock, tmp_path) -> None:
+    from tests.kiosk.conftest import Outbox
+
+    first_run = Outbox()
+    e = _restarted(demo, clock, first_run, tmp_path / "kiosk-3-drafts.db")
+    opened = opening(clock)
+    e.on_state(f"rating/{WINDOW}", opened)
+    clock.advance(9)
+    assert e.tap_level(2)
+    assert e.drafts.kept()[0].level == 2 and first_run.sent == []
+    e.drafts.close()                                     # the process dies on the reasons screen
+    clock.advance(30)
+    second_run = Outbox()
+    e2 = _restarted(demo, clock, second_run, tmp_path / "kiosk-3-drafts.db")
+    assert e2.resume_kept() == 1
+    assert second_run.sent == [("rating.submit", {"job": "job-1", "level": 2,
+                                                  "pressed_ms": opened["expires_ms"] - 51_000,
+                                                  "tags": ["REASON_PENDING"]})]
+    assert e2.drafts.kept() == [] and e2.resume_kept() == 0
+    e2.on_state(f"rating/{WINDOW}", opened)              # the server still shows it: not asked again
+    assert e2.view().screen == Screen.IDENTITY
+    e2.drafts.close()
+
+
+def test_a_kept_tap_whose_rating_is_in_the_outbox_is_not_sent_again(demo, clock, tmp_path) -> None:
+    from tests.kiosk.conftest import Outbox
+
+    out = Outbox()
+    e = _restarted(demo, clock, out, tmp_path / "d.db")
+    e.on_state(f"rating/{WINDOW}", opening(clock))
+    e.tap_level(5)                                       # the tags screen: kept too
+    e.on_state(f"rating/{WINDOW}", opening(clock, "job-2"))
+    e.tap_level(1)
+    e.toggle_tag("N01")
+    assert e.submit()                                    # sent: no longer kept
+    assert [tap.job for tap in e.drafts.kept()] == []    # job-1 was sent when job-2 opened
+    e.on_state(f"rating/{WINDOW}", opening(clock, "job-3"))
+    e.tap_level(4)
+    e.drafts.close()
+    again = Outbox()
+    e2 = _restarted(demo, clock, again, tmp_path / "d.db", sent_jobs={"job-3"})   # as if it reached the outbox before the crash
+    assert e2.resume_kept() == 0 and again.sent == [] and e2.drafts.kept() == []
+    e2.drafts.close()
