@@ -1,5 +1,6 @@
 """Runs the real EvaluatorApp headlessly on a real bus, as `python -m kiosk` would, and plays the
-citizen: waits for the rating screen, taps a level and "done", waits until the outbox is empty.
+citizen: waits for the rating screen and its QR code (the `rating.link` reply), taps a level and
+"done", waits until the outbox is empty.
 Prints one JSON line with what it saw. Used by test_app_headless.py (Kivy wants its own process).
 
     python tests/kiosk/app_driver.py BUS KEYS_DIR OUTBOX WINDOW LEVEL
@@ -35,7 +36,7 @@ def main() -> int:
     client = HallClient(node, bus, load_node_keys(keys_dir, node), outbox, heartbeat_s=0.2, silence_s=1.0)
     logic = Evaluator(config, window, client.send, qr_base="http://hall.test")
     app = EvaluatorApp(config, logic, client=client)
-    client.on_change, client.on_connection = app.hall_change, app.hall_connection
+    client.on_change, client.on_connection, client.on_reply = app.hall_change, app.hall_connection, app.hall_reply
     seen: list[str] = []
     out: dict = {"seen": seen}
     started = time.monotonic()
@@ -45,7 +46,11 @@ def main() -> int:
         if not seen or seen[-1] != cur:
             seen.append(cur)
             print(json.dumps({"screen": cur}), flush=True)
-        if cur == "rate" and "tapped" not in out:
+        if cur == "rate" and "rate_s" not in out:
+            out["rate_s"] = time.monotonic()
+        if cur == "rate" and "tapped" not in out and (app.sm.get_screen("rate").qr_url or
+                                                      time.monotonic() - out["rate_s"] > 5):
+            out["qr_shown"] = app.sm.get_screen("rate").qr_url     # the rating.link reply, drawn
             out["tapped"] = [app.tap_level(level), app.tap_level(level), app.tap_level(1)]
             out["rate_buttons"] = len([w for w in app.sm.get_screen("rate").walk() if type(w).__name__ == "LevelButton"])
             out["submitted"] = [app.submit(), app.submit()] if level >= 3 else []

@@ -97,6 +97,9 @@ class Inbox:
     def connection(self, up: bool) -> None:
         self.q.put(("conn", up, None))
 
+    def reply(self, ref: str, body: dict[str, Any]) -> None:
+        self.q.put(("reply", ref, body))
+
     def drain(self, logic: Any) -> None:
         while True:
             try:
@@ -105,5 +108,7 @@ class Inbox:
                 return
             if kind == "state":
                 logic.on_state(a, b)
+            elif kind == "reply":
+                logic.on_reply(a, b)
             else:
                 logic.on_connection(a)

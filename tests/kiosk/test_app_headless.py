@@ -88,6 +88,7 @@ def test_the_app_on_a_real_bus(tmp_path: Path, level: int) -> None:
         assert out.get("delivered") and not out.get("timeout"), out
         assert out["tapped"] == [True, False, False] and out["submitted"] == [True, False]
         assert out["rate_buttons"] == 5 and "rate" in out["seen"] and out["screen_after"] == "thanks"
+        assert out["qr_shown"].startswith("http://hall.test/r/")          # the rating.link reply, on screen
         rows = hall.ratings_of(done["job"])
         assert len(rows) == 1 and rows[0]["level"] == level and rows[0]["channel"] == 4
     finally:
