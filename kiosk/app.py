@@ -180,6 +180,18 @@ class EvaluatorApp(KioskApp):
             # the QR link is asked for once the rating screen is drawn: its outbox write never delays the buttons
             Clock.schedule_once(lambda _dt: self.logic.ask_link(), LINK_AFTER_DRAW_S)
 
+    def hall_reply(self, ref: str, body: dict[str, Any]) -> None:
+        def apply(_dt: float) -> None:
+            had_qr = self._qr_shown()
+            self._apply(self.logic.on_reply, ref, body)
+            if self.trace is not None and not had_qr and self._qr_shown():
+                self.trace("qr", job=self.logic.opening.job if self.logic.opening else None)
+
+        Clock.schedule_once(apply, 0)
+
+    def _qr_shown(self) -> bool:
+        return self.logic.opening is not None and bool(self.logic.opening.qr_url)
+
     def on_start(self) -> None:
         super().on_start()
         Clock.schedule_once(self._warm_up, 0.3)
