@@ -134,8 +134,8 @@ def main() -> int:
               .format(*(statistics.median(p[i] for p in parts) for i in range(3))))
     if qr_latencies:
         qr = sorted(qr_latencies)
-        print(f"  rating opened on the server → QR code applied (rating.link reply): median {statistics.median(qr):.0f} ms, "
-              f"max {qr[-1]:.0f} ms over {len(qr)} of {args.rounds}")
+        print(f"  rating opened on the server → QR code applied (rating.link reply): "
+              f"median {statistics.median(qr):.0f} ms, max {qr[-1]:.0f} ms over {len(qr)} of {args.rounds}")
     else:
         print("  QR code never shown")
     print(f"  (latencies ms in order: {[round(x) for x in latencies]}; RSS MB per round: {[round(x) for x in samples]})")

@@ -567,7 +567,8 @@ def _read_tags(root: _Table) -> TagList:
     for table in root.tables("tags"):
         code = table.text("code", pattern=_TAG_CODE, rule="must be 1 to 32 ASCII letters, digits, _ or -")
         if code in RESERVED_TAGS:
-            table.bad("code", f"{_quote(code)} is reserved (the server records it for a 差评 whose reason the call-back collects)")
+            table.bad("code", f"{_quote(code)} is reserved (the server records it for a 差评 whose reason "
+                              "the call-back collects)")
         _unique(table, "code", code, codes, "tag code")
         text = table.text("text")
         levels = table.items("levels", int) or []

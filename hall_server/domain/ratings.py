@@ -202,9 +202,11 @@ def expire(ctx: Context) -> dict[str, int]:
 
 def view(r: dict[str, Any], reveal_private: bool = False) -> dict[str, Any]:
     """A rating as shown outside. R6: phone and text are masked unless `reveal_private`."""
+    tags = json.loads(r["tags"])
     return {
         "rating_id": r["id"], "round": r["round"], "level": r["level"], "channel": r["channel"],
-        "tags": json.loads(r["tags"]), "reason_pending": reason_pending(json.loads(r["tags"])), "efficiency": r["efficiency"], "skill": r["skill"], "attitude": r["attitude"],
+        "tags": tags, "reason_pending": reason_pending(tags), "efficiency": r["efficiency"], "skill": r["skill"],
+        "attitude": r["attitude"],
         "text": r["text"] if reveal_private else ("***" if r["text"] else ""),
         "phone": r["phone"] if reveal_private else mask_phone(r["phone"]),
         "is_default": bool(r["is_default"]), "at_ms": r["at_ms"], "window": r["window"], "staff_no": r["staff_no"],

@@ -392,6 +392,7 @@ def test_a_kept_tap_whose_rating_is_in_the_outbox_is_not_sent_again(demo, clock,
     e.tap_level(4)
     e.drafts.close()
     again = Outbox()
-    e2 = _restarted(demo, clock, again, tmp_path / "d.db", sent_jobs={"job-3"})   # as if it reached the outbox before the crash
+    # job-3 as if its rating had reached the outbox just before the crash
+    e2 = _restarted(demo, clock, again, tmp_path / "d.db", sent_jobs={"job-3"})
     assert e2.resume_kept() == 0 and again.sent == [] and e2.drafts.kept() == []
     e2.drafts.close()
