@@ -530,7 +530,6 @@ TEXTS.update({
     "term.slip.reprint_sent": {"zh": "已请求补打凭条（办件编号 {job_no}）", "en": "Reprint requested (case {job_no})"},
     "term.reason_no_printer": {"zh": "本窗口未配置凭条打印机", "en": "This window has no slip printer"},
     "term.reason_nothing_printed": {"zh": "还没有可补打的办件", "en": "No case to reprint yet"},
-    "term.reason_printing": {"zh": "凭条正在打印", "en": "The slip is printing"},
     "err.no_printer": {"zh": "本窗口未配置凭条打印机", "en": "This window has no slip printer"},
     "err.nothing_to_reprint": {"zh": "今天还没有可补打的办件", "en": "No case today to reprint"},
 })
