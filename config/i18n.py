@@ -527,6 +527,8 @@ TEXTS.update({
     "term.slip.err.offline": {"zh": "打印机未就绪", "en": "the printer is not ready"},
     "term.slip.err.not_connected": {"zh": "打印机未连接", "en": "the printer is not connected"},
     "term.slip.err.error": {"zh": "打印机故障", "en": "printer fault"},
+    "term.slip.no_gateway": {"zh": "凭条等待打印：打印服务未连接（办件编号 {job_no}），恢复后自动打印",
+                             "en": "Slip waiting: the print service is not connected (case {job_no}); it prints once back"},
     "term.slip.reprint_sent": {"zh": "已请求补打凭条（办件编号 {job_no}）", "en": "Reprint requested (case {job_no})"},
     "term.reason_no_printer": {"zh": "本窗口未配置凭条打印机", "en": "This window has no slip printer"},
     "term.reason_nothing_printed": {"zh": "还没有可补打的办件", "en": "No case to reprint yet"},

@@ -9,7 +9,9 @@ evaluator get it, never a staff terminal. The protocol (hall_server/domain/slips
                                                  not_connected / error
 A print stays pending on the server until its result arrives, so a gateway restarting mid-print
 prints it after the restart; a result still in the outbox is not printed twice. A failed print is
-not retried here: the clerk sees it on the terminal and asks for 补打 (a new print id).
+not retried here: the clerk sees it on the terminal and asks for 补打 (a new print id). How each
+printer fared is reported to managers as device health (`node.report`, device `printer-<n>`), when
+it changes.
 
 Printer ports (windows.toml `printer = {port, baud}`, renamed by `--map`):
   /dev/usb/lpN, /dev/lpN    a USB / parallel printer device, written as a file (no status)
@@ -182,6 +184,7 @@ class SlipPrinting:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.printed = self.failed = 0
+        self._reported: dict[int, str | None] = {}       # window → the last reported failure (None: fine)
 
     def start(self) -> None:
         self._remember_unacknowledged_results()
@@ -266,3 +269,14 @@ class SlipPrinting:
             result = {"print_id": print_id, "ok": False, "error": exc.reason}
             log.warning("%s: print %d failed: %s", spot.device, print_id, exc)
         self.client.send("slip.result", result)
+        self._report(spot, result.get("error"))
+
+    def _report(self, spot: PrinterSpot, error: str | None) -> None:
+        """The printer's health for managers, when it changed: online unless the last print failed."""
+        if spot.window in self._reported and self._reported[spot.window] == error:
+            return
+        self._reported[spot.window] = error
+        detail: dict[str, Any] = {"online": error is None, "port": spot.port}
+        if error is not None:
+            detail["error"] = error
+        self.client.send("node.report", {"devices": {spot.device: detail}})

@@ -147,6 +147,7 @@ class TerminalLogic:
         self.win: dict[str, Any] | None = None        # window/<n> from the server (None until known)
         self.queues: dict[str, dict[str, Any]] = {}   # queue/<category>
         self.rating: dict[str, Any] | None = None     # rating/<n>
+        self.gateways = slip_status.Gateways()        # node/gateway-*: is a slip printer's driver there
         self.dialog: str | None = None
         self.message = ""
         self.message_kind = ""
@@ -238,7 +239,7 @@ class TerminalLogic:
                 self.queues[cat] = value
         elif key == f"rating/{n}":
             self._rating_changed(value if isinstance(value, dict) else None)
-        else:
+        elif not self.gateways.on_state(key, value):
             return
         self.changed()
 
@@ -907,7 +908,7 @@ class TerminalLogic:
             elif r == "closed":
                 rating_line = self.tr("term.rating_closed")
 
-        slip_text, slip_kind = slip_status.line(self.win, self.tr)
+        slip_text, slip_kind = slip_status.line(self.win, self.tr, self.gateways.any_alive())
 
         # pause
         paused = self.store.get("paused") or {}

@@ -16,18 +16,38 @@ KIND = {"printing": "info", "printed": "ok", "failed": "error"}
 Translate = Callable[..., str]
 
 
+class Gateways:
+    """Which devices gateways (the slip printers' drivers) the hall server sees alive (`node/gateway-*`)."""
+
+    def __init__(self) -> None:
+        self.alive: dict[str, bool] = {}
+
+    def on_state(self, key: str, value: Any) -> bool:
+        """Take a `node/gateway-*` key; False for any other key."""
+        if not key.startswith("node/gateway"):
+            return False
+        self.alive[key] = isinstance(value, dict) and value.get("alive") is True
+        return True
+
+    def any_alive(self) -> bool:
+        return any(self.alive.values())
+
+
 def slip_of(win: dict[str, Any] | None) -> dict[str, Any] | None:
     slip = (win or {}).get("slip")
     return slip if isinstance(slip, dict) else None
 
 
-def line(win: dict[str, Any] | None, tr: Translate) -> tuple[str, str]:
-    """(text, kind) for the case panel: kind is info (printing), ok (printed) or error (failed)."""
+def line(win: dict[str, Any] | None, tr: Translate, gateway_alive: bool = True) -> tuple[str, str]:
+    """(text, kind) for the case panel: kind is info (printing), ok (printed) or error (failed, or
+    waiting while no gateway is there to print it)."""
     slip = slip_of(win)
     if slip is None:
         return "", ""
     state = str(slip.get("state") or "")
     job_no = str(slip.get("job_no") or "")
+    if state == "printing" and not gateway_alive:
+        return tr("term.slip.no_gateway", job_no=job_no), "error"
     if state == "failed":
         error = slip.get("error") if slip.get("error") in PRINT_ERRORS else "error"
         return tr("term.slip.failed", reason=tr(f"term.slip.err.{error}"), job_no=job_no), "error"

@@ -100,6 +100,8 @@ def test_a_missing_printer_shows_failed_and_a_reprint_prints_once_it_is_back(hal
     fin = finish_a_job(client)
     assert wait_until(lambda: slip_state(hub).get("state") == "failed")
     assert slip_state(hub)["error"] == "not_connected" and slip_state(hub)["job_no"] == fin["job_no"]
+    assert wait_until(lambda: hub.state.get("device/gateway-1/printer-1") == {
+        "online": False, "port": PRINTER_1, "error": "not_connected"})                  # managers see it too
     with PrinterSimulator(idle_flush_s=0.3) as printer:
         os.symlink(printer.path, link)               # plugged in
         assert printer.wait_for_documents(1, timeout_s=1.0) == [], "a failed print is not retried silently"
@@ -109,6 +111,7 @@ def test_a_missing_printer_shows_failed_and_a_reprint_prints_once_it_is_back(hal
         assert len(docs) == 1 and "（补打）" in "".join(docs[0].lines())
         assert wait_until(lambda: slip_state(hub).get("state") == "printed")
         assert printer.wait_for_documents(2, timeout_s=1.0) == docs, "printed once"
+        assert wait_until(lambda: hub.state.get("device/gateway-1/printer-1", {}).get("online") is True)
 
 
 def test_out_of_paper_is_reported_as_such(hall) -> None:

@@ -35,7 +35,13 @@ def test_a_failed_print_is_shown_and_ctrl_p_asks_for_a_reprint(hub_server: HubSe
     finish(hub_server, lg)
     job_no = lg.last_case["job_no"]
     v = lg.view()
+    assert (v.slip_line, v.slip_kind) == (t("term.slip.no_gateway", job_no=job_no), "error")   # no gateway yet
+    lg.on_state("node/gateway-1", {"alive": True, "since_ms": hub_server.clock.now})
+    v = lg.view()
     assert (v.slip_line, v.slip_kind) == (t("term.slip.printing", job_no=job_no), "info")
+    lg.on_state("node/gateway-1", {"alive": False, "since_ms": hub_server.clock.now})
+    assert lg.view().slip_kind == "error"
+    lg.on_state("node/gateway-1", {"alive": True, "since_ms": hub_server.clock.now})
     assert not {"qr_path", "qr_url"} & set(lg.last_case)
     assert "/r/" not in (tmp_path / "terminal-3.state.json").read_text()
     print_id = hub_server.hub.state.get("slips/3")["pending"][0]
