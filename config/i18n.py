@@ -518,3 +518,25 @@ TEXTS.update({
 TEXTS.update({
     "tag.REASON_PENDING": {"zh": "原因待回访", "en": "Reason to be asked in the call-back"},
 })
+
+# Slips printed by the devices gateway, and 补打 on the window terminal (issue #11, area "tokens":
+# devices/slip_printing.py, devices/printer/receipts.py, window_terminal/slip_status.py).
+TEXTS.update({
+    "slip.reprint": {"zh": "（补打）", "en": "(Reprint)"},
+    "term.btn.reprint": {"zh": "补打", "en": "Reprint"},
+    "term.slip.printing": {"zh": "正在打印凭条（办件编号 {job_no}）…", "en": "Printing the slip (case {job_no})…"},
+    "term.slip.printed": {"zh": "凭条已打印（办件编号 {job_no}）", "en": "Slip printed (case {job_no})"},
+    "term.slip.failed": {"zh": "凭条打印失败：{reason}（办件编号 {job_no}），请处理后补打",
+                         "en": "Slip not printed: {reason} (case {job_no}). Fix it, then reprint"},
+    "term.slip.err.no_paper": {"zh": "打印机缺纸", "en": "the printer is out of paper"},
+    "term.slip.err.offline": {"zh": "打印机未就绪", "en": "the printer is not ready"},
+    "term.slip.err.not_connected": {"zh": "打印机未连接", "en": "the printer is not connected"},
+    "term.slip.err.error": {"zh": "打印机故障", "en": "printer fault"},
+    "term.slip.no_gateway": {"zh": "凭条等待打印：打印服务未连接（办件编号 {job_no}），恢复后自动打印",
+                             "en": "Slip waiting: the print service is not connected (case {job_no}); it prints once back"},
+    "term.slip.reprint_sent": {"zh": "已请求补打凭条（办件编号 {job_no}）", "en": "Reprint requested (case {job_no})"},
+    "term.reason_no_printer": {"zh": "本窗口未配置凭条打印机", "en": "This window has no slip printer"},
+    "term.reason_nothing_printed": {"zh": "还没有可补打的办件", "en": "No case to reprint yet"},
+    "err.no_printer": {"zh": "本窗口未配置凭条打印机", "en": "This window has no slip printer"},
+    "err.nothing_to_reprint": {"zh": "今天还没有可补打的办件", "en": "No case today to reprint"},
+})

@@ -1,6 +1,7 @@
 """`python -m devices`: the keypad gateway, and the device simulators.
 
     python -m devices --config DIR --bus HOST:PORT --keys DIR --data DIR [--node gateway-1] [--map NAME=URL ...]
+                      [--qr-base URL]
                       [--clock-start ISO --clock-speed N --clock-anchor EPOCH_S]
 
     python -m devices simulate keypad --addresses 1-8 [--baud 9600] [--keys 5] [--noise 0.01] [--seed N]
@@ -45,8 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m devices",
-        description="Serial devices of the hall. Without a command: the keypad gateway, which mirrors every "
-                    "window's state onto its EKP-2 keypad and sends each press to the hall server (channel 5). "
+        description="Serial devices of the hall. Without a command: the devices gateway, which mirrors every "
+                    "window's state onto its EKP-2 keypad and sends each press to the hall server (channel 5), "
+                    "and prints the windows' rating slips on their printers when the hall server asks. "
                     "With `simulate`: keypad and receipt-printer simulators.",
     )
     parser.add_argument("--config", metavar="DIR", help="hall configuration folder (the gateway's windows and keypads)")
@@ -57,8 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", metavar="DIR", default="gateway-data", help="folder for the outbox (default gateway-data)")
     parser.add_argument("--node", default="gateway-1", help="this gateway's node id (default gateway-1)")
     parser.add_argument("--map", metavar="NAME=URL", action="append", default=[],
-                        help="open the configured port NAME as URL instead (a device path, a pty, socket://…); "
-                             "repeatable, e.g. --map sim://keypad=/dev/pts/5")
+                        help="open the configured port NAME (a keypad's or a printer's) as URL instead (a device "
+                             "path, a pty, socket://…); repeatable, e.g. --map sim://keypad=/dev/pts/5")
+    parser.add_argument("--qr-base", metavar="URL",
+                        help="the hall server's web address as citizens' phones reach it, put before the slip's "
+                             "signed link when hall.toml has no public_url (default http://BUS-HOST:8080)")
     parser.add_argument("--clock-start", metavar="ISO", help="the hall's demo clock (as given to the hall server), "
                         "so presses are stamped in the hall's time")
     parser.add_argument("--clock-speed", metavar="N", type=float, default=1.0, help="the demo clock's speed-up")
@@ -93,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     printer = devices.add_parser(
         "printer", help="an 80 mm ESC/POS receipt printer",
         description="An ESC/POS receipt printer on a pty. Prints 'PTY /dev/pts/N', then each document "
-                    "it receives, decoded (text lines and QR payloads).",
+                    "it receives, decoded (text lines and QR payloads). Control lines: status, "
+                    "paper out|in (status replies say 缺纸 / paper end), quit.",
     )
     printer.add_argument("--baud", type=int, default=9600, help="line speed (informational; a pty has none)")
     printer.add_argument("--out", metavar="FILE", help="append each document as one JSON line to FILE")
@@ -139,20 +145,29 @@ def _gateway(args: argparse.Namespace) -> int:
         print(f"python -m devices: {exc}", file=sys.stderr)
         return EXIT_USAGE
     client = HallClient(args.node, address, keys, Path(args.data) / f"{args.node}.db")
-    gateway = Gateway(config, client, port_map, clock=clock)
-    if not gateway.spots:
-        print("python -m devices: no window in this configuration has a keypad; nothing to do", file=sys.stderr)
+    gateway = Gateway(config, client, port_map, clock=clock, qr_base=args.qr_base or _default_qr_base(args.bus))
+    if not gateway.spots and not gateway.slips.spots:
+        print("python -m devices: no window in this configuration has a keypad or a printer; nothing to do",
+              file=sys.stderr)
         return EXIT_USAGE
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     gateway.start()
-    print(f"gateway {args.node}: {len(gateway.spots)} keypads on {len(gateway.sessions)} bus(es)", flush=True)
+    print(f"gateway {args.node}: {len(gateway.spots)} keypads on {len(gateway.sessions)} bus(es), "
+          f"{len(gateway.slips.spots)} slip printers", flush=True)
     try:
         stop.wait()
     finally:
         gateway.stop()
     return 0
+
+
+def _default_qr_base(bus: str) -> str:
+    """The hall server's web address by default: the bus host, port 8080."""
+    if bus.startswith("ipc://"):
+        return "http://127.0.0.1:8080"
+    return f"http://{bus.rpartition(':')[0] or '127.0.0.1'}:8080"
 
 
 def _simulate_keypad(args: argparse.Namespace) -> int:
@@ -170,9 +185,13 @@ def _simulate_printer(args: argparse.Namespace) -> int:
     from devices.printer.simulator import PrinterSimulator
 
     def command(line: str) -> str:
-        if line.split()[0] == "status":
+        words = line.split()
+        if words[0] == "status":
             return f"ok {len(sim.documents)} documents"
-        return "error: printer commands: status | quit"
+        if words[0] == "paper" and words[1:] in (["out"], ["in"]):
+            sim.set_paper(words[1] == "in")
+            return f"ok paper {words[1]}"
+        return "error: printer commands: status | paper out|in | quit"
 
     lines = ControlLines(command, stdin=sys.stdin, stdout=sys.stdout, socket_path=args.control)
     sim = PrinterSimulator(out_path=args.out, idle_flush_s=args.idle_flush_s,

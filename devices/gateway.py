@@ -11,6 +11,10 @@ being down. It carries `pressed_ms`, when the key was pressed on the hall's cloc
 gateway opened the rating plus the device's `elapsed_ds`), so a press delivered late (server down)
 still counts if it fell within the rating's open time; the demo passes its clock (`--clock-*`). Keypad online/offline is reported as `node.report` so managers see device health.
 A port that disappears (USB unplugged) is reopened when it comes back, without a restart.
+
+The gateway also prints the windows' slips (windows.toml `printer`) when the hall server asks
+(`slips/<n>`): devices/slip_printing.py; it is the only node besides the window's evaluator that
+gets a slip's rating link.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import serial
 from config.schema import HallConfig
 from devices.keypad.codec import Event, EventKind, Mode
 from devices.keypad.session import KeypadSession
+from devices.slip_printing import SlipPrinting
 from hallnet.client import HallClient
 from hallnet.clock import Clock
 
@@ -143,9 +148,10 @@ class Gateway:
     def __init__(self, config: HallConfig, client: HallClient, port_map: dict[str, str] | None = None,
                  session_options: dict[str, Any] | None = None, clock: Clock | None = None,
                  offline_after_s: float = 3.0,
-                 wall_s: Callable[[], float] = time.time) -> None:
+                 wall_s: Callable[[], float] = time.time, qr_base: str = "") -> None:
         self.config = config
         self.client = client
+        self.slips = SlipPrinting(config, client, port_map, qr_base)
         self.clock = clock or Clock()
         self._wall_s = wall_s
         # (window, handle) → real time its START_RATING went out; kept after the rating closes, since
@@ -179,6 +185,7 @@ class Gateway:
 
     def start(self) -> "Gateway":
         self.client.start()
+        self.slips.start()
         for url, session in self.sessions.items():
             t = threading.Thread(target=session.run_forever, args=(self._stop,), name=f"keypads {url}", daemon=True)
             t.start()
@@ -189,6 +196,7 @@ class Gateway:
 
     def stop(self) -> None:
         self._stop.set()
+        self.slips.stop()
         for t in self._threads:
             t.join(5)
         with self._report_lock:                      # no session thread is left to start another
@@ -207,6 +215,9 @@ class Gateway:
         return self._by_window.get(int(n))
 
     def _on_change(self, key: str, value: Any) -> None:
+        if key.startswith("slips/"):
+            self.slips.on_change(key, value)
+            return
         spot = self._spot_for_key(key)
         if spot is None:
             return

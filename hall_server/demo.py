@@ -2,8 +2,10 @@
 
 Starts, as separate processes on loopback: the hall server on the demo hall configuration with
 an embedded SQLite store in --data, a keypad-bus simulator on a pty for each simulated keypad port
-(`sim://…` in windows.toml), the keypad gateway mapped onto it, and the traffic simulator (citizens
-and staff: tickets, sign-ins, 办件, ratings on kiosks, keypads and by QR). `--gui` also opens one
+and a receipt-printer simulator for each simulated printer port (`sim://…` in windows.toml), the
+devices gateway mapped onto them (it mirrors the windows on the keypads and prints each finished
+办件's slip on its window's printer), and the traffic simulator (citizens and staff: tickets,
+sign-ins, 办件, ratings on kiosks, keypads and by the QR code of the printed slip). `--gui` also opens one
 kiosk and one window terminal for a person (window --gui-window, which the traffic leaves alone).
 Every process runs on the same demo clock. Creates the node keys on first run. Prints the live
 floor's address and the manager's login, then a line of live hall state every few seconds.
@@ -152,18 +154,21 @@ def main(argv: list[str] | None = None) -> int:
         if not _wait_ready(url + "/api/health", server):
             print(f"demo: the hall server did not start; see {data / 'demo.log'}", file=sys.stderr)
             return 1
-        keypad_controls = _start_keypads(config, data, spawn, clock_args, args)
-        if keypad_controls is None:
-            print(f"demo: a device simulator or the gateway did not start; see {data / 'demo.log'}", file=sys.stderr)
+        keypads = _start_keypads(config, data, spawn, args)
+        printers = _start_printers(config, data, spawn)
+        if keypads is None or printers is None:
+            print(f"demo: a device simulator did not start; see {data / 'demo.log'}", file=sys.stderr)
             return 1
-        printer_maps = _start_printers(config, data, spawn)
-        if printer_maps is None:
-            print(f"demo: a printer simulator did not start; see {data / 'demo.log'}", file=sys.stderr)
-            return 1
+        keypad_maps, keypad_controls = keypads
+        printer_maps, slip_files = printers
+        if keypad_maps or printer_maps:
+            spawn("devices gateway", ["-m", "devices", "--config", args.config, "--bus", args.bus,
+                                      "--keys", str(keys_dir), "--data", str(data / "nodes"), "--node", GATEWAY_NODE,
+                                      "--qr-base", url, *keypad_maps, *printer_maps, *clock_args])
         gui_window = args.gui_window if args.gui else None
         if args.gui:
             for app, extra in (("kiosk", ["--windowed", *clock_args]),
-                               ("window_terminal", ["--windowed", *printer_maps, *clock_args])):
+                               ("window_terminal", ["--windowed", *clock_args])):
                 spawn(f"{app} (window {gui_window})",
                       ["-m", app, "--config", args.config, "--window", str(gui_window), "--bus", args.bus,
                        "--keys", str(keys_dir), "--data", str(data / "gui" / app), *extra], essential=False)
@@ -173,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                    "--keys", str(keys_dir), "--data", str(data / "nodes"), "--log", str(data / "ratings-given.jsonl"),
                    "--seed", str(args.seed), "--http", url, *clock_args,
                    *(["--keypad-control", keypad_controls[0]] if keypad_controls else []),
+                   *[arg for window, path in slip_files.items() for arg in ("--slips", f"{window}={path}")],
                    *(["--skip-window", str(gui_window)] if gui_window is not None else [])])
         print(f"演示大厅已启动 / demo hall running: {config.hall.name}, clock starts {clock_start} ×{args.speed:g}")
         print(f"  live floor 大厅实时: {url}/floor")
@@ -180,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  hall server API: {url}/api/state   (OpenAPI: {url}/api/openapi.json)")
         print(f"  bus: {args.bus} (+1 for state)   data: {data}   log: {data / 'demo.log'}")
         print(f"  hall QR comments: {url}/c   keypad simulator control: {', '.join(keypad_controls) or '-'}")
-        print(f"  receipt printer simulators: {len(printer_maps) // 2}, slips decoded into {data}/printer-N.jsonl")
+        print(f"  slip printer simulators: {len(printer_maps) // 2} (the gateway prints), "
+              f"slips decoded into {data}/printer-N.jsonl")
         for line in accounts:
             print(f"  {line}")
         print(f"  running: {', '.join(c.name for c in children)}")
@@ -218,10 +225,10 @@ def _manager_login(accounts: list[str]) -> str:
     return accounts[0] if accounts else ""
 
 
-def _start_keypads(config: object, data: Path, spawn: object, clock_args: list[str],
-                   args: argparse.Namespace) -> list[str] | None:
-    """A keypad-bus simulator per simulated keypad port, then the gateway mapped onto their ptys.
-    Returns the simulators' control sockets (None if something did not start)."""
+def _start_keypads(config: object, data: Path, spawn: object,
+                   args: argparse.Namespace) -> tuple[list[str], list[str]] | None:
+    """A keypad-bus simulator per simulated keypad port. Returns the gateway's `--map NAME=PTY`
+    arguments and the simulators' control sockets (None if one did not start)."""
     buses: dict[str, list[int]] = {}
     for w in config.windows:  # type: ignore[attr-defined]
         if w.keypad is not None and w.keypad.port.startswith("sim://"):
@@ -240,30 +247,31 @@ def _start_keypads(config: object, data: Path, spawn: object, clock_args: list[s
             return None
         maps += ["--map", f"{port}={pty}"]
         controls.append(control)
-    if maps:
-        spawn("keypad gateway", ["-m", "devices", "--config", args.config, "--bus", args.bus,  # type: ignore[operator]
-                                 "--keys", str(data / "keys" / "issued"), "--data", str(data / "nodes"),
-                                 "--node", GATEWAY_NODE, *maps, *clock_args])
-    return controls
+    return maps, controls
 
 
-def _start_printers(config: object, data: Path, spawn: object) -> list[str] | None:
+def _start_printers(config: object, data: Path, spawn: object) -> tuple[list[str], dict[int, Path]] | None:
     """A receipt-printer simulator per simulated printer port (windows.toml `printer = {port="sim://…"}`);
-    each decodes what it is sent into DATA/printer-N.jsonl. Returns `--map NAME=PTY` arguments for the
-    window terminal (None if one did not start)."""
+    each decodes what the gateway prints into DATA/printer-N.jsonl (where the traffic's citizens read
+    their slip's QR code). Returns the gateway's `--map NAME=PTY` arguments and, per window, its
+    printer's file (None if a simulator did not start)."""
     ports = sorted({w.printer.port for w in config.windows  # type: ignore[attr-defined]
                     if w.printer is not None and w.printer.port.startswith("sim://")})
     maps: list[str] = []
+    files: dict[str, Path] = {}
     for i, port in enumerate(ports, start=1):
         out_path = data / f"printer-{i}.out"
+        files[port] = data / f"printer-{i}.jsonl"
         proc = spawn(f"printer simulator {port}",  # type: ignore[operator]
-                     ["-m", "devices", "simulate", "printer", "--out", str(data / f"printer-{i}.jsonl")],
+                     ["-m", "devices", "simulate", "printer", "--out", str(files[port]), "--idle-flush-s", "0.5"],
                      stdout=open(out_path, "wb"))
         pty = _first_line(out_path, "PTY ", proc)
         if pty is None:
             return None
         maps += ["--map", f"{port}={pty}"]
-    return maps
+    by_window = {w.number: files[w.printer.port] for w in config.windows  # type: ignore[attr-defined]
+                 if w.printer is not None and w.printer.port in files}
+    return maps, by_window
 
 
 def _first_line(path: Path, prefix: str, proc: subprocess.Popen, timeout_s: float = 20.0) -> str | None:

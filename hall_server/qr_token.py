@@ -6,8 +6,8 @@ lives for the configured QR days plus `FOLLOWUP_DAYS`, so that the same link can
 追评 after rectification; whether a first rating is still accepted is the domain's decision
 (`qr_expires_ms` of the 办件).
 
-The hub signs the link when a 办件 is finished (`qr_path` in `rating/<n>` and the `job.finish`
-result), with the hall secret (`hall_server.secret`); the QR page verifies it.
+The hub signs the link with the hall secret (`hall_server.secret`) when the devices gateway fetches
+a slip to print (`slip.fetch`); no state key and no staff terminal ever gets it. The QR page verifies it.
 """
 
 from __future__ import annotations

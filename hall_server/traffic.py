@@ -6,8 +6,10 @@ of each 事项's promised time, finish, pause for lunch and now and then for a f
 out (some early); citizens rate with a realistic mix, some 差评 with reasons, some not at all —
 on the window's touchscreen evaluator (kiosk), on its serial keypad (windows with a keypad, when
 --keypad-control names the keypad simulator's control socket: the citizen presses a key once the
-keypad shows the rating), or later by the QR code on the slip (when --http names the hall
-server's web address: the citizen's phone posts the QR page). Every command goes through the hall
+keypad shows the rating), or later by the QR code on the slip (at windows whose printer is a
+simulator named by --slips N=FILE, when --http names the hall server's web address: the citizen
+reads the QR code the devices gateway printed on their slip, and their phone posts its page; the
+staff side never holds that link, so windows without a printed slip get no QR ratings). Every command goes through the hall
 server's bus as a real node with its durable outbox. Runs on the same demo clock as the server
 (same --clock-* flags).
 
@@ -42,6 +44,7 @@ from zoneinfo import ZoneInfo
 
 from config.reserved_tags import PENDING_REASON_TAG
 from config.schema import HallConfig, Window
+from hall_server.printed_slips import SlipReader
 from hallnet.client import HallClient, NotDelivered
 from hallnet.clock import BadClock, Clock
 from hallnet.keys import load_node_keys
@@ -58,6 +61,7 @@ KEYPAD_TAG = PENDING_REASON_TAG  # what the hall server records as the reason of
 RETRY_REAL_S = 0.05              # a citizen tries the keypad / kiosk again after this (real) time
 PAUSE_REASONS_SHORT = ("临时离开", "业务咨询")
 MIN_MS = 60_000
+SLIP_WAITS = 10                  # a citizen looks for their printed slip this many times (1 real s apart)
 
 
 @dataclass(order=True)
@@ -90,7 +94,8 @@ class Traffic:
                  seed: int = 1, log_path: Path | None = None, arrivals_per_window_day: float = 45.0,
                  staffed_share: float = 0.85, rated_share: float = RATED_SHARE,
                  keypad_control: str | None = None, http: str | None = None,
-                 kiosk_controls: dict[int, str] | None = None, skip_windows: set[int] | None = None) -> None:
+                 kiosk_controls: dict[int, str] | None = None, skip_windows: set[int] | None = None,
+                 slip_files: dict[int, Path] | None = None) -> None:
         self.config = config
         self.clock = clock
         self.rng = random.Random(seed)
@@ -100,6 +105,7 @@ class Traffic:
         self.keypad_control = keypad_control
         self.http = http.rstrip("/") if http else None
         self.kiosk_controls = dict(kiosk_controls or {})     # window → control socket of its kiosk process
+        self.slips = SlipReader(slip_files or {})            # what the windows' printers printed
         self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
         skip = skip_windows or set()
         self.clients: dict[str, HallClient] = {}
@@ -121,7 +127,7 @@ class Traffic:
         self._n = 0
         self._stop = threading.Event()
         self.counts = {"tickets": 0, "jobs": 0, "ratings": 0, "bad": 0, "refused": 0, "undelivered": 0,
-                       "kiosk": 0, "keypad": 0, "qr": 0, "walked_away": 0, "retries": 0}
+                       "kiosk": 0, "keypad": 0, "qr": 0, "walked_away": 0, "retries": 0, "no_slip": 0}
 
     # --- scheduling ---------------------------------------------------------------------------------
 
@@ -349,7 +355,7 @@ class Traffic:
 
     def _pick_channel(self, window: Window, finished: dict[str, Any]) -> str:
         mix = CHANNEL_MIX_KEYPAD if window.keypad is not None and self.keypad_control else CHANNEL_MIX
-        if not (self.http and finished.get("qr_path")):
+        if not (self.http and self.slips.has_printer(window.number)):
             mix = tuple((c, w) for c, w in mix if c != "qr")
         channels, weights = zip(*mix)
         return self.rng.choices(channels, weights=weights)[0]
@@ -455,15 +461,23 @@ class Traffic:
             return
         self._given(window, finished, "keypad", f"keypad {address}", pressed)
 
-    def _rate_qr(self, window: int, finished: dict[str, Any], opinion: dict[str, Any], attempt: int) -> None:
-        """Post the slip's QR page, as the citizen's phone would; try again later if the hall's web
-        does not answer (a lost answer is recognised on the next try by the page's 已评价)."""
+    def _rate_qr(self, window: int, finished: dict[str, Any], opinion: dict[str, Any], attempt: int,
+                 looked: int = 0) -> None:
+        """Scan the printed slip's QR code and post its page, as the citizen's phone would; try again
+        later if the hall's web does not answer (a lost answer is recognised on the next try by the
+        page's 已评价). No slip in hand (not printed yet, or its print failed): no QR rating."""
         assert self.http is not None
+        url = self.slips.link(window, finished["job"])
+        if url is None:
+            if looked < SLIP_WAITS:
+                self._retry(lambda: self._rate_qr(window, finished, opinion, attempt, looked + 1), 1.0)
+            else:
+                self.counts["no_slip"] += 1
+            return
         form = [("level", str(opinion["level"]))] + [("tags", t) for t in opinion["tags"]]
         if opinion.get("phone"):
             form.append(("phone", opinion["phone"]))
-        request = urllib.request.Request(self.http + finished["qr_path"], data=urllib.parse.urlencode(form).encode(),
-                                         method="POST")
+        request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), method="POST")
         self._intent(window, finished, "qr", opinion)
         try:
             with urllib.request.urlopen(request, timeout=10) as r:
@@ -574,6 +588,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--http", metavar="URL", help="the hall server's web address: some citizens rate later by QR")
     p.add_argument("--kiosk-control", metavar="N=PATH", action="append", default=[],
                    help="window N's evaluator is a separate process taking `rate {json}` lines on PATH (repeatable)")
+    p.add_argument("--slips", metavar="N=FILE", action="append", default=[],
+                   help="window N's printer is a simulator decoding into FILE (`devices simulate printer --out`): "
+                        "its citizens may rate by the QR code on their printed slip (repeatable)")
     p.add_argument("--resume", action="store_true",
                    help="a restart mid-day: confirm open kiosk taps from --log, take over the windows' state")
     p.add_argument("--skip-window", metavar="N", type=int, action="append", default=[],
@@ -592,13 +609,15 @@ def main(argv: list[str] | None = None) -> int:
         clock = Clock.parse(args.clock_start, args.clock_speed, args.clock_anchor)
         until = int(datetime.fromisoformat(args.until).timestamp() * 1000) if args.until else None
         kiosk_controls = {int(n): path for n, _, path in (item.partition("=") for item in args.kiosk_control)}
+        slip_files = {int(n): Path(path) for n, _, path in (item.partition("=") for item in args.slips)}
     except (ConfigError, BadClock, ValueError) as exc:
         print(f"traffic: {exc}")
         return 2
     Path(args.data).mkdir(parents=True, exist_ok=True)
     traffic = Traffic(config, args.bus, Path(args.keys), Path(args.data), clock, args.seed,
                       Path(args.log) if args.log else None, args.arrivals, keypad_control=args.keypad_control,
-                      http=args.http, kiosk_controls=kiosk_controls, skip_windows=set(args.skip_window))
+                      http=args.http, kiosk_controls=kiosk_controls, skip_windows=set(args.skip_window),
+                      slip_files=slip_files)
     signal.signal(signal.SIGTERM, lambda *_: traffic.stop())
     signal.signal(signal.SIGINT, lambda *_: traffic.stop())
     try:

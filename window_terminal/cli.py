@@ -1,7 +1,10 @@
 """`python -m window_terminal`: the staff terminal of one window.
 
     python -m window_terminal --config DIR --window N [--bus HOST:PORT] [--keys DIR] [--data DIR]
-                              [--lang zh|en] [--fullscreen | --windowed] [--qr-base URL] [--map NAME=URL]
+                              [--lang zh|en] [--fullscreen | --windowed]
+
+The terminal never prints the slip nor sees its QR link (a rating credential): the devices
+gateway prints it on the window's printer; F8 finishes, Ctrl+P asks for a reprint (补打).
 """
 
 from __future__ import annotations
@@ -22,21 +25,8 @@ data: the terminal keeps its outbox (terminal-N.outbox.db) and its local state
   or a lost connection loses nothing.
 Keys on the terminal: F1 call next, F2 recall, F3 no-show, F4 park, F5 call back, F6 transfer,
   F7 start serving, F8 finish, F9 pause/resume, F10 find a service, F11 my day, F12 sign out,
-  Esc back, Ctrl+E 中文/English. Sign-in: digits, Tab, Enter.
+  Ctrl+P reprint the slip (补打), Esc back, Ctrl+E 中文/English. Sign-in: digits, Tab, Enter.
 """
-
-
-def _with_printer_ports(config, port_map: dict[str, str]):  # type: ignore[no-untyped-def]
-    """The configuration with printer ports renamed by --map (e.g. a simulator's pty)."""
-    import dataclasses
-
-    if not port_map:
-        return config
-    windows = tuple(
-        dataclasses.replace(w, printer=dataclasses.replace(w.printer, port=port_map[w.printer.port]))
-        if w.printer is not None and w.printer.port in port_map else w
-        for w in config.windows)
-    return dataclasses.replace(config, windows=windows)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -55,12 +45,6 @@ def parser() -> argparse.ArgumentParser:
     mode.add_argument("--fullscreen", dest="fullscreen", action="store_true", default=True,
                       help="fill the screen (default)")
     mode.add_argument("--windowed", dest="fullscreen", action="store_false", help="run in a 1280×800 window")
-    p.add_argument("--qr-base", metavar="URL", default="http://127.0.0.1:8080",
-                   help="the hall server's public HTTP address, for the slip's signed rating link when the "
-                        "hall configuration has no hall.public_url (default http://127.0.0.1:8080)")
-    p.add_argument("--map", metavar="NAME=URL", action="append", default=[],
-                   help="open the configured printer port NAME as URL instead (a device path, a pty, "
-                        "socket://…); repeatable, e.g. --map sim://printer-1=/dev/pts/7")
     add_clock_flags(p)
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p
@@ -90,13 +74,6 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{args.config}: the hall configuration has problems:\n{exc}")
     except OSError as exc:
         return _fail(f"{args.config}: {exc}")
-    port_map: dict[str, str] = {}
-    for item in args.map:
-        name, sep, url = item.partition("=")
-        if not sep or not name or not url:
-            return _fail(f"--map {item!r}: expected NAME=URL")
-        port_map[name] = url
-    config = _with_printer_ports(config, port_map)
     numbers = [w.number for w in config.windows]
     if args.window not in numbers:
         return _fail(f"--window {args.window}: no such window in {args.config} (windows: "
@@ -125,10 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         clock = clock_from_flags(args)
     except BadClock as exc:
         return _fail(str(exc))
-    return run(config, args.window, args.bus, keys, data, args.lang, args.fullscreen, args.qr_base, clock)
+    return run(config, args.window, args.bus, keys, data, args.lang, args.fullscreen, clock)
 
 
-def run(config, window, bus, keys, data, lang, fullscreen, qr_base, clock=None) -> int:  # type: ignore[no-untyped-def]
+def run(config, window, bus, keys, data, lang, fullscreen, clock=None) -> int:  # type: ignore[no-untyped-def]
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")      # our logging, and sys.stderr left alone
     from kivy.config import Config
@@ -148,7 +125,7 @@ def run(config, window, bus, keys, data, lang, fullscreen, qr_base, clock=None) 
     def post(fn, *a):  # type: ignore[no-untyped-def]
         Clock.schedule_once(lambda dt: fn(*a), 0)
 
-    term = build(config, window, bus, keys, data, post, lang=lang, qr_base=qr_base, now_ms=clock)
+    term = build(config, window, bus, keys, data, post, lang=lang, now_ms=clock)
     term.client.start()
     app = TerminalApp(term.logic, on_stop_hook=term.stop)
     app.run()

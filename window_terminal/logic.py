@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from config.i18n import LANGS, t
 from config.schema import HallConfig, Service
+from window_terminal import slip_status
 from window_terminal.local_store import LocalStore
 from window_terminal.services import ServiceIndex
 
@@ -35,7 +36,7 @@ SHORTCUTS: dict[str, str] = {
     "call_next": "F1", "recall": "F2", "no_show": "F3", "park": "F4", "call_back": "F5",
     "transfer": "F6", "start": "F7", "finish": "F8", "pause": "F9", "resume": "F9",
     "search": "F10", "my_day": "F11", "sign_out": "F12", "sign_in": "Enter", "close": "Esc",
-    "lang": "Ctrl+E",
+    "lang": "Ctrl+E", "reprint": "Ctrl+P",
 }
 MAIN_KEYS: dict[str, str] = {
     "f1": "call_next", "f2": "recall", "f3": "no_show", "f4": "park", "f5": "call_back", "f6": "transfer",
@@ -43,14 +44,14 @@ MAIN_KEYS: dict[str, str] = {
 }
 PAUSE_REASONS: tuple[str, ...] = ("lunch", "away", "consulting", "training", "other")
 SERVER_ACTIONS = ("call_next", "recall", "no_show", "park", "call_back", "transfer", "start", "finish",
-                  "pause", "resume", "sign_out", "sign_in")
+                  "pause", "resume", "sign_out", "sign_in", "reprint")
 # error codes the terminal translates (`err.<code>` in config/i18n.py); others show `err.other`
 KNOWN_ERRORS = frozenset({
     "wrong_pin", "account_locked", "not_signed_in", "already_signed_in", "window_occupied", "paused",
     "not_paused", "window_busy", "queue_empty", "no_current_ticket", "ticket_not_here", "wrong_ticket_state",
     "category_not_served", "not_serving", "job_no_taken", "unknown_service", "unknown_window",
     "unknown_category", "unknown_ticket", "unknown_staff", "bad_request", "forbidden", "not_configured",
-    "internal",
+    "internal", "no_printer", "nothing_to_reprint",
 })
 MAX_JOB_NO = 64
 MAX_PIN = 12
@@ -114,6 +115,8 @@ class View:
     # my day
     day_lines: list[dict[str, Any]]
     btn: dict[str, Btn] = field(default_factory=dict, compare=True, hash=False)
+    slip_line: str = ""               # the slip's print status (window_terminal/slip_status.py)
+    slip_kind: str = ""               # "", info, ok, error
 
 
 def fmt_duration(ms: int | None, lang: str) -> str:
@@ -144,6 +147,7 @@ class TerminalLogic:
         self.win: dict[str, Any] | None = None        # window/<n> from the server (None until known)
         self.queues: dict[str, dict[str, Any]] = {}   # queue/<category>
         self.rating: dict[str, Any] | None = None     # rating/<n>
+        self.gateways = slip_status.Gateways()        # node/gateway-*: is a slip printer's driver there
         self.dialog: str | None = None
         self.message = ""
         self.message_kind = ""
@@ -223,8 +227,10 @@ class TerminalLogic:
     def on_state(self, key: str, value: Any) -> None:
         n = self.window.number
         if key == f"window/{n}":
-            self.win = value if isinstance(value, dict) else None
+            before, self.win = self.win, value if isinstance(value, dict) else None
             self._window_changed()
+            if slip_status.newly_failed(before, self.win):
+                self.say("error", slip_status.line(self.win, self.tr)[0])
         elif key.startswith("queue/"):
             cat = key.split("/", 1)[1]
             if value is None:
@@ -233,7 +239,7 @@ class TerminalLogic:
                 self.queues[cat] = value
         elif key == f"rating/{n}":
             self._rating_changed(value if isinstance(value, dict) else None)
-        else:
+        elif not self.gateways.on_state(key, value):
             return
         self.changed()
 
@@ -477,9 +483,7 @@ class TerminalLogic:
         case = {"job": r.get("job"), "job_no": r.get("job_no", ""), "job_no_source": r.get("job_no_source", ""),
                 "service": p["body"].get("service_code", ""), "ticket": ticket, "handle_ms": r.get("handle_ms"),
                 "overdue": bool(r.get("overdue")), "expires_ms": r.get("rating_expires_ms"),
-                "qr_expires_ms": r.get("qr_expires_ms"), "finished_ms": self.now_ms(),
-                "qr_url": r.get("qr_url"), "qr_path": r.get("qr_path"),
-                "rating": "open"}
+                "qr_expires_ms": r.get("qr_expires_ms"), "finished_ms": self.now_ms(), "rating": "open"}
         self.store.update(last_case=case, current=None, draft={"search": "", "service": "", "job_no": ""})
         self._day_add(served=1, handle_ms=int(r.get("handle_ms") or 0), overdue=int(bool(r.get("overdue"))))
         self.say("ok", self.tr("term.finished", ticket=ticket, job_no=case["job_no"]))
@@ -488,6 +492,9 @@ class TerminalLogic:
                 self.on_finished(case)
             except Exception:
                 log.exception("after-finish hook failed")
+
+    def _ok_reprint(self, r: dict[str, Any], p: dict[str, Any]) -> None:
+        self.say("ok", self.tr("term.slip.reprint_sent", job_no=r.get("job_no", "")))
 
     # --- my day -------------------------------------------------------------------------------
 
@@ -655,6 +662,10 @@ class TerminalLogic:
             body["job_no"] = d["job_no"].strip()
         self._send("finish", "job.finish", body, ticket=self.ticket_no() or "")
 
+    def do_reprint(self) -> None:
+        """补打: the gateway prints the last 办件's slip again; the terminal never sees it."""
+        self._send("reprint", "slip.reprint", {})
+
     def do_my_day(self) -> None:
         self.dialog = None if self.dialog == "my_day" else "my_day"
 
@@ -707,6 +718,8 @@ class TerminalLogic:
         screen = self.screen()
         if ctrl and name == "e":
             return self.toggle_lang()
+        if ctrl and name == "p" and screen == "main":
+            return self.action("reprint")
         if name == "escape":
             if self.dialog:
                 self.close_dialog()
@@ -782,6 +795,8 @@ class TerminalLogic:
             "sign_out": need(state not in ("calling", "serving"), "term.reason_has_ticket"),
             "sign_in": (True, ""),
         }
+        ok, why_not = slip_status.can_reprint(self.window.printer is not None, self.win, self.last_case is not None)
+        rules["reprint"] = (ok, self.tr(why_not) if why_not else "")
         out: dict[str, Btn] = {}
         for name, (ok, reason) in rules.items():
             if name in SERVER_ACTIONS and not reach:
@@ -893,6 +908,8 @@ class TerminalLogic:
             elif r == "closed":
                 rating_line = self.tr("term.rating_closed")
 
+        slip_text, slip_kind = slip_status.line(self.win, self.tr, self.gateways.any_alive())
+
         # pause
         paused = self.store.get("paused") or {}
         since = (self.win or {}).get("since_ms") if state == "paused" and self.win else paused.get("since_ms")
@@ -932,7 +949,7 @@ class TerminalLogic:
             pause_reasons=reasons, pause_other=self.pause_other, paused_line=paused_line,
             paused_elapsed=fmt_duration(now - since, lang) if since else "—",
             transfer_windows=windows, transfer_categories=cats, day_lines=day_lines,
-            btn=btn,
+            btn=btn, slip_line=slip_text, slip_kind=slip_kind,
         )
 
 

@@ -1,4 +1,5 @@
-"""Wiring one terminal together: the hall client, the local store, the logic, and slip printing.
+"""Wiring one terminal together: the hall client, the local store and the logic. (Slips are printed
+by the devices gateway, never here: the terminal must not hold a rating link.)
 No Kivy here: `post` is how callbacks from the client's I/O thread reach the UI thread
 (the app passes `Clock.schedule_once`; tests pass a queue they pump themselves).
 """
@@ -15,7 +16,6 @@ from hallnet.client import HallClient
 from hallnet.keys import NodeKeys
 from window_terminal.local_store import LocalStore
 from window_terminal.logic import TerminalLogic
-from window_terminal.slip import print_in_background
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +36,13 @@ class Terminal:
 
 
 def build(config: HallConfig, window: int, bus: str, keys: NodeKeys, data: Path, post: Post, *,
-          lang: str = "zh", qr_base: str = "http://127.0.0.1:8080", answer_timeout_s: float = 5.0,
-          client_options: dict[str, Any] | None = None, printing: bool = True,
+          lang: str = "zh", answer_timeout_s: float = 5.0, client_options: dict[str, Any] | None = None,
           now_ms: Callable[[], int] | None = None) -> Terminal:
     """Create (not start) the terminal for `window`: its outbox and local state live in `data`."""
     data.mkdir(parents=True, exist_ok=True)
     node = node_id(window)
     store = LocalStore(data / f"{node}.state.json")
     logic = TerminalLogic(config, window, store, None, lang=lang, answer_timeout_s=answer_timeout_s, now_ms=now_ms)
-
-    def printed(outcome: str) -> None:
-        log.info("window %s: slip %s", window, outcome)
-
-    if printing:
-        logic.on_finished = lambda case: print_in_background(config, window, case, qr_base, printed)
     client = HallClient(
         node, bus, keys, data / f"{node}.outbox.db",
         on_change=lambda k, v: post(logic.on_state, k, v),

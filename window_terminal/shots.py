@@ -143,6 +143,12 @@ def scenes() -> dict[str, Callable[[Any, StandInSender, Clock], None]]:
         lg.on_state(f"rating/{WINDOW}", {"window": WINDOW, "job": "j12", "expires_ms": NOW + 45_000})
         lg.on_state(f"window/{WINDOW}", window_state("idle", staff=STAFF))
 
+    def s_slip_failed(lg: Any, snd: StandInSender, clk: Clock) -> None:
+        s_finished(lg, snd, clk)
+        slip = {"print_id": 7, "state": "failed", "error": "no_paper", "job_no": "SB20261123-0457", "reprint": False,
+                "at_ms": NOW}
+        lg.on_state(f"window/{WINDOW}", window_state("idle", staff=STAFF) | {"slip": slip})
+
     def s_offline(lg: Any, snd: StandInSender, clk: Clock) -> None:
         serving(lg, snd, clk)
         lg.on_connection(False)
@@ -179,7 +185,7 @@ def scenes() -> dict[str, Callable[[Any, StandInSender, Clock], None]]:
         lg.do_my_day()
 
     return {"sign-in": s_sign_in, "locked": s_locked, "calling": s_calling, "serving": s_serving,
-            "finished": s_finished, "offline": s_offline, "pause": s_pause, "paused": s_paused,
+            "finished": s_finished, "slip-failed": s_slip_failed, "offline": s_offline, "pause": s_pause, "paused": s_paused,
             "transfer": s_transfer, "call-back": s_call_back, "my-day": s_my_day}
 
 

@@ -16,6 +16,8 @@ from devices.printer.blocks import Align, Block, Feed, Line, Qr
 ESC, GS, FS, DLE = 0x1B, 0x1D, 0x1C, 0x10
 LF, CR, HT = 0x0A, 0x0D, 0x09
 STATUS_OK = 0x12               # DLE EOT n reply: fixed bits only, no error, online
+STATUS_OFFLINE = 0x08          # DLE EOT 1: the printer is off line (e.g. out of paper)
+STATUS_PAPER_END = 0x60        # DLE EOT 4: the paper roll sensor sees no paper
 
 _QR_LEVELS = {48: "L", 49: "M", 50: "Q", 51: "H"}
 # Commands with a fixed number of parameter bytes that only change things we do not track.
@@ -67,6 +69,7 @@ class EscPosDecoder:
         self._doc = Document()
         self._done: list[Document] = []
         self._responses = bytearray()
+        self.paper_out = False          # the simulator's "paper out" switch (status replies only)
         self._reset_style()
         self._segments: list[tuple[bytes, bool]] = []   # (text bytes, in Chinese mode)
         self._line_style: tuple[Align, bool, int, int] | None = None
@@ -94,6 +97,12 @@ class EscPosDecoder:
         self._end_line(force=False)
         doc, self._doc = self._doc, Document()
         return None if doc.empty else doc
+
+    def status(self, n: int) -> int:
+        """The reply to DLE EOT n: online and no error, unless `paper_out` (then off line, paper end)."""
+        if not self.paper_out:
+            return STATUS_OK
+        return STATUS_OK | (STATUS_OFFLINE if n == 1 else STATUS_PAPER_END if n == 4 else 0)
 
     def take_responses(self) -> bytes:
         """Bytes the printer answers (real-time status requests)."""
@@ -227,7 +236,7 @@ class EscPosDecoder:
             if p is None:
                 return _NEED_MORE
             if cmd == 0x04:
-                self._responses.append(STATUS_OK)
+                self._responses.append(self.status(p[0]))
             return 3
         if cmd == 0x14:                                 # DLE DC4 fn m t
             return 5 if self._params(pos, 3) is not None else _NEED_MORE

@@ -28,6 +28,7 @@ class Slip:
     case_no: str               # 办件编号
     time: datetime             # local time
     rating_url: str
+    reprint: bool = False      # 补打: marked on the paper
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class Ticket:
 
 def slip_blocks(slip: Slip, lang: str = "zh") -> list[Block]:
     blocks: list[Block] = _centered(slip.hall_name, bold=True, width=2, height=2)
+    if slip.reprint:
+        blocks += _centered(t("slip.reprint", lang))
     blocks.append(Line(""))
     for key, value in (
         ("slip.window", slip.window),

@@ -2,7 +2,8 @@
 
 Every finished document (cut, or idle for `idle_flush_s` after data without a cut) is kept in
 `documents`, passed to `on_document`, and, with `out_path`, appended to that file as one JSON
-line. Real-time status requests (DLE EOT n) are answered "online, no error".
+line. Real-time status requests (DLE EOT n) are answered "online, no error", or, after
+`set_paper(False)`, "off line, paper end" (what the gateway reports as 缺纸).
 """
 
 from __future__ import annotations
@@ -64,6 +65,11 @@ class PrinterSimulator:
         self._runner.stop()
         with self._lock:
             self._endpoint.flush()
+
+    def set_paper(self, loaded: bool) -> None:
+        """Take the paper out (False) or put it back (True): only the status replies change."""
+        with self._lock:
+            self._endpoint.decoder.paper_out = not loaded
 
     @property
     def path(self) -> str:

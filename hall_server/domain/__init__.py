@@ -12,6 +12,7 @@ Modules, one job each:
   workdays     China's working days (chinese_calendar)  common     node kinds, field checks, rows
   floor        window rows, state keys, live snapshot   tickets    the queue (R9)
   jobs         办件 start/finish, overdue (R9)          ratings    一次一评 (R1–R6)
+  slips        the slips' print jobs for the devices gateway, 补打 (the QR link reaches only the gateway)
   cases        差评 cases, appeals, hall comments (R7, R12)
   staff        sign-in/PIN lock, pauses, attendance (R10)
   rollup       the figures' rollups kept by the writer  figures    R8/R10 figures from the rollups

@@ -19,9 +19,10 @@ own timer sends `system.tick`.
 | `queue.call_back` | terminal | `{ticket_id}` | `{ticket_id, ticket, status}` |
 | `queue.transfer` | terminal | `{to_window}` or `{to_category}` | `{ticket_id, ticket, category, to_window}` |
 | `job.start` | terminal | `{}` | `{job, ticket, already}` |
-| `job.finish` | terminal, bizsys | `{service_code, job_no?, window (bizsys)}` | `{job, job_no, job_no_source, handle_ms, overdue, rating_expires_ms, qr_expires_ms, qr_path, qr_url}` — `qr_path` "/r/<signed token>" for the slip, `qr_url` with `hall.public_url` (None without) |
 | `rating.submit` | kiosk (channel 4), gateway (5), qr (3), web (`channel` 1/2/3/6/7) | `{job? (public id), handle? (keypad handle = rating/<n>.handle), window (gateway), level, tags?, efficiency?, skill?, attitude?, text?, phone?, channel? (web), pressed_ms? (evaluators: when pressed; a late delivery still counts if pressed while the evaluator was open, see `ratings.pressed_in_time`)}` — a keypad (gateway) 差评 without tags is kept with the reserved tag `REASON_PENDING` (原因待回访); an evaluator (kiosk, keypad) may send that tag alone on a 差评 (the citizen walked away from the reasons) | `{rating_id, job, round: 1, case_id}` |
 | `rating.link` | kiosk (own window only) | `{job}` (the public id `rating/<n>` carries) | `{job, qr_path, qr_url}` — the signed QR link of a 办件 finished at the kiosk's window that can still be rated by QR; refused `wrong_window`, `unknown_job`, `already_rated`, `rating_expired`; a read (module `links`) |
+| `job.finish` | terminal, bizsys | `{service_code, job_no?, window (bizsys)}` | `{job, job_no, job_no_source, handle_ms, overdue, rating_expires_ms, qr_expires_ms}` — never the slip's QR link (a rating credential): the devices gateway prints the slip (`slips`) |
+| `slip.fetch` / `slip.result` / `slip.reprint` | gateway / gateway / terminal | see `hall_server.domain.slips` | the slip's print jobs; only `slip.fetch` (gateway) carries the QR link |
 | `rating.followup` | qr, web | `{job, level, tags?, text?, channel? (web)}` | `{rating_id, job, round: 2, case_id}` |
 | `case.callback` / `case.rectify` / `case.close` | web, manager | `{case_id, note?}` | `{case_id, status, late?}` |
 | `case.appeal` | terminal (own 办件), web, manager | `{case_id, reason}` | `{case_id, appeal}` |
@@ -35,7 +36,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hall_server.domain import cases, jobs, ratings, staff, tickets
+from hall_server.domain import cases, jobs, ratings, slips, staff, tickets
 from hall_server.domain.common import (
     BIZSYS, DISPENSER, GATEWAY, KIOSK, MANAGER, QR, SYSTEM, TERMINAL, WEB, cfg, opt_int, opt_str, phone,
     req_int, row, window_cfg, window_of,
@@ -192,7 +193,9 @@ def job_finish(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if r["job_id"] is None and r["ticket_id"] is not None:
         jobs.start(ctx, w.number, r["staff_no"])
     source = "system" if ctx.node_kind == BIZSYS else "window"
-    return jobs.finish(ctx, w.number, service_code, job_no, source)
+    result = jobs.finish(ctx, w.number, service_code, job_no, source)
+    slips.after_finish(ctx, w.number, result["job"])       # the gateway prints the slip, if there is a printer
+    return result
 
 
 # --- ratings ---------------------------------------------------------------------------------

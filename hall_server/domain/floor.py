@@ -4,9 +4,10 @@ State keys (published with `ctx.publish` after each change; values are msgpack m
 
 | key | value | who listens |
 |---|---|---|
-| `window/<n>` | `{window, name, state, staff, ticket, ticket_id, category, priority, recalls, taken_ms, job, since_ms, pause_reason, rating, rating_expires_ms, parked, last_rating}` — `state` is closed / idle / calling / serving / paused; `staff` is `{staff_no, name, department, stars, promise}` or None; `category`, `priority` (appointment / elderly / green / None), `recalls` and `taken_ms` (取号 time: the terminal shows the wait) are the current ticket's (None / 0 without one); `parked` is `[{ticket_id, ticket}]`, the tickets parked (挂起) at this window; `rating` is "open" while the evaluator asks, else None; `last_rating` is, for the window's most recent finished 办件, "rated" or "expired" (the evaluator's time ran out) once its rating closed, else None. The level of a rating is never published. | window terminal, kiosk, floor page |
+| `window/<n>` | `{window, name, state, staff, ticket, ticket_id, category, priority, recalls, taken_ms, job, since_ms, pause_reason, rating, rating_expires_ms, parked, last_rating}` — `state` is closed / idle / calling / serving / paused; `staff` is `{staff_no, name, department, stars, promise}` or None; `category`, `priority` (appointment / elderly / green / None), `recalls` and `taken_ms` (取号 time: the terminal shows the wait) are the current ticket's (None / 0 without one); `parked` is `[{ticket_id, ticket}]`, the tickets parked (挂起) at this window; `rating` is "open" while the evaluator asks, else None; `last_rating` is, for the window's most recent finished 办件, "rated" or "expired" (the evaluator's time ran out) once its rating closed, else None. The level of a rating is never published. `slip` is the window's latest slip print (windows with a printer), `{print_id, state: printing/printed/failed, error: no_paper/offline/not_connected/error/None, job_no, reprint, at_ms}`, or None — never its QR link | window terminal, kiosk, floor page |
 | `queue/<category>` | `{category, name, waiting, priority_waiting, oldest_queued_ms, last_called}` | dispenser, hall display, floor page |
-| `rating/<n>` | `{window, job, handle, staff_no, staff_name, department, stars, service_code, expires_ms, tag_version, qr_path, qr_url}` while window n's evaluator may rate; deleted when rated or expired. `qr_path` is the slip's signed link "/r/<token>"; `qr_url` is `hall.public_url` + `qr_path`, or None when no public URL is configured | kiosk n, gateway (keypad of window n) |
+| `rating/<n>` | `{window, job, handle, staff_no, staff_name, department, stars, service_code, expires_ms, tag_version}` while window n's evaluator may rate; deleted when rated or expired. No state key ever carries a slip's signed QR link (every node, staff terminals too, may read every key) | kiosk n, gateway (keypad of window n) |
+| `slips/<n>` | `{window, pending: [print_id, …]}` while window n has slip prints waiting for the devices gateway (`hall_server.domain.slips`); deleted when none | gateway |
 | `calls` | `{recent: [{ticket, window, at_ms, recall}]}` (last 10 calls) | hall display (voice announcement) |
 | `floor` | `{day, windows_open, windows_paused, windows_closed, waiting, waiting_over_limit, served_today}` — what anyone may see; republished only when it changes (after any command, and by the tick as waits age) | hall display, floor page |
 | `mgr/floor` | `{day, rated_today, bad_today, open_cases, overdue_cases}` — server-private (`mgr/` keys are never published to nodes nor in their snapshots, R6: a staff terminal must not see a 差评 land); HTTP pages read it from `backend.snapshot()` | floor page (managers) |
@@ -103,6 +104,19 @@ def last_rating(db: Any, job_id: int | None) -> str | None:
     return LAST_RATING.get(j["rating"]) if j else None
 
 
+SLIP_STATE = {"pending": "printing", "printed": "printed", "failed": "failed"}
+
+
+def slip_view(db: Any, window: int) -> dict[str, Any] | None:
+    """The window's latest slip print (table `slips`), token-free; None when it never printed one."""
+    s = row(db, "SELECT s.id, s.state, s.error, s.reason, s.created_ms, s.done_ms, j.job_no FROM slips s "
+                "JOIN jobs j ON j.id = s.job_id WHERE s.window = ? ORDER BY s.id DESC LIMIT 1", [window])
+    if s is None:
+        return None
+    return {"print_id": s["id"], "state": SLIP_STATE.get(s["state"], s["state"]), "error": s["error"],
+            "job_no": s["job_no"] or "", "reprint": s["reason"] == "reprint", "at_ms": s["done_ms"] or s["created_ms"]}
+
+
 def window_view(db: Any, config: HallConfig | None, w: dict[str, Any]) -> dict[str, Any]:
     ticket = job = None
     current: dict[str, Any] = {"category": None, "priority": None, "recalls": 0, "taken_ms": None}
@@ -128,7 +142,7 @@ def window_view(db: Any, config: HallConfig | None, w: dict[str, Any]) -> dict[s
         "window": w["number"], "name": name, "state": w["state"], "staff": staff_card(config, w["staff_no"]),
         "ticket": ticket, "ticket_id": w["ticket_id"], **current, "job": job, "since_ms": w["since_ms"],
         "pause_reason": w["pause_reason"], "rating": rating, "rating_expires_ms": expires, "parked": parked,
-        "last_rating": last_rating(db, w.get("last_job_id")),
+        "last_rating": last_rating(db, w.get("last_job_id")), "slip": slip_view(db, w["number"]),
     }
 
 

@@ -4,12 +4,15 @@ for that window (R2, R4): the evaluator (kiosk, keypad) until `rating_expires_ms
 until `qr_expires_ms`.
 
 `jobs.pub` is the stable public id of a 办件; the QR slip's link carries it signed (`qr_link`).
+That link is a credential to rate (DESIGN.md "Rating tokens"): it is in no state key and in no
+reply to a staff terminal; the devices gateway gets it to print the slip (`slips`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from config.schema import HallConfig
 from hall_server import qr_token
 from hall_server.domain import rollup
 from hall_server.domain.common import cfg, public_id, row, rows
@@ -94,21 +97,27 @@ def finish(ctx: Context, window: int, service_code: str, job_no: str | None, sou
     set_window(ctx, window, ticket_id=None, job_id=None, rating_job_id=job["id"], last_job_id=job["id"])
     publish_rating(ctx, window, job)
     return {"job": job["pub"], "job_no": job_no, "job_no_source": source, "handle_ms": handle_ms,
-            "overdue": bool(overdue), "rating_expires_ms": expires, "qr_expires_ms": qr_expires, **qr_link(ctx, job)}
+            "overdue": bool(overdue), "rating_expires_ms": expires, "qr_expires_ms": qr_expires}
 
 
 def qr_link(ctx: Context, job: dict[str, Any]) -> dict[str, str | None]:
-    """The slip's QR link of a finished 办件: `qr_path` "/r/<signed token>" and, when the hall
-    has `public_url`, the full `qr_url` (else None). Both None when the hub has no secret."""
-    config = cfg(ctx)
-    if not ctx.secret or job["finished_ms"] is None:
+    """The slip's QR link of a finished 办件 (a rating credential: only for citizen-side devices and
+    the slip printer's gateway): `qr_path` "/r/<signed token>" and, when the hall has `public_url`,
+    the full `qr_url` (else None). Both None when the hub has no secret."""
+    return link(ctx.secret, cfg(ctx), job)
+
+
+def link(secret: bytes, config: HallConfig, job: dict[str, Any]) -> dict[str, str | None]:
+    """`qr_link` without a command context (tests and tools holding the hall secret)."""
+    if not secret or job["finished_ms"] is None:
         return {"qr_path": None, "qr_url": None}
-    path = qr_token.qr_path(ctx.secret, job["pub"], job["finished_ms"], config.hall.rating.qr_valid_days)
+    path = qr_token.qr_path(secret, job["pub"], job["finished_ms"], config.hall.rating.qr_valid_days)
     return {"qr_path": path, "qr_url": config.hall.public_url + path if config.hall.public_url else None}
 
 
 def publish_rating(ctx: Context, window: int, job: dict[str, Any] | None) -> None:
-    """`rating/<window>`: what the evaluator needs to ask for a rating; None closes it."""
+    """`rating/<window>`: what the evaluator needs to ask for a rating; None closes it. Never the
+    QR link: every node (staff terminals too) may read every state key."""
     if job is None:
         ctx.publish(f"rating/{window}", None)
         return
@@ -121,7 +130,7 @@ def publish_rating(ctx: Context, window: int, job: dict[str, Any] | None) -> Non
     ctx.publish(f"rating/{window}", {
         "window": window, "job": job["pub"], "handle": job["id"], "staff_no": job["staff_no"], "staff_name": name,
         "department": dept, "stars": stars, "service_code": job["service_code"],
-        "expires_ms": job["rating_expires_ms"], "tag_version": config.tags.version, **qr_link(ctx, job),
+        "expires_ms": job["rating_expires_ms"], "tag_version": config.tags.version,
     })
 
 

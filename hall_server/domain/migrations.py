@@ -245,3 +245,24 @@ def _m11(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE windows ADD COLUMN last_job_id INTEGER")
     db.execute("UPDATE windows SET last_job_id = (SELECT j.id FROM jobs j WHERE j.window = windows.number "
                "AND j.status = 'finished' ORDER BY j.finished_ms DESC, j.id DESC LIMIT 1)")
+
+
+@migration(20, "domain: slips, the print jobs of the windows' rating slips (printed by the devices gateway)")
+def _m20(db: sqlite_utils.Database) -> None:
+    # One row per print of a 办件's slip: its first print after 办结, and each 补打 (reprint).
+    # reason: first | reprint;  state: pending | printed | failed;  error (failed): no_paper | offline |
+    # not_connected | error.  The QR link is never stored: `slip.fetch` signs it when the gateway asks.
+    db.execute("""CREATE TABLE slips (
+        id INTEGER PRIMARY KEY,
+        window INTEGER NOT NULL,
+        job_id INTEGER NOT NULL REFERENCES jobs (id),
+        reason TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        error TEXT,
+        node TEXT,
+        created_ms INTEGER NOT NULL,
+        fetched_ms INTEGER,
+        done_ms INTEGER
+    )""")
+    db.execute("CREATE INDEX slips_window ON slips (window, state)")
+    db.execute("CREATE INDEX slips_job ON slips (job_id)")

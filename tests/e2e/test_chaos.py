@@ -3,7 +3,9 @@
 Real processes on loopback, all on one demo clock (`--clock-start/--clock-speed/--clock-anchor`):
 the hall server, the keypad-bus simulator on a pty with 1 % byte noise both ways, the keypad
 gateway, window 9's evaluator as its own kiosk process (tests/e2e/kiosk_node.py: the kiosk's
-evaluator logic on the node kiosk-9 with its durable outbox, taps as control lines), and the traffic simulator (citizens, staff, kiosk taps, key presses, QR pages).
+evaluator logic on the node kiosk-9 with its durable outbox, taps as control lines), printer simulators on
+ptys for windows 1–4 (the gateway prints the slips; citizens rate by the QR code printed on theirs), and the
+traffic simulator (citizens, staff, kiosk taps, key presses, QR pages).
 Meanwhile the hall server is SIGKILLed and restarted every few seconds (same anchor: time goes
 on), keypad 3 reboots, the kiosk process is SIGKILLed and restarted, and so is the traffic
 simulator itself (`--resume`: it picks the windows up from the hall state and confirms its open
@@ -153,9 +155,19 @@ def test_a_hall_day_under_fire_loses_nothing_and_applies_nothing_twice(tmp_path:
                                          "--reply-ms", "1-10"])
     pty = fleet.first_line("keypad-sim", "PTY ", keypads)
     nodes = tmp_path / "nodes"
+    # the windows' slip printers (windows 1–4): the gateway prints, the citizens read the QR from the paper
+    printer_maps: list[str] = []
+    slips: list[str] = []
+    for w in config.windows:
+        if w.printer is not None:
+            name = f"printer-{w.number}"
+            sim = fleet.start(name, [sys.executable, "-m", "devices", "simulate", "printer",
+                                     "--out", str(tmp_path / f"{name}.jsonl")])
+            printer_maps += ["--map", f"{w.printer.port}={fleet.first_line(name, 'PTY ', sim)}"]
+            slips += ["--slips", f"{w.number}={tmp_path / f'{name}.jsonl'}"]
     gateway = fleet.start("gateway", [sys.executable, "-m", "devices", "--config", str(config_dir), "--bus", server.bus,
                                       "--keys", str(keys), "--data", str(nodes), "--map", f"sim://keypad={pty}",
-                                      "--verbose", *clock])
+                                      *printer_maps, "--qr-base", server.http, "--verbose", *clock])
     kiosk_control = str(tmp_path / "kiosk-9.sock")
     kiosk_cmd = [sys.executable, str(KIOSK_NODE), "--window", str(KIOSK_WINDOW), "--bus", server.bus,
                  "--keys", str(keys), "--data", str(tmp_path / "kiosk-9-data"), "--control", kiosk_control,
@@ -167,7 +179,7 @@ def test_a_hall_day_under_fire_loses_nothing_and_applies_nothing_twice(tmp_path:
         sys.executable, "-m", "hall_server.traffic", "--config", str(config_dir), "--bus", server.bus,
         "--keys", str(keys), "--data", str(nodes), "--log", str(given_log), "--seed", str(SEED),
         "--arrivals", str(ARRIVALS), "--until", UNTIL, "--keypad-control", keypad_control, "--http", server.http,
-        "--kiosk-control", f"{KIOSK_WINDOW}={kiosk_control}", *clock]
+        "--kiosk-control", f"{KIOSK_WINDOW}={kiosk_control}", *slips, *clock]
     traffic = fleet.start("traffic", traffic_cmd)
 
     # --- the fire ---------------------------------------------------------------------------------

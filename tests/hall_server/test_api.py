@@ -10,6 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from hall_server.backend import LocalBackend
+from hall_server.domain import jobs
 from hall_server.hub import Hub
 from hall_server.web.app import make_app
 
@@ -30,7 +31,7 @@ def client(hub: Hub) -> TestClient:
 
 
 def token_of(fin: dict[str, Any]) -> str:
-    """The signed QR token of a finished 办件 (`qr_path` of job.finish is "/r/<token>")."""
+    """The signed QR token of a finished 办件 (`qr_path`, "/r/<token>", as `served` signed it)."""
     assert fin["qr_path"].startswith("/r/")
     return fin["qr_path"][3:]
 
@@ -44,7 +45,8 @@ def served(client: TestClient, window: int = 1) -> dict[str, Any]:
     assert hub.submit("job.start", {}, f"terminal-{window}").ok
     fin = hub.submit("job.finish", {"service_code": "S001"}, f"terminal-{window}")
     assert fin.ok
-    return fin.result
+    # the finish reply carries no QR link (only the slip printer gets it): sign it as the hub does
+    return {**fin.result, **jobs.link(hub.secret, hub.config, jobs.by_pub(hub.db, fin.result["job"]))}
 
 
 def test_floor_queue_and_ticket(client: TestClient) -> None:

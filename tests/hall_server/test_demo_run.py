@@ -37,7 +37,7 @@ def test_the_demo_runs_a_living_hall_and_stops_cleanly(tmp_path: Path) -> None:
     assert "演示大厅已启动" in proc.stdout and "演示已停止" in proc.stdout
     assert f"http://{http}/floor" in proc.stdout
     assert "admin (manager) password: " in proc.stdout
-    for part in ("hall server", "keypad simulator", "keypad gateway", "traffic simulator"):
+    for part in ("hall server", "keypad simulator", "printer simulator", "devices gateway", "traffic simulator"):
         assert part in proc.stdout, part
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "Traceback" not in (data / "demo.log").read_text(errors="replace")

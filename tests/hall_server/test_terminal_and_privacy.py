@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hall_server import qr_token
-from hall_server.domain import export
+from hall_server.domain import export, jobs
 from hall_server.domain.staff import LOCK_MS, MAX_PIN_FAILURES, TODAY_HOLD_MS
 from hall_server.hub import Hub
 
@@ -129,7 +129,7 @@ def test_last_rating_is_rated_or_expired_never_the_level(hall: Driver) -> None:
     assert hall.hub.state.get("window/1")["last_rating"] is None
     hall.ok("system.tick", {}, "system-1", now=fin["rating_expires_ms"] + 1)
     assert hall.hub.state.get("window/1")["last_rating"] == "expired"      # the QR slip may still rate
-    tok = fin["qr_path"].removeprefix("/r/")
+    tok = signed_link(hall.hub, fin["job"])["qr_path"].removeprefix("/r/")
     assert qr_token.verify(hall.hub.secret, tok, hall.now / 1000) == fin["job"]
     hall.ok("rating.submit", {"job": fin["job"], "level": 4}, "qr-web")
     assert hall.hub.state.get("window/1")["last_rating"] == "rated"
@@ -159,13 +159,21 @@ def test_my_day_holds_back_the_ratings_of_recent_jobs(hall: Driver) -> None:
 
 # --- the slip's QR link ----------------------------------------------------------------------------
 
-def test_finish_and_rating_state_carry_the_signed_qr_link(hall: Driver) -> None:
+def signed_link(hub: Hub, pub: str) -> dict[str, Any]:
+    """The QR link the hub signs for the slip printer (`slip.fetch`), as a test holding the secret does."""
+    return jobs.link(hub.secret, hub.config, jobs.by_pub(hub.db, pub))
+
+
+def test_finish_and_rating_state_carry_no_qr_link(hall: Driver) -> None:
+    """Changed by issue #11: the link is a rating credential; the terminal and state never get it."""
     hall.sign_in(1, "1001")
     fin = hall.serve(1)
-    assert fin["qr_path"].startswith("/r/") and fin["qr_url"] is None
+    assert "qr_path" not in fin and "qr_url" not in fin
     r = hall.hub.state.get("rating/1")
-    assert r["qr_path"] == fin["qr_path"] and r["qr_url"] is None
-    pub = qr_token.verify(hall.hub.secret, fin["qr_path"][3:], hall.now / 1000)
+    assert "qr_path" not in r and "qr_url" not in r
+    link = signed_link(hall.hub, fin["job"])
+    assert link["qr_path"].startswith("/r/") and link["qr_url"] is None
+    pub = qr_token.verify(hall.hub.secret, link["qr_path"][3:], hall.now / 1000)
     assert pub == fin["job"]
     assert (hall.hub.db_path.parent / "secret.key").exists()
 
@@ -177,8 +185,9 @@ def test_public_url_gives_the_full_link(tmp_path: Path, config) -> None:
         d = Driver(hub, at(9, 0))
         d.sign_in(1, "1001")
         fin = d.serve(1)
-        assert fin["qr_url"] == "http://192.168.1.10:8080" + fin["qr_path"]
-        assert hub.state.get("rating/1")["qr_url"] == fin["qr_url"]
+        link = signed_link(hub, fin["job"])
+        assert link["qr_url"] == "http://192.168.1.10:8080" + link["qr_path"]
+        assert "qr_url" not in hub.state.get("rating/1")
     finally:
         hub.close()
 

@@ -52,6 +52,7 @@ def test_rating_opened_submitted_and_recorded_once(hall: Hall, tmp_path: Path) -
     v = ev.view()
     assert v.qr_url.startswith("http://hall.test:8080/r/") and done["job"] not in v.qr_url   # signed, not the bare id
     assert qr_token.verify(hall.hub.secret, v.qr_url.rsplit("/", 1)[1], time.time()) == done["job"]
+    assert "qr_path" not in done and "qr_path" not in client.get("rating/3")   # issue #11: no token in state
     assert v.staff.name == "张丽娟" and 55 <= v.countdown_s <= 60
     assert ev.tap_level(4) and not ev.tap_level(4)
     ev.toggle_tag("P02")

@@ -62,7 +62,7 @@ def hall(tmp_path: Path, demo):
 
 def terminal(root: Path, demo, address: str, ui: UiThread) -> Terminal:
     keys = load_node_keys(root / "keys" / "issued", "terminal-3")
-    term = build(demo, 3, address, keys, root / "terminal-data", ui.post, client_options=FAST, printing=False)
+    term = build(demo, 3, address, keys, root / "terminal-data", ui.post, client_options=FAST)
     term.client.start()
     return term
 

@@ -1,0 +1,282 @@
+"""The windows' slips (办结通知书 with the rating QR), printed by the gateway at the hall server's request.
+
+The QR link is a credential to rate (DESIGN.md "Rating tokens"): only this gateway and the window's
+evaluator get it, never a staff terminal. The protocol (hall_server/domain/slips.py):
+
+  slips/<n> = {window, pending: [print_id, …]}   the prints window n waits for (state key)
+  slip.fetch {print_id}  → the slip's fields and its signed link, in the reply to this node only
+  slip.result {print_id, ok, error?}             durable in the outbox; error: no_paper / offline /
+                                                 not_connected / error
+A print stays pending on the server until its result arrives, so a gateway restarting mid-print
+prints it after the restart; a result still in the outbox is not printed twice. A failed print is
+not retried here: the clerk sees it on the terminal and asks for 补打 (a new print id). How each
+printer fared is reported to managers as device health (`node.report`, device `printer-<n>`), when
+it changes.
+
+Printer ports (windows.toml `printer = {port, baud}`, renamed by `--map`):
+  /dev/usb/lpN, /dev/lpN    a USB / parallel printer device, written as a file (no status)
+  socket://host:9100        a network printer (raw TCP, pyserial's socket handler; no status asked)
+  anything else             a serial port by pyserial URL or path (a pty too): before printing, the
+                            printer is asked DLE EOT 1 and 4 (off line, paper end); no answer = not connected
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
+
+import serial
+
+from config.i18n import t
+from config.schema import HallConfig
+from devices.printer.escpos import EscPosError
+from devices.printer.receipts import Slip, slip_bytes
+from hallnet import messages as m
+from hallnet.client import HallClient, NotDelivered
+
+log = logging.getLogger("devices.slips")
+
+_FILE_DEVICE = re.compile(r"^/dev/(usb/)?lp\d+$")
+DLE_EOT = bytes((0x10, 0x04))
+OFFLINE_BIT = 0x08            # DLE EOT 1
+PAPER_END_BITS = 0x60         # DLE EOT 4
+STATUS_FIXED_MASK, STATUS_FIXED = 0x93, 0x12
+KEPT_IDS = 4096               # print ids this gateway remembers having handled
+FETCH_RETRY_S = 1.0
+
+
+class PrintFailed(Exception):
+    """A slip could not be printed; `reason` is what the server records (slips.PRINT_ERRORS)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class PrinterSpot:
+    window: int
+    port: str            # as configured
+    url: str             # what is opened (after --map)
+    baud: int
+
+    @property
+    def device(self) -> str:
+        return f"printer-{self.window}"
+
+
+class FilePort:
+    """A printer device written as a file (USB printer class: /dev/usb/lp0). It has no status."""
+
+    def __init__(self, path: str) -> None:
+        self._file: BinaryIO = open(path, "wb", buffering=0)
+
+    def write(self, data: bytes) -> int:
+        return self._file.write(data) or 0
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def port_kind(url: str) -> str:
+    """file / socket / serial: how a printer port is opened and whether its status can be asked."""
+    if _FILE_DEVICE.match(url):
+        return "file"
+    if url.startswith("socket://"):
+        return "socket"
+    return "serial"
+
+
+def open_port(url: str, baud: int, timeout_s: float = 0.5) -> Any:
+    try:
+        if port_kind(url) == "file":
+            return FilePort(url)
+        return serial.serial_for_url(url, baudrate=baud, timeout=timeout_s, write_timeout=5)
+    except (serial.SerialException, OSError, ValueError) as exc:
+        raise PrintFailed("not_connected", f"cannot open {url}: {exc}") from None
+
+
+def _status(port: Any, n: int, timeout_s: float) -> int | None:
+    port.reset_input_buffer()
+    port.write(DLE_EOT + bytes((n,)))
+    deadline_s = time.monotonic() + timeout_s
+    while time.monotonic() < deadline_s:
+        reply = port.read(1)
+        if reply:
+            return reply[0]
+    return None
+
+
+def check_ready(port: Any, timeout_s: float) -> None:
+    """Ask a serial printer whether it can print (DLE EOT 1, then 4); raise PrintFailed if not."""
+    printer = _status(port, 1, timeout_s)
+    if printer is None or printer & STATUS_FIXED_MASK != STATUS_FIXED:
+        raise PrintFailed("not_connected", "no status reply")
+    paper = _status(port, 4, timeout_s)
+    if paper is not None and paper & PAPER_END_BITS:
+        raise PrintFailed("no_paper", f"paper sensor status {paper:#04x}")
+    if printer & OFFLINE_BIT:
+        raise PrintFailed("offline", f"printer status {printer:#04x}")
+
+
+def print_bytes(spot: PrinterSpot, data: bytes, status_timeout_s: float = 0.5) -> None:
+    """Open the window's printer, check it (serial ports), write the slip, close. Raises PrintFailed."""
+    port = open_port(spot.url, spot.baud, status_timeout_s)
+    try:
+        if port_kind(spot.url) == "serial":
+            check_ready(port, status_timeout_s)
+        port.write(data)
+        port.flush()
+    except (serial.SerialException, OSError) as exc:
+        raise PrintFailed("not_connected", f"writing to {spot.url}: {exc}") from None
+    finally:
+        try:
+            port.close()
+        except (serial.SerialException, OSError):
+            pass
+
+
+def make_slip(config: HallConfig, fetched: dict[str, Any], qr_base: str) -> Slip:
+    """The slip from `slip.fetch`'s reply: the full link (`qr_url`, else `qr_base` + `qr_path`)."""
+    url = fetched.get("qr_url") or ""
+    if not url:
+        path = fetched.get("qr_path") or ""
+        if not path:
+            raise PrintFailed("error", "the hall server gave no QR link")
+        url = qr_base.rstrip("/") + path
+    at = datetime.fromtimestamp(int(fetched.get("finished_ms") or 0) / 1000, ZoneInfo(config.hall.timezone))
+    return Slip(hall_name=str(fetched.get("hall_name") or config.hall.name),
+                window=t("window.number", "zh", number=fetched.get("window")),
+                service=str(fetched.get("service_name") or ""), case_no=str(fetched.get("job_no") or ""),
+                time=at, rating_url=url, reprint=bool(fetched.get("reprint")))
+
+
+def printer_spots(config: HallConfig, port_map: dict[str, str]) -> list[PrinterSpot]:
+    return [PrinterSpot(w.number, w.printer.port, port_map.get(w.printer.port, w.printer.port), w.printer.baud)
+            for w in config.windows if w.printer is not None]
+
+
+class SlipPrinting:
+    """One worker thread per window printer; fed by the `slips/<n>` state keys."""
+
+    def __init__(self, config: HallConfig, client: HallClient, port_map: dict[str, str] | None = None,
+                 qr_base: str = "", *, status_timeout_s: float = 0.5, fetch_timeout_s: float = 10.0) -> None:
+        self.config = config
+        self.client = client
+        self.qr_base = qr_base
+        self.status_timeout_s = status_timeout_s
+        self.fetch_timeout_s = fetch_timeout_s
+        self.spots = {s.window: s for s in printer_spots(config, port_map or {})}
+        self._queues: dict[int, queue.Queue[int]] = {n: queue.Queue() for n in self.spots}
+        self._handled: OrderedDict[int, bool] = OrderedDict()     # queued, printing or reported
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.printed = self.failed = 0
+        self._reported: dict[int, str | None] = {}       # window → the last reported failure (None: fine)
+
+    def start(self) -> None:
+        self._remember_unacknowledged_results()
+        for n in self.spots:
+            th = threading.Thread(target=self._work, args=(n,), name=f"slips-{n}", daemon=True)
+            th.start()
+            self._threads.append(th)
+        for key, value in self.client.state("slips/").items():
+            self.on_change(key, value)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for th in self._threads:
+            th.join(self.fetch_timeout_s + 2)
+
+    def _remember_unacknowledged_results(self) -> None:
+        """Results still in the outbox (the server has not got them): those slips were printed."""
+        for _, _, frame in self.client.outbox.pending():
+            try:
+                env = m.decode(frame)
+            except m.MalformedMessage:
+                continue
+            if env.type == "slip.result" and isinstance(env.body.get("print_id"), int):
+                self._handled[env.body["print_id"]] = True
+
+    def on_change(self, key: str, value: Any) -> None:
+        """A `slips/<n>` state key: queue the print ids not handled yet (hallnet I/O thread)."""
+        kind, _, n = key.partition("/")
+        if kind != "slips" or not n.isdigit() or int(n) not in self.spots or not isinstance(value, dict):
+            return
+        for print_id in value.get("pending") or []:
+            if isinstance(print_id, int):
+                self._enqueue(int(n), print_id)
+
+    def _enqueue(self, window: int, print_id: int) -> None:
+        with self._lock:
+            if print_id in self._handled:
+                return
+            self._handled[print_id] = True
+            while len(self._handled) > KEPT_IDS:
+                self._handled.popitem(last=False)
+        self._queues[window].put(print_id)
+
+    def _forget(self, print_id: int) -> None:
+        with self._lock:
+            self._handled.pop(print_id, None)
+
+    def _work(self, window: int) -> None:
+        q = self._queues[window]
+        while not self._stop.is_set():
+            try:
+                print_id = q.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self.print_one(self.spots[window], print_id)
+
+    def print_one(self, spot: PrinterSpot, print_id: int) -> None:
+        try:
+            reply = self.client.call("slip.fetch", {"print_id": print_id}, timeout_s=self.fetch_timeout_s)
+        except NotDelivered:
+            log.warning("%s: print %d: the hall server did not answer; trying again", spot.device, print_id)
+            self._stop.wait(FETCH_RETRY_S)
+            self._queues[spot.window].put(print_id)
+            return
+        if not reply.get("ok"):
+            log.info("%s: print %d not fetched: %s", spot.device, print_id, reply.get("error"))
+            if reply.get("error") not in ("slip_not_pending", "unknown_slip"):
+                self._forget(print_id)            # asked again when slips/<n> next lists it
+            return
+        result: dict[str, Any] = {"print_id": print_id, "ok": True}
+        try:
+            slip = make_slip(self.config, reply.get("result") or {}, self.qr_base)
+            try:
+                data = slip_bytes(slip)
+            except EscPosError as exc:            # e.g. a link too long for a QR code
+                raise PrintFailed("error", str(exc)) from None
+            print_bytes(spot, data, self.status_timeout_s)
+            self.printed += 1
+            log.info("%s: slip %s printed (print %d)", spot.device, slip.case_no, print_id)
+        except PrintFailed as exc:
+            self.failed += 1
+            result = {"print_id": print_id, "ok": False, "error": exc.reason}
+            log.warning("%s: print %d failed: %s", spot.device, print_id, exc)
+        self.client.send("slip.result", result)
+        self._report(spot, result.get("error"))
+
+    def _report(self, spot: PrinterSpot, error: str | None) -> None:
+        """The printer's health for managers, when it changed: online unless the last print failed."""
+        if spot.window in self._reported and self._reported[spot.window] == error:
+            return
+        self._reported[spot.window] = error
+        detail: dict[str, Any] = {"online": error is None, "port": spot.port}
+        if error is not None:
+            detail["error"] = error
+        self.client.send("node.report", {"devices": {spot.device: detail}})
