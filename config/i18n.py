@@ -513,3 +513,8 @@ TEXTS.update({
     "slip.case_no": {"zh": "办件编号", "en": "Case No."},
     "slip.time": {"zh": "时间", "en": "Time"},
 })
+
+# Public web writes and reads (hall_server/web/limits.py, the QR pages' refusals).
+TEXTS.update({
+    "web.limits.retry_text": {"zh": "请 {s} 秒后再试。", "en": "Please try again in {s} s."},
+})

@@ -245,3 +245,10 @@ def _m11(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE windows ADD COLUMN last_job_id INTEGER")
     db.execute("UPDATE windows SET last_job_id = (SELECT j.id FROM jobs j WHERE j.window = windows.number "
                "AND j.status = 'finished' ORDER BY j.finished_ms DESC, j.id DESC LIMIT 1)")
+
+
+@migration(45, "domain: each ticket's unguessable public id (a citizen looks up their own ticket with it)")
+def _m45(db: sqlite_utils.Database) -> None:
+    db.execute("ALTER TABLE tickets ADD COLUMN pub TEXT")
+    db.execute("UPDATE tickets SET pub = lower(hex(randomblob(10))) WHERE pub IS NULL")
+    db.execute("CREATE UNIQUE INDEX tickets_pub ON tickets (pub)")

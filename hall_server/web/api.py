@@ -8,14 +8,20 @@ The integration endpoint (`POST /api/integration/jobs/finish`) is for the hall's
 it sends its API key in `X-Api-Key` and finishes the 办件 at a window with its 办件编号.
 
 Who may call what (R6: levels, cases and the rater's data are for the hall's managers only):
-  - anyone: floor (public summary), queue, tickets, `POST /api/ratings` and `/api/ratings/followup`
-    with the signed QR token of the slip (channel 3, never a bare 办件 id), comments, health;
+  - anyone: floor (public summary), queue, a normal ticket (a priority one needs a manager: the
+    domain refuses it from the anonymous node `web`), one ticket's own status by its unguessable
+    public id, `POST /api/ratings` and `/api/ratings/followup` with the signed QR token of the slip
+    (channel 3, never a bare 办件 id), comments, health;
   - `viewer` (a web session of any role, or a viewer/manager API key): reads of 办件 with their
     ratings, cases (masked), figures, assessment, the managers' floor counts and `mgr/` state keys;
   - `manager` (a manager session, or `HALL_MANAGER_KEY` in `X-Api-Key`): the case actions, and a
     case's unmasked phone and text.
 A session is the web login's cookie (`pages.auth`); a cookie-authenticated POST must be JSON and,
 when the browser names an origin, same-origin. Missing credentials → 401, a viewer writing → 403.
+
+Every POST with a body must say `Content-Type: application/json` (415 otherwise: a cross-site form
+can send `text/plain` without asking). Public writes (no valid key or session) are rate-limited per
+client and per address (`hall_server.web.limits`, shared with the QR pages): 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from hall_server.backend import Backend
 from hall_server.domain import assessment, cases, figures, floor, jobs, ratings, tickets
 from hall_server.domain.common import row, rows
 from hall_server.handlers import DomainError
+from hall_server.web.limits import PublicLimits, Verdict
 from hallnet.messages import now_ms
 
 MAX_BODY_BYTES = 16 * 1024
@@ -46,13 +53,20 @@ KEY_NODE = "manager-api"          # commands sent with a manager API key
 QR_NODE = "qr-web"                # ratings with a QR token (channel 3), as the QR page sends them
 VIEWER, MANAGER = "viewer", "manager"
 
-STATUS = {"bad_request": 400, "forbidden": 403, "not_configured": 503, "internal": 503, "unknown_type": 400}
+STATUS = {"bad_request": 400, "forbidden": 403, "not_configured": 503, "internal": 503, "unknown_type": 400,
+          "priority_not_allowed": 403}
+JSON_TYPE = "application/json"
 
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+
+
+def rate_limited(verdict: Verdict) -> JSONResponse:
+    return _err(429, "rate_limited", f"too many requests from this client: retry after {verdict.retry_after_s} s",
+                {"retry_after_s": verdict.retry_after_s})
 
 
 def status_for(code: str) -> int:
@@ -124,15 +138,22 @@ class Auth:
         if c.via == "session" and request.method == "POST":
             from hall_server.web.pages.auth import same_origin
 
-            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if ctype != "application/json" or not same_origin(request):
+            if media_type(request) != JSON_TYPE or not same_origin(request):
                 raise ApiError(403, "forbidden", "a session's POST must be same-origin JSON")
         return c
 
 
 # --- input --------------------------------------------------------------------------------------
 
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 async def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object. Only `application/json`: a cross-site page cannot send that
+    without the browser asking first (a `text/plain` "simple request" can)."""
+    if media_type(request) != JSON_TYPE:
+        raise ApiError(415, "unsupported_media_type", "the body must be JSON sent as Content-Type: application/json")
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
         raise ApiError(413, "too_large", f"the body must be at most {MAX_BODY_BYTES} bytes")
@@ -194,6 +215,11 @@ class Op:
     tag: str = ""
     auth: str = ""                   # "" anyone, "viewer" any logged-in role or key, "manager"
 
+    @property
+    def public_write(self) -> bool:
+        """A write anyone may send: rate-limited per client and address unless a key or session is given."""
+        return self.method == "POST" and not self.auth and not self.path.startswith("/api/integration/")
+
 
 def qp(name: str, type_: str = "string", desc: str = "", required: bool = False, **extra: Any) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": required, "description": desc, "schema": {"type": type_, **extra}}
@@ -235,6 +261,13 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         site = Site.for_backend(backend)
     if auth is None:
         auth = Auth(env_api_keys() if api_keys is None else api_keys, site)
+    limits: PublicLimits = site.limits if site is not None else PublicLimits(b"")
+
+    def known_caller(request: Request) -> Caller | None:
+        try:
+            return auth.caller(request)
+        except ApiError:
+            return None
 
     def db() -> Any:
         return backend.reader()
@@ -255,29 +288,53 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
 
     # floor and queue ------------------------------------------------------------------------
     def get_floor(request: Request) -> Any:
-        """Rating and case counts only for a logged-in caller (R6)."""
-        return floor.snapshot(db(), backend.config, now_ms(), manager=auth.caller(request) is not None)
+        """Rating and case counts, and the 办件 public ids, only for a logged-in caller (R6)."""
+        logged_in = auth.caller(request) is not None
+        snap = floor.snapshot(db(), backend.config, now_ms(), manager=logged_in)
+        if not logged_in:
+            snap["windows"] = [{k: v for k, v in w.items() if k != "job"} for w in snap["windows"]]
+        return snap
 
     def get_queue(request: Request) -> Any:
+        """The waiting tickets by number; their row ids only for a logged-in caller."""
         category = q_str(request, "category", max_len=8)
         sql = ("SELECT id, no, category, priority_kind, status, target_window, taken_ms, queued_ms FROM tickets "
                "WHERE status = 'waiting'" + (" AND category = ?" if category else "") +
                " ORDER BY priority DESC, queued_ms, id LIMIT 500")
         waiting = rows(db(), sql, [category] if category else [])
+        if auth.caller(request) is None:
+            waiting = [{k: v for k, v in w.items() if k != "id"} for w in waiting]
         cats = [c.code for c in backend.config.categories] if backend.config else []
         return {"queues": [floor.queue_view(db(), backend.config, c) for c in cats if not category or c == category],
                 "waiting": waiting}
 
     async def post_ticket(request: Request) -> Any:
-        return await command("queue.take", await json_body(request), status=201)
+        """Anyone takes a normal ticket (node `web`); a manager (key or session) may give a priority
+        one (node `manager-…`): the domain decides (`tickets.PRIORITY_GIVERS`)."""
+        who = auth.caller(request)
+        node = API_NODE
+        if who is not None and who.role == MANAGER:
+            node = auth.require(request, MANAGER).node
+        applied = await backend.command("queue.take", await json_body(request), node)
+        if not applied.ok:
+            return _err(status_for(applied.error), applied.error, applied.message, applied.details)
+        result = dict(applied.result)
+        if node == API_NODE:            # the citizen gets their ticket's public id, not the row id
+            result.pop("ticket_id", None)
+        return JSONResponse(result, status_code=201)
 
     def get_ticket(request: Request) -> Any:
-        tid = p_int(request, "ticket_id")
-        t = row(db(), "SELECT id, day, no, category, priority_kind, status, window, target_window, taken_ms, "
-                      "first_called_ms, called_ms, recalls FROM tickets WHERE id = ?", [tid])
-        if t is None:
-            raise ApiError(404, "unknown_ticket", "no such ticket")
-        return {**t, "timeline": tickets.timeline(db(), tid)}
+        """One ticket's own status by its public id; a logged-in caller may also give the row id
+        and gets the whole ticket with its timeline."""
+        key = p_str(request, "ticket", 32)
+        if key.isascii() and key.isdigit() and auth.caller(request) is not None:
+            tid = p_int(request, "ticket")
+            t = row(db(), "SELECT id, pub, day, no, category, priority_kind, status, window, target_window, taken_ms, "
+                          "first_called_ms, called_ms, recalls FROM tickets WHERE id = ?", [tid])
+            if t is None:
+                raise ApiError(404, "unknown_ticket", "no such ticket")
+            return {**t, "timeline": tickets.timeline(db(), tid)}
+        return tickets.public_status(db(), backend.config, key)
 
     # 办件 -----------------------------------------------------------------------------------
     def get_jobs(request: Request) -> Any:
@@ -402,6 +459,9 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         if not keys:
             raise ApiError(503, "not_configured", "no integration key is configured")
         if node is None:
+            verdict = limits.check(request, "write")       # guessing keys is a public write too
+            if not verdict.allowed:
+                return limits.remember(rate_limited(verdict), verdict, request)
             raise ApiError(401, "unauthorized", "a valid X-Api-Key header is required")
         body = await json_body(request)
         for k in ("window", "service_code", "job_no"):
@@ -422,11 +482,16 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
     ops = [
         Op("GET", "/api/floor", "The live floor: windows, queues, today's summary", get_floor, tag="floor"),
         Op("GET", "/api/queue", "Waiting tickets and queue counts", get_queue, [qp("category")], tag="queue"),
-        Op("POST", "/api/tickets", "Take a ticket (取号)", post_ticket,
-           body=obj({"category": S, "priority": {"type": "string", "enum": ["appointment", "elderly", "green"]}},
+        Op("POST", "/api/tickets", "Take a ticket (取号); the answer's `public_id` looks up its status. "
+           "A priority ticket needs a manager (X-Api-Key or session): anonymous callers get 403 "
+           "priority_not_allowed", post_ticket,
+           body=obj({"category": S, "priority": {"type": "string", "enum": ["appointment", "elderly", "green"],
+                                                 "description": "manager only"}},
                     ["category"]), status=201, tag="queue"),
-        Op("GET", "/api/tickets/{ticket_id}", "A ticket and its timeline", get_ticket, [pp("ticket_id", "integer")],
-           tag="queue"),
+        Op("GET", "/api/tickets/{ticket}", "One ticket's own status by its public id: {ticket, category, "
+           "category_name, status, ahead (tickets called before it), window (called to)}; a logged-in caller may "
+           "give the row id and gets the ticket with its timeline", get_ticket,
+           [pp("ticket", desc="the public_id returned when the ticket was taken")], tag="queue"),
         Op("GET", "/api/jobs", "办件, newest first", get_jobs,
            [qp("window", "integer"), qp("day", desc="YYYY-MM-DD"), qp("status"), qp("limit", "integer"),
             qp("offset", "integer")], tag="jobs", auth=VIEWER),
@@ -473,6 +538,17 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
 
     def wrap(op: Op) -> Callable[[Request], Awaitable[JSONResponse]]:
         async def endpoint(request: Request) -> JSONResponse:
+            verdict = None
+            if op.public_write and known_caller(request) is None:
+                verdict = limits.check(request, "write")
+                if not verdict.allowed:
+                    return limits.remember(rate_limited(verdict), verdict, request)
+            response = await answer(request)
+            if verdict is not None:
+                limits.remember(response, verdict, request)
+            return response
+
+        async def answer(request: Request) -> JSONResponse:
             try:
                 if op.auth:
                     auth.require(request, op.auth)
@@ -508,6 +584,12 @@ def openapi_paths(ops: list[Op]) -> dict[str, Any]:
         if op.body is not None:
             entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
             entry["responses"]["413"] = err
+            entry["responses"]["415"] = {**err, "description": "the body was not sent as application/json"}
+        if op.public_write or op.path.startswith("/api/integration/"):
+            entry["responses"]["429"] = {
+                **err, "description": "too many requests from this client or address (per-client and per-address "
+                                      "limits of public writes); see Retry-After",
+                "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}}
         if op.path.startswith("/api/integration/"):
             entry["security"] = [{"apiKey": []}]
             entry["responses"]["401"] = err

@@ -15,6 +15,7 @@ from hall_server.backend import Backend
 from hall_server.web import pages
 from hall_server.web.api import SECURITY_SCHEMES, Auth, ApiError, env_api_keys, make_api, openapi_paths
 from hall_server.web.pages.site import Site
+from hall_server.web.public_state import nodes_summary, public_state
 
 API_INFO = {"title": "Hall server API", "version": "1"}
 
@@ -35,20 +36,29 @@ def make_app(backend: Backend, *, integration_keys: Mapping[str, str] | None = N
         return _json({"ok": True, "seq": seq})
 
     async def state(request: Request) -> JSONResponse:
+        """The state map (`?prefix=`): everything for a logged-in caller; else only what a citizen may
+        see (`hall_server.web.public_state`: no rating, ticket or 办件 id, handle, link or `mgr/` key)."""
         prefix = request.query_params.get("prefix", "")
         if len(prefix) > 200:
             return _json({"error": "bad_request", "message": "prefix too long"}, 400)
         try:
-            private = auth.caller(request) is not None     # `mgr/` keys: managers' eyes only (R6)
+            private = auth.caller(request) is not None
         except ApiError as exc:
             return _json({"error": exc.code, "message": exc.message}, exc.status)
         seq, values = backend.snapshot(prefix)
         if not private:
-            values = {k: v for k, v in values.items() if not k.startswith("mgr/")}
+            values = public_state(values)
         return _json({"seq": seq, "state": values})
 
     async def nodes(request: Request) -> JSONResponse:
-        return _json({"nodes": backend.presence()})
+        """Nodes (ids, presence, device health) for a logged-in caller; else only how many are alive."""
+        try:
+            private = auth.caller(request) is not None
+        except ApiError as exc:
+            return _json({"error": exc.code, "message": exc.message}, exc.status)
+        presence = backend.presence()
+        summary = nodes_summary(presence)
+        return _json({**summary, "nodes": presence} if private else summary)
 
     routes = [
         Route("/api/health", health, methods=["GET"]),
