@@ -5,14 +5,18 @@ address alone either lets a flood through or refuses the whole hall. Every publi
 counted twice:
 
 - per **client**: a long-lived random client cookie the server sets (`hall_client`, HttpOnly,
-  SameSite=Lax, signed with the hall secret so it cannot be made up); a request without a valid
-  one is counted by a fingerprint of its address, User-Agent and Accept-Language;
+  SameSite=Lax, signed with the hall secret so it cannot be made up); a write without a valid
+  one is counted by a fingerprint of its address, User-Agent and Accept-Language, and the cookie
+  it is given starts with that count (dropping the cookie gains nothing); a first page view
+  without one is counted by the new cookie only (many phones of one model look alike);
 - per **address** (`client_address`, which believes X-Forwarded-For only from the hall's trusted
   proxies), with a ceiling well above one person's needs, so 40 citizens behind one address can
   each take a ticket, rate and comment while a script cycling through cookies still hits a wall.
 
 A refused client does not use up its address's budget (a flood from one phone does not lock the
 hall out). Buckets refill continuously (token buckets); memory is bounded by an LRU of keys.
+What it cannot do: a script that collects a fresh cookie per request (or many addresses) is held
+only by the per-address ceiling; the limits live in memory and start afresh at a restart.
 """
 
 from __future__ import annotations
@@ -75,6 +79,15 @@ class RateLimiter:
         while len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
 
+    def copy(self, source: str, target: str) -> None:
+        """`target` starts where `source` is (a new client cookie inherits its fingerprint's count)."""
+        held = self._buckets.get(source)
+        if held is not None:
+            self._buckets[target] = held
+            self._buckets.move_to_end(target)
+            while len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+
     def allow(self, key: str, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
         if self.wait_s(key, now) > 0:
@@ -85,16 +98,18 @@ class RateLimiter:
 
 @dataclass(frozen=True)
 class Budget:
-    """How much one client and one address may do (hits at once, refilled over `period_s`)."""
+    """How much one client and one address may do: hits at once, refilled fully over the period."""
 
     per_client: int
     per_address: int
-    period_s: float = 60.0
+    client_period_s: float = 60.0
+    address_period_s: float = 60.0
 
 
 # A citizen takes a ticket, rates (perhaps re-sending a form that missed a reason) and comments:
-# a handful of writes. 40 citizens behind one address: about 80 writes in a few minutes.
-WRITE_BUDGET = Budget(per_client=10, per_address=120)
+# a handful of writes. A hall's citizens behind one address: up to 150 writes at once, then one a
+# second (60 a minute, several times a large hall's peak of ratings and comments).
+WRITE_BUDGET = Budget(per_client=10, per_address=150, address_period_s=150.0)
 READ_BUDGET = Budget(per_client=60, per_address=1200)
 
 
@@ -118,8 +133,9 @@ class PublicLimits:
         self._trusted = trusted_proxies
         self._clock = clock
         self.budgets = {"write": write, "read": read}
-        self._clients = {k: RateLimiter(b.per_client, b.period_s, max_keys) for k, b in self.budgets.items()}
-        self._addresses = {k: RateLimiter(b.per_address, b.period_s, max_keys) for k, b in self.budgets.items()}
+        self._clients = {k: RateLimiter(b.per_client, b.client_period_s, max_keys) for k, b in self.budgets.items()}
+        self._addresses = {k: RateLimiter(b.per_address, b.address_period_s, max_keys)
+                           for k, b in self.budgets.items()}
 
     # --- the client cookie ---------------------------------------------------------------------
     def _sign(self, ident: str) -> str:
@@ -150,23 +166,28 @@ class PublicLimits:
         new_cookie = None
         if ident is None:
             new_cookie = self.new_cookie()
-            client_key = "f:" + self.fingerprint(address, request)
+            # A first page view has no cookie yet: many phones of one model behind the hall's address
+            # look alike, so a read is counted by its new cookie (and the address) only; a write
+            # without a cookie (a script that drops it) is counted by its fingerprint.
+            client_key = ("f:" + self.fingerprint(address, request)) if kind == "write" else (
+                "c:" + new_cookie.split(".")[0])
         else:
             client_key = "c:" + ident
         now = self._clock()
         clients, addresses = self._clients[kind], self._addresses[kind]
         client_wait, address_wait = clients.wait_s(client_key, now), addresses.wait_s(address, now)
-        if client_wait > 0 or address_wait > 0:
-            if client_wait > 0:                     # keep a flooding client at zero; its address is spared
-                clients.consume(client_key, now)
-                client_wait = clients.wait_s(client_key, now)
-            wait = max(client_wait, address_wait)
-            return Verdict(False, max(1, math.ceil(wait)), client_key, address, new_cookie)
-        clients.consume(client_key, now)
-        addresses.consume(address, now)
-        if new_cookie is not None:              # the cookie given now starts with this hit counted
-            clients.consume("c:" + new_cookie.split(".")[0], now)
-        return Verdict(True, 0, client_key, address, new_cookie)
+        allowed = client_wait <= 0 and address_wait <= 0
+        if allowed:
+            clients.consume(client_key, now)
+            addresses.consume(address, now)
+        elif client_wait > 0:                       # keep a flooding client at zero; its address is spared
+            clients.consume(client_key, now)
+            client_wait = clients.wait_s(client_key, now)
+        if new_cookie is not None and client_key.startswith("f:"):
+            clients.copy(client_key, "c:" + new_cookie.split(".")[0])    # the new cookie starts as counted
+        if allowed:
+            return Verdict(True, 0, client_key, address, new_cookie)
+        return Verdict(False, max(1, math.ceil(max(client_wait, address_wait))), client_key, address, new_cookie)
 
     def remember(self, response: Response, verdict: Verdict, request: Request | None = None) -> Response:
         """Set the client cookie when the request had none; add Retry-After to a refusal."""
