@@ -13,7 +13,9 @@ from collections.abc import Mapping
 
 from hall_server.backend import Backend
 from hall_server.web import pages
-from hall_server.web.api import SECURITY_SCHEMES, Auth, ApiError, env_api_keys, make_api, openapi_paths
+from hall_server.web.api import (
+    SECURITY_SCHEMES, Auth, ApiError, env_api_keys, make_api, openapi_paths, rate_limited,
+)
 from hall_server.web.pages.site import Site
 from hall_server.web.public_state import nodes_summary, public_state
 
@@ -35,6 +37,14 @@ def make_app(backend: Backend, *, integration_keys: Mapping[str, str] | None = N
         seq, _ = backend.snapshot()
         return _json({"ok": True, "seq": seq})
 
+    def refuse_key(request: Request, exc: ApiError) -> JSONResponse:
+        """A wrong X-Api-Key: 401, and 429 past the limits of wrong keys (`limits.KEY_BUDGET`)."""
+        if site is not None:
+            verdict = site.limits.check(request, "key")
+            if not verdict.allowed:
+                return site.limits.remember(rate_limited(verdict), verdict, request)
+        return _json({"error": exc.code, "message": exc.message}, exc.status)
+
     async def state(request: Request) -> JSONResponse:
         """The state map (`?prefix=`): everything for a logged-in caller; else only what a citizen may
         see (`hall_server.web.public_state`: no rating, ticket or 办件 id, handle, link or `mgr/` key)."""
@@ -44,7 +54,7 @@ def make_app(backend: Backend, *, integration_keys: Mapping[str, str] | None = N
         try:
             private = auth.caller(request) is not None
         except ApiError as exc:
-            return _json({"error": exc.code, "message": exc.message}, exc.status)
+            return refuse_key(request, exc)
         seq, values = backend.snapshot(prefix)
         if not private:
             values = public_state(values)
@@ -55,7 +65,7 @@ def make_app(backend: Backend, *, integration_keys: Mapping[str, str] | None = N
         try:
             private = auth.caller(request) is not None
         except ApiError as exc:
-            return _json({"error": exc.code, "message": exc.message}, exc.status)
+            return refuse_key(request, exc)
         presence = backend.presence()
         summary = nodes_summary(presence)
         return _json({**summary, "nodes": presence} if private else summary)

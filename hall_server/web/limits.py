@@ -40,7 +40,7 @@ from hall_server.web.client import client_address
 CLIENT_COOKIE = "hall_client"
 CLIENT_COOKIE_MAX_AGE_S = 400 * 24 * 3600      # browsers cap cookie lifetimes at about 400 days
 MAX_KEYS = 20_000                               # per bucket table: about 2 MB each
-Kind = Literal["read", "write"]
+Kind = Literal["read", "write", "key"]
 
 
 class RateLimiter:
@@ -111,6 +111,8 @@ class Budget:
 # second (60 a minute, several times a large hall's peak of ratings and comments).
 WRITE_BUDGET = Budget(per_client=10, per_address=150, address_period_s=150.0)
 READ_BUDGET = Budget(per_client=60, per_address=1200)
+# Wrong API keys (manager, viewer, integration): a mistyped key is retried a few times; guessing is not.
+KEY_BUDGET = Budget(per_client=30, per_address=300)
 
 
 @dataclass(frozen=True)
@@ -127,12 +129,13 @@ class PublicLimits:
     `remember(response, verdict)` so the client keeps its cookie."""
 
     def __init__(self, secret: bytes, trusted_proxies: Callable[[], Sequence[IPNetwork]] = tuple,
-                 write: Budget = WRITE_BUDGET, read: Budget = READ_BUDGET, max_keys: int = MAX_KEYS,
+                 write: Budget = WRITE_BUDGET, read: Budget = READ_BUDGET, key: Budget = KEY_BUDGET,
+                 max_keys: int = MAX_KEYS,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._key = hmac.new(secret or secrets.token_bytes(32), b"hall-client-cookie", hashlib.sha256).digest()
         self._trusted = trusted_proxies
         self._clock = clock
-        self.budgets = {"write": write, "read": read}
+        self.budgets = {"write": write, "read": read, "key": key}
         self._clients = {k: RateLimiter(b.per_client, b.client_period_s, max_keys) for k, b in self.budgets.items()}
         self._addresses = {k: RateLimiter(b.per_address, b.address_period_s, max_keys)
                            for k, b in self.budgets.items()}
@@ -169,7 +172,7 @@ class PublicLimits:
             # A first page view has no cookie yet: many phones of one model behind the hall's address
             # look alike, so a read is counted by its new cookie (and the address) only; a write
             # without a cookie (a script that drops it) is counted by its fingerprint.
-            client_key = ("f:" + self.fingerprint(address, request)) if kind == "write" else (
+            client_key = ("f:" + self.fingerprint(address, request)) if kind != "read" else (
                 "c:" + new_cookie.split(".")[0])
         else:
             client_key = "c:" + ident

@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from hall_server.web.app import make_app
-from hall_server.web.limits import CLIENT_COOKIE, WRITE_BUDGET
+from hall_server.web.limits import CLIENT_COOKIE, KEY_BUDGET, WRITE_BUDGET
 from tests.web.conftest import Hall
 from tests.web.live_server import LiveServer
 
@@ -137,8 +137,8 @@ def test_guessing_the_integration_key_is_rate_limited(hall_env: Hall) -> None:
     with TestClient(app, base_url="http://hall.test") as c:
         body = {"window": 1, "service_code": "S001", "job_no": "X"}
         codes = [c.post("/api/integration/jobs/finish", json=body, headers={"X-Api-Key": f"guess-{i}"}).status_code
-                 for i in range(WRITE_BUDGET.per_client + 5)]
-        assert set(codes[:WRITE_BUDGET.per_client]) == {401} and codes[-1] == 429
+                 for i in range(KEY_BUDGET.per_client + 5)]
+        assert set(codes[:KEY_BUDGET.per_client]) == {401} and codes[-1] == 429
 
 
 def test_the_rating_page_sets_a_long_lived_httponly_lax_client_cookie(hall_env: Hall, live: LiveServer) -> None:
@@ -147,3 +147,21 @@ def test_the_rating_page_sets_a_long_lived_httponly_lax_client_cookie(hall_env: 
     cookie = r.headers["set-cookie"]
     assert cookie.startswith(CLIENT_COOKIE + "=") and "HttpOnly" in cookie and re.search("samesite=lax", cookie, re.I)
     assert int(re.search(r"Max-Age=(\d+)", cookie).group(1)) > 300 * 24 * 3600   # type: ignore[union-attr]
+
+
+def test_guessing_manager_keys_is_rate_limited_and_the_business_system_is_not(hall_env: Hall) -> None:
+    app = make_app(hall_env.backend, api_keys={MGR_KEY: "manager"}, integration_keys={"biz-key": "bizsys-1"})
+    with TestClient(app, base_url="http://hall.test") as c:
+        for path in ("/api/cases", "/api/state"):
+            codes = [c.get(path, headers={"X-Api-Key": f"guess-{i}"}).status_code
+                     for i in range(KEY_BUDGET.per_client + 2)]
+            assert codes[0] == 401 and codes[-1] == 429, (path, codes)
+            c.cookies.clear()
+        assert c.get("/api/cases", headers=MGR).status_code == 200
+        hall_env.drv.sign_in(1, "1001")
+        for i in range(WRITE_BUDGET.per_client + 5):    # the business system finishes 办件 at its own pace
+            hall_env.drv.ok("queue.take", {"category": "A"}, "dispenser-1")
+            hall_env.drv.ok("queue.call_next", {}, "terminal-1")
+            r = c.post("/api/integration/jobs/finish", json={"window": 1, "service_code": "S001", "job_no": f"BJ{i}"},
+                       headers={"X-Api-Key": "biz-key"})
+            assert r.status_code == 200, r.text
