@@ -29,10 +29,9 @@ from __future__ import annotations
 import asyncio
 import hmac
 import inspect
-import json
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -43,46 +42,21 @@ from hall_server.backend import Backend
 from hall_server.domain import assessment, cases, figures, floor, jobs, ratings, tickets
 from hall_server.domain.common import row, rows
 from hall_server.handlers import DomainError
-from hall_server.web.limits import PublicLimits, Verdict
+from hall_server.web.api_io import (  # noqa: F401  (re-exported: the API's errors and input helpers)
+    JSON_TYPE, MAX_BODY_BYTES, STATUS, ApiError, _err, error_response, json_body, media_type, p_int, p_str, q_int,
+    q_str, rate_limited, status_for,
+)
+from hall_server.web.limits import PublicLimits
+from hall_server.web.openapi import (  # noqa: F401  (re-exported: app.py builds the document)
+    ERROR_SCHEMA, I, LEVEL, S, SECURITY_SCHEMES, TAGS, Op, obj, openapi_paths, pp, qp,
+)
 from hallnet.messages import now_ms
 
-MAX_BODY_BYTES = 16 * 1024
 INTEGRATION_NODE = "bizsys-1"
 API_NODE = "web"
 KEY_NODE = "manager-api"          # commands sent with a manager API key
 QR_NODE = "qr-web"                # ratings with a QR token (channel 3), as the QR page sends them
 VIEWER, MANAGER = "viewer", "manager"
-
-STATUS = {"bad_request": 400, "forbidden": 403, "not_configured": 503, "internal": 503, "unknown_type": 400,
-          "priority_not_allowed": 403}
-JSON_TYPE = "application/json"
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def rate_limited(verdict: Verdict) -> JSONResponse:
-    return _err(429, "rate_limited", f"too many requests from this client: retry after {verdict.retry_after_s} s",
-                {"retry_after_s": verdict.retry_after_s})
-
-
-def status_for(code: str) -> int:
-    if code in STATUS:
-        return STATUS[code]
-    if code.startswith("unknown_"):
-        return 404
-    return 409
-
-
-def _err(status: int, code: str, message: str, details: Mapping[str, Any] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"error": code, "message": message}
-    if details:
-        body["details"] = dict(details)
-    return JSONResponse(body, status_code=status)
-
 
 # --- who is calling -------------------------------------------------------------------------
 
@@ -141,104 +115,6 @@ class Auth:
             if media_type(request) != JSON_TYPE or not same_origin(request):
                 raise ApiError(403, "forbidden", "a session's POST must be same-origin JSON")
         return c
-
-
-# --- input --------------------------------------------------------------------------------------
-
-def media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
-async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object. Only `application/json`: a cross-site page cannot send that
-    without the browser asking first (a `text/plain` "simple request" can)."""
-    if media_type(request) != JSON_TYPE:
-        raise ApiError(415, "unsupported_media_type", "the body must be JSON sent as Content-Type: application/json")
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-        raise ApiError(413, "too_large", f"the body must be at most {MAX_BODY_BYTES} bytes")
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY_BYTES:
-            raise ApiError(413, "too_large", f"the body must be at most {MAX_BODY_BYTES} bytes")
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ApiError(400, "bad_request", "the body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "the body must be a JSON object")
-    return body
-
-
-def q_str(request: Request, name: str, default: str | None = None, max_len: int = 64) -> str | None:
-    value = request.query_params.get(name, default)
-    if value is not None and (len(value) > max_len or "\x00" in value):
-        raise ApiError(400, "bad_request", f"query parameter {name!r} is too long")
-    return value
-
-
-def q_int(request: Request, name: str, lo: int, hi: int, default: int | None = None) -> int | None:
-    value = request.query_params.get(name)
-    if value is None:
-        return default
-    if not (value.isascii() and value.lstrip("-").isdigit()) or len(value) > 12 or not lo <= int(value) <= hi:
-        raise ApiError(400, "bad_request", f"query parameter {name!r} must be a whole number from {lo} to {hi}")
-    return int(value)
-
-
-def p_int(request: Request, name: str) -> int:
-    value = request.path_params[name]
-    if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12):
-        raise ApiError(404, "not_found", f"no such {name}")
-    return int(value)
-
-
-def p_str(request: Request, name: str, max_len: int = 64) -> str:
-    value = request.path_params[name]
-    if len(value) > max_len:
-        raise ApiError(404, "not_found", f"no such {name}")
-    return value
-
-
-# --- the route table with its OpenAPI description -------------------------------------------
-
-@dataclass
-class Op:
-    method: str
-    path: str
-    summary: str
-    fn: Callable[[Request], Any]     # async (commands) or plain (reads: run in a worker thread)
-    params: list[dict[str, Any]] = field(default_factory=list)
-    body: dict[str, Any] | None = None
-    status: int = 200
-    tag: str = ""
-    auth: str = ""                   # "" anyone, "viewer" any logged-in role or key, "manager"
-
-    @property
-    def public_write(self) -> bool:
-        """A write anyone may send: rate-limited per client and address unless a key or session is given."""
-        return self.method == "POST" and not self.auth and not self.path.startswith("/api/integration/")
-
-
-def qp(name: str, type_: str = "string", desc: str = "", required: bool = False, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "description": desc, "schema": {"type": type_, **extra}}
-
-
-def pp(name: str, type_: str = "string", desc: str = "") -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "description": desc, "schema": {"type": type_}}
-
-
-def obj(props: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
-
-
-S = {"type": "string"}
-I = {"type": "integer"}
-LEVEL = {"type": "integer", "minimum": 1, "maximum": 5}
-TAGS = {"type": "array", "items": S, "maxItems": 10}
-ERROR_SCHEMA = {"type": "object", "properties": {"error": S, "message": S, "details": {"type": "object"}},
-                "required": ["error", "message"]}
 
 
 def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None, *,
@@ -567,43 +443,3 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
 
     routes = [Route(op.path, wrap(op), methods=[op.method]) for op in ops]
     return routes, ops
-
-
-def openapi_paths(ops: list[Op]) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
-    err = {"description": "refused", "content": {"application/json": {"schema": ERROR_SCHEMA}}}
-    for op in ops:
-        entry: dict[str, Any] = {
-            "summary": op.summary, "operationId": op.fn.__name__, "tags": [op.tag] if op.tag else [],
-            "parameters": op.params,
-            "responses": {str(op.status): {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
-                          "400": err, "404": err, "409": err},
-        }
-        if op.body is not None:
-            entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
-            entry["responses"]["413"] = err
-            entry["responses"]["415"] = {**err, "description": "the body was not sent as application/json"}
-        if op.public_write or op.path.startswith("/api/integration/"):
-            entry["responses"]["429"] = {
-                **err, "description": "too many requests from this client or address (per-client and per-address "
-                                      "limits of public writes); see Retry-After",
-                "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}}
-        if op.path.startswith("/api/integration/"):
-            entry["security"] = [{"apiKey": []}]
-            entry["responses"]["401"] = err
-        elif op.auth:
-            entry["security"] = [{"managerKey": []}, {"session": []}]
-            entry["description"] = f"Needs the {op.auth} role (or manager)."
-            entry["responses"]["401"] = err
-            entry["responses"]["403"] = err
-        paths.setdefault(op.path, {})[op.method.lower()] = entry
-    return paths
-
-
-SECURITY_SCHEMES = {
-    "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key",
-               "description": "the business system's integration key (HALL_INTEGRATION_KEY)"},
-    "managerKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key",
-                   "description": "a manager (HALL_MANAGER_KEY) or viewer (HALL_VIEWER_KEY) key"},
-    "session": {"type": "apiKey", "in": "cookie", "name": "hall_session", "description": "the web login's session"},
-}
