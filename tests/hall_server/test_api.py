@@ -51,6 +51,8 @@ def test_floor_queue_and_ticket(client: TestClient) -> None:
     # Issue #11 changed this: a priority ticket needs a manager; a ticket is looked up by its public id.
     r = client.post("/api/tickets", json={"category": "B", "priority": "elderly"})
     assert r.status_code == 403 and r.json()["error"] == "priority_not_allowed"
+    r = client.post("/api/tickets", json={"category": "B", "priority": "green"}, headers=VIEWER)   # read-only role
+    assert r.status_code == 403 and r.json()["error"] == "priority_not_allowed"
     t = client.post("/api/tickets", json={"category": "B", "priority": "elderly"}, headers=MGR).json()
     assert t["ticket"] == "B001" and t["priority"] == "elderly"
     floor = client.get("/api/floor").json()

@@ -63,3 +63,21 @@ def test_a_refused_client_spares_its_address_and_a_new_cookie_inherits_the_count
     clock.now += 60
     assert limits.check(request(ua="a third")).allowed
     assert all(n <= 20_000 for n in limits.sizes().values())
+
+
+def test_the_address_is_believed_from_x_forwarded_for_only_behind_a_trusted_proxy() -> None:
+    from ipaddress import ip_network
+
+    def via_proxy(peer: str, forwarded: str, ua: str) -> Request:
+        r = request(address=peer, ua=ua)
+        r.scope["headers"].append((b"x-forwarded-for", forwarded.encode()))
+        return r
+
+    limits = PublicLimits(b"s", trusted_proxies=lambda: (ip_network("192.168.9.1/32"),),
+                          write=Budget(per_client=100, per_address=2), clock=Clock())
+    assert [limits.check(via_proxy("192.168.9.1", "203.0.113.7", f"p{i}")).allowed for i in range(3)] == [True, True,
+                                                                                                        False]
+    assert limits.check(via_proxy("192.168.9.1", "203.0.113.8", "p9")).address == "203.0.113.8"
+    assert limits.check(via_proxy("192.168.9.1", "203.0.113.8", "p10")).allowed
+    spoofed = limits.check(via_proxy("10.1.1.1", "203.0.113.99", "p11"))        # not a proxy: the header is ignored
+    assert spoofed.address == "10.1.1.1"
