@@ -540,3 +540,8 @@ TEXTS.update({
     "err.no_printer": {"zh": "本窗口未配置凭条打印机", "en": "This window has no slip printer"},
     "err.nothing_to_reprint": {"zh": "今天还没有可补打的办件", "en": "No case today to reprint"},
 })
+
+# Public web writes and reads (hall_server/web/limits.py, the QR pages' refusals).
+TEXTS.update({
+    "web.limits.retry_text": {"zh": "请 {s} 秒后再试。", "en": "Please try again in {s} s."},
+})

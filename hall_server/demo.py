@@ -330,10 +330,9 @@ def _status_line(url: str, given_log: Path) -> str:
         with urllib.request.urlopen(url + "/api/state", timeout=2) as r:
             state = json.load(r)
         with urllib.request.urlopen(url + "/api/nodes", timeout=2) as r:
-            nodes = json.load(r)["nodes"]
+            alive = json.load(r).get("alive", 0)          # the public summary: {alive, total}
     except (OSError, ValueError) as exc:
         return f"[{time.strftime('%H:%M:%S')}] hall server not answering: {exc}"
-    alive = sum(1 for n in nodes.values() if n.get("alive"))
     floor = state["state"].get("floor") or {}
     windows = [v for k, v in state["state"].items() if k.startswith("window/")]
     by_state: dict[str, int] = {}

@@ -477,7 +477,9 @@ class Traffic:
         form = [("level", str(opinion["level"]))] + [("tags", t) for t in opinion["tags"]]
         if opinion.get("phone"):
             form.append(("phone", opinion["phone"]))
-        request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), method="POST")
+        # each citizen's own phone: the hall's public limits count per client (hall_server.web.limits)
+        request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), method="POST",
+                                         headers={"User-Agent": f"hall-traffic-citizen/{finished['job']}"})
         self._intent(window, finished, "qr", opinion)
         try:
             with urllib.request.urlopen(request, timeout=10) as r:

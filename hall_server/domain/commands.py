@@ -6,7 +6,7 @@ own timer sends `system.tick`.
 
 | type | from | body | result |
 |---|---|---|---|
-| `queue.take` | dispenser, terminal, gateway, web | `{category, priority?: appointment/elderly/green}` | `{ticket_id, ticket, category, priority, waiting_before, taken_ms}` |
+| `queue.take` | dispenser, terminal, gateway, web, manager | `{category, priority?: appointment/elderly/green}` — a priority only from a dispenser, terminal or manager (`tickets.PRIORITY_GIVERS`; else `priority_not_allowed`) | `{ticket_id, ticket, public_id, category, priority, waiting_before, taken_ms}` — `public_id` is the ticket's unguessable id for its status (`GET /api/tickets/{public_id}`) |
 | `window.sign_in` | terminal | `{staff_no, pin}` | `{window, staff_no, late, already}` |
 | `window.sign_out` | terminal | `{}` | `{window, staff_no, early}` |
 | `window.pause` | terminal | `{reason}` | `{window, reason}` |
@@ -82,7 +82,7 @@ def _fields(body: Any, *allowed: str) -> dict[str, Any]:
 
 # --- tickets ---------------------------------------------------------------------------------
 
-@handler("queue.take", kinds={DISPENSER, TERMINAL, GATEWAY, WEB})
+@handler("queue.take", kinds={DISPENSER, TERMINAL, GATEWAY, WEB, MANAGER})
 def queue_take(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     body = _fields(body, "category", "priority")
     category = need(body, "category", str, max_len=8)

@@ -16,6 +16,7 @@ __all__ = [
     "CategoryNotServed", "NotServing", "JobNoTaken", "NotFinished", "WrongWindow", "RatingExpired",
     "AlreadyRated", "TagRequired", "ChannelNotAllowed", "FollowupNotAllowed", "WrongCaseState",
     "AppealExists",
+    "PriorityNotAllowed",
 ]
 
 
@@ -115,6 +116,13 @@ class TicketNotHere(DomainError):
 
 class WrongTicketState(DomainError):
     code = "wrong_ticket_state"
+
+
+class PriorityNotAllowed(Forbidden):
+    """A priority ticket (appointment, elderly, 绿色通道) is given by a dispenser (the hall's
+    导办员 chooses it) or a staff decision (terminal, manager); never by an anonymous web caller."""
+
+    code = "priority_not_allowed"
 
 
 class CategoryNotServed(DomainError):

@@ -266,3 +266,10 @@ def _m20(db: sqlite_utils.Database) -> None:
     )""")
     db.execute("CREATE INDEX slips_window ON slips (window, state)")
     db.execute("CREATE INDEX slips_job ON slips (job_id)")
+
+
+@migration(45, "domain: each ticket's unguessable public id (a citizen looks up their own ticket with it)")
+def _m45(db: sqlite_utils.Database) -> None:
+    db.execute("ALTER TABLE tickets ADD COLUMN pub TEXT")
+    db.execute("UPDATE tickets SET pub = lower(hex(randomblob(10))) WHERE pub IS NULL")
+    db.execute("CREATE UNIQUE INDEX tickets_pub ON tickets (pub)")

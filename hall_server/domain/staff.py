@@ -11,13 +11,14 @@ the pause limit, within opening hours; flagged once per window and session).
 from __future__ import annotations
 
 import logging
+import unicodedata
 from datetime import timedelta
 from typing import Any
 
 from config.pins import BadPinHash, verify_pin
 from hall_server.domain.common import cfg, row, rows
 from hall_server.domain.errors import (
-    AccountLocked, AlreadySignedIn, NotPaused, NotSignedIn, Paused, WindowBusy, WindowOccupied, WrongPin,
+    AccountLocked, AlreadySignedIn, BadRequest, NotPaused, NotSignedIn, Paused, WindowBusy, WindowOccupied, WrongPin,
 )
 from hall_server.domain.floor import set_window, window_row
 from hall_server.domain.hours import day_of, session_at, session_bounds, local
@@ -168,7 +169,22 @@ def today(ctx: Context, window: int) -> dict[str, Any]:
     }
 
 
+# Line and paragraph breaks, other control characters, and the bidi overrides that reorder text
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_reason(reason: str) -> str:
+    """A pause reason as shown on the floor, the terminal and the evaluator: one line of plain text.
+    Control characters (CR, LF, …), line/paragraph separators and bidi overrides are refused here,
+    at the edge, so nothing downstream (the floor's event stream, a screen) can be broken by one."""
+    for ch in reason:
+        if ch in BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            raise BadRequest(f"the pause reason contains a control character (U+{ord(ch):04X})", field="reason")
+    return reason
+
+
 def pause(ctx: Context, window: int, reason: str) -> dict[str, Any]:
+    reason = check_reason(reason)
     w = working(ctx, window)
     if w["ticket_id"] is not None or w["job_id"] is not None:
         raise WindowBusy(f"window {window} still has a ticket", window=window)

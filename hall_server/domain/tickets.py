@@ -4,16 +4,21 @@ A ticket's `status`: waiting → called → serving (a job started) → done; or
 (and called back), transferred (back to waiting, for another window or category), expired (a
 previous day's ticket still waiting at the first tick of a new day). Every step appends to
 `ticket_events` (the ticket's timeline).
+
+Each ticket has an unguessable public id (`pub`, returned by `take` as `public_id`): a citizen
+looks up their own ticket's status with it (`public_status`), never by the sequential id.
+Priority tickets are taken only by a dispenser (its 导办员 chooses the kind) or by a staff
+decision (a terminal, a manager); the HTTP side's anonymous node `web` only takes normal ones.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from config.schema import Window
-from hall_server.domain.common import cfg, dumps, row, rows
+from config.schema import HallConfig, Window
+from hall_server.domain.common import DISPENSER, MANAGER, TERMINAL, cfg, dumps, public_id, row, rows
 from hall_server.domain.errors import (
-    BadRequest, NoCurrentTicket, QueueEmpty, TicketNotHere, UnknownCategory,
+    BadRequest, NoCurrentTicket, PriorityNotAllowed, QueueEmpty, TicketNotHere, UnknownCategory,
     UnknownTicket, WindowBusy, WrongTicketState,
 )
 from hall_server.domain.floor import publish_call, publish_queue, publish_window, set_window, window_row
@@ -22,6 +27,9 @@ from hall_server.handlers import Context
 
 # priority kind → priority (higher is called first; equal priorities first come, first served)
 PRIORITY_KINDS: dict[str, int] = {"appointment": 1, "elderly": 1, "green": 1}
+# node kinds that may give a priority ticket: the dispenser (导办员) and staff decisions
+PRIORITY_GIVERS = frozenset({DISPENSER, TERMINAL, MANAGER})
+PUBLIC_ID_LEN = 20                      # `public_id()`: 80 random bits as hex
 
 
 def event(ctx: Context, ticket_id: int, kind: str, window: int | None = None, **detail: Any) -> None:
@@ -44,6 +52,9 @@ def take(ctx: Context, category: str, priority_kind: str | None = None) -> dict[
     if priority_kind is not None and priority_kind not in PRIORITY_KINDS:
         raise BadRequest(f"priority must be one of {sorted(PRIORITY_KINDS)}", field="priority",
                          allowed=sorted(PRIORITY_KINDS))
+    if priority_kind is not None and ctx.node_kind not in PRIORITY_GIVERS:
+        raise PriorityNotAllowed(f"{ctx.node_kind} may not give a priority ticket: a dispenser or staff gives them",
+                                 priority=priority_kind)
     day = day_of(ctx.now_ms, config)
     seq = ctx.db.execute(
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets WHERE day = ? AND category = ?", [day, category]
@@ -54,16 +65,46 @@ def take(ctx: Context, category: str, priority_kind: str | None = None) -> dict[
         "SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND category = ? AND priority >= ?",
         [category, priority],
     ).fetchone()[0]
+    pub = public_id()
     cur = ctx.db.execute(
-        "INSERT INTO tickets (day, category, seq, no, priority, priority_kind, status, taken_ms, queued_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?)",
-        [day, category, seq, no, priority, priority_kind, ctx.now_ms, ctx.now_ms],
+        "INSERT INTO tickets (day, category, seq, no, priority, priority_kind, status, taken_ms, queued_ms, pub) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)",
+        [day, category, seq, no, priority, priority_kind, ctx.now_ms, ctx.now_ms, pub],
     )
     tid = cur.lastrowid
     event(ctx, tid, "taken", None, priority=priority_kind)
     publish_queue(ctx, category)
-    return {"ticket_id": tid, "ticket": no, "category": category, "priority": priority_kind,
+    return {"ticket_id": tid, "ticket": no, "public_id": pub, "category": category, "priority": priority_kind,
             "waiting_before": before, "taken_ms": ctx.now_ms}
+
+
+def is_public_id(text: str) -> bool:
+    return len(text) == PUBLIC_ID_LEN and all(c in "0123456789abcdef" for c in text)
+
+
+def public_status(db: Any, config: HallConfig | None, pub: str) -> dict[str, Any]:
+    """What the citizen holding ticket `pub` may see: its number, category, status, how many are
+    called before it, and the window it is called to. Nothing about other tickets."""
+    t = row(db, "SELECT id, no, category, priority, status, window, target_window, queued_ms FROM tickets "
+                "WHERE pub = ?", [pub]) if is_public_id(pub) else None
+    if t is None:
+        raise UnknownTicket("no such ticket")
+    ahead = None
+    if t["status"] == "waiting":
+        scope, params = ("target_window = ?", [t["target_window"]]) if t["target_window"] is not None else (
+            "target_window IS NULL AND category = ?", [t["category"]])
+        ahead = db.execute(
+            f"SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND {scope} AND (priority > ? OR "
+            "(priority = ? AND (queued_ms < ? OR (queued_ms = ? AND id < ?))))",
+            [*params, t["priority"], t["priority"], t["queued_ms"], t["queued_ms"], t["id"]]).fetchone()[0]
+    name = ""
+    if config is not None:
+        try:
+            name = config.category(t["category"]).name
+        except KeyError:
+            pass
+    return {"ticket": t["no"], "category": t["category"], "category_name": name, "status": t["status"],
+            "ahead": ahead, "window": t["window"] if t["status"] in ("called", "serving") else None}
 
 
 def get(ctx: Context, ticket_id: int) -> dict[str, Any]:

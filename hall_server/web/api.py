@@ -8,14 +8,20 @@ The integration endpoint (`POST /api/integration/jobs/finish`) is for the hall's
 it sends its API key in `X-Api-Key` and finishes the 办件 at a window with its 办件编号.
 
 Who may call what (R6: levels, cases and the rater's data are for the hall's managers only):
-  - anyone: floor (public summary), queue, tickets, `POST /api/ratings` and `/api/ratings/followup`
-    with the signed QR token of the slip (channel 3, never a bare 办件 id), comments, health;
+  - anyone: floor (public summary), queue, a normal ticket (a priority one needs a manager: the
+    domain refuses it from the anonymous node `web`), one ticket's own status by its unguessable
+    public id, `POST /api/ratings` and `/api/ratings/followup` with the signed QR token of the slip
+    (channel 3, never a bare 办件 id), comments, health;
   - `viewer` (a web session of any role, or a viewer/manager API key): reads of 办件 with their
     ratings, cases (masked), figures, assessment, the managers' floor counts and `mgr/` state keys;
   - `manager` (a manager session, or `HALL_MANAGER_KEY` in `X-Api-Key`): the case actions, and a
     case's unmasked phone and text.
 A session is the web login's cookie (`pages.auth`); a cookie-authenticated POST must be JSON and,
 when the browser names an origin, same-origin. Missing credentials → 401, a viewer writing → 403.
+
+Every POST with a body must say `Content-Type: application/json` (415 otherwise: a cross-site form
+can send `text/plain` without asking). Public writes (no valid key or session) are rate-limited per
+client and per address (`hall_server.web.limits`, shared with the QR pages): 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -23,10 +29,9 @@ from __future__ import annotations
 import asyncio
 import hmac
 import inspect
-import json
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -37,38 +42,21 @@ from hall_server.backend import Backend
 from hall_server.domain import assessment, cases, figures, floor, jobs, ratings, tickets
 from hall_server.domain.common import row, rows
 from hall_server.handlers import DomainError
+from hall_server.web.api_io import (  # noqa: F401  (re-exported: the API's errors and input helpers)
+    JSON_TYPE, MAX_BODY_BYTES, STATUS, ApiError, _err, error_response, json_body, media_type, p_int, p_str, q_int,
+    q_str, rate_limited, status_for,
+)
+from hall_server.web.limits import PublicLimits
+from hall_server.web.openapi import (  # noqa: F401  (re-exported: app.py builds the document)
+    ERROR_SCHEMA, I, LEVEL, S, SECURITY_SCHEMES, TAGS, Op, obj, openapi_paths, pp, qp,
+)
 from hallnet.messages import now_ms
 
-MAX_BODY_BYTES = 16 * 1024
 INTEGRATION_NODE = "bizsys-1"
 API_NODE = "web"
 KEY_NODE = "manager-api"          # commands sent with a manager API key
 QR_NODE = "qr-web"                # ratings with a QR token (channel 3), as the QR page sends them
 VIEWER, MANAGER = "viewer", "manager"
-
-STATUS = {"bad_request": 400, "forbidden": 403, "not_configured": 503, "internal": 503, "unknown_type": 400}
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def status_for(code: str) -> int:
-    if code in STATUS:
-        return STATUS[code]
-    if code.startswith("unknown_"):
-        return 404
-    return 409
-
-
-def _err(status: int, code: str, message: str, details: Mapping[str, Any] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"error": code, "message": message}
-    if details:
-        body["details"] = dict(details)
-    return JSONResponse(body, status_code=status)
-
 
 # --- who is calling -------------------------------------------------------------------------
 
@@ -124,95 +112,9 @@ class Auth:
         if c.via == "session" and request.method == "POST":
             from hall_server.web.pages.auth import same_origin
 
-            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if ctype != "application/json" or not same_origin(request):
+            if media_type(request) != JSON_TYPE or not same_origin(request):
                 raise ApiError(403, "forbidden", "a session's POST must be same-origin JSON")
         return c
-
-
-# --- input --------------------------------------------------------------------------------------
-
-async def json_body(request: Request) -> dict[str, Any]:
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-        raise ApiError(413, "too_large", f"the body must be at most {MAX_BODY_BYTES} bytes")
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY_BYTES:
-            raise ApiError(413, "too_large", f"the body must be at most {MAX_BODY_BYTES} bytes")
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ApiError(400, "bad_request", "the body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "the body must be a JSON object")
-    return body
-
-
-def q_str(request: Request, name: str, default: str | None = None, max_len: int = 64) -> str | None:
-    value = request.query_params.get(name, default)
-    if value is not None and (len(value) > max_len or "\x00" in value):
-        raise ApiError(400, "bad_request", f"query parameter {name!r} is too long")
-    return value
-
-
-def q_int(request: Request, name: str, lo: int, hi: int, default: int | None = None) -> int | None:
-    value = request.query_params.get(name)
-    if value is None:
-        return default
-    if not (value.isascii() and value.lstrip("-").isdigit()) or len(value) > 12 or not lo <= int(value) <= hi:
-        raise ApiError(400, "bad_request", f"query parameter {name!r} must be a whole number from {lo} to {hi}")
-    return int(value)
-
-
-def p_int(request: Request, name: str) -> int:
-    value = request.path_params[name]
-    if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12):
-        raise ApiError(404, "not_found", f"no such {name}")
-    return int(value)
-
-
-def p_str(request: Request, name: str, max_len: int = 64) -> str:
-    value = request.path_params[name]
-    if len(value) > max_len:
-        raise ApiError(404, "not_found", f"no such {name}")
-    return value
-
-
-# --- the route table with its OpenAPI description -------------------------------------------
-
-@dataclass
-class Op:
-    method: str
-    path: str
-    summary: str
-    fn: Callable[[Request], Any]     # async (commands) or plain (reads: run in a worker thread)
-    params: list[dict[str, Any]] = field(default_factory=list)
-    body: dict[str, Any] | None = None
-    status: int = 200
-    tag: str = ""
-    auth: str = ""                   # "" anyone, "viewer" any logged-in role or key, "manager"
-
-
-def qp(name: str, type_: str = "string", desc: str = "", required: bool = False, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "description": desc, "schema": {"type": type_, **extra}}
-
-
-def pp(name: str, type_: str = "string", desc: str = "") -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "description": desc, "schema": {"type": type_}}
-
-
-def obj(props: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
-
-
-S = {"type": "string"}
-I = {"type": "integer"}
-LEVEL = {"type": "integer", "minimum": 1, "maximum": 5}
-TAGS = {"type": "array", "items": S, "maxItems": 10}
-ERROR_SCHEMA = {"type": "object", "properties": {"error": S, "message": S, "details": {"type": "object"}},
-                "required": ["error", "message"]}
 
 
 def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None, *,
@@ -235,6 +137,7 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         site = Site.for_backend(backend)
     if auth is None:
         auth = Auth(env_api_keys() if api_keys is None else api_keys, site)
+    limits: PublicLimits = site.limits if site is not None else PublicLimits(b"")
 
     def db() -> Any:
         return backend.reader()
@@ -255,29 +158,53 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
 
     # floor and queue ------------------------------------------------------------------------
     def get_floor(request: Request) -> Any:
-        """Rating and case counts only for a logged-in caller (R6)."""
-        return floor.snapshot(db(), backend.config, now_ms(), manager=auth.caller(request) is not None)
+        """Rating and case counts, and the 办件 public ids, only for a logged-in caller (R6)."""
+        logged_in = auth.caller(request) is not None
+        snap = floor.snapshot(db(), backend.config, now_ms(), manager=logged_in)
+        if not logged_in:
+            snap["windows"] = [{k: v for k, v in w.items() if k != "job"} for w in snap["windows"]]
+        return snap
 
     def get_queue(request: Request) -> Any:
+        """The waiting tickets by number; their row ids only for a logged-in caller."""
         category = q_str(request, "category", max_len=8)
         sql = ("SELECT id, no, category, priority_kind, status, target_window, taken_ms, queued_ms FROM tickets "
                "WHERE status = 'waiting'" + (" AND category = ?" if category else "") +
                " ORDER BY priority DESC, queued_ms, id LIMIT 500")
         waiting = rows(db(), sql, [category] if category else [])
+        if auth.caller(request) is None:
+            waiting = [{k: v for k, v in w.items() if k != "id"} for w in waiting]
         cats = [c.code for c in backend.config.categories] if backend.config else []
         return {"queues": [floor.queue_view(db(), backend.config, c) for c in cats if not category or c == category],
                 "waiting": waiting}
 
     async def post_ticket(request: Request) -> Any:
-        return await command("queue.take", await json_body(request), status=201)
+        """Anyone takes a normal ticket (node `web`); a manager (key or session) may give a priority
+        one (node `manager-…`): the domain decides (`tickets.PRIORITY_GIVERS`)."""
+        who = auth.caller(request)
+        node = API_NODE
+        if who is not None and who.role == MANAGER:
+            node = auth.require(request, MANAGER).node
+        applied = await backend.command("queue.take", await json_body(request), node)
+        if not applied.ok:
+            return _err(status_for(applied.error), applied.error, applied.message, applied.details)
+        result = dict(applied.result)
+        if node == API_NODE:            # the citizen gets their ticket's public id, not the row id
+            result.pop("ticket_id", None)
+        return JSONResponse(result, status_code=201)
 
     def get_ticket(request: Request) -> Any:
-        tid = p_int(request, "ticket_id")
-        t = row(db(), "SELECT id, day, no, category, priority_kind, status, window, target_window, taken_ms, "
-                      "first_called_ms, called_ms, recalls FROM tickets WHERE id = ?", [tid])
-        if t is None:
-            raise ApiError(404, "unknown_ticket", "no such ticket")
-        return {**t, "timeline": tickets.timeline(db(), tid)}
+        """One ticket's own status by its public id; a logged-in caller may also give the row id
+        and gets the whole ticket with its timeline."""
+        key = p_str(request, "ticket", 32)
+        if key.isascii() and key.isdigit() and auth.caller(request) is not None:
+            tid = p_int(request, "ticket")
+            t = row(db(), "SELECT id, pub, day, no, category, priority_kind, status, window, target_window, taken_ms, "
+                          "first_called_ms, called_ms, recalls FROM tickets WHERE id = ?", [tid])
+            if t is None:
+                raise ApiError(404, "unknown_ticket", "no such ticket")
+            return {**t, "timeline": tickets.timeline(db(), tid)}
+        return tickets.public_status(db(), backend.config, key)
 
     # 办件 -----------------------------------------------------------------------------------
     def get_jobs(request: Request) -> Any:
@@ -402,6 +329,9 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         if not keys:
             raise ApiError(503, "not_configured", "no integration key is configured")
         if node is None:
+            verdict = limits.check(request, "key")         # guessing keys is limited too
+            if not verdict.allowed:
+                return limits.remember(rate_limited(verdict), verdict, request)
             raise ApiError(401, "unauthorized", "a valid X-Api-Key header is required")
         body = await json_body(request)
         for k in ("window", "service_code", "job_no"):
@@ -422,11 +352,16 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
     ops = [
         Op("GET", "/api/floor", "The live floor: windows, queues, today's summary", get_floor, tag="floor"),
         Op("GET", "/api/queue", "Waiting tickets and queue counts", get_queue, [qp("category")], tag="queue"),
-        Op("POST", "/api/tickets", "Take a ticket (取号)", post_ticket,
-           body=obj({"category": S, "priority": {"type": "string", "enum": ["appointment", "elderly", "green"]}},
+        Op("POST", "/api/tickets", "Take a ticket (取号); the answer's `public_id` looks up its status. "
+           "A priority ticket needs a manager (X-Api-Key or session): anonymous callers get 403 "
+           "priority_not_allowed", post_ticket,
+           body=obj({"category": S, "priority": {"type": "string", "enum": ["appointment", "elderly", "green"],
+                                                 "description": "manager only"}},
                     ["category"]), status=201, tag="queue"),
-        Op("GET", "/api/tickets/{ticket_id}", "A ticket and its timeline", get_ticket, [pp("ticket_id", "integer")],
-           tag="queue"),
+        Op("GET", "/api/tickets/{ticket}", "One ticket's own status by its public id: {ticket, category, "
+           "category_name, status, ahead (tickets called before it), window (called to)}; a logged-in caller may "
+           "give the row id and gets the ticket with its timeline", get_ticket,
+           [pp("ticket", desc="the public_id returned when the ticket was taken")], tag="queue"),
         Op("GET", "/api/jobs", "办件, newest first", get_jobs,
            [qp("window", "integer"), qp("day", desc="YYYY-MM-DD"), qp("status"), qp("limit", "integer"),
             qp("offset", "integer")], tag="jobs", auth=VIEWER),
@@ -473,6 +408,21 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
 
     def wrap(op: Op) -> Callable[[Request], Awaitable[JSONResponse]]:
         async def endpoint(request: Request) -> JSONResponse:
+            verdict = None
+            try:
+                known, bad_key = auth.caller(request), False
+            except ApiError:        # the integration route checks its own keys (and counts wrong ones)
+                known, bad_key = None, not op.path.startswith("/api/integration/")
+            if (op.public_write and known is None) or bad_key:
+                verdict = limits.check(request, "key" if bad_key else "write")
+                if not verdict.allowed:
+                    return limits.remember(rate_limited(verdict), verdict, request)
+            response = await answer(request)
+            if verdict is not None:
+                limits.remember(response, verdict, request)
+            return response
+
+        async def answer(request: Request) -> JSONResponse:
             try:
                 if op.auth:
                     auth.require(request, op.auth)
@@ -493,37 +443,3 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
 
     routes = [Route(op.path, wrap(op), methods=[op.method]) for op in ops]
     return routes, ops
-
-
-def openapi_paths(ops: list[Op]) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
-    err = {"description": "refused", "content": {"application/json": {"schema": ERROR_SCHEMA}}}
-    for op in ops:
-        entry: dict[str, Any] = {
-            "summary": op.summary, "operationId": op.fn.__name__, "tags": [op.tag] if op.tag else [],
-            "parameters": op.params,
-            "responses": {str(op.status): {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
-                          "400": err, "404": err, "409": err},
-        }
-        if op.body is not None:
-            entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
-            entry["responses"]["413"] = err
-        if op.path.startswith("/api/integration/"):
-            entry["security"] = [{"apiKey": []}]
-            entry["responses"]["401"] = err
-        elif op.auth:
-            entry["security"] = [{"managerKey": []}, {"session": []}]
-            entry["description"] = f"Needs the {op.auth} role (or manager)."
-            entry["responses"]["401"] = err
-            entry["responses"]["403"] = err
-        paths.setdefault(op.path, {})[op.method.lower()] = entry
-    return paths
-
-
-SECURITY_SCHEMES = {
-    "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key",
-               "description": "the business system's integration key (HALL_INTEGRATION_KEY)"},
-    "managerKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key",
-                   "description": "a manager (HALL_MANAGER_KEY) or viewer (HALL_VIEWER_KEY) key"},
-    "session": {"type": "apiKey", "in": "cookie", "name": "hall_session", "description": "the web login's session"},
-}

@@ -13,8 +13,11 @@ from collections.abc import Mapping
 
 from hall_server.backend import Backend
 from hall_server.web import pages
-from hall_server.web.api import SECURITY_SCHEMES, Auth, ApiError, env_api_keys, make_api, openapi_paths
+from hall_server.web.api import (
+    SECURITY_SCHEMES, Auth, ApiError, env_api_keys, make_api, openapi_paths, rate_limited,
+)
 from hall_server.web.pages.site import Site
+from hall_server.web.public_state import nodes_summary, public_state
 
 API_INFO = {"title": "Hall server API", "version": "1"}
 
@@ -34,21 +37,38 @@ def make_app(backend: Backend, *, integration_keys: Mapping[str, str] | None = N
         seq, _ = backend.snapshot()
         return _json({"ok": True, "seq": seq})
 
+    def refuse_key(request: Request, exc: ApiError) -> JSONResponse:
+        """A wrong X-Api-Key: 401, and 429 past the limits of wrong keys (`limits.KEY_BUDGET`)."""
+        if site is not None:
+            verdict = site.limits.check(request, "key")
+            if not verdict.allowed:
+                return site.limits.remember(rate_limited(verdict), verdict, request)
+        return _json({"error": exc.code, "message": exc.message}, exc.status)
+
     async def state(request: Request) -> JSONResponse:
+        """The state map (`?prefix=`): everything for a logged-in caller; else only what a citizen may
+        see (`hall_server.web.public_state`: no rating, ticket or 办件 id, handle, link or `mgr/` key)."""
         prefix = request.query_params.get("prefix", "")
         if len(prefix) > 200:
             return _json({"error": "bad_request", "message": "prefix too long"}, 400)
         try:
-            private = auth.caller(request) is not None     # `mgr/` keys: managers' eyes only (R6)
+            private = auth.caller(request) is not None
         except ApiError as exc:
-            return _json({"error": exc.code, "message": exc.message}, exc.status)
+            return refuse_key(request, exc)
         seq, values = backend.snapshot(prefix)
         if not private:
-            values = {k: v for k, v in values.items() if not k.startswith("mgr/")}
+            values = public_state(values)
         return _json({"seq": seq, "state": values})
 
     async def nodes(request: Request) -> JSONResponse:
-        return _json({"nodes": backend.presence()})
+        """Nodes (ids, presence, device health) for a logged-in caller; else only how many are alive."""
+        try:
+            private = auth.caller(request) is not None
+        except ApiError as exc:
+            return refuse_key(request, exc)
+        presence = backend.presence()
+        summary = nodes_summary(presence)
+        return _json({**summary, "nodes": presence} if private else summary)
 
     routes = [
         Route("/api/health", health, methods=["GET"]),

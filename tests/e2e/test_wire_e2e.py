@@ -174,7 +174,9 @@ def test_malformed_frames_leave_the_server_serving_others(server: ServerProcess,
     assert db.execute("SELECT COUNT(*) FROM applied WHERE node = 'kiosk-9'").fetchone()[0] == 0
 
 
-def test_sigterm_stops_cleanly_and_a_restart_keeps_everything(server: ServerProcess, tmp_path: Path) -> None:
+def test_sigterm_stops_cleanly_and_a_restart_keeps_everything(server: ServerProcess, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HALL_MANAGER_KEY", "test-manager-key")    # `notes/` keys are not public state
     keys = server.new_key("kiosk-1")
     server.start()
     with HallClient("kiosk-1", server.bus, load_node_keys(keys, "kiosk-1"), tmp_path / "o.db") as c:
@@ -185,6 +187,7 @@ def test_sigterm_stops_cleanly_and_a_restart_keeps_everything(server: ServerProc
     import json
     import urllib.request
 
-    with urllib.request.urlopen(server.http + "/api/state?prefix=notes/") as r:
+    notes = urllib.request.Request(server.http + "/api/state?prefix=notes/", headers={"X-Api-Key": "test-manager-key"})
+    with urllib.request.urlopen(notes) as r:
         state = json.load(r)
     assert state["state"]["notes/kiosk-1"]["count"] == 5

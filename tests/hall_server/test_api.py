@@ -50,16 +50,28 @@ def served(client: TestClient, window: int = 1) -> dict[str, Any]:
 
 
 def test_floor_queue_and_ticket(client: TestClient) -> None:
-    t = client.post("/api/tickets", json={"category": "B", "priority": "elderly"}).json()
-    assert t["ticket"] == "B001"
+    # Issue #11 changed this: a priority ticket needs a manager; a ticket is looked up by its public id.
+    r = client.post("/api/tickets", json={"category": "B", "priority": "elderly"})
+    assert r.status_code == 403 and r.json()["error"] == "priority_not_allowed"
+    r = client.post("/api/tickets", json={"category": "B", "priority": "green"}, headers=VIEWER)   # read-only role
+    assert r.status_code == 403 and r.json()["error"] == "priority_not_allowed"
+    t = client.post("/api/tickets", json={"category": "B", "priority": "elderly"}, headers=MGR).json()
+    assert t["ticket"] == "B001" and t["priority"] == "elderly"
     floor = client.get("/api/floor").json()
     assert [w["window"] for w in floor["windows"]] == [1, 2, 3, 4]
     assert {q["category"]: q["waiting"] for q in floor["queues"]}["B"] == 1
     q = client.get("/api/queue", params={"category": "B"}).json()
-    assert q["waiting"][0]["no"] == "B001"
-    got = client.get(f"/api/tickets/{t['ticket_id']}").json()
+    assert q["waiting"][0]["no"] == "B001" and "id" not in q["waiting"][0]
+    got = client.get(f"/api/tickets/{t['ticket_id']}", headers=VIEWER).json()
     assert got["timeline"][0]["kind"] == "taken"
+    assert client.get(f"/api/tickets/{t['ticket_id']}").status_code == 404      # the row id is not public
+    mine = client.post("/api/tickets", json={"category": "B"}).json()
+    assert "ticket_id" not in mine and len(mine["public_id"]) == 20
+    status = client.get(f"/api/tickets/{mine['public_id']}").json()
+    assert status == {"ticket": "B002", "category": "B", "category_name": status["category_name"],
+                      "status": "waiting", "ahead": 1, "window": None}
     assert client.get("/api/tickets/999").status_code == 404
+    assert client.get("/api/tickets/" + "0" * 20).status_code == 404
     assert client.post("/api/tickets", json={"category": "Z"}).json()["error"] == "unknown_category"
 
 
@@ -252,7 +264,7 @@ def _paths(client: TestClient) -> list[tuple[str, str]]:
 
 
 def _fill(path: str, value: str) -> str:
-    for name in ("{ticket_id}", "{job}", "{case_id}", "{month}"):
+    for name in ("{ticket}", "{job}", "{case_id}", "{month}"):
         path = path.replace(name, value)
     return path
 

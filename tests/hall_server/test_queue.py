@@ -151,3 +151,45 @@ def test_floor_summary_follows_the_queue_and_is_quiet_when_unchanged(hall: Drive
     seq = hall.hub.state.seq
     hall.ok("system.tick", {}, "system-1", now=hall.now + 1000)
     assert hall.hub.state.seq == seq         # nothing changed: no delta
+
+
+def test_priority_tickets_only_from_a_dispenser_or_staff(hall: Driver) -> None:
+    """Issue #11: 500 anonymous web 'elderly' tickets jumped the queue. The domain decides."""
+    for node in ("dispenser-1", "terminal-1", "manager-boss", "manager-api"):
+        assert hall.ok("queue.take", {"category": "A", "priority": "green"}, node)["priority"] == "green"
+    for node in ("web", "gateway-1"):
+        a = hall.refused("priority_not_allowed", "queue.take", {"category": "A", "priority": "elderly"}, node)
+        assert a.details == {"priority": "elderly"}
+    assert hall.ok("queue.take", {"category": "A"}, "web")["priority"] is None
+    assert hall.hub.db.execute("SELECT COUNT(*) FROM tickets WHERE priority > 0").fetchone()[0] == 4
+    hall.refused("forbidden", "queue.take", {"category": "A", "priority": "elderly"}, "qr-web")
+
+
+def test_each_ticket_has_an_unguessable_public_id_for_its_own_status(hall: Driver) -> None:
+    from hall_server.domain.tickets import public_status
+
+    a = hall.ok("queue.take", {"category": "A"}, "dispenser-1")
+    b = hall.ok("queue.take", {"category": "A"}, "dispenser-1")
+    p = hall.ok("queue.take", {"category": "A", "priority": "elderly"}, "dispenser-1")
+    assert len({a["public_id"], b["public_id"], p["public_id"]}) == 3 and len(a["public_id"]) == 20
+    db, config = hall.hub.db, hall.hub.config
+    assert public_status(db, config, b["public_id"])["ahead"] == 2          # the priority ticket goes first
+    assert public_status(db, config, p["public_id"])["ahead"] == 0
+    hall.sign_in(1, "1001")
+    hall.ok("queue.call_next", {}, "terminal-1")
+    assert public_status(db, config, p["public_id"]) == {"ticket": "A003", "category": "A", "category_name": "社保医保",
+                                                         "status": "called", "ahead": None, "window": 1}
+
+
+def test_migration_45_gives_earlier_tickets_a_public_id(hall: Driver) -> None:
+    from hall_server.store import migrate
+
+    hall.ok("queue.take", {"category": "A"}, "dispenser-1")
+    hall.ok("queue.take", {"category": "B"}, "dispenser-1")
+    db = hall.hub.db
+    db.execute("DROP INDEX tickets_pub")                         # the database as it was before migration 45
+    db.execute("ALTER TABLE tickets DROP COLUMN pub")
+    db.execute("DELETE FROM _migrations WHERE number = 45")
+    assert migrate(db) == [45]
+    pubs = [r[0] for r in db.execute("SELECT pub FROM tickets").fetchall()]
+    assert len(set(pubs)) == 2 and all(len(p) == 20 and int(p, 16) >= 0 for p in pubs)

@@ -56,13 +56,14 @@ def test_keys_of_another_node_are_not_taken(tmp_path: Path) -> None:
     assert r.returncode == 2 and "terminal-3.key_secret" in r.stderr
 
 
-def test_the_terminal_runs_against_a_real_server_and_stops_cleanly(server, tmp_path: Path) -> None:
+def test_the_terminal_runs_against_a_real_server_and_stops_cleanly(server, tmp_path: Path, monkeypatch) -> None:
     import json
     import os
     import signal
     import time
     import urllib.request
 
+    monkeypatch.setenv("HALL_MANAGER_KEY", "test-manager-key")     # /api/nodes names nodes to managers only
     server.start()
     issued = server.new_key("terminal-3")
     env = {"PATH": "/usr/bin:/bin", "SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(tmp_path / "kivy"),
@@ -76,7 +77,9 @@ def test_the_terminal_runs_against_a_real_server_and_stops_cleanly(server, tmp_p
         alive = False
         while time.monotonic() < deadline and not alive:
             assert proc.poll() is None, (tmp_path / "terminal.log").read_text()
-            with urllib.request.urlopen(server.http + "/api/nodes", timeout=2) as r:
+            nodes_request = urllib.request.Request(server.http + "/api/nodes",
+                                                   headers={"X-Api-Key": "test-manager-key"})
+            with urllib.request.urlopen(nodes_request, timeout=2) as r:
                 nodes = json.loads(r.read())["nodes"]
             alive = bool(nodes.get("terminal-3", {}).get("alive"))
             time.sleep(0.2)

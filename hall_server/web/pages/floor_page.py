@@ -5,12 +5,15 @@ Source: the state map (`window/<n>`, `queue/<c>`, `floor` and the server-private
 today's rating and case counts — see `hall_server.domain.floor`)
 and, for today's counts and the alerts, small read-only queries. The stream polls the state's
 sequence number every `POLL_S` and re-renders at least every `REFRESH_S` (waits age, devices
-go silent); it sends the floor only when the rendered HTML changed.
+go silent); it sends the floor only when the rendered HTML changed. Each event's data is the HTML
+as one JSON string on one `data:` line (`sse_event`): CR, LF, U+2028/2029 inside the floor (a
+pause reason, a name) are escaped, so an event can never be split or cut short.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -29,6 +32,14 @@ POLL_S = 0.25
 REFRESH_S = 2.0
 STREAM_MAX_S = 300.0          # the browser's EventSource reconnects by itself
 NEW_BAD_MIN = 30              # a 差评 is "new" for this long while its case is open
+
+
+def sse_event(event: str, data: Any) -> str:
+    """One server-sent event whose data is `data` as JSON on a single line: no CR or LF can reach
+    the stream (json escapes them; U+2028/2029 are escaped too, for the browser's JSON.parse)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return f"event: {event}\ndata: {text}\n\n"
 
 
 def _minutes(ms: int) -> int:
@@ -189,7 +200,7 @@ SCRIPT = """<script>
   var box=document.getElementById('floor'), live=document.getElementById('live');
   if(!window.EventSource){return;}
   var es=new EventSource('/floor/events');
-  es.addEventListener('floor',function(e){box.innerHTML=e.data;live.textContent=live.dataset.on+' '+new Date().toLocaleTimeString('zh-CN');});
+  es.addEventListener('floor',function(e){box.innerHTML=JSON.parse(e.data);live.textContent=live.dataset.on+' '+new Date().toLocaleTimeString('zh-CN');});
   es.onerror=function(){live.textContent=live.dataset.off;};
 })();
 </script>"""
@@ -225,7 +236,7 @@ def routes(site: Site) -> list[Route]:
                     html = render_floor(site, floor_view(site))
                     if html != last_html:
                         last_html = html
-                        yield "event: floor\n" + "".join(f"data: {line}\n" for line in html.split("\n")) + "\n"
+                        yield sse_event("floor", html)
                     else:
                         yield ": ping\n\n"
                 await asyncio.sleep(POLL_S)

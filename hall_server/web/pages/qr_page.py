@@ -4,13 +4,16 @@ comments not tied to a 办件 (`/c`, R12), and the QR images for slips and kiosk
 No JavaScript; one column that fits a 360 px screen. 一次一评 is the domain's rule: the page
 asks the domain (node `qr-web`, channel 3) and shows "已评价" when any channel rated first.
 After rectification of a 差评 the same link takes the one 追评. Forged, expired and reused
-links get a clear page (4xx), never a trace. Every request is rate-limited per IP.
+links get a clear page (4xx), never a trace. Every request is rate-limited per client and per
+address (`hall_server.web.limits`: reads and writes have their own budgets); a refusal is a
+Chinese page with status 429 and a Retry-After.
 """
 
 from __future__ import annotations
 
 import io
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import qrcode
@@ -23,7 +26,8 @@ from config.i18n import t
 from hall_server.domain.common import row
 from hall_server import qr_token
 from hall_server.web.pages.layout import esc, message, page, public_header, stars
-from hall_server.web.pages.site import FormError, Site, client_ip, first, read_form
+from hall_server.web.limits import Kind
+from hall_server.web.pages.site import FormError, Site, first, read_form
 
 QR_NODE = "qr-web"
 
@@ -168,12 +172,26 @@ def _parse_rating(site: Site, form: dict[str, list[str]]) -> tuple[dict[str, Any
     return values, ""
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def limited(site: Site, kind: Kind, fn: Endpoint) -> Endpoint:
+    """`fn` behind the public limits: a 429 page (Retry-After) past them; the client cookie kept."""
+
+    async def endpoint(request: Request) -> Response:
+        verdict = site.limits.check(request, kind)
+        if verdict.allowed:
+            response = await fn(request)
+        else:
+            response = message(t("web.rate_limited"), t("web.limits.retry_text", s=verdict.retry_after_s),
+                               status=429, hall_name=site.hall_name, kind="error")
+        return site.limits.remember(response, verdict, request)
+
+    endpoint.__name__, endpoint.__doc__ = getattr(fn, "__name__", "endpoint"), fn.__doc__
+    return endpoint
+
+
 def routes(site: Site) -> list[Route]:
-    def limited(request: Request) -> Response | None:
-        if site.public_limit.allow(client_ip(request)):
-            return None
-        return message(t("web.rate_limited"), t("web.rate_limited_text"), status=429, hall_name=site.hall_name,
-                       kind="error", extra="")
 
     def token_job(token: str) -> tuple[dict[str, Any] | None, Response | None]:
         try:
@@ -201,8 +219,6 @@ def routes(site: Site) -> list[Route]:
                        kind="error")
 
     async def rate_get(request: Request) -> Response:
-        if (r := limited(request)) is not None:
-            return r
         token = request.path_params["token"]
         j, err = token_job(token)
         if err is not None:
@@ -214,8 +230,6 @@ def routes(site: Site) -> list[Route]:
         return stage_page(j, st)
 
     async def rate_post(request: Request) -> Response:
-        if (r := limited(request)) is not None:
-            return r
         token = request.path_params["token"]
         j, err = token_job(token)
         if err is not None:
@@ -252,8 +266,6 @@ def routes(site: Site) -> list[Route]:
                        kind="error")
 
     async def rate_qr(request: Request) -> Response:
-        if (r := limited(request)) is not None:
-            return r
         token, kind = request.path_params["token"], request.path_params["kind"]
         _, err = token_job(token)
         if err is not None:
@@ -273,13 +285,9 @@ def routes(site: Site) -> list[Route]:
         return page(t("web.comment.title"), body, status=status, narrow=True, header=public_header(site.hall_name))
 
     async def comment_get(request: Request) -> Response:
-        if (r := limited(request)) is not None:
-            return r
         return comment_form()
 
     async def comment_post(request: Request) -> Response:
-        if (r := limited(request)) is not None:
-            return r
         try:
             form = await read_form(request)
         except FormError:
@@ -304,12 +312,12 @@ def routes(site: Site) -> list[Route]:
         return _image(str(request.base_url).rstrip("/") + "/c", request.path_params["kind"])
 
     return [
-        Route("/r/{token}", rate_get, methods=["GET"]),
-        Route("/r/{token}", rate_post, methods=["POST"]),
-        Route("/r/{token}/qr.{kind:str}", _only_images(rate_qr), methods=["GET"]),
-        Route("/c", comment_get, methods=["GET"]),
-        Route("/c", comment_post, methods=["POST"]),
-        Route("/c/qr.{kind:str}", _only_images(comment_qr), methods=["GET"]),
+        Route("/r/{token}", limited(site, "read", rate_get), methods=["GET"]),
+        Route("/r/{token}", limited(site, "write", rate_post), methods=["POST"]),
+        Route("/r/{token}/qr.{kind:str}", limited(site, "read", _only_images(rate_qr)), methods=["GET"]),
+        Route("/c", limited(site, "read", comment_get), methods=["GET"]),
+        Route("/c", limited(site, "write", comment_post), methods=["POST"]),
+        Route("/c/qr.{kind:str}", limited(site, "read", _only_images(comment_qr)), methods=["GET"]),
     ]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,41 +14,15 @@ from config.schema import HallConfig
 from hall_server.backend import Backend
 from hall_server.domain.hours import local
 from hall_server.secret import load_secret
+from hall_server.web.limits import PublicLimits, RateLimiter
+
+__all__ = ["FormError", "LoginThrottle", "RateLimiter", "Site", "client_ip", "first", "read_form"]
 
 MAX_FORM_BYTES = 16 * 1024
 
 
 class FormError(ValueError):
     """The request body is not a small urlencoded form."""
-
-
-class RateLimiter:
-    """At most `limit` hits per key in any `period_s` window (sliding log); memory is bounded."""
-
-    def __init__(self, limit: int, period_s: float, max_keys: int = 20_000) -> None:
-        self.limit, self.period_s, self.max_keys = limit, period_s, max_keys
-        self._hits: dict[str, deque[float]] = {}
-
-    def allow(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        q = self._hits.get(key)
-        if q is None:
-            if len(self._hits) >= self.max_keys:
-                self._prune(now)
-            q = self._hits[key] = deque()
-        while q and q[0] <= now - self.period_s:
-            q.popleft()
-        if len(q) >= self.limit:
-            return False
-        q.append(now)
-        return True
-
-    def _prune(self, now: float) -> None:
-        for k in [k for k, q in self._hits.items() if not q or q[-1] <= now - self.period_s]:
-            del self._hits[k]
-        if len(self._hits) >= self.max_keys:     # still full: forget the oldest half
-            for k in list(self._hits)[: self.max_keys // 2]:
-                del self._hits[k]
 
 
 class LoginThrottle:
@@ -83,11 +56,18 @@ class Site:
     backend: Backend
     data_dir: Path
     secret: bytes
-    public_limit: RateLimiter = field(default_factory=lambda: RateLimiter(30, 60.0))
+    limits: PublicLimits = field(init=False, repr=False)   # the public side's rate limits (API and pages)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     clock: Any = time.time              # wall seconds: sessions, throttles
     hall_clock: Any = None              # the hall's time in ms (the server's --clock-*); None = wall time
     revoked: set[str] = field(default_factory=set)   # session nonces logged out (until restart; cookies expire anyway)
+
+    def __post_init__(self) -> None:
+        self.limits = PublicLimits(self.secret, self.trusted_proxies)
+
+    def trusted_proxies(self) -> tuple[Any, ...]:
+        """hall.toml `[network] trusted_proxies` (read each time: the configuration may be reloaded)."""
+        return self.config.hall.network.trusted_proxies if self.config is not None else ()
 
     @classmethod
     def for_backend(cls, backend: Backend) -> "Site":

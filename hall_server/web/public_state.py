@@ -1,0 +1,80 @@
+"""What of the hall's state map a citizen may see (`GET /api/state` without a login).
+
+An allowlist, key by key and field by field: a state key or field added later stays private
+until it is listed here. Never a rating (`rating/<n>` carries the slip's signed link), a ticket or
+办件 id, a keypad handle, a pause reason or anything under `mgr/`. Managers (a key or a session)
+get the whole map.
+
+| key | public fields |
+|---|---|
+| `floor` | day, windows_open, windows_paused, windows_closed, waiting, waiting_over_limit, served_today |
+| `queue/<category>` | category, name, waiting, priority_waiting, oldest_queued_ms, last_called |
+| `calls` | recent: [{ticket, window, at_ms, recall}] |
+| `window/<n>` | window, name, state, ticket (the number called or served), staff: {staff_no, name, department, stars} (the identity the evaluator shows) |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+FLOOR_FIELDS = ("day", "windows_open", "windows_paused", "windows_closed", "waiting", "waiting_over_limit",
+                "served_today")
+QUEUE_FIELDS = ("category", "name", "waiting", "priority_waiting", "oldest_queued_ms", "last_called")
+CALL_FIELDS = ("ticket", "window", "at_ms", "recall")
+WINDOW_FIELDS = ("window", "name", "state", "ticket")
+STAFF_FIELDS = ("staff_no", "name", "department", "stars")
+
+
+def _pick(value: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {k: value[k] for k in fields if k in value}
+
+
+def _window(value: Any) -> dict[str, Any]:
+    out = _pick(value, WINDOW_FIELDS)
+    staff = value.get("staff") if isinstance(value, Mapping) else None
+    out["staff"] = _pick(staff, STAFF_FIELDS) if isinstance(staff, Mapping) else None
+    return out
+
+
+def _calls(value: Any) -> dict[str, Any]:
+    recent = value.get("recent") if isinstance(value, Mapping) else None
+    return {"recent": [_pick(c, CALL_FIELDS) for c in recent if isinstance(c, Mapping)]
+            if isinstance(recent, list) else []}
+
+
+def _segments(key: str) -> tuple[str, str]:
+    head, _, rest = key.partition("/")
+    return head, rest
+
+
+def public_value(key: str, value: Any) -> dict[str, Any] | None:
+    """The public form of one state key's value, or None when the key is not public."""
+    head, rest = _segments(key)
+    if key == "floor":
+        return _pick(value, FLOOR_FIELDS)
+    if key == "calls":
+        return _calls(value)
+    if head == "queue" and rest and "/" not in rest:
+        return _pick(value, QUEUE_FIELDS)
+    if head == "window" and rest.isdigit():
+        return _window(value)
+    return None
+
+
+def public_state(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The allowlisted keys of a state snapshot, each reduced to its public fields."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        shown = public_value(key, value)
+        if shown is not None:
+            out[key] = shown
+    return out
+
+
+def nodes_summary(presence: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
+    """How many nodes are connected and alive: all the public may know of `/api/nodes`."""
+    alive = sum(1 for p in presence.values() if p.get("alive"))
+    return {"alive": alive, "total": len(presence)}
