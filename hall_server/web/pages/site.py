@@ -15,6 +15,8 @@ from config.schema import HallConfig
 from hall_server.backend import Backend
 from hall_server.domain.hours import local
 from hall_server.secret import load_secret
+from hall_server.users import AccountCache
+from hall_server.web.client import client_address
 
 MAX_FORM_BYTES = 16 * 1024
 
@@ -87,7 +89,8 @@ class Site:
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     clock: Any = time.time              # wall seconds: sessions, throttles
     hall_clock: Any = None              # the hall's time in ms (the server's --clock-*); None = wall time
-    revoked: set[str] = field(default_factory=set)   # session nonces logged out (until restart; cookies expire anyway)
+    revoked: set[str] = field(default_factory=set)   # session nonces logged out here (the store keeps them: auth)
+    accounts: AccountCache | None = None             # users.json as sessions are checked against it (auth)
 
     @classmethod
     def for_backend(cls, backend: Backend) -> "Site":
@@ -105,6 +108,10 @@ class Site:
     def hall_name(self) -> str:
         return self.config.hall.name if self.config is not None else ""
 
+    def client_address(self, request: Request) -> str:
+        """The client's address, believing X-Forwarded-For only from hall.toml's trusted proxies."""
+        return client_address(request, self.config.hall.network.trusted_proxies if self.config is not None else ())
+
     def now_ms(self) -> int:
         """The hall's time (what the domain stamps on jobs, ratings and cases)."""
         return int(self.hall_clock()) if self.hall_clock is not None else int(self.clock() * 1000)
@@ -116,6 +123,7 @@ class Site:
 
 
 def client_ip(request: Request) -> str:
+    """The TCP peer only (ignores proxies): prefer `Site.client_address`."""
     return request.client.host if request.client else "unknown"
 
 
