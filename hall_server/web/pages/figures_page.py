@@ -1,6 +1,10 @@
 """Figures (`/figures`): the daily trend, the hour-of-day × weekday heatmap, per-window and
 per-staff tables, the monthly assessment with its lists (优质服务窗口, 优质服务标兵, 末位), and
 every table exported as CSV or XLSX (`/figures/export.<csv|xlsx>?table=…`) with Chinese headers.
+
+Flagged ratings (issue 11, `domain.rating_flags`): how many of the period's ratings are flagged as
+"one device rating many 办件", the 好评率 with and without them, and the list (card `#flags`).
+Flagged ratings count in every figure; the list is for the managers to check them.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from config.i18n import t
-from hall_server.domain import assessment, export as domain_export, figures
+from hall_server.domain import assessment, export as domain_export, figures, rating_flags
 from hall_server.domain.common import rows
 from hall_server.domain.errors import BadRequest
 from hall_server.domain.hours import local
@@ -161,6 +165,38 @@ def _heatmap(site: Site, p: Period) -> str:
     return f'<div class="scroll"><table class="heat" id="heatmap"><tr>{head}</tr>{body}</table></div>'
 
 
+def _flags(site: Site, p: Period) -> str:
+    """The period's flagged ratings: a count against all, 好评率 with and without them, the list."""
+    db = site.backend.reader()
+    a, b = figures._ms_range(site.config, p.start, p.end)
+    n = rating_flags.period_counts(db, a, b)
+    summary = t("web.fig.flags.summary", rated=n["rated"], flagged=n["flagged"], good=pct(n["good_rate"]),
+                good_unflagged=pct(n["good_rate_unflagged"]))
+    rule = t("web.fig.flags.rule", jobs=rating_flags.PATTERN_MIN_JOBS, windows=rating_flags.PATTERN_MIN_WINDOWS)
+    found = rating_flags.flagged_between(db, a, b)
+    if not found:
+        table_html = f'<p class="hint">{esc(t("web.fig.flags.none"))}</p>'
+    else:
+        cols = ("time", "window", "staff", "level", "round", "job_no", "reason", "source", "case")
+        head = "".join(f"<th>{esc(t('web.fig.flags.col.' + c))}</th>" for c in cols)
+        trs = []
+        for r in found:
+            reasons = "；".join(t(f"web.flag.{x}") for x in (r["reasons"] or "").split(",") if x in rating_flags.REASONS)
+            source = " ".join(x for x in (
+                t("web.fig.flags.device", h=r["rater_hash"][:8]) if r["rater_hash"] else "",
+                t("web.fig.flags.address", h=r["address_hash"][:8])) if x)
+            case = f'<a href="/cases/{r["case_id"]}">#{r["case_id"]}</a>' if r["case_id"] else "—"
+            trs.append(f'<tr data-rating="{r["rating_id"]}"><td>{esc(site.local_text(r["at_ms"]))}</td>'
+                       f'<td>{esc(_name(site, "window", r["window"]))}</td><td>{esc(_name(site, "staff", r["staff_no"]))}</td>'
+                       f'<td>{esc(r["level"])} {esc(t("level." + str(r["level"])))}</td><td>{esc(r["round"])}</td>'
+                       f'<td>{esc(r["job_no"] or "")}</td>'
+                       f'<td>{esc(reasons)}（{esc(t("web.fig.flags.pattern", jobs=r["jobs"], windows=r["windows"]))}）</td>'
+                       f'<td>{esc(source)}</td><td>{case}</td></tr>')
+        table_html = f'<div class="scroll"><table id="t-flags"><tr>{head}</tr>{"".join(trs)}</table></div>'
+    return (f'<div class="card" id="flags"><h2>{esc(t("web.fig.flags.title"))}</h2><p id="flag-summary">{esc(summary)}</p>'
+            f'<p class="hint">{esc(rule)}</p>{table_html}</div>')
+
+
 def routes(site: Site) -> list[Route]:
     def bad_period() -> Response:
         return message(t("web.fig.bad_period"), t("web.fig.bad_period_text"), status=400, hall_name=site.hall_name,
@@ -185,6 +221,8 @@ def routes(site: Site) -> list[Route]:
             parts.append(f'<div class="card"><h2>{esc(title)}</h2>{_html_table(headers, data, "t-" + name)}'
                          f'{_exports(p, name)}</div>')
         parts.append(f'<div class="card"><h2>{esc(t("web.fig.table.ratings"))}</h2>{_exports(p, "ratings")}</div>')
+        if site.config is not None:
+            parts.append(_flags(site, p))
         return page(t("web.nav.figures"), "".join(parts), header=manager_header(s.user, s.csrf, "figures", site.hall_name))
 
     @guard(site)

@@ -5,6 +5,10 @@ No JavaScript; one column that fits a 360 px screen. 一次一评 is the domain'
 asks the domain (node `qr-web`, channel 3) and shows "已评价" when any channel rated first.
 After rectification of a 差评 the same link takes the one 追评. Forged, expired and reused
 links get a clear page (4xx), never a trace. Every request is rate-limited per IP.
+
+Trust (`rater`, docs/trust.md): no rating from the hall's staff networks; a long-lived rater
+cookie and the client address, hashed, go with each accepted rating (`rating.source`) so that
+one device rating many 办件 is flagged for the managers.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from config.i18n import t
 from hall_server.domain.common import row
 from hall_server import qr_token
 from hall_server.web.pages.layout import esc, message, page, public_header, stars
+from hall_server.web.pages.rater import give_rater_cookie, rater_of, record_source, staff_network_refusal
 from hall_server.web.pages.site import FormError, Site, client_ip, first, read_form
 
 QR_NODE = "qr-web"
@@ -203,6 +208,8 @@ def routes(site: Site) -> list[Route]:
     async def rate_get(request: Request) -> Response:
         if (r := limited(request)) is not None:
             return r
+        if (refused := staff_network_refusal(site, request)) is not None:
+            return refused
         token = request.path_params["token"]
         j, err = token_job(token)
         if err is not None:
@@ -210,12 +217,16 @@ def routes(site: Site) -> list[Route]:
         assert j is not None
         st = stage(site, j)
         if st in ("first", "followup"):
-            return rating_form(site, token, j, st == "followup")
+            resp = rating_form(site, token, j, st == "followup")
+            give_rater_cookie(resp, request, rater_of(request))
+            return resp
         return stage_page(j, st)
 
     async def rate_post(request: Request) -> Response:
         if (r := limited(request)) is not None:
             return r
+        if (refused := staff_network_refusal(site, request)) is not None:
+            return refused                       # nothing recorded
         token = request.path_params["token"]
         j, err = token_job(token)
         if err is not None:
@@ -239,8 +250,12 @@ def routes(site: Site) -> list[Route]:
             body["phone"] = values["phone"]
         a = await site.backend.command("rating.followup" if followup else "rating.submit", body, QR_NODE)
         if a.ok:
-            return message(t("rating.thanks"), t("web.qr.thanks_followup" if followup else "web.qr.thanks_text"),
+            rater = rater_of(request)
+            await record_source(site, request, int(a.result["rating_id"]), rater)
+            resp = message(t("rating.thanks"), t("web.qr.thanks_followup" if followup else "web.qr.thanks_text"),
                            hall_name=site.hall_name, kind="ok")
+            give_rater_cookie(resp, request, rater)
+            return resp
         if a.error == "already_rated":
             return stage_page(j, "rated_followup" if followup else "rated")
         if a.error == "rating_expired":

@@ -1,0 +1,76 @@
+"""Who is rating on the QR page, as far as the server can tell (issue 11, docs/trust.md).
+
+- **Staff networks.** A rating (first or 追评) from an address inside hall.toml `[network]
+  staff_networks` is refused with a clear page and nothing is recorded: a clerk's PC or the
+  staff Wi-Fi must not rate. The address is `Site.client_address` (X-Forwarded-For only from
+  trusted proxies), so a phone cannot talk its way out of, or into, the staff block.
+- **Rater cookie.** The rating page gives the browser a long-lived random cookie (`hall_rater`,
+  a year, HttpOnly, SameSite=Lax, path /r). After an accepted rating the page sends
+  `rating.source` with keyed hashes (HMAC with the hall secret) of that cookie and of the client
+  address; `hall_server.domain.rating_flags` flags the pattern "one device rates many 办件".
+  The raw cookie and address are never stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from config.i18n import t
+from hall_server.web.client import in_networks
+from hall_server.web.pages.layout import message
+from hall_server.web.pages.site import Site
+
+log = logging.getLogger(__name__)
+
+RATER_COOKIE = "hall_rater"
+RATER_COOKIE_S = 365 * 86_400
+_RATER = re.compile(r"^[A-Za-z0-9_-]{22,43}$")
+
+
+def keyed_hash(secret: bytes, kind: str, value: str) -> str:
+    """32 hex digits of HMAC-SHA256(hall secret, kind:value): comparable, not reversible."""
+    return hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def rater_of(request: Request) -> str | None:
+    value = request.cookies.get(RATER_COOKIE, "")
+    return value if _RATER.match(value) else None
+
+
+def give_rater_cookie(response: Response, request: Request, value: str | None) -> str:
+    """Make sure the browser keeps a rater cookie; returns its value."""
+    if value is None:
+        value = secrets.token_urlsafe(24)
+        response.set_cookie(RATER_COOKIE, value, max_age=RATER_COOKIE_S, httponly=True, samesite="lax", path="/r",
+                            secure=request.url.scheme == "https")
+    return value
+
+
+def staff_network_refusal(site: Site, request: Request) -> Response | None:
+    """The refusal page when the client is inside the hall's staff networks, else None."""
+    networks = site.config.hall.network.staff_networks if site.config is not None else ()
+    if not networks or not in_networks(site.client_address(request), networks):
+        return None
+    return message(t("web.qr.staff_network"), t("web.qr.staff_network_text"), status=403, hall_name=site.hall_name,
+                   kind="error")
+
+
+async def record_source(site: Site, request: Request, rating_id: int, rater: str | None) -> None:
+    """Tell the store where an accepted QR rating came from (hashed), for the pattern flags.
+    A failure is logged, never shown to the citizen: their rating is already recorded."""
+    body = {"rating_id": rating_id, "rater_hash": keyed_hash(site.secret, "rater", rater) if rater else "",
+            "address_hash": keyed_hash(site.secret, "address", site.client_address(request))}
+    try:
+        a = await site.backend.command("rating.source", body, "qr-web")
+        if not a.ok:
+            log.warning("rating %s: source not recorded: %s %s", rating_id, a.error, a.message)
+    except (asyncio.TimeoutError, RuntimeError) as exc:
+        log.warning("rating %s: source not recorded: %s", rating_id, exc)
