@@ -148,7 +148,7 @@ def routes(site: Site) -> list[Route]:
             facts += [(t("web.case.job_no"), job["job_no"] or ""), (t("web.qr.service"), svc)]
         facts.append((t("web.case.col.phone"), v["phone"] or "—"))
         facts.append((t("web.case.col.text"), v["text"] or "—"))
-        dl = '<dl class="facts" style="grid-template-columns:7em 1fr">' + "".join(
+        dl = '<dl class="facts wide">' + "".join(
             f"<dt>{esc(k)}</dt><dd>{esc(val)}</dd>" for k, val in facts) + "</dl>"
         due = (f'<p>{esc(t("web.case.col.callback_due"))}：'
                f'{_due(site, c["callback_due_ms"], c["callback_ms"], c["callback_overdue"], now)}<br>'
@@ -156,7 +156,7 @@ def routes(site: Site) -> list[Route]:
                f'{_due(site, c["rectify_due_ms"], c["rectified_ms"], c["rectify_overdue"], now)}</p>')
         events = "".join(f'<tr><td>{esc(site.local_text(e["at_ms"], "%Y-%m-%d %H:%M:%S"))}</td>'
                          f'<td>{esc(t("web.case.event." + e["kind"]))}</td><td>{esc(e["node"])}</td>'
-                         f'<td style="white-space:normal">{esc(e["note"])}</td></tr>' for e in v["events"])
+                         f'<td class="wrap">{esc(e["note"])}</td></tr>' for e in v["events"])
         forms = ""
         if reveal:
             forms = _forms(s, c)
