@@ -536,11 +536,11 @@ TEXTS.update({
     "web.fig.flags.summary": {"zh": "本期 {rated} 条评价中有 {flagged} 条被标记。好评率 {good}，不含被标记评价为 {good_unflagged}。",
                               "en": "{flagged} of the period's {rated} ratings are flagged. Good rate {good}; "
                                     "without the flagged ones {good_unflagged}."},
-    "web.fig.flags.rule": {"zh": "同一设备或同一网络地址一天内评价 {jobs} 件以上、{windows} 个以上窗口的办件时标记；"
-                                 "被标记的评价照常记录并计入各项统计，请核实。",
+    "web.fig.flags.rule": {"zh": "同一设备或同一网络地址一天内评价了 {windows} 个以上窗口的 {jobs} 件以上办件，"
+                                 "或任意窗口的 {many} 件以上办件时标记；被标记的评价照常记录并计入各项统计，请核实。",
                            "en": "Flagged when one device or one network address rates {jobs} or more cases at "
-                                 "{windows} or more windows within a day; flagged ratings are recorded and counted "
-                                 "as usual: please check them."},
+                                 "{windows} or more windows, or {many} or more cases at any windows, within a day; "
+                                 "flagged ratings are recorded and counted as usual: please check them."},
     "web.fig.flags.none": {"zh": "本期没有被标记的评价。", "en": "No flagged ratings in this period."},
     "web.fig.flags.col.time": {"zh": "评价时间", "en": "Rated at"},
     "web.fig.flags.col.window": {"zh": "窗口", "en": "Window"},

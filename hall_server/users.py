@@ -27,6 +27,7 @@ import secrets
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,7 +189,11 @@ def check_password(data_dir: Path | str, name: str, password: str) -> User | Non
 
 class AccountCache:
     """users.json as the running server sees it: re-read only when the file changed (its size,
-    inode or modification time), so checking a session on every request costs one `stat`."""
+    inode or modification time), so checking a session on every request costs one `stat`.
+    File times tick coarsely (a few ms) and a replaced file may get the old inode back, so a file
+    changed within the last `FRESH_NS` is always re-read."""
+
+    FRESH_NS = 2_000_000_000
 
     def __init__(self, data_dir: Path | str) -> None:
         self.path = users_path(data_dir)
@@ -203,7 +208,7 @@ class AccountCache:
         except FileNotFoundError:
             stamp = None
         with self._lock:
-            if stamp != self._stamp:
+            if stamp != self._stamp or (stamp is not None and time.time_ns() - stamp[0] < self.FRESH_NS):
                 self._accounts = {} if stamp is None else self._read()
                 self._stamp = stamp
             return self._accounts.get(name)

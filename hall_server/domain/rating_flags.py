@@ -7,9 +7,11 @@ hashing all 2^32 of them): the browser's long-lived rater cookie and the client'
 module stores them (`rating_sources`) and flags the new rating (`rating_flags`, append-only) when,
 within `PATTERN_PERIOD_MS` before it, the same cookie (`same_rater`) or the same address
 (`same_address`) rated at least `PATTERN_MIN_JOBS` different 办件 at `PATTERN_MIN_WINDOWS` or more
-different windows, this one included. The first ratings of such a run are not flagged: they look
-like any citizen's until the pattern appears (the managers' list shows the run's hashes, so the
-earlier ones can be found).
+different windows — or `PATTERN_MANY_JOBS` different 办件 at any windows (a clerk rating their own
+window's kept slips from one phone) — this one included. The first ratings of such a run are not
+flagged: they look like any citizen's until the pattern appears (the managers' list shows the
+run's hashes, so the earlier ones can be found). The address hash is empty (no address rule)
+for addresses in hall.toml `[network] shared_networks` (a guest Wi-Fi's one NAT address).
 
 Counting (the decision, see docs/trust.md): a flagged rating stays in every figure (好评率 included)
 — a family rating three 办件 from one phone, or citizens behind one carrier NAT address, are
@@ -18,7 +20,7 @@ are flagged, with the 好评率 without them beside it, so nothing is counted si
 
 | type | from | body | result |
 |---|---|---|---|
-| `rating.source` | qr | `{rating_id, rater_hash ('' or 32 hex), address_hash (32 hex)}` | `{flags: [reason, …]}` |
+| `rating.source` | qr | `{rating_id, rater_hash ('' or 32 hex), address_hash ('' or 32 hex)}` | `{flags: [reason, …]}` |
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from hall_server.handlers import BadRequest, Context, handler
 PATTERN_MIN_JOBS = 3                   # different 办件 rated from one cookie / one address …
 PATTERN_MIN_WINDOWS = 2                # … handled at this many different windows or more …
 PATTERN_PERIOD_MS = 24 * 3600 * 1000   # … within a day (sliding, ending at the new rating)
+PATTERN_MANY_JOBS = 6                  # … or this many different 办件 at any windows, one included
 REASONS = ("same_rater", "same_address")
 _HASH = re.compile(r"^[0-9a-f]{32}$")
 
@@ -58,7 +61,7 @@ def rating_source(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(body, dict) or set(body) - {"rating_id", "rater_hash", "address_hash"}:
         raise BadRequest("rating.source takes rating_id, rater_hash and address_hash")
     rating_id = req_int(body, "rating_id", 1, 2**62)
-    rater, address = _hash(body, "rater_hash", optional=True), _hash(body, "address_hash", optional=False)
+    rater, address = _hash(body, "rater_hash", optional=True), _hash(body, "address_hash", optional=True)
     r = row(ctx, "SELECT id, job_id, window, at_ms FROM ratings WHERE id = ?", [rating_id])
     if r is None:
         raise BadRequest(f"no rating {rating_id}", field="rating_id")
@@ -72,7 +75,7 @@ def rating_source(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         if not value:
             continue
         jobs, windows = _pattern(ctx, column, value, r["at_ms"] - PATTERN_PERIOD_MS, r["at_ms"])
-        if jobs >= PATTERN_MIN_JOBS and windows >= PATTERN_MIN_WINDOWS:
+        if (jobs >= PATTERN_MIN_JOBS and windows >= PATTERN_MIN_WINDOWS) or jobs >= PATTERN_MANY_JOBS:
             ctx.db.execute("INSERT INTO rating_flags (rating_id, reason, rater_hash, address_hash, jobs, windows, at_ms) "
                            "VALUES (?, ?, ?, ?, ?, ?, ?)", [rating_id, reason, rater, address, jobs, windows, ctx.now_ms])
             ctx.audit("rating.flagged", str(rating_id), reason=reason, jobs=jobs, windows=windows)

@@ -7,10 +7,14 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
+
+from config.errors import ConfigError
+from config.loader import load_hall
 
 from hall_server.backend import LocalBackend
 from hall_server.domain import rating_flags
@@ -144,3 +148,69 @@ def test_no_manager_page_or_json_carries_a_rating_link_and_the_citizen_gives_the
         assert r.status_code == 200 and "整改后追评" in r.text
         assert citizen.post(url, data={"level": "4"}).status_code == 200
     assert [r[0] for r in hall.hub.reader().execute("SELECT round FROM ratings ORDER BY id")] == [1, 2]
+
+
+def test_one_phone_rating_many_jobs_at_one_window_is_flagged_too(hall: Hall) -> None:
+    jobs = [hall.finish(window=1)["job"] for _ in range(rating_flags.PATTERN_MANY_JOBS)]
+    with phone(hall, "100.64.8.8") as clerk_phone:             # kept slips, scanned at one window's desk
+        for job in jobs:
+            assert clerk_phone.get(hall.link(job)).status_code == 200
+            assert clerk_phone.post(hall.link(job), data={"level": "5"}).status_code == 200
+    db = hall.hub.reader()
+    last = db.execute("SELECT MAX(id) FROM ratings").fetchone()[0]
+    flagged = db.execute("SELECT rating_id, reason, jobs, windows FROM rating_flags ORDER BY id").fetchall()
+    assert sorted(flagged) == [(last, "same_address", 6, 1), (last, "same_rater", 6, 1)]
+
+
+def test_a_shared_address_is_not_flagged_but_the_cookie_still_is(tmp_path: Path, pin_hash: str) -> None:
+    config = make_config(pin_hash)
+    net = dataclasses.replace(config.hall.network, shared_networks=(ipaddress.ip_network("203.0.113.7/32"),))
+    hub = Hub(tmp_path / "hall.db", dataclasses.replace(config, hall=dataclasses.replace(config.hall, network=net)))
+    try:
+        h = Hall(hub, LocalBackend(hub))
+        h.app = make_app(h.backend)  # type: ignore[attr-defined]
+        jobs = [h.finish(window=w, staff_no=s)["job"] for w, s in ((1, "1001"), (2, "1002"), (1, "1001"))]
+        for job in jobs:                           # three citizens on the guest Wi-Fi (one NAT address)
+            with phone(h, "203.0.113.7") as p:
+                assert p.post(h.link(job), data={"level": "5"}).status_code == 200
+        assert count(h, "rating_flags") == 0
+        assert {r[0] for r in hub.reader().execute("SELECT address_hash FROM rating_sources")} == {""}
+        more = [h.finish(window=w, staff_no=s)["job"] for w, s in ((1, "1001"), (2, "1002"), (1, "1001"))]
+        with phone(h, "203.0.113.7") as one_browser:
+            for job in more:
+                one_browser.get(h.link(job))
+                assert one_browser.post(h.link(job), data={"level": "5"}).status_code == 200
+        assert [r[0] for r in hub.reader().execute("SELECT reason FROM rating_flags")] == ["same_rater"]
+    finally:
+        hub.close()
+
+
+def test_rating_source_is_checked_and_only_the_qr_page_may_send_it(hall: Hall) -> None:
+    url = hall.link(hall.finish()["job"])
+    with phone(hall, "100.64.3.3") as p:
+        assert p.post(url, data={"level": "5"}).status_code == 200
+    rid = hall.hub.reader().execute("SELECT id FROM ratings").fetchone()[0]
+    for body in ({"rating_id": rid, "rater_hash": "x", "address_hash": ""},
+                 {"rating_id": rid, "rater_hash": "", "address_hash": "", "raw_address": "1.2.3.4"},
+                 {"rating_id": 999, "rater_hash": "", "address_hash": ""}):
+        a = hall.hub.submit("rating.source", body, "qr-web")
+        assert not a.ok and a.error == "bad_request", body
+    assert hall.hub.submit("rating.source", {"rating_id": rid, "rater_hash": "", "address_hash": ""},
+                           "terminal-1").error == "forbidden"
+    assert hall.hub.submit("session.end", {"nonce": "ab" * 8, "user": "boss", "expires_ms": 1},
+                           "terminal-1").error == "forbidden"
+    assert count(hall, "rating_sources") == 1              # the page's own record, once
+
+
+def test_the_loader_reads_shared_networks_with_a_precise_error(tmp_path: Path) -> None:
+    folder = tmp_path / "hall"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "config" / "examples" / "demo-hall", folder)
+    hall_toml = folder / "hall.toml"
+    base = hall_toml.read_text(encoding="utf-8")
+    hall_toml.write_text(base + '\n[network]\nshared_networks = ["203.0.113.7"]\n', encoding="utf-8")
+    assert load_hall(folder).hall.network.shared_networks == (ipaddress.ip_network("203.0.113.7/32"),)
+    hall_toml.write_text(base + '\n[network]\nshared_networks = ["guest-wifi"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_hall(folder)
+    text = str(err.value)
+    assert "hall.toml" in text and "shared_networks[0]" in text and "guest-wifi" in text

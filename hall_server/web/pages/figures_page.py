@@ -175,7 +175,8 @@ def _flags(site: Site, p: Period) -> str:
     n = rating_flags.period_counts(db, a, b)
     summary = t("web.fig.flags.summary", rated=n["rated"], flagged=n["flagged"], good=pct(n["good_rate"]),
                 good_unflagged=pct(n["good_rate_unflagged"]))
-    rule = t("web.fig.flags.rule", jobs=rating_flags.PATTERN_MIN_JOBS, windows=rating_flags.PATTERN_MIN_WINDOWS)
+    rule = t("web.fig.flags.rule", jobs=rating_flags.PATTERN_MIN_JOBS, windows=rating_flags.PATTERN_MIN_WINDOWS,
+             many=rating_flags.PATTERN_MANY_JOBS)
     found = rating_flags.flagged_between(db, a, b)
     if not found:
         table_html = f'<p class="hint">{esc(t("web.fig.flags.none"))}</p>'

@@ -8,7 +8,8 @@
   a year, HttpOnly, SameSite=Lax, path /r). After an accepted rating the page sends
   `rating.source` with keyed hashes (HMAC with the hall secret) of that cookie and of the client
   address; `hall_server.domain.rating_flags` flags the pattern "one device rates many 办件".
-  The raw cookie and address are never stored.
+  The raw cookie and address are never stored; an address in `[network] shared_networks` (many
+  citizens behind one NAT address) is not recorded at all.
 """
 
 from __future__ import annotations
@@ -66,8 +67,10 @@ def staff_network_refusal(site: Site, request: Request) -> Response | None:
 async def record_source(site: Site, request: Request, rating_id: int, rater: str | None) -> None:
     """Tell the store where an accepted QR rating came from (hashed), for the pattern flags.
     A failure is logged, never shown to the citizen: their rating is already recorded."""
+    address = site.client_address(request)
+    shared = site.config.hall.network.shared_networks if site.config is not None else ()
     body = {"rating_id": rating_id, "rater_hash": keyed_hash(site.secret, "rater", rater) if rater else "",
-            "address_hash": keyed_hash(site.secret, "address", site.client_address(request))}
+            "address_hash": "" if in_networks(address, shared) else keyed_hash(site.secret, "address", address)}
     try:
         a = await site.backend.command("rating.source", body, "qr-web")
         if not a.ok:
