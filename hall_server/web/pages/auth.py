@@ -16,8 +16,8 @@ The client's address is `Site.client_address` (X-Forwarded-For only from trusted
 
 from __future__ import annotations
 
-import base64
 import asyncio
+import base64
 import hashlib
 import hmac
 import logging

@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from config.i18n import t
 from hall_server.domain import cases as domain_cases, rating_flags
-from hall_server.domain.common import mask_phone, row, rows
+from hall_server.domain.common import mask_phone, rows
 from hall_server.domain.errors import UnknownCase
 from hall_server.domain.ratings import KEYPAD_TAG
 from hall_server.web.pages.auth import Session, guard, hidden_csrf
