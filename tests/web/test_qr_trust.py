@@ -206,10 +206,11 @@ def test_the_loader_reads_shared_networks_with_a_precise_error(tmp_path: Path) -
     folder = tmp_path / "hall"
     shutil.copytree(Path(__file__).resolve().parents[2] / "config" / "examples" / "demo-hall", folder)
     hall_toml = folder / "hall.toml"
-    base = hall_toml.read_text(encoding="utf-8")
-    hall_toml.write_text(base + '\n[network]\nshared_networks = ["203.0.113.7"]\n', encoding="utf-8")
+    base = re.sub(r"(?m)^shared_networks = .*$", "", hall_toml.read_text(encoding="utf-8"))
+    base = base if "[network]" in base else base + "\n[network]\n"
+    hall_toml.write_text(base + 'shared_networks = ["203.0.113.7"]\n', encoding="utf-8")
     assert load_hall(folder).hall.network.shared_networks == (ipaddress.ip_network("203.0.113.7/32"),)
-    hall_toml.write_text(base + '\n[network]\nshared_networks = ["guest-wifi"]\n', encoding="utf-8")
+    hall_toml.write_text(base + 'shared_networks = ["guest-wifi"]\n', encoding="utf-8")
     with pytest.raises(ConfigError) as err:
         load_hall(folder)
     text = str(err.value)
