@@ -28,6 +28,8 @@ own timer sends `system.tick`.
 | `comment.submit` | qr, web, kiosk | `{text, phone?}` | `{case_id}` (R12) |
 | `system.tick` | system | `{}` | counts of what changed |
 | `export.delivered` | system | `{sink, upto}` | `{sink, upto}` |
+| `rating.source` | qr | `{rating_id, rater_hash, address_hash}` (keyed hashes, 32 hex or '') | `{flags: [same_rater / same_address]}` — registered in `domain.rating_flags` (issue 11 pattern flags) |
+| `session.end` | web | `{nonce, user, expires_ms}` | `{ended: true}` — registered in `hall_server.sessions` (a manager's logout, kept across restarts) |
 """
 
 from __future__ import annotations

@@ -156,3 +156,26 @@ def test_forwarded_for_is_believed_only_from_a_trusted_proxy(proxied_hall) -> No
         r = proxy.post("/login", data={"user": "boss", "password": MANAGER_PW},
                        headers={"x-forwarded-for": "203.0.113.50, 198.51.100.7"}, follow_redirects=False)
         assert r.status_code == 303       # the proxy's own client (rightmost untrusted hop) is someone else
+
+
+# --- CSRF: every POST form of a signed-in page carries the token, every such route checks it -------
+
+PUBLIC_POSTS = {"/login", "/r/{token}", "/c"}       # no session: the Origin check / the slip's link
+
+
+def test_every_signed_in_post_route_and_form_is_csrf_checked(hall_env, client) -> None:
+    url = hall_env.link(hall_env.finish()["job"])
+    assert client.post(url, data={"level": "1", "tags": ["N02"]}).status_code == 200
+    case_id = hall_env.hub.reader().execute("SELECT id FROM cases").fetchone()[0]
+    csrf = login(client)
+    routes = [r for r in client.app.routes if "POST" in (getattr(r, "methods", None) or ())  # type: ignore[attr-defined]
+              and not r.path.startswith("/api/") and r.path not in PUBLIC_POSTS]
+    assert {r.path for r in routes} == {"/logout", "/cases/{case_id}/{action}"}
+    for path in ("/logout", f"/cases/{case_id}/callback", f"/cases/{case_id}/appeal"):
+        assert client.post(path, data={"note": "x", "reason": "x"}).status_code == 403, path
+    for page in ("/floor", "/cases", f"/cases/{case_id}", "/figures"):
+        html = client.get(page).text
+        forms = re.findall(r'<form[^>]*method="post"[^>]*>.*?</form>', html, re.S)
+        assert forms, page
+        for form in forms:
+            assert f'name="csrf" value="{csrf}"' in form, (page, form[:120])

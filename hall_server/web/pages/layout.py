@@ -106,10 +106,10 @@ def inline_script(code: str) -> str:
 
 def content_security_policy() -> str:
     """The policy of every response: only this origin, the stylesheet and registered scripts by
-    hash, images from here (and data: for QR codes), no framing, no plugins, forms post here."""
+    hash, images from here, no framing, no plugins, forms post here."""
     scripts = " ".join(["'self'", *sorted(_SCRIPT_HASHES)])
     return (f"default-src 'none'; script-src {scripts}; "
-            f"style-src 'self' {_sha256(CSS)}; img-src 'self' data:; connect-src 'self'; font-src 'self'; "
+            f"style-src 'self' {_sha256(CSS)}; img-src 'self'; connect-src 'self'; font-src 'self'; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
