@@ -207,11 +207,11 @@ def test_floor_changes_when_another_process_calls_a_ticket(hall, browser) -> Non
                               timezone_id="Asia/Shanghai")
     page = watch(ctx.new_page())
     login(page, srv)
-    page.wait_for_function("document.getElementById('live').textContent.indexOf('实时') >= 0", timeout=5000)
+    # (no wait_for_function: its polling evaluates strings, which the page's CSP rightly forbids)
+    page.locator("#live", has_text="实时").wait_for(timeout=5000)
     # The policy is enforced: an injected style attribute is refused (and reported).
     page.evaluate("""document.body.insertAdjacentHTML('beforeend', '<i id="csp-probe" style="color:#f00">x</i>')""")
     assert page.evaluate("getComputedStyle(document.getElementById('csp-probe')).color") != "rgb(255, 0, 0)"
-    page.wait_for_function("true")
     page.evaluate("document.getElementById('csp-probe').remove()")
     page.wait_for_timeout(300)
     assert CSP_VIOLATIONS, "Chromium reported no violation for an inline style"
