@@ -1,10 +1,10 @@
 """Ratings whose pattern suggests one device rating many 办件 (issue 11): flagged for managers,
 never dropped and never silently counted.
 
-The QR page (`hall_server.web.pages.qr_page`) sends `rating.source` right after a QR rating was
-accepted, with two keyed hashes (HMAC with the hall secret, so an address cannot be recovered by
-hashing all 2^32 of them): the browser's long-lived rater cookie and the client's address. This
-module stores them (`rating_sources`) and flags the new rating (`rating_flags`, append-only) when,
+The QR page (`hall_server.web.pages.qr_page`) and the JSON API send a QR rating as `rating.sourced`:
+the `rating.submit` / `rating.followup` body plus two keyed hashes (HMAC with the hall secret, so an
+address cannot be recovered by hashing all 2^32 of them) of the browser's long-lived rater cookie
+and of the client's address. In the same transaction as the rating, this module stores them (`rating_sources`) and flags the new rating (`rating_flags`, append-only) when,
 within `PATTERN_PERIOD_MS` before it, the same cookie (`same_rater`) or the same address
 (`same_address`) rated at least `PATTERN_MIN_JOBS` different 办件 at `PATTERN_MIN_WINDOWS` or more
 different windows — or `PATTERN_MANY_JOBS` different 办件 at any windows (a clerk rating their own
@@ -20,7 +20,7 @@ are flagged, with the 好评率 without them beside it, so nothing is counted si
 
 | type | from | body | result |
 |---|---|---|---|
-| `rating.source` | qr | `{rating_id, rater_hash ('' or 32 hex), address_hash ('' or 32 hex)}` | `{flags: [reason, …]}` |
+| `rating.sourced` | qr | `{kind: submit/followup, rating: <the rating.submit / rating.followup body>, rater_hash ('' or 32 hex), address_hash ('' or 32 hex)}` | the inner result + `{flags: [reason, …]}` |
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from typing import Any
 
 import sqlite_utils
 
-from hall_server.domain.common import QR, req_int, row, rows
-from hall_server.handlers import BadRequest, Context, handler
+from hall_server.domain.common import QR, row, rows
+from hall_server.handlers import BadRequest, Context, dispatch, handler
 
 PATTERN_MIN_JOBS = 3                   # different 办件 rated from one cookie / one address …
 PATTERN_MIN_WINDOWS = 2                # … handled at this many different windows or more …
@@ -55,19 +55,32 @@ def _pattern(ctx: Context, column: str, value: str, since_ms: int, until_ms: int
     return int(r["jobs"]), int(r["windows"])
 
 
-@handler("rating.source", kinds={QR})
-def rating_source(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    """Where a QR rating came from; flags it when the pattern says one device rates many 办件."""
-    if not isinstance(body, dict) or set(body) - {"rating_id", "rater_hash", "address_hash"}:
-        raise BadRequest("rating.source takes rating_id, rater_hash and address_hash")
-    rating_id = req_int(body, "rating_id", 1, 2**62)
+INNER = {"submit": "rating.submit", "followup": "rating.followup"}
+
+
+@handler("rating.sourced", kinds={QR})
+def rating_sourced(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """A QR rating together with where it came from, in one transaction: the rating is applied by
+    its own handler (`rating.submit` / `rating.followup`, every rule and refusal unchanged), then its
+    source is stored and the pattern checked. Result: the inner result plus `flags`."""
+    if not isinstance(body, dict) or set(body) - {"kind", "rating", "rater_hash", "address_hash"}:
+        raise BadRequest("rating.sourced takes kind, rating, rater_hash and address_hash")
+    inner = INNER.get(body.get("kind"))  # type: ignore[arg-type]
+    if inner is None:
+        raise BadRequest("field 'kind' must be submit or followup", field="kind")
+    rating = body.get("rating")
+    if not isinstance(rating, dict):
+        raise BadRequest("field 'rating' must be a map", field="rating")
     rater, address = _hash(body, "rater_hash", optional=True), _hash(body, "address_hash", optional=True)
+    result = dispatch(ctx, inner, dict(rating))
+    return {**result, "flags": record_source(ctx, int(result["rating_id"]), rater, address)}
+
+
+def record_source(ctx: Context, rating_id: int, rater: str, address: str) -> list[str]:
+    """Store where the rating came from; flag it when the pattern says one device rates many 办件.
+    Returns the reasons it was flagged for."""
     r = row(ctx, "SELECT id, job_id, window, at_ms FROM ratings WHERE id = ?", [rating_id])
-    if r is None:
-        raise BadRequest(f"no rating {rating_id}", field="rating_id")
-    if row(ctx, "SELECT 1 AS x FROM rating_sources WHERE rating_id = ?", [rating_id]) is not None:
-        return {"flags": [f["reason"] for f in rows(ctx, "SELECT reason FROM rating_flags WHERE rating_id = ?",
-                                                    [rating_id])]}
+    assert r is not None, "the rating was inserted in this transaction"
     ctx.db.execute("INSERT INTO rating_sources (rating_id, job_id, window, rater_hash, address_hash, at_ms) "
                    "VALUES (?, ?, ?, ?, ?, ?)", [rating_id, r["job_id"], r["window"], rater, address, r["at_ms"]])
     flags = []
@@ -80,7 +93,7 @@ def rating_source(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
                            "VALUES (?, ?, ?, ?, ?, ?, ?)", [rating_id, reason, rater, address, jobs, windows, ctx.now_ms])
             ctx.audit("rating.flagged", str(rating_id), reason=reason, jobs=jobs, windows=windows)
             flags.append(reason)
-    return {"flags": flags}
+    return flags
 
 
 # --- what the managers' pages read ------------------------------------------------------------

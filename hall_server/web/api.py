@@ -37,7 +37,7 @@ from hall_server.backend import Backend
 from hall_server.domain import assessment, cases, figures, floor, jobs, ratings, tickets
 from hall_server.domain.common import row, rows
 from hall_server.handlers import DomainError
-from hall_server.web.pages.rater import record_source, staff_network_refusal
+from hall_server.web.pages.rater import staff_network_refusal, submit_rating
 from hallnet.messages import now_ms
 
 MAX_BODY_BYTES = 16 * 1024
@@ -321,12 +321,13 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         body["job"] = token_job(body)
         if site is not None and staff_network_refusal(site, request) is not None:       # issue 11: docs/trust.md
             raise ApiError(403, "staff_network", "no rating from the hall's staff networks")
-        applied = await backend.command(type_, body, QR_NODE)
+        if site is None:
+            return await command(type_, body, node=QR_NODE, status=201)
+        kind = "followup" if type_ == "rating.followup" else "submit"
+        applied = await submit_rating(site, request, kind, body, None)      # with its source: the pattern flags
         if not applied.ok:
             return _err(status_for(applied.error), applied.error, applied.message, applied.details)
-        if site is not None:
-            await record_source(site, request, int(applied.result["rating_id"]), None)   # the pattern flags
-        return JSONResponse(applied.result, status_code=201)
+        return JSONResponse({k: v for k, v in applied.result.items() if k != "flags"}, status_code=201)
 
     async def post_rating(request: Request) -> Any:
         return await rate(request, "rating.submit",

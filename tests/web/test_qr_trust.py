@@ -185,21 +185,23 @@ def test_a_shared_address_is_not_flagged_but_the_cookie_still_is(tmp_path: Path,
         hub.close()
 
 
-def test_rating_source_is_checked_and_only_the_qr_page_may_send_it(hall: Hall) -> None:
-    url = hall.link(hall.finish()["job"])
-    with phone(hall, "100.64.3.3") as p:
-        assert p.post(url, data={"level": "5"}).status_code == 200
-    rid = hall.hub.reader().execute("SELECT id FROM ratings").fetchone()[0]
-    for body in ({"rating_id": rid, "rater_hash": "x", "address_hash": ""},
-                 {"rating_id": rid, "rater_hash": "", "address_hash": "", "raw_address": "1.2.3.4"},
-                 {"rating_id": 999, "rater_hash": "", "address_hash": ""}):
-        a = hall.hub.submit("rating.source", body, "qr-web")
-        assert not a.ok and a.error == "bad_request", body
-    assert hall.hub.submit("rating.source", {"rating_id": rid, "rater_hash": "", "address_hash": ""},
-                           "terminal-1").error == "forbidden"
+def test_rating_sourced_is_one_transaction_checked_and_only_from_the_qr_page(hall: Hall) -> None:
+    job = hall.finish()["job"]
+    good = {"kind": "submit", "rating": {"job": job, "level": 5}, "rater_hash": "a" * 32, "address_hash": "b" * 32}
+    for bad in ({**good, "rater_hash": "x"}, {**good, "raw_address": "1.2.3.4"}, {**good, "kind": "delete"},
+                {**good, "rating": {"job": job, "level": 9}}):
+        a = hall.hub.submit("rating.sourced", bad, "qr-web")
+        assert not a.ok and a.error == "bad_request", bad
+    a = hall.hub.submit("rating.sourced", good, "terminal-1")             # staff never rate, sourced or not
+    assert not a.ok and a.error == "forbidden"
+    assert count(hall, "ratings") == 0 and count(hall, "rating_sources") == 0   # nothing half-applied
+    a = hall.hub.submit("rating.sourced", good, "qr-web")
+    assert a.ok and a.result["round"] == 1 and a.result["flags"] == []
+    again = hall.hub.submit("rating.sourced", good, "qr-web")               # a second rating: refused as ever
+    assert not again.ok and again.error == "already_rated"
+    assert count(hall, "ratings") == 1 and count(hall, "rating_sources") == 1
     assert hall.hub.submit("session.end", {"nonce": "ab" * 8, "user": "boss", "expires_ms": 1},
                            "terminal-1").error == "forbidden"
-    assert count(hall, "rating_sources") == 1              # the page's own record, once
 
 
 def test_the_loader_reads_shared_networks_with_a_precise_error(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ After rectification of a 差评 the same link takes the one 追评. Forged, expi
 links get a clear page (4xx), never a trace. Every request is rate-limited per IP.
 
 Trust (`rater`, docs/trust.md): no rating from the hall's staff networks; a long-lived rater
-cookie and the client address, hashed, go with each accepted rating (`rating.source`) so that
+cookie and the client address, hashed, go with each rating in the same message (`rating.sourced`) so that
 one device rating many 办件 is flagged for the managers.
 """
 
@@ -27,7 +27,7 @@ from config.i18n import t
 from hall_server.domain.common import row
 from hall_server import qr_token
 from hall_server.web.pages.layout import esc, message, page, public_header, stars
-from hall_server.web.pages.rater import give_rater_cookie, rater_of, record_source, staff_network_refusal
+from hall_server.web.pages.rater import give_rater_cookie, rater_of, staff_network_refusal, submit_rating
 from hall_server.web.pages.site import FormError, Site, client_ip, first, read_form
 
 QR_NODE = "qr-web"
@@ -248,10 +248,9 @@ def routes(site: Site) -> list[Route]:
                                 "text": values["text"]}
         if not followup and values["phone"]:
             body["phone"] = values["phone"]
-        a = await site.backend.command("rating.followup" if followup else "rating.submit", body, QR_NODE)
+        rater = rater_of(request)
+        a = await submit_rating(site, request, "followup" if followup else "submit", body, rater)
         if a.ok:
-            rater = rater_of(request)
-            await record_source(site, request, int(a.result["rating_id"]), rater)
             resp = message(t("rating.thanks"), t("web.qr.thanks_followup" if followup else "web.qr.thanks_text"),
                            hall_name=site.hall_name, kind="ok")
             give_rater_cookie(resp, request, rater)

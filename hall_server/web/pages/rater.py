@@ -5,21 +5,20 @@
   staff Wi-Fi must not rate. The address is `Site.client_address` (X-Forwarded-For only from
   trusted proxies), so a phone cannot talk its way out of, or into, the staff block.
 - **Rater cookie.** The rating page gives the browser a long-lived random cookie (`hall_rater`,
-  a year, HttpOnly, SameSite=Lax, path /r). After an accepted rating the page sends
-  `rating.source` with keyed hashes (HMAC with the hall secret) of that cookie and of the client
-  address; `hall_server.domain.rating_flags` flags the pattern "one device rates many 办件".
+  a year, HttpOnly, SameSite=Lax, path /r). A rating is sent as `rating.sourced`: the rating and
+  keyed hashes (HMAC with the hall secret) of that cookie and of the client address, applied in
+  one transaction; `hall_server.domain.rating_flags` flags the pattern "one device rates many 办件".
   The raw cookie and address are never stored; an address in `[network] shared_networks` (many
   citizens behind one NAT address) is not recorded at all.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
-import logging
 import re
 import secrets
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,8 +27,9 @@ from config.i18n import t
 from hall_server.web.client import in_networks
 from hall_server.web.pages.layout import message
 from hall_server.web.pages.site import Site
+from hall_server.writer import Applied
 
-log = logging.getLogger(__name__)
+QR_NODE = "qr-web"                 # the QR page's node id (kind `qr`, channel 3)
 
 RATER_COOKIE = "hall_rater"
 RATER_COOKIE_S = 365 * 86_400
@@ -64,16 +64,16 @@ def staff_network_refusal(site: Site, request: Request) -> Response | None:
                    kind="error")
 
 
-async def record_source(site: Site, request: Request, rating_id: int, rater: str | None) -> None:
-    """Tell the store where an accepted QR rating came from (hashed), for the pattern flags.
-    A failure is logged, never shown to the citizen: their rating is already recorded."""
+def sourced(site: Site, request: Request, kind: str, rating: dict[str, Any], rater: str | None) -> dict[str, Any]:
+    """The body of `rating.sourced`: the rating (`kind` submit / followup) with the keyed hashes of
+    the rater cookie and of the client address (none for an address in `shared_networks`)."""
     address = site.client_address(request)
     shared = site.config.hall.network.shared_networks if site.config is not None else ()
-    body = {"rating_id": rating_id, "rater_hash": keyed_hash(site.secret, "rater", rater) if rater else "",
+    return {"kind": kind, "rating": rating,
+            "rater_hash": keyed_hash(site.secret, "rater", rater) if rater else "",
             "address_hash": "" if in_networks(address, shared) else keyed_hash(site.secret, "address", address)}
-    try:
-        a = await site.backend.command("rating.source", body, "qr-web")
-        if not a.ok:
-            log.warning("rating %s: source not recorded: %s %s", rating_id, a.error, a.message)
-    except (asyncio.TimeoutError, RuntimeError) as exc:
-        log.warning("rating %s: source not recorded: %s", rating_id, exc)
+
+
+async def submit_rating(site: Site, request: Request, kind: str, rating: dict[str, Any], rater: str | None) -> Applied:
+    """Apply a QR rating and record where it came from, in one message (one transaction)."""
+    return await site.backend.command("rating.sourced", sourced(site, request, kind, rating, rater), QR_NODE)
