@@ -217,3 +217,12 @@ def test_the_loader_reads_shared_networks_with_a_precise_error(tmp_path: Path) -
         load_hall(folder)
     text = str(err.value)
     assert "hall.toml" in text and "shared_networks[0]" in text and "guest-wifi" in text
+
+
+def test_manager_pages_carry_no_rating_link_while_a_rating_is_open(hall: Hall) -> None:
+    url = hall.link(hall.finish()["job"])                     # the evaluator's opportunity is open now
+    with TestClient(hall.app, base_url="http://hall.test") as mgr:  # type: ignore[attr-defined]
+        login(mgr)
+        for path in ("/floor", "/floor/data", "/cases?show=all", "/figures"):
+            r = mgr.get(path)
+            assert r.status_code == 200 and not TOKEN_IN_HTML.search(r.text) and url not in r.text, path
