@@ -545,3 +545,44 @@ TEXTS.update({
 TEXTS.update({
     "web.limits.retry_text": {"zh": "请 {s} 秒后再试。", "en": "Please try again in {s} s."},
 })
+
+# Web sessions and QR rating trust (issue 11, "websession"): the staff-network refusal, flagged
+# ratings on the managers' pages, the 追评 that only the citizen's slip reaches.
+TEXTS.update({
+    "web.qr.staff_network": {"zh": "工作人员网络不能评价", "en": "No rating from the staff network"},
+    "web.qr.staff_network_text": {"zh": "为保证评价真实，工作人员网络不能提交评价，请使用您自己的手机网络",
+                                  "en": "To keep ratings genuine, the staff network cannot submit ratings; "
+                                        "please use your own mobile network"},
+    "web.flag.badge": {"zh": "疑似代评", "en": "Suspected proxy rating"},
+    "web.flag.same_rater": {"zh": "同一设备评价了多个窗口的多件办件", "en": "One device rated several cases at several windows"},
+    "web.flag.same_address": {"zh": "同一网络地址评价了多个窗口的多件办件",
+                              "en": "One network address rated several cases at several windows"},
+    "web.flag.pattern": {"zh": "一天内 {jobs} 件办件、{windows} 个窗口", "en": "{jobs} cases at {windows} windows within a day"},
+    "web.case.flag": {"zh": "评价标记", "en": "Rating flag"},
+    "web.case.flag_hint": {"zh": "该评价已照常记录并计入统计，请核实是否为办事群众本人评价。",
+                           "en": "The rating is recorded and counted as usual; please check that the citizen gave it."},
+    "web.case.followup_by_citizen": {"zh": "整改完成后，由评价人用自己办件凭条上的二维码追评一次；管理人员不能代为追评。",
+                                     "en": "After rectification the rater gives the one follow-up rating from the QR "
+                                           "code on their own slip; managers cannot give it for them."},
+    "web.fig.flags.title": {"zh": "疑似代评的评价", "en": "Flagged ratings"},
+    "web.fig.flags.summary": {"zh": "本期 {rated} 条评价中有 {flagged} 条被标记。好评率 {good}，不含被标记评价为 {good_unflagged}。",
+                              "en": "{flagged} of the period's {rated} ratings are flagged. Good rate {good}; "
+                                    "without the flagged ones {good_unflagged}."},
+    "web.fig.flags.rule": {"zh": "同一设备或同一网络地址一天内评价了 {windows} 个以上窗口的 {jobs} 件以上办件，"
+                                 "或任意窗口的 {many} 件以上办件时标记；被标记的评价照常记录并计入各项统计，请核实。",
+                           "en": "Flagged when one device or one network address rates {jobs} or more cases at "
+                                 "{windows} or more windows, or {many} or more cases at any windows, within a day; "
+                                 "flagged ratings are recorded and counted as usual: please check them."},
+    "web.fig.flags.none": {"zh": "本期没有被标记的评价。", "en": "No flagged ratings in this period."},
+    "web.fig.flags.col.time": {"zh": "评价时间", "en": "Rated at"},
+    "web.fig.flags.col.window": {"zh": "窗口", "en": "Window"},
+    "web.fig.flags.col.staff": {"zh": "经办人", "en": "Staff"},
+    "web.fig.flags.col.level": {"zh": "评价等级", "en": "Level"},
+    "web.fig.flags.col.round": {"zh": "评价次数", "en": "Round"},
+    "web.fig.flags.col.job_no": {"zh": "办件编号", "en": "Case number"},
+    "web.fig.flags.col.reason": {"zh": "标记原因", "en": "Reason"},
+    "web.fig.flags.col.source": {"zh": "来源", "en": "Source"},
+    "web.fig.flags.col.case": {"zh": "差评工单", "en": "Case"},
+    "web.fig.flags.device": {"zh": "设备 {h}", "en": "device {h}"},
+    "web.fig.flags.address": {"zh": "地址 {h}", "en": "address {h}"},
+})

@@ -387,7 +387,8 @@ def _read_hall(root: _Table) -> Hall | None:
 
 def _read_network(table: _Table) -> Network:
     return Network(trusted_proxies=_networks(table, "trusted_proxies"),
-                   staff_networks=_networks(table, "staff_networks"))
+                   staff_networks=_networks(table, "staff_networks"),
+                   shared_networks=_networks(table, "shared_networks"))
 
 
 def _networks(table: _Table, name: str) -> tuple[IPNetwork, ...]:

@@ -75,6 +75,7 @@ class Network:
 
     trusted_proxies: tuple[IPNetwork, ...] = ()   # reverse proxies whose X-Forwarded-For is believed
     staff_networks: tuple[IPNetwork, ...] = ()    # the hall's staff-side LANs: no QR rating from there
+    shared_networks: tuple[IPNetwork, ...] = ()   # addresses many citizens share (guest Wi-Fi NAT): no same-address flag
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@
     python -m hall_server keys list --data DIR
     python -m hall_server users add NAME --role manager|viewer --data DIR [--password-stdin]
     python -m hall_server users list --data DIR
+    python -m hall_server users set-role|set-password|revoke|remove NAME --data DIR
 """
 
 from __future__ import annotations
@@ -66,6 +67,20 @@ def _parser() -> argparse.ArgumentParser:
     uadd.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     ulst = usub.add_parser("list", help="list accounts")
     ulst.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
+    urole = usub.add_parser("set-role", help="change an account's role (ends its sessions)")
+    urole.add_argument("name", metavar="NAME", help="login name")
+    urole.add_argument("--role", choices=["manager", "viewer"], required=True, help="the new role")
+    urole.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
+    upw = usub.add_parser("set-password", help="set a new password (ends its sessions; prints one unless given)")
+    upw.add_argument("name", metavar="NAME", help="login name")
+    upw.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
+    upw.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    urev = usub.add_parser("revoke", help="end every session of an account (log it out everywhere)")
+    urev.add_argument("name", metavar="NAME", help="login name")
+    urev.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
+    urem = usub.add_parser("remove", help="delete an account (ends its sessions)")
+    urem.add_argument("name", metavar="NAME", help="login name")
+    urem.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
     return p
 
 

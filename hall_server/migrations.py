@@ -58,4 +58,18 @@ def _m1(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration(50, "web: sessions ended by logout, kept until their cookies would have expired")
+def _m50(db: sqlite_utils.Database) -> None:
+    # A logged-out session's nonce: its cookie is refused even after a restart (hall_server.sessions).
+    db.execute(
+        """CREATE TABLE web_sessions_ended (
+            nonce TEXT PRIMARY KEY,
+            user TEXT NOT NULL,
+            ended_ms INTEGER NOT NULL,
+            expires_ms INTEGER NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX web_sessions_ended_expiry ON web_sessions_ended (expires_ms)")
+
+
 import hall_server.domain.migrations  # noqa: E402,F401  (the domain's migrations, 10–99)

@@ -17,6 +17,7 @@ Modules, one job each:
   staff        sign-in/PIN lock, pauses, attendance (R10)
   rollup       the figures' rollups kept by the writer  figures    R8/R10 figures from the rollups
   assessment   monthly assessment (R10)                 export     provincial record, store-and-forward (R11)
+  rating_flags QR ratings' hashed sources and the one-device-many-办件 flags (issue 11)
   commands     the message handlers (the node commands' table is in its docstring)
   migrations   the domain's tables (migrations 10–99)
 

@@ -30,6 +30,8 @@ own timer sends `system.tick`.
 | `comment.submit` | qr, web, kiosk | `{text, phone?}` | `{case_id}` (R12) |
 | `system.tick` | system | `{}` | counts of what changed |
 | `export.delivered` | system | `{sink, upto}` | `{sink, upto}` |
+| `rating.sourced` | qr | `{kind: submit/followup, rating: <the rating.submit / rating.followup body>, rater_hash, address_hash}` (keyed hashes, 32 hex or '') | the inner result + `{flags: [same_rater / same_address]}` — registered in `domain.rating_flags`: a QR rating and where it came from in one transaction (issue 11 pattern flags) |
+| `session.end` | web | `{nonce, user, expires_ms}` | `{ended: true}` — registered in `hall_server.sessions` (a manager's logout, kept across restarts) |
 """
 
 from __future__ import annotations

@@ -273,3 +273,35 @@ def _m45(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE tickets ADD COLUMN pub TEXT")
     db.execute("UPDATE tickets SET pub = lower(hex(randomblob(10))) WHERE pub IS NULL")
     db.execute("CREATE UNIQUE INDEX tickets_pub ON tickets (pub)")
+
+
+@migration(51, "trust: where each QR rating came from (hashed) and the append-only pattern flags")
+def _m51(db: sqlite_utils.Database) -> None:
+    x = db.execute
+    # One row per QR rating: the rater cookie's and the client address's keyed hashes (never the
+    # raw values), with the 办件's window, for the one-device-many-办件 pattern (`rating_flags`).
+    x("""CREATE TABLE rating_sources (
+        rating_id INTEGER PRIMARY KEY REFERENCES ratings (id),
+        job_id INTEGER NOT NULL REFERENCES jobs (id),
+        window INTEGER NOT NULL,
+        rater_hash TEXT NOT NULL,
+        address_hash TEXT NOT NULL,
+        at_ms INTEGER NOT NULL
+    )""")
+    x("CREATE INDEX rating_sources_rater ON rating_sources (rater_hash, at_ms)")
+    x("CREATE INDEX rating_sources_address ON rating_sources (address_hash, at_ms)")
+    append_only(db, "rating_sources")
+    # A rating the managers should look at: reason same_rater | same_address, and what was counted.
+    x("""CREATE TABLE rating_flags (
+        id INTEGER PRIMARY KEY,
+        rating_id INTEGER NOT NULL REFERENCES ratings (id),
+        reason TEXT NOT NULL,
+        rater_hash TEXT NOT NULL,
+        address_hash TEXT NOT NULL,
+        jobs INTEGER NOT NULL,
+        windows INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL
+    )""")
+    x("CREATE INDEX rating_flags_rating ON rating_flags (rating_id)")
+    x("CREATE INDEX rating_flags_at ON rating_flags (at_ms)")
+    append_only(db, "rating_flags")

@@ -50,6 +50,7 @@ from hall_server.web.limits import PublicLimits
 from hall_server.web.openapi import (  # noqa: F401  (re-exported: app.py builds the document)
     ERROR_SCHEMA, I, LEVEL, S, SECURITY_SCHEMES, TAGS, Op, obj, openapi_paths, pp, qp,
 )
+from hall_server.web.pages.rater import staff_network_refusal, submit_rating
 from hallnet.messages import now_ms
 
 INTEGRATION_NODE = "bizsys-1"
@@ -245,7 +246,15 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         if extra:
             raise ApiError(400, "bad_request", f"unknown field(s): {', '.join(str(k)[:40] for k in extra[:5])}")
         body["job"] = token_job(body)
-        return await command(type_, body, node=QR_NODE, status=201)
+        if site is not None and staff_network_refusal(site, request) is not None:       # issue 11: docs/trust.md
+            raise ApiError(403, "staff_network", "no rating from the hall's staff networks")
+        if site is None:
+            return await command(type_, body, node=QR_NODE, status=201)
+        kind = "followup" if type_ == "rating.followup" else "submit"
+        applied = await submit_rating(site, request, kind, body, None)      # with its source: the pattern flags
+        if not applied.ok:
+            return _err(status_for(applied.error), applied.error, applied.message, applied.details)
+        return JSONResponse({k: v for k, v in applied.result.items() if k != "flags"}, status_code=201)
 
     async def post_rating(request: Request) -> Any:
         return await rate(request, "rating.submit",

@@ -1,13 +1,22 @@
-"""The hall server's HTTP application (Starlette): JSON API under /api/, pages later."""
+"""The hall server's HTTP application (Starlette): JSON API under /api/, the pages.
+
+Every response carries the security headers (`SecurityHeaders`, a plain ASGI middleware so that
+server-sent event streams pass through untouched): a strict Content-Security-Policy
+(`layout.content_security_policy`: this origin only, inline code only by hash, no framing),
+X-Content-Type-Options, Referrer-Policy and X-Frame-Options.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from collections.abc import Mapping
 
@@ -16,10 +25,33 @@ from hall_server.web import pages
 from hall_server.web.api import (
     SECURITY_SCHEMES, Auth, ApiError, env_api_keys, make_api, openapi_paths, rate_limited,
 )
+from hall_server.web.pages.layout import security_headers
 from hall_server.web.pages.site import Site
 from hall_server.web.public_state import nodes_summary, public_state
 
 API_INFO = {"title": "Hall server API", "version": "1"}
+
+
+class SecurityHeaders:
+    """Adds the CSP and its companions to every HTTP response that does not set them itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in security_headers().items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _json(data: Any, status: int = 200) -> JSONResponse:
@@ -100,7 +132,10 @@ def make_app(backend: Backend, *, integration_keys: Mapping[str, str] | None = N
     async def server_error(request: Request, exc: Exception) -> Response:
         if not request.url.path.startswith("/api/"):
             return pages.error_page()
-        return _json({"error": "internal", "message": "internal error"}, 500)
+        resp = _json({"error": "internal", "message": "internal error"}, 500)
+        resp.headers.update(security_headers())   # sent outside the middleware stack
+        return resp
 
     page_routes = pages.routes(backend, site) if site is not None else []   # web pages (hall_server.web.pages)
-    return Starlette(routes=[*routes, *page_routes], exception_handlers={404: not_found, 500: server_error})
+    return Starlette(routes=[*routes, *page_routes], exception_handlers={404: not_found, 500: server_error},
+                     middleware=[Middleware(SecurityHeaders)])

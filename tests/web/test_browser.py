@@ -2,6 +2,9 @@
 process: rating by QR on a 360 px phone, without JavaScript; a forged link; the live floor
 changing when another process calls a ticket; a 差评 case handled to closed (call-back,
 rectification, the citizen's 追评). Screenshots go to docs/screens/web-*.png.
+
+Every page runs under the server's Content-Security-Policy (issue 11): a violation Chromium
+reports on any page fails the test (`watch`).
 """
 
 from __future__ import annotations
@@ -99,6 +102,23 @@ def browser():
             b.close()
 
 
+CSP_VIOLATIONS: list[str] = []
+
+
+def watch(page: Any) -> Any:
+    """Record every Content-Security-Policy violation Chromium reports on this page."""
+    page.on("console", lambda msg: CSP_VIOLATIONS.append(f"{page.url}: {msg.text}")
+            if "Content Security Policy" in msg.text else None)
+    return page
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations():
+    CSP_VIOLATIONS.clear()
+    yield
+    assert not CSP_VIOLATIONS, CSP_VIOLATIONS
+
+
 def finish_job(actor: Actor) -> str:
     """A citizen takes an A ticket, window 1 calls, serves and finishes it: the job's public id."""
     actor.ok("dispenser-1", "queue.take", {"category": "A"})
@@ -118,7 +138,8 @@ def shot(page: Any, name: str) -> None:
 
 
 def login(page: Any, srv: ServerProcess) -> None:
-    page.goto(f"{srv.http}/login")
+    resp = page.goto(f"{srv.http}/login")
+    assert resp is not None and "default-src 'none'" in resp.headers["content-security-policy"]
     page.fill("input[name=user]", "admin")
     page.fill("input[name=password]", ADMIN_PW)
     page.click("button[type=submit]")
@@ -130,7 +151,7 @@ def test_rating_by_qr_on_a_phone_without_javascript(hall, browser) -> None:
     url = link(srv, finish_job(actor))
     # The page fits 360 px (measured with scripts on), and works with scripts off.
     ctx = browser.new_context(**PHONE)
-    page = ctx.new_page()
+    page = watch(ctx.new_page())
     page.goto(url)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert "综合受理一号窗口" in page.text_content("dl.facts")
@@ -138,7 +159,7 @@ def test_rating_by_qr_on_a_phone_without_javascript(hall, browser) -> None:
     shot(page, "qr-rating")
     ctx.close()
     ctx = browser.new_context(java_script_enabled=False, **PHONE)
-    page = ctx.new_page()
+    page = watch(ctx.new_page())
     page.goto(url)
     page.check("input[name=level][value='2']")
     page.click("button[type=submit]")                          # a 差评 without a reason: asked again
@@ -159,7 +180,7 @@ def test_rating_by_qr_on_a_phone_without_javascript(hall, browser) -> None:
 def test_forged_and_expired_links_get_a_clear_page(hall, browser) -> None:
     srv, _ = hall
     ctx = browser.new_context(**PHONE)
-    page = ctx.new_page()
+    page = watch(ctx.new_page())
     good = link(srv, "0123456789abcdef0123")
     forged = good[:-6] + ("AAAAAA" if not good.endswith("AAAAAA") else "BBBBBB")
     resp = page.goto(forged)
@@ -184,9 +205,17 @@ def test_floor_changes_when_another_process_calls_a_ticket(hall, browser) -> Non
     srv, actor = hall
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
                               timezone_id="Asia/Shanghai")
-    page = ctx.new_page()
+    page = watch(ctx.new_page())
     login(page, srv)
-    page.wait_for_function("document.getElementById('live').textContent.indexOf('实时') >= 0", timeout=5000)
+    # (no wait_for_function: its polling evaluates strings, which the page's CSP rightly forbids)
+    page.locator("#live", has_text="实时").wait_for(timeout=5000)
+    # The policy is enforced: an injected style attribute is refused (and reported).
+    page.evaluate("""document.body.insertAdjacentHTML('beforeend', '<i id="csp-probe" style="color:#f00">x</i>')""")
+    assert page.evaluate("getComputedStyle(document.getElementById('csp-probe')).color") != "rgb(255, 0, 0)"
+    page.evaluate("document.getElementById('csp-probe').remove()")
+    page.wait_for_timeout(300)
+    assert CSP_VIOLATIONS, "Chromium reported no violation for an inline style"
+    CSP_VIOLATIONS.clear()
     actor.ok("terminal-2", "window.sign_in", {"staff_no": "HC2102", "pin": "1234"})
     page.wait_for_selector('[data-window="2"][data-state="idle"]', timeout=3000)
     ticket = actor.ok("dispenser-1", "queue.take", {"category": "H"})["ticket"]
@@ -213,7 +242,7 @@ def test_bad_rating_case_handled_to_closed(hall, browser) -> None:
     assert r.status_code == 200 and "感谢您的评价" in r.text
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
                               timezone_id="Asia/Shanghai")
-    page = ctx.new_page()
+    page = watch(ctx.new_page())
     login(page, srv)
     page.goto(f"{srv.http}/cases")
     assert "137****1111" in page.text_content("#cases")         # masked in the list
@@ -232,7 +261,7 @@ def test_bad_rating_case_handled_to_closed(hall, browser) -> None:
     case_url = page.url
     # The citizen's same link now takes the one 追评, which closes the case.
     phone = browser.new_context(java_script_enabled=False, **PHONE)
-    p2 = phone.new_page()
+    p2 = watch(phone.new_page())
     p2.goto(url)
     assert "整改后追评" in p2.content()
     shot(p2, "qr-followup")

@@ -1,16 +1,26 @@
 """Managers' login: scrypt-hashed accounts (`hall_server.users`), a signed session cookie
-(HttpOnly, SameSite=Strict), a CSRF token bound to the session in every form, and throttled
-failed logins (per IP and per user name).
+(HttpOnly, SameSite=Strict), a CSRF token bound to the session in every form, and failed logins
+slowed per (account, address) without locking the real user out (`login_guard`).
 
-Cookie `hall_session` = base64url("<name>:<role>:<expiry s>:<nonce>") "." HMAC-SHA256 of it.
-The CSRF token is HMAC("csrf:" + nonce): a form posted from another site has no token.
+Cookie `hall_session` = base64url("<name>:<role>:<generation>:<expiry s>:<nonce>") "." HMAC-SHA256 of it.
+The CSRF token is HMAC("csrf:" + nonce): a form posted from another site has no token. The login
+form itself (no session yet) is protected by the Origin check: browsers name the origin of every
+cross-site POST.
+
+Every request checks the cookie against the record, cheaply: the account's role and session
+generation in users.json (one `stat`, re-read only when the file changed; role change, password
+change, `users revoke` bump the generation) and the nonce against the sessions ended by logout
+in the hall's store (`hall_server.sessions`, one primary-key lookup). Both survive a restart.
+The client's address is `Site.client_address` (X-Forwarded-For only from trusted proxies).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,9 +31,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from config.i18n import t
-from hall_server.users import ROLES, User, check_password
+from hall_server.sessions import is_ended
+from hall_server.users import ROLES, AccountCache, User, check_password
 from hall_server.web.pages.layout import esc, message, page, public_header
-from hall_server.web.pages.site import FormError, Site, client_ip, first, read_form
+from hall_server.web.pages.login_guard import LoginGuard
+from hall_server.web.pages.site import FormError, Site, first, read_form
+
+log = logging.getLogger(__name__)
 
 COOKIE = "hall_session"
 SESSION_S = 12 * 3600
@@ -34,6 +48,8 @@ class Session:
     user: User
     nonce: str
     csrf: str
+    generation: int = 0
+    expires_s: int = 0
 
 
 def _mac(secret: bytes, data: bytes) -> bytes:
@@ -44,8 +60,8 @@ def csrf_for(secret: bytes, nonce: str) -> str:
     return _mac(secret, f"csrf:{nonce}".encode()).hex()[:32]
 
 
-def make_cookie(secret: bytes, user: User, now_s: float) -> str:
-    payload = f"{user.name}:{user.role}:{int(now_s) + SESSION_S}:{secrets.token_hex(8)}".encode()
+def make_cookie(secret: bytes, user: User, now_s: float, generation: int = 0) -> str:
+    payload = f"{user.name}:{user.role}:{generation}:{int(now_s) + SESSION_S}:{secrets.token_hex(8)}".encode()
     enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()  # noqa: E731
     return f"{enc(payload)}.{enc(_mac(secret, payload))}"
 
@@ -59,17 +75,33 @@ def read_cookie(secret: bytes, value: str | None, now_s: float) -> Session | Non
         mac = base64.urlsafe_b64decode(m + "=" * (-len(m) % 4))
         if not hmac.compare_digest(mac, _mac(secret, payload)):
             return None
-        name, role, exp, nonce = payload.decode().split(":")
+        name, role, gen, exp, nonce = payload.decode().split(":")
         if role not in ROLES or now_s > int(exp):
             return None
+        return Session(User(name, role), nonce, csrf_for(secret, nonce), int(gen), int(exp))
     except (ValueError, UnicodeDecodeError):
         return None
-    return Session(User(name, role), nonce, csrf_for(secret, nonce))
+
+
+def accounts(site: Site) -> AccountCache:
+    if site.accounts is None:
+        site.accounts = AccountCache(site.data_dir)
+    return site.accounts
 
 
 def session_of(site: Site, request: Request) -> Session | None:
+    """The request's session if its cookie is signed, unexpired, of the account's current role and
+    generation, and not logged out."""
     s = read_cookie(site.secret, request.cookies.get(COOKIE), site.clock())
-    return None if s is None or s.nonce in site.revoked else s
+    if s is None or s.nonce in site.revoked:
+        return None
+    acc = accounts(site).get(s.user.name)
+    if acc is None or acc.role != s.user.role or acc.generation != s.generation:
+        return None
+    if is_ended(site.backend.reader(), s.nonce):
+        site.revoked.add(s.nonce)
+        return None
+    return s
 
 
 def same_origin(request: Request) -> bool:
@@ -137,6 +169,8 @@ def login_form(site: Site, error: str = "", next_: str = "/floor", status: int =
 
 
 def routes(site: Site) -> list[Route]:
+    throttle = LoginGuard()
+
     async def login_get(request: Request) -> Response:
         if session_of(site, request) is not None:
             return RedirectResponse("/floor", status_code=303)
@@ -151,19 +185,18 @@ def routes(site: Site) -> list[Route]:
         next_ = _safe_next(first(form, "next", "/floor"))
         if not same_origin(request):
             return login_form(site, t("web.csrf_text"), next_, status=403)
-        keys = [f"ip:{client_ip(request)}", f"user:{name.lower()}"]
-        wait = max(site.login_throttle.wait_s(k) for k in keys)
+        address = site.client_address(request)
+        wait = throttle.wait_s(name, address)
         if wait > 0:
             return login_form(site, t("web.login.throttled", s=int(wait) + 1), next_, status=429)
         user = check_password(site.data_dir, name, password) if name and password else None
-        if user is None:
-            for k in keys:
-                site.login_throttle.failed(k)
+        acc = accounts(site).get(user.name) if user is not None else None
+        if user is None or acc is None:
+            throttle.failed(name, address)
             return login_form(site, t("web.login.wrong"), next_, status=401)
-        for k in keys:
-            site.login_throttle.succeeded(k)
+        throttle.succeeded(name, address)
         resp = RedirectResponse(next_, status_code=303)
-        set_session(resp, request, make_cookie(site.secret, user, site.clock()))
+        set_session(resp, request, make_cookie(site.secret, User(user.name, acc.role), site.clock(), acc.generation))
         return resp
 
     @guard(site)
@@ -171,6 +204,13 @@ def routes(site: Site) -> list[Route]:
         if len(site.revoked) > 100_000:
             site.revoked.clear()
         site.revoked.add(s.nonce)
+        body = {"nonce": s.nonce, "user": s.user.name, "expires_ms": s.expires_s * 1000}
+        try:      # through the one writer, so that the logout outlives a restart
+            a = await site.backend.command("session.end", body, "web")
+            if not a.ok:
+                log.warning("logout of %s not stored: %s", s.user.name, a.error)
+        except (asyncio.TimeoutError, RuntimeError) as exc:
+            log.warning("logout of %s not stored: %s", s.user.name, exc)
         resp = RedirectResponse("/login", status_code=303)
         resp.delete_cookie(COOKIE, path="/")
         return resp

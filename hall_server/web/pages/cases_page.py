@@ -3,6 +3,11 @@ the call-back, rectification, appeal, decision and closing forms (role manager, 
 
 R6: the rater's phone and text are shown in clear only on a case's own page to a manager (the
 one handling it); the list and the viewer role see them masked.
+
+No rating link on these pages (issue 11): the 追评 after rectification is the citizen's, from the
+QR on their own slip; a manager page never carries a rating token. A 差评 whose rating was
+flagged as "one device rating many 办件" (`domain.rating_flags`) is marked 疑似代评 in the list
+and on its page.
 """
 
 from __future__ import annotations
@@ -16,13 +21,12 @@ from starlette.routing import Route
 
 from config.i18n import t
 from config.reserved_tags import reason_pending
-from hall_server.domain import cases as domain_cases
+from hall_server.domain import cases as domain_cases, rating_flags
 from hall_server.domain.common import mask_phone, row, rows
 from hall_server.domain.errors import UnknownCase
 from hall_server.domain.ratings import tag_text
 from hall_server.web.pages.auth import Session, guard, hidden_csrf
 from hall_server.web.pages.layout import esc, manager_header, message, page
-from hall_server.web.pages.qr_page import rating_url
 from hall_server.web.pages.site import Site, first
 
 STATUS_BADGE = {"open": "b-red", "called_back": "b-orange", "rectified": "b-blue", "closed": "b-green"}
@@ -64,6 +68,13 @@ def _staff_name(site: Site, staff_no: str | None) -> str:
         return staff_no
 
 
+def flag_badge(reasons: list[str]) -> str:
+    if not reasons:
+        return ""
+    why = "；".join(t(f"web.flag.{r}") for r in reasons)
+    return f' <span class="badge b-orange flag" title="{esc(why)}">{esc(t("web.flag.badge"))}</span>'
+
+
 def routes(site: Site) -> list[Route]:
     def header(s: Session) -> str:
         return manager_header(s.user, s.csrf, "cases", site.hall_name)
@@ -77,12 +88,15 @@ def routes(site: Site) -> list[Route]:
         tabs = " ".join(f'<a class="badge {"b-blue" if f == which else ""}" href="/cases?show={f}">'
                         f'{esc(t("web.case.filter." + f))}</a>' for f in FILTERS)
         trs = []
-        for c in list_cases(site, which):
+        found = list_cases(site, which)
+        flags = rating_flags.reasons_by_rating(site.backend.reader(), [c["rating_id"] for c in found])
+        for c in found:
             kind = esc(t(f"web.case.kind.{c['kind']}"))
             if c["rating_tags"] and reason_pending(json.loads(c["rating_tags"])):     # the call-back asks why
                 kind += f' <span class="badge b-orange reason-pending">{esc(t("tag.REASON_PENDING"))}</span>'
             trs.append(
-                f'<tr data-case="{c["id"]}"><td><a href="/cases/{c["id"]}">#{c["id"]}</a></td><td>{kind}</td>'
+                f'<tr data-case="{c["id"]}"><td><a href="/cases/{c["id"]}">#{c["id"]}</a>'
+                f'{flag_badge(flags.get(c["rating_id"], []))}</td><td>{kind}</td>'
                 f'<td>{esc(c["window"] or "—")}</td><td>{esc(_staff_name(site, c["staff_no"]))}</td>'
                 f'<td>{esc(site.local_text(c["opened_ms"]))}</td>'
                 f'<td>{_due(site, c["callback_due_ms"], c["callback_ms"], c["callback_overdue"], now)}</td>'
@@ -122,6 +136,10 @@ def routes(site: Site) -> list[Route]:
             facts.append((t("web.case.level"), f'{r["level"]} {t("level." + str(r["level"]))}'))
             facts.append((t("web.case.tags"), "、".join(tag_text(site.config, c_) for c_ in tags)))
             facts.append((t("web.case.channel"), t(f"channel.{r['channel']}")))
+            reasons = rating_flags.reasons_by_rating(db, [c["rating_id"]]).get(c["rating_id"], [])
+            if reasons:
+                facts.append((t("web.case.flag"), t("web.flag.badge") + "：" + "；".join(t(f"web.flag.{x}") for x in reasons)
+                              + "。" + t("web.case.flag_hint")))
         if job:
             svc = job["service_code"] or ""
             if site.config is not None and svc:
@@ -132,7 +150,7 @@ def routes(site: Site) -> list[Route]:
             facts += [(t("web.case.job_no"), job["job_no"] or ""), (t("web.qr.service"), svc)]
         facts.append((t("web.case.col.phone"), v["phone"] or "—"))
         facts.append((t("web.case.col.text"), v["text"] or "—"))
-        dl = '<dl class="facts" style="grid-template-columns:7em 1fr">' + "".join(
+        dl = '<dl class="facts wide">' + "".join(
             f"<dt>{esc(k)}</dt><dd>{esc(val)}</dd>" for k, val in facts) + "</dl>"
         due = (f'<p>{esc(t("web.case.col.callback_due"))}：'
                f'{_due(site, c["callback_due_ms"], c["callback_ms"], c["callback_overdue"], now)}<br>'
@@ -140,18 +158,12 @@ def routes(site: Site) -> list[Route]:
                f'{_due(site, c["rectify_due_ms"], c["rectified_ms"], c["rectify_overdue"], now)}</p>')
         events = "".join(f'<tr><td>{esc(site.local_text(e["at_ms"], "%Y-%m-%d %H:%M:%S"))}</td>'
                          f'<td>{esc(t("web.case.event." + e["kind"]))}</td><td>{esc(e["node"])}</td>'
-                         f'<td style="white-space:normal">{esc(e["note"])}</td></tr>' for e in v["events"])
+                         f'<td class="wrap">{esc(e["note"])}</td></tr>' for e in v["events"])
         forms = ""
         if reveal:
             forms = _forms(s, c)
-            if job and c["status"] == "rectified":
-                j = row(db, "SELECT pub, finished_ms FROM jobs WHERE pub = ?", [job["pub"]])
-                if j and j["finished_ms"]:
-                    forms += (f'<div class="card"><h2>{esc(t("web.case.followup_link"))}</h2>'
-                              f'<p class="hint">{esc(t("web.case.followup_hint"))}</p>'
-                              f'<p style="word-break:break-all"><a id="followup-link" href="'
-                              f'{esc(rating_url(site, "", j["pub"], j["finished_ms"]))}">'
-                              f'{esc(t("web.case.followup_open"))}</a></p></div>')
+            if job and c["status"] == "rectified":      # no link: the 追评 is the citizen's own (issue 11)
+                forms += f'<div class="card"><p class="hint">{esc(t("web.case.followup_by_citizen"))}</p></div>'
         ok = f'<div class="ok" role="status">{esc(notice)}</div>' if notice else ""
         err = f'<div class="error" role="alert">{esc(error)}</div>' if error else ""
         body = (f'{ok}{err}<div class="cols"><div class="card"><h2>{esc(t("web.case.title", id=case_id))}</h2>{dl}{due}'

@@ -1,6 +1,10 @@
 """Figures (`/figures`): the daily trend, the hour-of-day × weekday heatmap, per-window and
 per-staff tables, the monthly assessment with its lists (优质服务窗口, 优质服务标兵, 末位), and
 every table exported as CSV or XLSX (`/figures/export.<csv|xlsx>?table=…`) with Chinese headers.
+
+Flagged ratings (issue 11, `domain.rating_flags`): how many of the period's ratings are flagged as
+"one device rating many 办件", the 好评率 with and without them, and the list (card `#flags`).
+Flagged ratings count in every figure; the list is for the managers to check them.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from starlette.routing import Route
 
 from config.i18n import t
 from config.reserved_tags import RESERVED_TAGS
-from hall_server.domain import assessment, export as domain_export, figures
+from hall_server.domain import assessment, export as domain_export, figures, rating_flags
 from hall_server.domain.common import rows
 from hall_server.domain.errors import BadRequest
 from hall_server.domain.hours import local
@@ -142,8 +146,11 @@ def _trend(site: Site, p: Period) -> str:
     for r in data:
         w = int(200 * r["finished"] / top)
         bw = int(200 * r["bad"] / top)
-        lines.append(f'<div class="bar-row"><span style="width:6.5em">{esc(r["key"])}</span>'
-                     f'<span class="b" style="width:{w}px"></span><span class="bb" style="width:{bw}px"></span>'
+        gap = 6 if w and bw else 0          # SVG geometry, not style attributes (CSP: layout)
+        lines.append(f'<div class="bar-row"><span class="day">{esc(r["key"])}</span>'
+                     f'<svg width="{w + gap + bw}" height="12" aria-hidden="true">'
+                     f'<rect width="{w}" height="12" rx="2" fill="#165dff"></rect>'
+                     f'<rect x="{w + gap}" width="{bw}" height="12" rx="2" fill="#f53f3f"></rect></svg>'
                      f'<span>{r["finished"]} · {esc(t("web.fig.col.good_rate"))} {esc(pct(r["good_rate"]))}</span></div>')
     legend = (f'<p class="hint"><span class="badge b-blue">{esc(t("web.fig.col.finished"))}</span> '
               f'<span class="badge b-red">{esc(t("web.fig.col.bad"))}</span></p>')
@@ -158,9 +165,42 @@ def _heatmap(site: Site, p: Period) -> str:
     head = "<th></th>" + "".join(f"<th>{hr:02d}</th>" for hr in h["hours"])
     body = ""
     for wd, counts in enumerate(h["finished"]):
-        cells = "".join(f'<td style="background:rgba(22,93,255,{0.08 + 0.8 * c / top:.2f})">{c or ""}</td>' for c in counts)
+        cells = "".join(f'<td class="heat-{round(10 * c / top)}">{c or ""}</td>' for c in counts)
         body += f"<tr><th>{esc(t('web.fig.weekday', d=WEEKDAYS[wd]))}</th>{cells}</tr>"
     return f'<div class="scroll"><table class="heat" id="heatmap"><tr>{head}</tr>{body}</table></div>'
+
+
+def _flags(site: Site, p: Period) -> str:
+    """The period's flagged ratings: a count against all, 好评率 with and without them, the list."""
+    db = site.backend.reader()
+    a, b = figures._ms_range(site.config, p.start, p.end)
+    n = rating_flags.period_counts(db, a, b)
+    summary = t("web.fig.flags.summary", rated=n["rated"], flagged=n["flagged"], good=pct(n["good_rate"]),
+                good_unflagged=pct(n["good_rate_unflagged"]))
+    rule = t("web.fig.flags.rule", jobs=rating_flags.PATTERN_MIN_JOBS, windows=rating_flags.PATTERN_MIN_WINDOWS,
+             many=rating_flags.PATTERN_MANY_JOBS)
+    found = rating_flags.flagged_between(db, a, b)
+    if not found:
+        table_html = f'<p class="hint">{esc(t("web.fig.flags.none"))}</p>'
+    else:
+        cols = ("time", "window", "staff", "level", "round", "job_no", "reason", "source", "case")
+        head = "".join(f"<th>{esc(t('web.fig.flags.col.' + c))}</th>" for c in cols)
+        trs = []
+        for r in found:
+            reasons = "；".join(t(f"web.flag.{x}") for x in (r["reasons"] or "").split(",") if x in rating_flags.REASONS)
+            source = " ".join(x for x in (
+                t("web.fig.flags.device", h=r["rater_hash"][:8]) if r["rater_hash"] else "",
+                t("web.fig.flags.address", h=r["address_hash"][:8])) if x)
+            case = f'<a href="/cases/{r["case_id"]}">#{r["case_id"]}</a>' if r["case_id"] else "—"
+            trs.append(f'<tr data-rating="{r["rating_id"]}"><td>{esc(site.local_text(r["at_ms"]))}</td>'
+                       f'<td>{esc(_name(site, "window", r["window"]))}</td><td>{esc(_name(site, "staff", r["staff_no"]))}</td>'
+                       f'<td>{esc(r["level"])} {esc(t("level." + str(r["level"])))}</td><td>{esc(r["round"])}</td>'
+                       f'<td>{esc(r["job_no"] or "")}</td>'
+                       f'<td>{esc(reasons)}（{esc(t("web.fig.flags.pattern", jobs=r["jobs"], windows=r["windows"]))}）</td>'
+                       f'<td>{esc(source)}</td><td>{case}</td></tr>')
+        table_html = f'<div class="scroll"><table id="t-flags"><tr>{head}</tr>{"".join(trs)}</table></div>'
+    return (f'<div class="card" id="flags"><h2>{esc(t("web.fig.flags.title"))}</h2><p id="flag-summary">{esc(summary)}</p>'
+            f'<p class="hint">{esc(rule)}</p>{table_html}</div>')
 
 
 def routes(site: Site) -> list[Route]:
@@ -174,7 +214,7 @@ def routes(site: Site) -> list[Route]:
             p = Period(site, request)
         except BadRequest:
             return bad_period()
-        form = (f'<form class="card" method="get" action="/figures" style="display:flex;flex-wrap:wrap;gap:8px;align-items:end">'
+        form = (f'<form class="card period" method="get" action="/figures">'
                 f'<label>{esc(t("web.fig.start"))}<input type="date" name="start" value="{esc(p.start)}"></label>'
                 f'<label>{esc(t("web.fig.end"))}<input type="date" name="end" value="{esc(p.end)}"></label>'
                 f'<label>{esc(t("web.fig.month"))}<input type="month" name="month" value="{esc(p.month)}"></label>'
@@ -187,6 +227,8 @@ def routes(site: Site) -> list[Route]:
             parts.append(f'<div class="card"><h2>{esc(title)}</h2>{_html_table(headers, data, "t-" + name)}'
                          f'{_exports(p, name)}</div>')
         parts.append(f'<div class="card"><h2>{esc(t("web.fig.table.ratings"))}</h2>{_exports(p, "ratings")}</div>')
+        if site.config is not None:
+            parts.append(_flags(site, p))
         return page(t("web.nav.figures"), "".join(parts), header=manager_header(s.user, s.csrf, "figures", site.hall_name))
 
     @guard(site)

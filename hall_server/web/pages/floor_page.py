@@ -25,7 +25,7 @@ from hall_server.domain.common import row, rows
 from hall_server.domain.floor import MGR_FLOOR
 from hall_server.domain.hours import day_of, session_at
 from hall_server.web.pages.auth import Session, guard
-from hall_server.web.pages.layout import esc, manager_header, page, pct
+from hall_server.web.pages.layout import esc, inline_script, manager_header, page, pct
 from hall_server.web.pages.site import Site
 
 POLL_S = 0.25
@@ -149,7 +149,7 @@ STATE_BADGE = {"serving": "b-green", "calling": "b-blue", "idle": "b-blue", "pau
 def render_floor(site: Site, v: dict[str, Any]) -> str:
     s = v["summary"]
     summary = "".join(
-        f'<span class="badge" style="margin:0 6px 6px 0">{esc(t(k))} <b data-k="{k}">{esc(s.get(key, 0))}</b></span>'
+        f'<span class="badge spaced">{esc(t(k))} <b data-k="{k}">{esc(s.get(key, 0))}</b></span>'
         for k, key in (("web.floor.open", "windows_open"), ("web.floor.paused", "windows_paused"),
                        ("web.floor.waiting", "waiting"), ("web.floor.served", "served_today"),
                        ("web.floor.rated", "rated_today"), ("web.floor.bad", "bad_today"),
@@ -195,7 +195,7 @@ def render_floor(site: Site, v: dict[str, Any]) -> str:
             f'<tr>{heads}</tr>{qrows}</table></div></div>')
 
 
-SCRIPT = """<script>
+SCRIPT = inline_script("""
 (function(){
   var box=document.getElementById('floor'), live=document.getElementById('live');
   if(!window.EventSource){return;}
@@ -203,7 +203,7 @@ SCRIPT = """<script>
   es.addEventListener('floor',function(e){box.innerHTML=JSON.parse(e.data);live.textContent=live.dataset.on+' '+new Date().toLocaleTimeString('zh-CN');});
   es.onerror=function(){live.textContent=live.dataset.off;};
 })();
-</script>"""
+""")   # allowed by its hash (CSP, layout)
 
 
 def routes(site: Site) -> list[Route]:

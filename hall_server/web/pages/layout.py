@@ -1,12 +1,21 @@
-"""The pages' HTML shell: escaping, one stylesheet, the message page, the managers' menu.
+"""The pages' HTML shell: escaping, one stylesheet, the message page, the managers' menu, and
+the Content-Security-Policy every response carries (`hall_server.web.app` adds the headers).
 
 Pages are built from small Python functions (no template engine): every value goes through
 `esc`. Chinese first (`lang="zh-CN"`), a CJK font stack that renders rare characters in their
 Simplified Chinese forms (R13), readable without JavaScript on a 360 px phone.
+
+CSP (issue 11): nothing inline runs unless its hash is in the policy. The one stylesheet is
+inline (no extra request on a citizen's phone) and allowed by its SHA-256; an inline script is
+written with `inline_script`, which records its hash. No `style=` attributes and no event-handler
+attributes anywhere (the policy forbids them): sizes and colours that depend on data are classes
+(`heat-0`…`heat-10`) or SVG geometry attributes.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 from typing import Any
 
@@ -70,7 +79,42 @@ td.num,th.num{text-align:right}
 .cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:12px}
 form.inline{display:inline}
 .live{font-size:13px;opacity:.9}
-""".replace("FONTSTACK", FONT_STACK)
+.msg .icon{font-size:40px}
+header.bar .who button.logout{margin-left:8px;padding:2px 10px}
+dl.facts.wide{grid-template-columns:7em 1fr}
+td.wrap{white-space:normal}
+.bar-row .day{width:6.5em}
+.bar-row svg{flex:none}
+form.period{display:flex;flex-wrap:wrap;gap:8px;align-items:end}
+.badge.spaced{margin:0 6px 6px 0}
+""".replace("FONTSTACK", FONT_STACK) + "".join(
+    f".heat td.heat-{i}{{background:rgba(22,93,255,{0.08 + 0.08 * i:.2f})}}\n" for i in range(11))
+
+HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
+_SCRIPT_HASHES: set[str] = set()
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def inline_script(code: str) -> str:
+    """A `<script>` element whose exact text the CSP allows (by hash); call at import time."""
+    _SCRIPT_HASHES.add(_sha256(code))
+    return f"<script>{code}</script>"
+
+
+def content_security_policy() -> str:
+    """The policy of every response: only this origin, the stylesheet and registered scripts by
+    hash, images from here, no framing, no plugins, forms post here."""
+    scripts = " ".join(["'self'", *sorted(_SCRIPT_HASHES)])
+    return (f"default-src 'none'; script-src {scripts}; "
+            f"style-src 'self' {_sha256(CSS)}; img-src 'self'; connect-src 'self'; font-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+
+def security_headers() -> dict[str, str]:
+    return {"Content-Security-Policy": content_security_policy(), **HEADERS}
 
 
 def esc(value: Any) -> str:
@@ -86,8 +130,7 @@ def page(title: str, body: str, *, status: int = 200, narrow: bool = False, head
         f'<style>{CSS}</style></head><body>{header}'
         f'<main class="{"narrow" if narrow else ""}">{body}</main>{scripts}</body></html>'
     )
-    base = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-            "Referrer-Policy": "same-origin"}
+    base = {"Cache-Control": "no-store", **security_headers()}
     return HTMLResponse(doc, status_code=status, headers={**base, **(headers or {})})
 
 
@@ -99,7 +142,7 @@ def message(title: str, text: str, *, status: int = 200, hall_name: str = "", ki
             extra: str = "") -> HTMLResponse:
     """A page that only says something: thanks, 已评价, expired link, forged link, errors."""
     icon = {"info": "ℹ️", "ok": "✅", "error": "⚠️"}.get(kind, "")
-    body = (f'<div class="card msg"><div aria-hidden="true" style="font-size:40px">{icon}</div>'
+    body = (f'<div class="card msg"><div aria-hidden="true" class="icon">{icon}</div>'
             f'<div class="big">{esc(title)}</div><p>{esc(text)}</p>{extra}</div>')
     return page(title, body, status=status, narrow=True, header=public_header(hall_name or t("web.site")))
 
@@ -113,7 +156,7 @@ def manager_header(user: Any, csrf: str, active: str, hall_name: str) -> str:
     return (f'<header class="bar"><h1>{esc(hall_name)}</h1><nav>{links}</nav>'
             f'<span class="who">{esc(user.name)}（{esc(role)}）'
             f'<form class="inline" method="post" action="/logout"><input type="hidden" name="csrf" value="{esc(csrf)}">'
-            f'<button class="secondary" style="margin-left:8px;padding:2px 10px">{esc(t("web.logout"))}</button></form>'
+            f'<button class="secondary logout">{esc(t("web.logout"))}</button></form>'
             '</span></header>')
 
 

@@ -7,6 +7,10 @@ After rectification of a 差评 the same link takes the one 追评. Forged, expi
 links get a clear page (4xx), never a trace. Every request is rate-limited per client and per
 address (`hall_server.web.limits`: reads and writes have their own budgets); a refusal is a
 Chinese page with status 429 and a Retry-After.
+
+Trust (`rater`, docs/trust.md): no rating from the hall's staff networks; a long-lived rater
+cookie and the client address, hashed, go with each rating in the same message (`rating.sourced`) so that
+one device rating many 办件 is flagged for the managers.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from hall_server.domain.common import row
 from hall_server import qr_token
 from hall_server.web.pages.layout import esc, message, page, public_header, stars
 from hall_server.web.limits import Kind
+from hall_server.web.pages.site import FormError, Site, first, read_form
+from hall_server.web.pages.rater import give_rater_cookie, rater_of, staff_network_refusal, submit_rating
 from hall_server.web.pages.site import FormError, Site, first, read_form
 
 QR_NODE = "qr-web"
@@ -219,6 +225,8 @@ def routes(site: Site) -> list[Route]:
                        kind="error")
 
     async def rate_get(request: Request) -> Response:
+        if (refused := staff_network_refusal(site, request)) is not None:
+            return refused
         token = request.path_params["token"]
         j, err = token_job(token)
         if err is not None:
@@ -226,10 +234,14 @@ def routes(site: Site) -> list[Route]:
         assert j is not None
         st = stage(site, j)
         if st in ("first", "followup"):
-            return rating_form(site, token, j, st == "followup")
+            resp = rating_form(site, token, j, st == "followup")
+            give_rater_cookie(resp, request, rater_of(request))
+            return resp
         return stage_page(j, st)
 
     async def rate_post(request: Request) -> Response:
+        if (refused := staff_network_refusal(site, request)) is not None:
+            return refused                       # nothing recorded
         token = request.path_params["token"]
         j, err = token_job(token)
         if err is not None:
@@ -251,10 +263,13 @@ def routes(site: Site) -> list[Route]:
                                 "text": values["text"]}
         if not followup and values["phone"]:
             body["phone"] = values["phone"]
-        a = await site.backend.command("rating.followup" if followup else "rating.submit", body, QR_NODE)
+        rater = rater_of(request)
+        a = await submit_rating(site, request, "followup" if followup else "submit", body, rater)
         if a.ok:
-            return message(t("rating.thanks"), t("web.qr.thanks_followup" if followup else "web.qr.thanks_text"),
+            resp = message(t("rating.thanks"), t("web.qr.thanks_followup" if followup else "web.qr.thanks_text"),
                            hall_name=site.hall_name, kind="ok")
+            give_rater_cookie(resp, request, rater)
+            return resp
         if a.error == "already_rated":
             return stage_page(j, "rated_followup" if followup else "rated")
         if a.error == "rating_expired":

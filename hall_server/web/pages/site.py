@@ -16,7 +16,9 @@ from hall_server.domain.hours import local
 from hall_server.secret import load_secret
 from hall_server.web.limits import PublicLimits, RateLimiter
 
-__all__ = ["FormError", "LoginThrottle", "RateLimiter", "Site", "client_ip", "first", "read_form"]
+__all__ = ["FormError", "LoginThrottle", "RateLimiter", "Site", "first", "read_form"]
+from hall_server.users import AccountCache
+from hall_server.web.client import client_address
 
 MAX_FORM_BYTES = 16 * 1024
 
@@ -57,10 +59,10 @@ class Site:
     data_dir: Path
     secret: bytes
     limits: PublicLimits = field(init=False, repr=False)   # the public side's rate limits (API and pages)
-    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     clock: Any = time.time              # wall seconds: sessions, throttles
     hall_clock: Any = None              # the hall's time in ms (the server's --clock-*); None = wall time
-    revoked: set[str] = field(default_factory=set)   # session nonces logged out (until restart; cookies expire anyway)
+    revoked: set[str] = field(default_factory=set)   # session nonces logged out here (the store keeps them: auth)
+    accounts: AccountCache | None = None             # users.json as sessions are checked against it (auth)
 
     def __post_init__(self) -> None:
         self.limits = PublicLimits(self.secret, self.trusted_proxies)
@@ -85,6 +87,10 @@ class Site:
     def hall_name(self) -> str:
         return self.config.hall.name if self.config is not None else ""
 
+    def client_address(self, request: Request) -> str:
+        """The client's address, believing X-Forwarded-For only from hall.toml's trusted proxies."""
+        return client_address(request, self.config.hall.network.trusted_proxies if self.config is not None else ())
+
     def now_ms(self) -> int:
         """The hall's time (what the domain stamps on jobs, ratings and cases)."""
         return int(self.hall_clock()) if self.hall_clock is not None else int(self.clock() * 1000)
@@ -93,10 +99,6 @@ class Site:
         if not ms:
             return ""
         return local(ms, self.config).strftime(fmt)
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 async def read_form(request: Request) -> dict[str, list[str]]:

@@ -1,0 +1,45 @@
+"""The managers' web sessions that ended, in the hall's store, so a logout survives a restart.
+
+A session cookie (`hall_server.web.pages.auth`) names a random nonce. Logging out sends
+`session.end` through the one writer; the row is kept until the cookie would have expired anyway,
+then swept. Every request checks its nonce here (`is_ended`: one primary-key lookup on the
+reader). Ending *all* sessions of an account (role or password change, `users revoke`) is the
+account's generation in users.json (`hall_server.users`), not a row per session.
+
+| type | from | body | result |
+|---|---|---|---|
+| `session.end` | web | `{nonce (16 hex), user, expires_ms}` | `{ended: true}` |
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlite_utils
+
+from hall_server.handlers import BadRequest, Context, handler, need
+
+WEB = "web"
+_NONCE = re.compile(r"^[0-9a-f]{16,64}$")
+
+
+@handler("session.end", kinds={WEB})
+def session_end(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """A manager logged out: that session's cookie is dead from now on, restarts included."""
+    if not isinstance(body, dict) or set(body) - {"nonce", "user", "expires_ms"}:
+        raise BadRequest("session.end takes nonce, user and expires_ms")
+    nonce = need(body, "nonce", str, max_len=64)
+    if not _NONCE.match(nonce):
+        raise BadRequest("field 'nonce' must be hex", field="nonce")
+    user = need(body, "user", str, max_len=64)
+    expires_ms = need(body, "expires_ms", int)
+    ctx.db.execute("DELETE FROM web_sessions_ended WHERE expires_ms < ?", [ctx.now_ms])
+    ctx.db.execute("INSERT OR IGNORE INTO web_sessions_ended (nonce, user, ended_ms, expires_ms) VALUES (?, ?, ?, ?)",
+                   [nonce, user, ctx.now_ms, expires_ms])
+    ctx.audit("web.logout", user)
+    return {"ended": True}
+
+
+def is_ended(db: sqlite_utils.Database, nonce: str) -> bool:
+    return db.execute("SELECT 1 FROM web_sessions_ended WHERE nonce = ?", [nonce]).fetchone() is not None

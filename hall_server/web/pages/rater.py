@@ -1,0 +1,79 @@
+"""Who is rating on the QR page, as far as the server can tell (issue 11, docs/trust.md).
+
+- **Staff networks.** A rating (first or 追评) from an address inside hall.toml `[network]
+  staff_networks` is refused with a clear page and nothing is recorded: a clerk's PC or the
+  staff Wi-Fi must not rate. The address is `Site.client_address` (X-Forwarded-For only from
+  trusted proxies), so a phone cannot talk its way out of, or into, the staff block.
+- **Rater cookie.** The rating page gives the browser a long-lived random cookie (`hall_rater`,
+  a year, HttpOnly, SameSite=Lax, path /r). A rating is sent as `rating.sourced`: the rating and
+  keyed hashes (HMAC with the hall secret) of that cookie and of the client address, applied in
+  one transaction; `hall_server.domain.rating_flags` flags the pattern "one device rates many 办件".
+  The raw cookie and address are never stored; an address in `[network] shared_networks` (many
+  citizens behind one NAT address) is not recorded at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from config.i18n import t
+from hall_server.web.client import in_networks
+from hall_server.web.pages.layout import message
+from hall_server.web.pages.site import Site
+from hall_server.writer import Applied
+
+QR_NODE = "qr-web"                 # the QR page's node id (kind `qr`, channel 3)
+
+RATER_COOKIE = "hall_rater"
+RATER_COOKIE_S = 365 * 86_400
+_RATER = re.compile(r"^[A-Za-z0-9_-]{22,43}$")
+
+
+def keyed_hash(secret: bytes, kind: str, value: str) -> str:
+    """32 hex digits of HMAC-SHA256(hall secret, kind:value): comparable, not reversible."""
+    return hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def rater_of(request: Request) -> str | None:
+    value = request.cookies.get(RATER_COOKIE, "")
+    return value if _RATER.match(value) else None
+
+
+def give_rater_cookie(response: Response, request: Request, value: str | None) -> str:
+    """Make sure the browser keeps a rater cookie; returns its value."""
+    if value is None:
+        value = secrets.token_urlsafe(24)
+        response.set_cookie(RATER_COOKIE, value, max_age=RATER_COOKIE_S, httponly=True, samesite="lax", path="/r",
+                            secure=request.url.scheme == "https")
+    return value
+
+
+def staff_network_refusal(site: Site, request: Request) -> Response | None:
+    """The refusal page when the client is inside the hall's staff networks, else None."""
+    networks = site.config.hall.network.staff_networks if site.config is not None else ()
+    if not networks or not in_networks(site.client_address(request), networks):
+        return None
+    return message(t("web.qr.staff_network"), t("web.qr.staff_network_text"), status=403, hall_name=site.hall_name,
+                   kind="error")
+
+
+def sourced(site: Site, request: Request, kind: str, rating: dict[str, Any], rater: str | None) -> dict[str, Any]:
+    """The body of `rating.sourced`: the rating (`kind` submit / followup) with the keyed hashes of
+    the rater cookie and of the client address (none for an address in `shared_networks`)."""
+    address = site.client_address(request)
+    shared = site.config.hall.network.shared_networks if site.config is not None else ()
+    return {"kind": kind, "rating": rating,
+            "rater_hash": keyed_hash(site.secret, "rater", rater) if rater else "",
+            "address_hash": "" if in_networks(address, shared) else keyed_hash(site.secret, "address", address)}
+
+
+async def submit_rating(site: Site, request: Request, kind: str, rating: dict[str, Any], rater: str | None) -> Applied:
+    """Apply a QR rating and record where it came from, in one message (one transaction)."""
+    return await site.backend.command("rating.sourced", sourced(site, request, kind, rating, rater), QR_NODE)
