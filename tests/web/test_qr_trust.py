@@ -21,7 +21,7 @@ from hall_server.domain import rating_flags
 from hall_server.hub import Hub
 from hall_server.users import add_user
 from hall_server.web.app import make_app
-from hall_server.web.pages.rater import RATER_COOKIE
+from hall_server.web.limits import CLIENT_COOKIE
 from tests.hall_server.conftest import make_config
 from tests.web.conftest import MANAGER_PW, Hall, login
 
@@ -79,12 +79,12 @@ def test_one_cookie_rating_three_jobs_at_two_windows_is_flagged_and_shown(hall: 
             hall.finish(window=1)["job"]]
     with phone(hall, "100.64.0.1") as first:
         assert first.get(hall.link(jobs[0])).status_code == 200
-        cookie = first.cookies.get(RATER_COOKIE)
+        cookie = first.cookies.get(CLIENT_COOKIE)
         assert cookie and len(cookie) >= 22
         assert first.post(hall.link(jobs[0]), data={"level": "5"}).status_code == 200
     for i, job in enumerate(jobs[1:], start=2):          # the same browser from other addresses (mobile data)
         with phone(hall, f"100.64.0.{i}") as p:
-            p.cookies.set(RATER_COOKIE, cookie, domain="hall.test", path="/r")
+            p.cookies.set(CLIENT_COOKIE, cookie, domain="hall.test", path="/")
             r = p.post(hall.link(job), data={"level": "1", "tags": ["N02"], "text": f"第{i}件"})
             assert r.status_code == 200 and "感谢您的评价" in r.text      # recorded, the citizen sees nothing else
     db = hall.hub.reader()

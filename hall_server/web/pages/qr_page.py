@@ -32,7 +32,7 @@ from hall_server import qr_token
 from hall_server.web.pages.layout import esc, message, page, public_header, stars
 from hall_server.web.limits import Kind
 from hall_server.web.pages.site import FormError, Site, first, read_form
-from hall_server.web.pages.rater import give_rater_cookie, rater_of, staff_network_refusal, submit_rating
+from hall_server.web.pages.rater import rater_of, staff_network_refusal, submit_rating
 from hall_server.web.pages.site import FormError, Site, first, read_form
 
 QR_NODE = "qr-web"
@@ -234,9 +234,7 @@ def routes(site: Site) -> list[Route]:
         assert j is not None
         st = stage(site, j)
         if st in ("first", "followup"):
-            resp = rating_form(site, token, j, st == "followup")
-            give_rater_cookie(resp, request, rater_of(request))
-            return resp
+            return rating_form(site, token, j, st == "followup")     # `limited` gives the client cookie
         return stage_page(j, st)
 
     async def rate_post(request: Request) -> Response:
@@ -263,13 +261,11 @@ def routes(site: Site) -> list[Route]:
                                 "text": values["text"]}
         if not followup and values["phone"]:
             body["phone"] = values["phone"]
-        rater = rater_of(request)
+        rater = rater_of(site, request)
         a = await submit_rating(site, request, "followup" if followup else "submit", body, rater)
         if a.ok:
-            resp = message(t("rating.thanks"), t("web.qr.thanks_followup" if followup else "web.qr.thanks_text"),
+            return message(t("rating.thanks"), t("web.qr.thanks_followup" if followup else "web.qr.thanks_text"),
                            hall_name=site.hall_name, kind="ok")
-            give_rater_cookie(resp, request, rater)
-            return resp
         if a.error == "already_rated":
             return stage_page(j, "rated_followup" if followup else "rated")
         if a.error == "rating_expired":

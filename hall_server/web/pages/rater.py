@@ -4,9 +4,10 @@
   staff_networks` is refused with a clear page and nothing is recorded: a clerk's PC or the
   staff Wi-Fi must not rate. The address is `Site.client_address` (X-Forwarded-For only from
   trusted proxies), so a phone cannot talk its way out of, or into, the staff block.
-- **Rater cookie.** The rating page gives the browser a long-lived random cookie (`hall_rater`,
-  a year, HttpOnly, SameSite=Lax, path /r). A rating is sent as `rating.sourced`: the rating and
-  keyed hashes (HMAC with the hall secret) of that cookie and of the client address, applied in
+- **Rater cookie.** The rater is the browser's signed client cookie (`hall_client`, which the public
+  limits of `hall_server.web.limits` give every browser on its first page: one cookie, not two).
+  A rating is sent as `rating.sourced`: the rating and keyed hashes (HMAC with the hall secret) of
+  that cookie's id and of the client address, applied in
   one transaction; `hall_server.domain.rating_flags` flags the pattern "one device rates many 办件".
   The raw cookie and address are never stored; an address in `[network] shared_networks` (many
   citizens behind one NAT address) is not recorded at all.
@@ -16,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
-import secrets
 from typing import Any
 
 from starlette.requests import Request
@@ -25,15 +24,13 @@ from starlette.responses import Response
 
 from config.i18n import t
 from hall_server.web.client import in_networks
+from hall_server.web.limits import CLIENT_COOKIE
 from hall_server.web.pages.layout import message
 from hall_server.web.pages.site import Site
 from hall_server.writer import Applied
 
 QR_NODE = "qr-web"                 # the QR page's node id (kind `qr`, channel 3)
 
-RATER_COOKIE = "hall_rater"
-RATER_COOKIE_S = 365 * 86_400
-_RATER = re.compile(r"^[A-Za-z0-9_-]{22,43}$")
 
 
 def keyed_hash(secret: bytes, kind: str, value: str) -> str:
@@ -41,18 +38,9 @@ def keyed_hash(secret: bytes, kind: str, value: str) -> str:
     return hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def rater_of(request: Request) -> str | None:
-    value = request.cookies.get(RATER_COOKIE, "")
-    return value if _RATER.match(value) else None
-
-
-def give_rater_cookie(response: Response, request: Request, value: str | None) -> str:
-    """Make sure the browser keeps a rater cookie; returns its value."""
-    if value is None:
-        value = secrets.token_urlsafe(24)
-        response.set_cookie(RATER_COOKIE, value, max_age=RATER_COOKIE_S, httponly=True, samesite="lax", path="/r",
-                            secure=request.url.scheme == "https")
-    return value
+def rater_of(site: Site, request: Request) -> str | None:
+    """The id in the browser's valid client cookie, or None (no cookie yet, or a forged one)."""
+    return site.limits.cookie_id(request.cookies.get(CLIENT_COOKIE))
 
 
 def staff_network_refusal(site: Site, request: Request) -> Response | None:
