@@ -11,9 +11,12 @@ from starlette.routing import Route
 
 from collections.abc import Mapping
 
+from config.i18n import t
 from hall_server.backend import Backend
+from hall_server.store import StorageFault
 from hall_server.web import pages
 from hall_server.web.api import SECURITY_SCHEMES, Auth, ApiError, env_api_keys, make_api, openapi_paths
+from hall_server.web.pages.layout import message
 from hall_server.web.pages.site import Site
 
 API_INFO = {"title": "Hall server API", "version": "1"}
@@ -31,8 +34,9 @@ def make_app(backend: Backend, *, integration_keys: Mapping[str, str] | None = N
     auth = Auth(env_api_keys() if api_keys is None else api_keys, site)
 
     async def health(request: Request) -> JSONResponse:
-        seq, _ = backend.snapshot()
-        return _json({"ok": True, "seq": seq})
+        """The bus thread, the writer and the storage; 503 when one of them is dead or refusing writes"""
+        healthy, report = backend.health()
+        return _json(report, 200 if healthy else 503)
 
     async def state(request: Request) -> JSONResponse:
         prefix = request.query_params.get("prefix", "")
@@ -82,5 +86,18 @@ def make_app(backend: Backend, *, integration_keys: Mapping[str, str] | None = N
             return pages.error_page()
         return _json({"error": "internal", "message": "internal error"}, 500)
 
+    async def storage_fault(request: Request, exc: Exception) -> Response:
+        """The disk refused the write (full, read-only): 503, retry later; nothing was stored."""
+        status = exc.status if isinstance(exc, StorageFault) else "error"
+        headers = {"Retry-After": "30"}
+        if not request.url.path.startswith("/api/"):
+            page = message(t(f"web.storage.{status}"), t("web.storage.text"), status=503, kind="error")
+            page.headers.update(headers)
+            return page
+        code = exc.code if isinstance(exc, StorageFault) else "storage_error"
+        return JSONResponse({"error": code, "message": f"storage {status.replace('_', '-')}: not stored, retry later"},
+                            status_code=503, headers=headers)
+
     page_routes = pages.routes(backend, site) if site is not None else []   # web pages (hall_server.web.pages)
-    return Starlette(routes=[*routes, *page_routes], exception_handlers={404: not_found, 500: server_error})
+    return Starlette(routes=[*routes, *page_routes],
+                     exception_handlers={404: not_found, 500: server_error, StorageFault: storage_fault})
