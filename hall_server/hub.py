@@ -58,6 +58,7 @@ class Hub:
         """Apply a batch in one transaction; `now_ms` overrides the server time (tests).
 
         Raises StorageFault (nothing of the batch stored) when the disk refuses the write."""
+        changes_before = self.db.conn.total_changes
         try:
             outcomes, deltas = apply_batch(self.db, self.state, self.config, batch,
                                            self.clock() if now_ms is None else now_ms, self.secret)
@@ -67,7 +68,7 @@ class Hub:
                 raise
             self.storage.failed(fault)
             raise fault from (None if fault is exc else exc)
-        self.storage.committed()
+        self.storage.committed(wrote=self.db.conn.total_changes != changes_before)
         if deltas:
             for sink in self.delta_sinks:
                 sink(deltas)

@@ -109,10 +109,11 @@ class StorageWatch:
         self._logged_s = float("-inf")
         self._held = 0
 
-    def committed(self) -> None:
+    def committed(self, wrote: bool = True) -> None:
+        """A batch committed; `wrote`: it changed rows (an empty commit proves nothing about the disk)."""
         now = time.monotonic()
         with self._lock:
-            recovered, was, held = self.status != "ok", self.status, self._held
+            recovered, was, held = wrote and self.status != "ok", self.status, self._held
             if recovered:
                 self.status, self.detail, self.since_s, self._held = "ok", "", now, 0
                 self._logged_s = float("-inf")
