@@ -149,8 +149,7 @@ def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: s
     except ConfigError as exc:
         return _fail(f"configuration {config_dir} is not valid:\n{exc}")
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        check_writable(data_dir)
+        check_writable(data_dir)                 # creates it; refuses a read-only or unwritable folder
         hub = Hub(data_dir / "hall.db", config, clock)
         keys = server_keys(data_dir)
     except (StoreError, KeyFileError, OSError) as exc:

@@ -148,11 +148,12 @@ class StorageWatch:
 def check_writable(folder: Path | str, db_name: str = "hall.db") -> None:
     """Raise StoreError (one line) unless the data folder and its database files can be written.
 
-    Creates and removes a probe file (a read-only mount refuses even root), then opens the database
-    and its WAL files, if present, for writing."""
+    Creates the folder if needed, creates and removes a probe file (a read-only mount refuses even
+    root), then opens the database and its WAL files, if present, for writing."""
     folder = Path(folder)
     probe = folder / f".write-probe-{os.getpid()}"
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.write(fd, b"probe")

@@ -116,8 +116,11 @@ def test_an_unstorable_body_is_refused_for_good_and_leaves_the_outbox(server: Se
     client = HallClient("kiosk-1", server.bus, load_node_keys(keys, "kiosk-1"), tmp_path / "outbox.db",
                         subscribe=False, heartbeat_s=0.3, silence_s=1.5, resend_s=0.5)
     with client:
+        deep: dict[str, Any] = {}
+        for _ in range(1000):                              # as deep as msgpack itself will pack
+            deep = {"d": deep}
         for detail in ({"raw": b"\x00\xff"}, {"x": msgpack.ExtType(7, b"e")}, {"n": float("nan")},
-                       {"big": 2 ** 64 - 1}):
+                       {"big": 2 ** 64 - 1}, deep):
             reply = client.call("audit.note", {"kind": "bad", "subject": "s", "detail": detail}, timeout_s=10)
             assert (reply["ok"], reply["error"], reply["retry"]) == (False, "bad_request", False), reply
         assert wait_until(lambda: client.pending_count() == 0, 10), "the refused messages must leave the outbox"
