@@ -166,7 +166,8 @@ def check_writable(folder: Path | str, db_name: str = "hall.db") -> None:
                 os.close(os.open(folder / name, os.O_RDWR))
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        raise StoreError(f"data folder {folder} is not writable ({reason}): nothing could be stored; "
+        where = f" ({exc.filename}: {reason})" if exc.filename and Path(exc.filename) != folder else f" ({reason})"
+        raise StoreError(f"data folder {folder} is not writable{where}: nothing could be stored; "
                          "make it writable and start again") from None
 
 

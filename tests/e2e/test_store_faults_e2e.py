@@ -233,6 +233,28 @@ def test_the_server_refuses_to_start_on_a_read_only_data_folder(tmpfs: Path, tmp
         assert "Traceback" not in run.stderr
 
 
+def test_the_server_refuses_to_start_when_its_database_file_is_read_only(server: ServerProcess) -> None:
+    """The folder stays writable, the database file does not: a read-only bind mount of hall.db
+    onto itself (root ignores permission bits, not a read-only mount)."""
+    server.start()
+    assert server.stop() == 0
+    db = server.data / "hall.db"
+    done = subprocess.run(["mount", "--bind", str(db), str(db)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot bind-mount here (needs root): {done.stderr.strip()}")
+    try:
+        done = subprocess.run(["mount", "-o", "remount,ro,bind", str(db)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        run = subprocess.run([sys.executable, "-m", "hall_server", "--config", str(server.config),
+                              "--data", str(server.data), "--bus", server.bus, "--http", f"127.0.0.1:{server.http_port}"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=30)
+    finally:
+        subprocess.run(["umount", str(db)], capture_output=True)
+    assert run.returncode == 2, run.stderr
+    line, = run.stderr.strip().splitlines()
+    assert "not writable" in line and "hall.db: Read-only file system" in line, line
+
+
 # --- a dead bus thread ---------------------------------------------------------------------------------
 
 def test_the_process_exits_non_zero_when_the_bus_thread_dies(tmp_path: Path) -> None:
