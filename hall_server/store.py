@@ -49,6 +49,7 @@ class StorageFault(Exception):
 
     def __init__(self, detail: str = "") -> None:
         super().__init__(f"{self.code}: {detail}" if detail else self.code)
+        self.detail = detail
         self.message = f"storage {self.status.replace('_', '-')}: not stored, retry later"
 
 
@@ -127,7 +128,7 @@ class StorageWatch:
             changed = fault.status != self.status
             if changed:
                 self.status, self.since_s = fault.status, now
-            self.detail = str(fault)[:200]
+            self.detail = (fault.detail or fault.code)[:200]
             due = changed or now - self._logged_s >= self.log_every_s
             held = self._held
             if due:
