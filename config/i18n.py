@@ -586,3 +586,12 @@ TEXTS.update({
     "web.fig.flags.device": {"zh": "设备 {h}", "en": "device {h}"},
     "web.fig.flags.address": {"zh": "地址 {h}", "en": "address {h}"},
 })
+
+# Storage faults (hall server store: disk full, read-only data folder), shown on pages with HTTP 503.
+TEXTS.update({
+    "web.storage.full": {"zh": "存储空间已满，暂时无法保存", "en": "Storage full: cannot save for now"},
+    "web.storage.read_only": {"zh": "存储只读，暂时无法保存", "en": "Storage read-only: cannot save for now"},
+    "web.storage.error": {"zh": "存储故障，暂时无法保存", "en": "Storage fault: cannot save for now"},
+    "web.storage.text": {"zh": "您提交的内容没有保存，请稍后再试，或请工作人员协助。",
+                         "en": "What you sent was not saved. Please try again later or ask the staff."},
+})

@@ -2,6 +2,7 @@
 
 `Backend` is the interface; the running server's implementation forwards commands to the bus
 thread (`hall_server.bus.Bus`), `LocalBackend` applies them in-process (tests, tools).
+`health()` is what `/api/health` reports: the bus thread, the writer and the storage, honestly.
 """
 
 from __future__ import annotations
@@ -13,11 +14,33 @@ from typing import TYPE_CHECKING, Any, Protocol
 import sqlite_utils
 
 from config.schema import HallConfig
-from hall_server.hub import Hub
+from hall_server.hub import Hub, Liveness
 from hall_server.writer import Applied
 
 if TYPE_CHECKING:
     from hall_server.bus import Bus
+
+
+# The bus loop turns at least every half heartbeat; a loop silent this long is stuck, not busy.
+STALLED_S = 30.0
+
+
+def health_report(hub: Hub, bus: Liveness | None) -> tuple[bool, dict[str, Any]]:
+    """(healthy, the report): the bus thread (None: commands run in-process), the writer (its last
+    successful commit, the commands waiting for it) and the storage (ok / full / read_only / error).
+    Unhealthy when the bus or writer thread is dead or stuck, or the disk refuses writes."""
+    storage = hub.storage.report()
+    last_commit_s = storage.pop("last_commit_s")
+    if bus is None:
+        bus_part: dict[str, Any] = {"alive": True, "in_process": True}
+        writer = {"alive": True, "last_commit_s": last_commit_s, "queue": 0}
+        running = True
+    else:
+        running = bus.alive and bus.last_turn_s < STALLED_S
+        bus_part = {"alive": bus.alive, "stalled": bus.alive and not running, "last_turn_s": bus.last_turn_s}
+        writer = {"alive": bus.alive, "last_commit_s": last_commit_s, "queue": bus.queue}
+    healthy = running and storage["status"] == "ok"
+    return healthy, {"ok": healthy, "seq": hub.state.seq, "bus": bus_part, "writer": writer, "storage": storage}
 
 
 class Backend(Protocol):
@@ -30,6 +53,8 @@ class Backend(Protocol):
     def snapshot(self, prefix: str = "") -> tuple[int, dict[str, Any]]: ...
 
     def presence(self) -> dict[str, dict[str, Any]]: ...
+
+    def health(self) -> tuple[bool, dict[str, Any]]: ...
 
 
 class LocalBackend:
@@ -56,6 +81,9 @@ class LocalBackend:
     def presence(self) -> dict[str, dict[str, Any]]:
         return {}
 
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        return health_report(self.hub, None)
+
 
 class BusBackend:
     """The running server's backend: commands go to the bus thread, the one writer."""
@@ -78,3 +106,6 @@ class BusBackend:
 
     def presence(self) -> dict[str, dict[str, Any]]:
         return self.bus.presence()
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        return health_report(self.hub, self.bus.alive())

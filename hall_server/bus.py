@@ -25,7 +25,8 @@ from typing import Any
 import zmq
 from zmq.auth.thread import ThreadAuthenticator
 
-from hall_server.hub import Hub
+from hall_server.hub import Hub, Liveness
+from hall_server.store import storage_fault
 from hall_server.writer import Applied
 from hallnet import messages as m
 from hallnet.address import BusAddress
@@ -123,6 +124,7 @@ class Bus:
         self._pub: zmq.Socket | None = None
         self._local_seq = int(time.time() * 1000)
         self.counters = {"applied": 0, "duplicates": 0, "refused_frames": 0, "batches": 0}
+        self._last_turn_s = time.monotonic()
         hub.delta_sinks.append(self._publish_deltas)
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -217,6 +219,7 @@ class Bus:
         next_hb_s = 0.0
         next_tick_s = time.monotonic() + self.tick_s
         while not self._stop.is_set():
+            self._last_turn_s = time.monotonic()
             events = dict(poller.poll(timeout=int(self.heartbeat_s * 1000 / 2)))
             if self._wake_r in events:
                 try:
@@ -284,10 +287,12 @@ class Bus:
         try:
             outcomes = self.hub.apply(envs)
         except Exception as exc:  # the whole transaction failed (disk full, locked…): nothing acked
-            log.exception("a batch of %d could not be committed", len(envs))
+            fault = storage_fault(exc)           # a named fault, already logged once per interval by the hub
+            if fault is None:
+                log.exception("a batch of %d could not be committed", len(envs))
+            code, text = (fault.code, fault.message) if fault is not None else ("internal", "not stored; retry")
             for identity, env in batch:
-                self._send(router, identity, m.reply(env, SERVER_NODE, ok=False, error="internal",
-                                                     message="not stored; retry", retry=True))
+                self._send(router, identity, m.reply(env, SERVER_NODE, ok=False, error=code, message=text, retry=True))
             for cmd in webs:
                 cmd.future.set_exception(exc)
             return
@@ -358,6 +363,14 @@ class Bus:
         cmds = [_WebCommand("node.presence", {"node": n, "alive": False}, SERVER_NODE, Future()) for n in gone]
         if cmds:
             self._apply(router, [], cmds)
+
+    # --- liveness (for /api/health and the serve loop) -------------------------------------------
+
+    def alive(self) -> Liveness:
+        """Whether the loop thread (which is also the one writer) runs, and how long since its last turn."""
+        thread = self._thread
+        return Liveness(alive=thread is not None and thread.is_alive(),
+                        last_turn_s=round(time.monotonic() - self._last_turn_s, 3), queue=self._web.qsize())
 
 
 def _registered_types() -> dict[str, Any]:

@@ -19,7 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from hall_server.backend import BusBackend
     from hall_server.clock import Clock
+
+EXIT_THREAD_DIED = 3
+WATCH_EVERY_S = 0.5
 
 EPILOG = """\
 The bus listens on --bus (commands, ROUTER) and on the next port (state deltas, PUB); every
@@ -28,7 +32,9 @@ hall.db (SQLite, WAL), keys/ (server key, registered node keys, issued node keys
 secret.key (signs QR rating links and web sessions), users.json (web accounts); a relative
 `folder:` export sink ([export] in hall.toml) is inside it too. The API's manager and viewer keys
 come from the environment: HALL_MANAGER_KEY, HALL_VIEWER_KEY (HALL_INTEGRATION_KEY: business system).
-SIGINT or SIGTERM stop the server cleanly; a restart keeps everything.
+SIGINT or SIGTERM stop the server cleanly (exit 0); a restart keeps everything. Exit 2: it could
+not start (bad configuration or address, an unwritable data folder). Exit 3: the bus thread (which
+is also the one writer) died; a supervisor (systemd Restart=on-failure) restarts the server.
 """
 
 
@@ -142,7 +148,7 @@ def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: s
     from hall_server.backend import BusBackend
     from hall_server.bus import Bus
     from hall_server.hub import Hub
-    from hall_server.store import StoreError
+    from hall_server.store import StoreError, check_writable
     from hallnet.address import BadAddress, BusAddress
     from hallnet.keys import KeyFileError, server_keys
 
@@ -158,7 +164,7 @@ def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: s
     except ConfigError as exc:
         return _fail(f"configuration {config_dir} is not valid:\n{exc}")
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        check_writable(data_dir)                 # creates it; refuses a read-only or unwritable folder
         hub = Hub(data_dir / "hall.db", config, clock)
         keys = server_keys(data_dir)
     except (StoreError, KeyFileError, OSError) as exc:
@@ -194,18 +200,35 @@ def _serve_http(backend: "BusBackend", addr: tuple[str, int]) -> int:
     # Open live-floor streams (SSE) never end by themselves: give them 2 s on shutdown, then cancel.
     server = uvicorn.Server(uvicorn.Config(make_app(backend), host=addr[0], port=addr[1],
                                            log_level="warning", lifespan="off", timeout_graceful_shutdown=2))
-    stopped = threading.Event()
+    stopped = threading.Event()          # the HTTP server is done (or asked to be): the watcher ends
+    signalled = threading.Event()
+    died = threading.Event()
 
     def stop(signum: int, frame: object) -> None:
+        signalled.set()
         stopped.set()
         server.should_exit = True
 
+    def watch() -> None:  # the bus thread is also the one writer: without it nothing is stored
+        while not stopped.wait(WATCH_EVERY_S):
+            if not backend.bus.alive().alive:
+                logging.getLogger("hall_server").error("the bus thread (the one writer) died; stopping")
+                died.set()
+                server.should_exit = True
+                return
+
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    threading.Thread(target=watch, name="hall-watch", daemon=True).start()
     try:
         server.run()
     except SystemExit as exc:  # uvicorn exits when it cannot bind
         return _fail(f"HTTP server could not start on {addr[0]}:{addr[1]}") if exc.code else 0
-    if not server.started and not stopped.is_set():
+    finally:
+        stopped.set()
+    if died.is_set():
+        return _fail("the bus thread died (see the log above); exiting for the supervisor to restart the server",
+                     EXIT_THREAD_DIED)
+    if not server.started and not signalled.is_set():
         return _fail(f"HTTP server could not start on {addr[0]}:{addr[1]}")
     return 0

@@ -21,6 +21,7 @@ from typing import Any
 
 from hall_server.domain.export import Exporter, FolderSink, Sink, SinkError, make_sink
 from hall_server.hub import Hub
+from hall_server.store import StorageFault
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class ExportRunner:
         """One round: deliver everything pending. Returns how many records went out."""
         try:
             n = self.exporter.pump()
-        except SinkError as exc:
+        except (SinkError, StorageFault) as exc:   # the sink, or our own disk refusing the cursor move
             if str(exc) != self._last_error:     # say it once per distinct failure, not every round
                 log.warning("export to %s: %s (will retry every %gs)", self.exporter.sink.name, exc, self.every_s)
                 self._last_error = str(exc)

@@ -3,11 +3,16 @@
 `Hub.apply(batch)` is what the bus calls for node messages; `Hub.submit(type, body)` is how the
 HTTP side (and tests) send a command through the same single writer. The bus runs the hub on
 its own thread; `LocalHub` use is single-threaded (tests, tools).
+
+`Hub.storage` is the store's health as the writer sees it: a batch the disk refuses raises a named
+`StorageFault` (full, read-only) and is logged once per interval; the next batch simply tries again,
+so the server continues without a restart once space or write access is back.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,11 +22,21 @@ from config.schema import HallConfig
 from hall_server.clock import Clock
 from hall_server.secret import load_secret
 from hall_server.state import StateMap
-from hall_server.store import open_reader, open_store
+from hall_server.store import StorageWatch, open_reader, open_store, storage_fault
 from hall_server.writer import Applied, apply_batch
 from hallnet.messages import Envelope
 
 DeltaSink = Callable[[list[tuple[int, str, Any]]], None]
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """Whether the thread that runs the writer (the bus loop) is alive, how long ago its loop last
+    turned, and how many commands wait for it."""
+
+    alive: bool
+    last_turn_s: float
+    queue: int
 
 
 class Hub:
@@ -37,11 +52,23 @@ class Hub:
         self._local_seq = 0
         self._readers = threading.local()
         self.delta_sinks: list[DeltaSink] = []
+        self.storage = StorageWatch()
 
     def apply(self, batch: list[Envelope], now_ms: int | None = None) -> list[Applied]:
-        """Apply a batch in one transaction; `now_ms` overrides the server time (tests)."""
-        outcomes, deltas = apply_batch(self.db, self.state, self.config, batch,
-                                       self.clock() if now_ms is None else now_ms, self.secret)
+        """Apply a batch in one transaction; `now_ms` overrides the server time (tests).
+
+        Raises StorageFault (nothing of the batch stored) when the disk refuses the write."""
+        changes_before = self.db.conn.total_changes
+        try:
+            outcomes, deltas = apply_batch(self.db, self.state, self.config, batch,
+                                           self.clock() if now_ms is None else now_ms, self.secret)
+        except Exception as exc:
+            fault = storage_fault(exc)
+            if fault is None:
+                raise
+            self.storage.failed(fault)
+            raise fault from (None if fault is exc else exc)
+        self.storage.committed(wrote=self.db.conn.total_changes != changes_before)
         if deltas:
             for sink in self.delta_sinks:
                 sink(deltas)

@@ -72,4 +72,30 @@ def _m50(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX web_sessions_ended_expiry ON web_sessions_ended (expires_ms)")
 
 
+@migration(35, "bus: dedupe applied messages on (node, id), not id alone")
+def _m35(db: sqlite_utils.Database) -> None:
+    # A message id is the sender's: two nodes may send the same one (by accident or on purpose) and
+    # each must be applied, while a node's own resend still gets its stored answer. The rows move
+    # as they are, so every message applied before keeps its dedupe. The id comes first in the key
+    # because the writer looks a batch up by ids.
+    db.execute(
+        """CREATE TABLE applied_by_node (
+            id TEXT NOT NULL,
+            node TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            sent_ms INTEGER NOT NULL,
+            applied_ms INTEGER NOT NULL,
+            ok INTEGER NOT NULL,
+            result BLOB NOT NULL,
+            PRIMARY KEY (id, node)
+        )"""
+    )
+    db.execute("INSERT INTO applied_by_node (id, node, seq, type, sent_ms, applied_ms, ok, result) "
+               "SELECT id, node, seq, type, sent_ms, applied_ms, ok, result FROM applied")
+    db.execute("DROP TABLE applied")
+    db.execute("ALTER TABLE applied_by_node RENAME TO applied")
+    db.execute("CREATE INDEX applied_node_seq ON applied (node, seq)")
+
+
 import hall_server.domain.migrations  # noqa: E402,F401  (the domain's migrations, 10–99)

@@ -6,11 +6,16 @@ their own connections with `open_reader`.
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import sqlite3
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -31,6 +36,140 @@ MIGRATIONS: list[Migration] = []
 
 class StoreError(Exception):
     """The store cannot be opened or migrated."""
+
+
+class StorageFault(Exception):
+    """The disk refused a write: nothing of the batch is stored, the caller retries later.
+
+    `code` goes on the wire (a reply with `retry: true`) and into the API's JSON errors;
+    `status` is what `/api/health` says about the storage."""
+
+    code = "storage_error"
+    status = "error"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(f"{self.code}: {detail}" if detail else self.code)
+        self.detail = detail
+        self.message = f"storage {self.status.replace('_', '-')}: not stored, retry later"
+
+
+class StorageFull(StorageFault):
+    """The disk (or the database's size limit) is full."""
+
+    code = "storage_full"
+    status = "full"
+
+
+class StorageReadOnly(StorageFault):
+    """The data folder or the database file has become read-only."""
+
+    code = "storage_read_only"
+    status = "read_only"
+
+
+_SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 8, 10, 13
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def storage_fault(exc: BaseException) -> StorageFault | None:
+    """The storage fault behind `exc` (an SQLite or OS error), or None when it is something else (a bug)."""
+    if isinstance(exc, StorageFault):
+        return exc
+    if isinstance(exc, sqlite3.Error):
+        primary = getattr(exc, "sqlite_errorcode", 0) & 0xFF      # extended codes keep the primary in the low byte
+        if primary == _SQLITE_FULL:
+            return StorageFull(str(exc))
+        if primary == _SQLITE_READONLY:
+            return StorageReadOnly(str(exc))
+        if primary == _SQLITE_IOERR:
+            return StorageFault(str(exc))
+        return None
+    if isinstance(exc, OSError) and exc.errno is not None:
+        if exc.errno in _FULL_ERRNOS:
+            return StorageFull(os.strerror(exc.errno))
+        if exc.errno in _READ_ONLY_ERRNOS:
+            return StorageReadOnly(os.strerror(exc.errno))
+        if exc.errno == errno.EIO:
+            return StorageFault(os.strerror(exc.errno))
+    return None
+
+
+class StorageWatch:
+    """The store's health as the one writer last saw it: ok / full / read_only / error, and the age
+    of the last successful commit. A fault is logged once per `log_every_s` (with how many writes
+    were refused meanwhile), not once per message; the recovery is logged once."""
+
+    def __init__(self, log_every_s: float = 10.0) -> None:
+        self.log_every_s = log_every_s
+        self._lock = threading.Lock()
+        self.status = "ok"
+        self.detail = ""
+        self.since_s = time.monotonic()
+        self.last_commit_s: float | None = None
+        self._logged_s = float("-inf")
+        self._held = 0
+
+    def committed(self, wrote: bool = True) -> None:
+        """A batch committed; `wrote`: it changed rows (an empty commit proves nothing about the disk)."""
+        now = time.monotonic()
+        with self._lock:
+            recovered, was, held = wrote and self.status != "ok", self.status, self._held
+            if recovered:
+                self.status, self.detail, self.since_s, self._held = "ok", "", now, 0
+                self._logged_s = float("-inf")
+            self.last_commit_s = now
+        if recovered:
+            log.warning("storage writable again (was %s; %d more refused writes since the last report)", was, held)
+
+    def failed(self, fault: StorageFault) -> None:
+        now = time.monotonic()
+        with self._lock:
+            changed = fault.status != self.status
+            if changed:
+                self.status, self.since_s = fault.status, now
+            self.detail = (fault.detail or fault.code)[:200]
+            due = changed or now - self._logged_s >= self.log_every_s
+            held = self._held
+            if due:
+                self._logged_s, self._held = now, 0
+            else:
+                self._held += 1
+        if due:
+            log.error("storage %s: %s; nothing of the batch stored, senders retry%s", fault.status, self.detail,
+                      f" ({held} more refused writes since the last report)" if held else "")
+
+    def report(self) -> dict[str, Any]:
+        now = time.monotonic()
+        with self._lock:
+            return {"status": self.status, "since_s": round(now - self.since_s, 1), "detail": self.detail,
+                    "last_commit_s": None if self.last_commit_s is None else round(now - self.last_commit_s, 3)}
+
+
+def check_writable(folder: Path | str, db_name: str = "hall.db") -> None:
+    """Raise StoreError (one line) unless the data folder and its database files can be written.
+
+    Creates the folder if needed, creates and removes a probe file (a read-only mount refuses even
+    root), then opens the database and its WAL files, if present, for writing."""
+    folder = Path(folder)
+    probe = folder / f".write-probe-{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"probe")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            probe.unlink(missing_ok=True)
+        for name in (db_name, f"{db_name}-wal", f"{db_name}-shm"):
+            if (folder / name).exists():
+                os.close(os.open(folder / name, os.O_RDWR))
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        where = f" ({exc.filename}: {reason})" if exc.filename and Path(exc.filename) != folder else f" ({reason})"
+        raise StoreError(f"data folder {folder} is not writable{where}: nothing could be stored; "
+                         "make it writable and start again") from None
 
 
 def migration(number: int, name: str) -> Callable[[Migrate], Migrate]:

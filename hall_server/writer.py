@@ -1,9 +1,14 @@
 """The single writer: applies a batch of messages in one transaction (group commit).
 
 For each message, in order:
-  - an id already in `applied` → the stored reply again, nothing re-applied (idempotent);
+  - a (node, id) already in `applied` → the stored reply again, nothing re-applied (idempotent);
+    the same id from another node is another message;
+  - a body that is not plain JSON-able data (`hall_server.plain`) is refused as `bad_request`
+    and recorded: permanent, the sender drops it;
   - else the handler runs inside a savepoint; a refusal (DomainError) is recorded like a
     success; an unexpected exception rolls that message back and asks the sender to retry;
+  - a storage fault (disk full, read-only) aborts the whole batch: `StorageFault` is raised,
+    nothing of the batch is stored or acknowledged;
   - state deltas are written to `state` with the next hall sequence number.
 Then one COMMIT for the whole batch. The caller sends replies and deltas only after this returns:
 commit before acknowledge.
@@ -21,7 +26,9 @@ import sqlite_utils
 
 from config.schema import HallConfig
 from hall_server import handlers
+from hall_server.plain import NotPlain, check_plain
 from hall_server.state import StateMap
+from hall_server.store import storage_fault
 from hallnet.messages import Envelope, now_ms
 
 log = logging.getLogger(__name__)
@@ -71,9 +78,9 @@ def apply_batch(
     at_ms = now_ms() if at_ms is None else at_ms
     conn = db.conn
     with db.atomic():
-        done: dict[str, Applied] = _already_applied(conn, batch)
+        done: dict[tuple[str, str], Applied] = _already_applied(conn, batch)
         for env in batch:
-            earlier = done.get(env.id)
+            earlier = done.get((env.node, env.id))
             if earlier is not None:                      # applied before, or earlier in this batch
                 outcomes.append(_duplicate_of(env, earlier))
                 continue
@@ -82,6 +89,7 @@ def apply_batch(
             conn.execute("SAVEPOINT msg")                # this message alone
             try:
                 try:
+                    _check_storable(env)
                     result = handlers.dispatch(ctx, env.type, env.body)
                     outcome = Applied(env, ok=True, result=result)
                 except handlers.DomainError as kept:
@@ -95,12 +103,14 @@ def apply_batch(
                 ctx.deltas.clear()
                 outcome = Applied(env, ok=False, error=exc.code, message=exc.message, details=exc.details)
                 _record(conn, env, at_ms, outcome)
-            except Exception:  # a bug, or the disk: not applied, the sender keeps it and retries
+            except Exception as exc:  # a bug: not applied, the sender keeps it and retries
+                if storage_fault(exc) is not None:
+                    raise                                # the disk: the whole batch rolls back
                 _rollback_to(conn)
                 log.exception("applying %s %s from %s failed", env.type, env.id, env.node)
                 outcomes.append(Applied(env, ok=False, error="internal", message="internal error", retry=True))
                 continue
-            done[env.id] = outcome
+            done[(env.node, env.id)] = outcome
             outcomes.append(outcome)
             pending.extend(ctx.deltas)
         deltas = state.write(db, pending)
@@ -114,17 +124,26 @@ def _rollback_to(conn: sqlite3.Connection) -> None:
         conn.execute("RELEASE msg")
 
 
-def _already_applied(conn: sqlite3.Connection, batch: list[Envelope]) -> dict[str, Applied]:
-    """The stored outcomes of the batch's ids that were applied before (one query per 500 ids)."""
+def _check_storable(env: Envelope) -> None:
+    try:
+        check_plain(env.body)
+    except NotPlain as exc:
+        raise handlers.BadRequest(f"body cannot be stored: {exc}"[:300], field=exc.path) from None
+
+
+def _already_applied(conn: sqlite3.Connection, batch: list[Envelope]) -> dict[tuple[str, str], Applied]:
+    """The stored outcomes of the batch's (node, id) pairs applied before (one query per 500 ids)."""
     ids = list({env.id for env in batch})
-    found: dict[str, Applied] = {}
-    by_id = {env.id: env for env in batch}
+    found: dict[tuple[str, str], Applied] = {}
+    by_key = {(env.node, env.id): env for env in batch}
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
         marks = ",".join("?" * len(chunk))
-        for msg_id, ok, blob in conn.execute(f"SELECT id, ok, result FROM applied WHERE id IN ({marks})", chunk):
-            stored = msgpack.unpackb(blob, raw=False)
-            found[msg_id] = _from_stored(by_id[msg_id], bool(ok), stored)
+        for node, msg_id, ok, blob in conn.execute(
+                f"SELECT node, id, ok, result FROM applied WHERE id IN ({marks})", chunk):
+            env = by_key.get((node, msg_id))
+            if env is not None:                          # the same id from another node is not a resend
+                found[(node, msg_id)] = _from_stored(env, bool(ok), msgpack.unpackb(blob, raw=False))
     return found
 
 

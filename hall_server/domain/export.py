@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from config.schema import HallConfig
 from hall_server.domain.common import row, rows
+from hall_server.domain.csv_cells import csv_safe
 from hall_server.domain.hours import local
 
 FIELDS = ("rating_id", "region_code", "dept_code", "service_code", "job_no", "channel", "level", "reasons", "text",
@@ -72,8 +73,9 @@ def to_csv(records: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\r\n")
     w.writeheader()
-    for r in records:
-        w.writerow({**r, "reasons": ";".join(r["reasons"]), "is_default": int(r["is_default"])})
+    for r in records:   # a citizen's text (or any cell) that a spreadsheet would run as a formula is neutralised
+        flat = {**r, "reasons": ";".join(r["reasons"]), "is_default": int(r["is_default"])}
+        w.writerow({k: csv_safe(v) for k, v in flat.items()})
     return buf.getvalue()
 
 

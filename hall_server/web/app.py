@@ -20,12 +20,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from collections.abc import Mapping
 
+from config.i18n import t
 from hall_server.backend import Backend
+from hall_server.store import StorageFault
 from hall_server.web import pages
 from hall_server.web.api import (
     SECURITY_SCHEMES, Auth, ApiError, env_api_keys, make_api, openapi_paths, rate_limited,
 )
-from hall_server.web.pages.layout import security_headers
+from hall_server.web.pages.layout import message, security_headers
 from hall_server.web.pages.site import Site
 from hall_server.web.public_state import nodes_summary, public_state
 
@@ -66,8 +68,9 @@ def make_app(backend: Backend, *, integration_keys: Mapping[str, str] | None = N
     auth = Auth(env_api_keys() if api_keys is None else api_keys, site)
 
     async def health(request: Request) -> JSONResponse:
-        seq, _ = backend.snapshot()
-        return _json({"ok": True, "seq": seq})
+        """The bus thread, the writer and the storage; 503 when one of them is dead or refusing writes"""
+        healthy, report = backend.health()
+        return _json(report, 200 if healthy else 503)
 
     def refuse_key(request: Request, exc: ApiError) -> JSONResponse:
         """A wrong X-Api-Key: 401, and 429 past the limits of wrong keys (`limits.KEY_BUDGET`)."""
@@ -136,6 +139,19 @@ def make_app(backend: Backend, *, integration_keys: Mapping[str, str] | None = N
         resp.headers.update(security_headers())   # sent outside the middleware stack
         return resp
 
+    async def storage_fault(request: Request, exc: Exception) -> Response:
+        """The disk refused the write (full, read-only): 503, retry later; nothing was stored."""
+        status = exc.status if isinstance(exc, StorageFault) else "error"
+        headers = {"Retry-After": "30"}
+        if not request.url.path.startswith("/api/"):
+            page = message(t(f"web.storage.{status}"), t("web.storage.text"), status=503, kind="error")
+            page.headers.update(headers)
+            return page
+        code = exc.code if isinstance(exc, StorageFault) else "storage_error"
+        return JSONResponse({"error": code, "message": f"storage {status.replace('_', '-')}: not stored, retry later"},
+                            status_code=503, headers=headers)
+
     page_routes = pages.routes(backend, site) if site is not None else []   # web pages (hall_server.web.pages)
-    return Starlette(routes=[*routes, *page_routes], exception_handlers={404: not_found, 500: server_error},
+    return Starlette(routes=[*routes, *page_routes],
+                     exception_handlers={404: not_found, 500: server_error, StorageFault: storage_fault},
                      middleware=[Middleware(SecurityHeaders)])

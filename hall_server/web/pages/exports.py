@@ -13,24 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
+from hall_server.domain.csv_cells import cell_text, csv_safe
+
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
-
-
-def _csv_safe(value: Any) -> Any:
-    """Numbers stay numbers; text that a spreadsheet would run as a formula gets a leading quote."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    text = _cell_text(value)
-    return "'" + text if text.startswith(_FORMULA) else text
 
 
 def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
@@ -38,7 +23,7 @@ def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(headers)
     for r in rows:
-        w.writerow([_csv_safe(v) for v in r])
+        w.writerow([csv_safe(v) for v in r])
     return "\ufeff".encode("utf-8") + buf.getvalue().encode("utf-8")
 
 
@@ -52,7 +37,7 @@ def _col(i: int) -> str:
 
 
 def _xml_text(value: Any) -> str:
-    return escape(_BAD_XML.sub("", _cell_text(value)))
+    return escape(_BAD_XML.sub("", cell_text(value)))
 
 
 def _sheet(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

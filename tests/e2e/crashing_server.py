@@ -1,0 +1,29 @@
+"""A test helper process: `python -m hall_server` with one extra message type, `test.kill_bus`, whose
+handler raises an exception that no `except Exception` stops, so it ends the bus thread (which is
+also the one writer) the way an unforeseen fault would. The server must notice and exit non-zero.
+
+    python tests/e2e/crashing_server.py --config DIR --data DIR --bus HOST:PORT --http HOST:PORT
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from hall_server import cli, handlers  # noqa: E402
+
+
+class BusKilled(BaseException):
+    """Not an Exception: passes every `except Exception` between the handler and the thread's top."""
+
+
+@handlers.handler("test.kill_bus")
+def kill_bus(ctx: handlers.Context, body: dict[str, Any]) -> dict[str, Any]:
+    raise BusKilled("killed on purpose by the test")
+
+
+if __name__ == "__main__":
+    sys.exit(cli.main(sys.argv[1:]))
