@@ -12,6 +12,9 @@ A hall folder holds five UTF-8 TOML files (every key is listed in `config/REFERE
   staff.toml     [[staff]] staff_no, name, department, photo, pin_hash, stars, promise
   tags.toml      version; [[tags]] code, text, levels, added_in, removed_in
 
+Each file is read by `config.toml_read` (size, nesting and number limits before and after tomllib),
+so absurd TOML is a problem like any other, never a traceback or a stall.
+
 `load_hall` never stops at the first problem: it checks every file and raises one `ConfigError`
 listing all of them as "file: key.path: message" (array indexes count from 0). Unknown keys are
 problems too, so a typo never silently falls back to a default.
@@ -24,7 +27,6 @@ import ipaddress
 import json
 import os
 import re
-import tomllib
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import fields
@@ -38,6 +40,7 @@ from config.schema import (
     HALL_FILES, Assessment, Category, ExportPolicy, Hall, HallConfig, IPNetwork, Keypad, Network, Printer, RatingPolicy, Service,
     Session, Staff, Tag, TagList, Thresholds, Window,
 )
+from config.toml_read import UnreadableToml, read_toml
 
 T = TypeVar("T")
 
@@ -109,24 +112,13 @@ def _load(folder: Path, seen: set[tuple[str, str]]) -> HallConfig:
 
 
 def _read_toml(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
-    def problem(message: str) -> None:
-        problems.append(Problem(path.name, "", message))
-
     try:
-        raw = path.read_bytes()
+        return read_toml(path)
     except FileNotFoundError:
-        return problem("missing file")
-    except OSError as exc:
-        return problem(f"cannot read: {exc.strerror}")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        return problem(f"not UTF-8 text (line {line}); save the file as UTF-8")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        return problem(f"invalid TOML: {exc}")
+        problems.append(Problem(path.name, "", "missing file"))
+    except UnreadableToml as exc:
+        problems.append(Problem(path.name, "", str(exc)))
+    return None
 
 
 # -- typed reading with problem collection ------------------------------------------------------
@@ -142,7 +134,7 @@ def _show(value: Any) -> str:
     if isinstance(value, str):
         return f"string {_quote(value)}"
     if isinstance(value, int):
-        return f"integer {value}"
+        return "a very large integer" if _too_big(value) else f"integer {value}"
     if isinstance(value, float):
         return f"number {value}"
     if isinstance(value, list):
@@ -150,6 +142,14 @@ def _show(value: Any) -> str:
     if isinstance(value, dict):
         return "table"
     return f"date/time {value}"
+
+
+_TOO_BIG = f"integer too large (more than {2**63 - 1})"
+
+
+def _too_big(value: Any) -> bool:
+    """An integer no setting could mean (and too long to print: Python refuses over 4300 digits)."""
+    return isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63
 
 
 def _is(value: Any, kind: type) -> bool:
@@ -201,6 +201,9 @@ class _Table:
                 return None
             return default
         value = self.data[name]
+        if _is(value, kind) and _too_big(value):
+            self.bad(name, _TOO_BIG)
+            return None
         if _is(value, kind):
             return float(value) if kind is float else value
         hint = " (put it in quotes)" if kind is str and _is(value, float) else ""
@@ -256,9 +259,9 @@ class _Table:
         if not value:
             self.bad(name, "must not be empty")
             return None
-        wrong = [(i, v) for i, v in enumerate(value) if not _is(v, kind)]
+        wrong = [(i, v) for i, v in enumerate(value) if not _is(v, kind) or _too_big(v)]
         for i, item in wrong:
-            self.bad(f"{name}[{i}]", f"expected {_TYPE_NAMES[kind]}, got {_show(item)}")
+            self.bad(f"{name}[{i}]", _TOO_BIG if _is(item, kind) else f"expected {_TYPE_NAMES[kind]}, got {_show(item)}")
         return None if wrong else list(value)
 
     def table(self, name: str, required: bool = False) -> _Table | None:
