@@ -4,7 +4,8 @@ A hall folder holds five UTF-8 TOML files (every key is listed in `config/REFERE
 
   hall.toml      [hall] name, region_code, department_code, timezone, screen_dpi, public_url
                  [[hall.sessions]] start, end ("HH:MM", in order, not overlapping)
-                 [thresholds], [rating], [assessment], [export], [network]: optional, every key has a default
+                 [thresholds], [rating], [assessment], [export], [network], [calendar]: optional,
+                 every key has a default
   windows.toml   [[windows]] number, name, categories, kiosk,
                  keypad = {port, address, baud} (optional), printer = {port, baud} (optional)
   services.toml  [[categories]] code, name
@@ -30,14 +31,14 @@ import re
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import fields
-from datetime import time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
 
 from config.errors import ConfigError, Problem
 from config.pins import BadPinHash, parse_pin_hash
 from config.schema import (
-    HALL_FILES, Assessment, Category, ExportPolicy, Hall, HallConfig, IPNetwork, Keypad, Network, Printer, RatingPolicy, Service,
+    HALL_FILES, Assessment, Category, ExportPolicy, Hall, HallCalendar, HallConfig, IPNetwork, Keypad, Network, Printer, RatingPolicy, Service,
     Session, Staff, Tag, TagList, Thresholds, Window,
 )
 from config.toml_read import UnreadableToml, read_toml
@@ -371,6 +372,7 @@ def _read_hall(root: _Table) -> Hall | None:
     assessment = _defaults(root.section("assessment"), Assessment)
     export = _read_export(root.section("export"))
     network = _read_network(root.section("network"))
+    calendar = _read_calendar(root.section("calendar"))
     if table is None:
         return None
     name = table.text("name")
@@ -385,7 +387,8 @@ def _read_hall(root: _Table) -> Hall | None:
                 timezone=timezone, sessions=_read_sessions(table), thresholds=thresholds,
                 rating=rating, assessment=assessment,
                 screen_dpi=table.integer("screen_dpi", 72, 640, default=160),
-                public_url=(public_url or "").rstrip("/"), export=export, network=network)
+                public_url=(public_url or "").rstrip("/"), export=export, network=network,
+                calendar=calendar)
 
 
 def _read_network(table: _Table) -> Network:
@@ -406,6 +409,46 @@ def _networks(table: _Table, name: str) -> tuple[IPNetwork, ...]:
         except ValueError:
             table.bad(f"{name}[{i}]", f'must be an address block such as "10.0.0.0/8", got {_quote(item)}')
     return tuple(out)
+
+
+CALENDAR_YEARS = (2000, 2100)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _read_calendar(table: _Table) -> HallCalendar:
+    """[calendar] holidays and workdays: real dates ("2027-01-01" or an unquoted TOML date), none
+    repeated, none in both lists; a makeup working day must fall on a Saturday or Sunday."""
+    holidays = _dates(table, "holidays")
+    workdays = _dates(table, "workdays")
+    for d, i in workdays.items():
+        if d in holidays:
+            table.bad(f"workdays[{i}]", f"{d} is also in holidays[{holidays[d]}]; a day is either off or on")
+        elif d.weekday() < 5:
+            table.bad(f"workdays[{i}]", f"{d} is a {d:%A}; list only Saturdays and Sundays worked as "
+                                        "makeup working days (调休上班)")
+    return HallCalendar(holidays=tuple(sorted(holidays)), workdays=tuple(sorted(workdays)))
+
+
+def _dates(table: _Table, name: str) -> dict[date, int]:
+    """An optional array of dates; returns each good date with its index."""
+    out: dict[date, int] = {}
+    for i, item in enumerate(table.value(name, list, []) or ()):
+        key = f"{name}[{i}]"
+        if isinstance(item, str) and _ISO_DATE.fullmatch(item.strip()):
+            try:
+                item = date.fromisoformat(item.strip())
+            except ValueError:
+                table.bad(key, f"no such date {_quote(item)}")
+                continue
+        if isinstance(item, datetime) or not isinstance(item, date):
+            table.bad(key, f'expected a date such as "2027-01-01", got {_show(item)}')
+        elif not CALENDAR_YEARS[0] <= item.year <= CALENDAR_YEARS[1]:
+            table.bad(key, f"year must be between {CALENDAR_YEARS[0]} and {CALENDAR_YEARS[1]}, got {item}")
+        elif item in out:
+            table.bad(key, f"{item} is listed twice (also {name}[{out[item]}])")
+        else:
+            out[item] = i
+    return out
 
 
 def _read_export(table: _Table) -> ExportPolicy:
