@@ -333,6 +333,7 @@ def system_tick(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     out.update(ratings.expire(ctx))
     out.update(staff.flag_absence(ctx))
+    out["recomputed_cases"] = cases.recompute_due(ctx)
     out["overdue_cases"] = cases.flag_overdue(ctx)
     out["expired_tickets"] = tickets.expire_old(ctx)
     out["auto_signed_out"] = staff.auto_sign_out(ctx)

@@ -245,3 +245,14 @@ def _m11(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE windows ADD COLUMN last_job_id INTEGER")
     db.execute("UPDATE windows SET last_job_id = (SELECT j.id FROM jobs j WHERE j.window = windows.number "
                "AND j.status = 'finished' ORDER BY j.finished_ms DESC, j.id DESC LIMIT 1)")
+
+
+@migration(40, "domain: cases' due dates may be provisional (no official calendar yet) and are recomputable")
+def _m40(db: sqlite_utils.Database) -> None:
+    # See hall_server/domain/workdays.py. Existing rows get the fingerprint "" so the tick
+    # recomputes them once on the current calendar (and the 下班 deadline).
+    db.execute("ALTER TABLE cases ADD COLUMN callback_due_provisional INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE cases ADD COLUMN rectify_due_provisional INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE cases ADD COLUMN due_calendar TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX cases_due_recompute ON cases (due_calendar) "
+               "WHERE callback_due_provisional = 1 OR rectify_due_provisional = 1 OR due_calendar = ''")

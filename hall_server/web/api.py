@@ -346,7 +346,7 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         sql = "SELECT * FROM cases" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ? OFFSET ?"
         limit = q_int(request, "limit", 1, 500, 100) or 100
         found = rows(db(), sql, [*params, limit, q_int(request, "offset", 0, 10**9, 0) or 0])
-        return {"cases": [cases.view(db(), c) for c in found]}
+        return {"cases": [cases.view(db(), c, config=backend.config) for c in found]}
 
     def get_case(request: Request) -> Any:
         """R6: the rater's phone and text in clear only for a manager."""
@@ -355,7 +355,7 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         except DomainError as exc:
             raise ApiError(404, exc.code, exc.message) from None
         who = auth.caller(request)
-        return cases.view(db(), c, reveal_private=who is not None and who.role == MANAGER)
+        return cases.view(db(), c, reveal_private=who is not None and who.role == MANAGER, config=backend.config)
 
     def case_action(type_: str) -> Callable[[Request], Awaitable[Any]]:
         async def act(request: Request) -> Any:
