@@ -440,7 +440,8 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         Op("POST", "/api/comments", "A hall comment or complaint (综合点评), lands in the case list", post_comment,
            body=obj({"text": {"type": "string", "maxLength": 1000}, "phone": {"type": "string", "maxLength": 20}},
                     ["text"]), status=201, tag="cases"),
-        Op("GET", "/api/cases", "差评 cases and hall comments (phone and text masked)", get_cases,
+        Op("GET", "/api/cases", "差评 cases and hall comments (phone and text masked); each due time "
+           "`*_due_ms` comes with `*_due_day` and `*_due_provisional`", get_cases,
            [qp("status"), qp("kind"), qp("overdue", "boolean"), qp("limit", "integer"), qp("offset", "integer")],
            tag="cases", auth=VIEWER),
         Op("GET", "/api/cases/{case_id}", "One case with its records (phone and text in clear for a manager)",

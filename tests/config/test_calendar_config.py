@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -58,3 +60,15 @@ def test_every_calendar_problem_is_precise(hall_copy: Path) -> None:
 def test_calendar_must_be_a_table_of_arrays(hall_copy: Path) -> None:
     with_calendar(hall_copy, 'holidays = "2027-01-01"\n')
     assert problems_of(hall_copy) == ['hall.toml: calendar.holidays: expected array, got string "2027-01-01"']
+
+
+def test_cli_check_summarises_the_calendar(hall_copy: Path) -> None:
+    with_calendar(hall_copy, 'holidays = ["2027-01-01", "2027-01-02"]\nworkdays = ["2027-02-06"]\n')
+    out = subprocess.run([sys.executable, "-m", "config", "check", str(hall_copy)], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "  calendar: 2 holidays, 1 makeup working days (years covered: 2027)" in out.stdout.splitlines()
+    with_calendar(hall_copy, "")                                   # a second [calendar]: invalid TOML
+    out = subprocess.run([sys.executable, "-m", "config", "check", str(hall_copy)], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 1 and out.stderr.startswith("hall.toml: invalid TOML: Cannot declare ('calendar',) twice")
