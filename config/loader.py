@@ -310,7 +310,14 @@ def _unique(table: _Table, name: str, value: Any, owners: dict[Any, str], what: 
 
 
 def _repeated(values: list[Any]) -> list[Any]:
-    return [v for i, v in enumerate(values) if v in values[:i]]
+    """Each value again after its first occurrence (linear: an array may hold 300,000 items)."""
+    seen: set[Any] = set()
+    out = []
+    for v in values:
+        if v in seen:
+            out.append(v)
+        seen.add(v)
+    return out
 
 
 # -- the five files ---------------------------------------------------------------------------

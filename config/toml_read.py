@@ -7,9 +7,9 @@ well formed and absurd:
 - a dotted key or table header with thousands of parts (`a.a.a.…`) takes quadratic time
   (16,000 parts: 10 s; a 1 MB file would take hours);
 - an integer of more than 4,300 decimal digits raises a plain `ValueError`;
-- a huge file (or one that never ends, such as a link to /dev/zero) is read whole into memory.
+- a huge file is read whole into memory, and a device or a FIFO may never end or block.
 
-So before parsing, the file's size is capped at `MAX_FILE_BYTES` and one linear pass over the text
+So before parsing, the file must be a regular file, its size is capped at `MAX_FILE_BYTES` and one linear pass over the text
 (strings and comments skipped) caps bracket nesting and the parts of a dotted key at `MAX_NESTING`;
 after parsing, the nesting of the result (tables and arrays together) is capped the same way. Every
 failure becomes a problem "file: message" for the loader to report with the others. A hall file
@@ -18,6 +18,7 @@ needs four levels at most, and the biggest demo file is 9 KB.
 
 from __future__ import annotations
 
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ class UnreadableToml(Exception):
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse `path`; raise FileNotFoundError when it is absent, UnreadableToml for anything else."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):     # a folder, a device, a FIFO that would block
+            raise UnreadableToml("not a regular file")
         with path.open("rb") as stream:
             raw = stream.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:

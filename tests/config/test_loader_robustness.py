@@ -88,7 +88,7 @@ def test_huge_integers_are_problems(hall_copy: Path) -> None:
     ]
 
 
-def test_huge_and_endless_files(hall_copy: Path) -> None:
+def test_huge_endless_and_special_files(hall_copy: Path) -> None:
     with (hall_copy / "staff.toml").open("a", encoding="utf-8") as f:
         f.write("# padding\n" * (MAX_FILE_BYTES // 10 + 1))
     (hall_copy / "tags.toml").unlink()
@@ -96,8 +96,25 @@ def test_huge_and_endless_files(hall_copy: Path) -> None:
     (hall_copy / "services.toml").unlink()
     (hall_copy / "services.toml").mkdir()
     too_large = f"too large: a hall file may have at most {MAX_FILE_BYTES} bytes"
-    assert problems_of(hall_copy) == ["services.toml: cannot read: Is a directory",
-                                      f"staff.toml: {too_large}", f"tags.toml: {too_large}"]
+    os.mkfifo(hall_copy / "windows.toml.fifo")
+    (hall_copy / "windows.toml").unlink()
+    os.rename(hall_copy / "windows.toml.fifo", hall_copy / "windows.toml")   # would block a reader forever
+    assert problems_of(hall_copy) == ["windows.toml: not a regular file", "services.toml: not a regular file",
+                                      f"staff.toml: {too_large}", "tags.toml: not a regular file"]
+    (hall_copy / "staff.toml").chmod(0)
+    if os.geteuid() != 0:                                                     # root reads it anyway
+        assert "staff.toml: cannot read: Permission denied" in problems_of(hall_copy)
+
+
+def test_long_arrays_are_checked_in_linear_time(hall_copy: Path) -> None:
+    """Repeats in an array were found by a quadratic scan: 300,000 levels took 40 s."""
+    path = hall_copy / "tags.toml"
+    path.write_text(path.read_text("utf-8").replace("levels = [1, 2]", "levels = [" + "1," * 300_000 + "]", 1),
+                    "utf-8")
+    start_s = time.monotonic()
+    found = problems_of(hall_copy)
+    assert len(found) == 299_999 and found[0] == "tags.toml: tags[0].levels: level 1 listed twice"
+    assert time.monotonic() - start_s < 10
 
 
 def test_cli_check_reports_deep_toml_and_exits_1(hall_copy: Path) -> None:
