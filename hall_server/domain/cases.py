@@ -14,9 +14,11 @@ status: open → called_back → rectified → closed.   appeal: none → pendin
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from config.i18n import t
+from config.schema import HallConfig
 from hall_server.domain import rollup
 from hall_server.domain.common import cfg, mask_phone, row, rows
 from hall_server.domain.errors import AppealExists, UnknownCase, WrongCaseState
@@ -180,11 +182,12 @@ def recompute_due(ctx: Context) -> int:
     return changed
 
 
-def _due_text(day: Any, provisional: bool) -> str:
+def _due_text(day: date, provisional: bool) -> str:
     return t("web.case.due_by", day=day.isoformat()) + (t("web.case.provisional") if provisional else "")
 
 
-def view(db: Any, c: dict[str, Any], reveal_private: bool = False, config: Any = None) -> dict[str, Any]:
+def view(db: Any, c: dict[str, Any], reveal_private: bool = False,
+         config: HallConfig | None = None) -> dict[str, Any]:
     """R6: the rater's phone and text are masked except to the manager handling the case.
     Each due time (`*_due_ms`, the instant it passes) comes with `*_due_day` (the local working day
     it ends, "YYYY-MM-DD") and `*_due_provisional` (counted without official calendar data)."""

@@ -325,8 +325,9 @@ def comment_submit(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 @handler("system.tick", kinds={SYSTEM})
 def system_tick(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    """Periodic (every few seconds): expire rating opportunities, flag 离岗/空岗 and overdue cases,
-    expire earlier days' tickets, sign out sessions left open overnight."""
+    """Periodic (every few seconds): expire rating opportunities, flag 离岗/空岗, recompute provisional
+    case due dates once the official calendar is known, flag overdue cases, expire earlier days'
+    tickets, sign out sessions left open overnight."""
     _fields(body)
     config = cfg(ctx)
     ensure_windows(ctx.db, config)
