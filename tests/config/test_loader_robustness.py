@@ -117,6 +117,17 @@ def test_long_arrays_are_checked_in_linear_time(hall_copy: Path) -> None:
     assert time.monotonic() - start_s < 10
 
 
+def test_a_pin_hash_that_could_never_be_verified_is_a_problem(hall_copy: Path) -> None:
+    """n = 2**20 passed the loader, then every sign-in raised "memory limit exceeded"."""
+    path = hall_copy / "staff.toml"
+    text = path.read_text("utf-8")
+    text = re.sub(r'pin_hash = "scrypt\$16384\$', 'pin_hash = "scrypt$1048576$', text, count=1)
+    path.write_text(text, "utf-8")
+    assert problems_of(hall_copy) == [
+        "staff.toml: staff[0].pin_hash: not a PIN hash (parameters need more than 128 MiB to verify); "
+        "make one with: python -m config hash-pin"]
+
+
 def test_cli_check_reports_deep_toml_and_exits_1(hall_copy: Path) -> None:
     (hall_copy / "hall.toml").write_text("deep = " + "[" * 1000 + "]" * 1000, "utf-8")
     out = subprocess.run([sys.executable, "-m", "config", "check", str(hall_copy)], capture_output=True,
