@@ -151,13 +151,18 @@ def recompute_due(ctx: Context) -> int:
 
     Each recomputed case gets the new due dates, provisional flags and overdue flags (a done step
     is late when it was done after its new due time; an open step when now is past it), and a
-    `due_recomputed` record when any of them changed. Returns how many cases changed."""
+    `due_recomputed` record when any of them changed. A case closed before migration 40 keeps the
+    dates and flags it was closed with (past months' figures do not move); it is only stamped.
+    Returns how many cases changed."""
     calendar = calendar_for(ctx.config)
     found = rows(ctx.db, "SELECT * FROM cases WHERE (callback_due_provisional = 1 OR rectify_due_provisional = 1 "
                          "OR due_calendar = '') AND due_calendar != ? ORDER BY id LIMIT ?",
                  [calendar.fingerprint, RECOMPUTE_BATCH])
     changed = 0
     for c in found:
+        if c["due_calendar"] == "" and c["status"] == "closed":   # closed before migration 40: history as it was
+            ctx.db.execute("UPDATE cases SET due_calendar = ? WHERE id = ?", [calendar.fingerprint, c["id"]])
+            continue
         callback = due(c["opened_ms"], CALLBACK_WORKDAYS, ctx.config)
         rectify = due(c["opened_ms"], RECTIFY_WORKDAYS, ctx.config)
         new = {"callback_due_ms": callback.at_ms, "rectify_due_ms": rectify.at_ms,

@@ -250,7 +250,7 @@ def _m11(db: sqlite_utils.Database) -> None:
 @migration(40, "domain: cases' due dates may be provisional (no official calendar yet) and are recomputable")
 def _m40(db: sqlite_utils.Database) -> None:
     # See hall_server/domain/workdays.py. Existing rows get the fingerprint "" so the tick
-    # recomputes them once on the current calendar (and the 下班 deadline).
+    # recomputes the open ones once on the current calendar (and the 下班 deadline).
     db.execute("ALTER TABLE cases ADD COLUMN callback_due_provisional INTEGER NOT NULL DEFAULT 0")
     db.execute("ALTER TABLE cases ADD COLUMN rectify_due_provisional INTEGER NOT NULL DEFAULT 0")
     db.execute("ALTER TABLE cases ADD COLUMN due_calendar TEXT NOT NULL DEFAULT ''")

@@ -27,7 +27,9 @@ Recomputing: `cases.recompute_due` runs on every `system.tick` and recomputes, a
 the provisional (or legacy, fingerprint "") due dates whose fingerprint differs from the current
 calendar's. Package upgrades and hall.toml edits take effect at a restart, so in practice the
 first ticks after a restart with new data fix every such case, and the mark disappears; a case
-that stays provisional is not recomputed again until the calendar changes.
+that stays provisional is not recomputed again until the calendar changes. Cases still open from
+before migration 40 are recomputed once (to the 下班 deadline); cases closed before it keep the
+dates and flags they were closed with.
 """
 
 from __future__ import annotations

@@ -133,13 +133,20 @@ def test_a_case_that_stays_provisional_is_not_recomputed_every_tick(hall: Driver
     assert [e["kind"] for e in cases.view(hall.hub.db, cases.get(hall.hub.db, case_id))["events"]] == ["opened"]
 
 
-def test_cases_stored_before_the_migration_are_recomputed_once(hall: Driver) -> None:
+def test_open_cases_stored_before_the_migration_are_recomputed_once(hall: Driver) -> None:
     case_id = _bad_case(hall, date(2026, 11, 23))
     # as migration 40 leaves an older row: due at 24:00, no fingerprint
     hall.hub.db.execute("UPDATE cases SET callback_due_ms = ?, due_calendar = '' WHERE id = ?",
                         [at(0, 0, day=date(2026, 11, 25)), case_id])
     hall.hub.db.conn.commit()
+    closed = hall.ok("comment.submit", {"text": "饮水机坏了"}, "qr")["case_id"]
+    hall.ok("case.close", {"case_id": closed}, "web")
+    hall.hub.db.execute("UPDATE cases SET callback_due_ms = 1, callback_overdue = 1, due_calendar = '' WHERE id = ?",
+                        [closed])
+    hall.hub.db.conn.commit()
     assert hall.ok("system.tick", {}, "system-1")["recomputed_cases"] == 1
     c = cases.get(hall.hub.db, case_id)
     assert c["callback_due_ms"] == at(17, 30, day=date(2026, 11, 24)) and c["callback_due_provisional"] == 0
+    c = cases.get(hall.hub.db, closed)                      # closed before the migration: history kept
+    assert (c["callback_due_ms"], c["callback_overdue"]) == (1, 1) and c["due_calendar"] != ""
     assert hall.ok("system.tick", {}, "system-1")["recomputed_cases"] == 0
