@@ -36,6 +36,11 @@ def check(folder: str) -> int:
     print(f"  {len(cfg.windows)} windows ({keypads} with keypads, {printers} with printers), "
           f"{len(cfg.categories)} categories, {len(cfg.services)} services, {len(cfg.staff)} staff, "
           f"{len(cfg.tags.tags)} tags (version {cfg.tags.version})")
+    calendar = hall.calendar
+    if calendar.holidays or calendar.workdays:
+        years = ", ".join(str(y) for y in sorted(calendar.covered_years)) or "none"
+        print(f"  calendar: {len(calendar.holidays)} holidays, {len(calendar.workdays)} makeup working days "
+              f"(years covered: {years})")
     return 0
 
 

@@ -595,3 +595,15 @@ TEXTS.update({
     "web.storage.text": {"zh": "您提交的内容没有保存，请稍后再试，或请工作人员协助。",
                          "en": "What you sent was not saved. Please try again later or ask the staff."},
 })
+
+# Case deadlines on the official calendar (hall_server/domain/workdays.py, cases page): a due time is
+# the end (下班) of the working day it falls on; provisional when counted without official data.
+TEXTS.update({
+    "web.case.due_by": {"zh": "{day} 下班前", "en": "{day}, by closing time"},
+    "web.case.due_title": {"zh": "当天下班（{closing}，最后一个办公时段结束）前", "en": "Before closing time that day ({closing}, the end of the last session)"},
+    "web.case.due_title_day_end": {"zh": "当天24:00前", "en": "Before midnight that day"},
+    "web.case.provisional": {"zh": "（暂定，待官方日历）", "en": " (provisional, awaiting the official calendar)"},
+    "web.case.provisional_hint": {"zh": "计算该期限时遇到尚无官方节假日安排的日期，暂按周一至周五计算工作日；国务院公布安排并写入本厅配置（或日历组件更新）后，期限自动重算，此标记消失。", "en": "This deadline was counted over dates without an official holiday arrangement, as Monday to Friday; once the arrangement is published and added to the hall's configuration (or the calendar package is updated), the deadline is recomputed and this mark disappears."},
+    "web.case.event.due_recomputed": {"zh": "期限重算", "en": "Deadlines recomputed"},
+    "web.case.recomputed_note": {"zh": "按最新日历：回访期限 {callback}；整改期限 {rectify}", "en": "On the current calendar: call-back due {callback}; rectification due {rectify}"},
+})

@@ -4,13 +4,17 @@ A hall folder holds five UTF-8 TOML files (every key is listed in `config/REFERE
 
   hall.toml      [hall] name, region_code, department_code, timezone, screen_dpi, public_url
                  [[hall.sessions]] start, end ("HH:MM", in order, not overlapping)
-                 [thresholds], [rating], [assessment], [export], [network]: optional, every key has a default
+                 [thresholds], [rating], [assessment], [export], [network], [calendar]: optional,
+                 every key has a default
   windows.toml   [[windows]] number, name, categories, kiosk,
                  keypad = {port, address, baud} (optional), printer = {port, baud} (optional)
   services.toml  [[categories]] code, name
                  [[services]] code, name, category, promised_min, department
   staff.toml     [[staff]] staff_no, name, department, photo, pin_hash, stars, promise
   tags.toml      version; [[tags]] code, text, levels, added_in, removed_in
+
+Each file is read by `config.toml_read` (size, nesting and number limits before and after tomllib),
+so absurd TOML is a problem like any other, never a traceback or a stall.
 
 `load_hall` never stops at the first problem: it checks every file and raises one `ConfigError`
 listing all of them as "file: key.path: message" (array indexes count from 0). Unknown keys are
@@ -24,11 +28,10 @@ import ipaddress
 import json
 import os
 import re
-import tomllib
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import fields
-from datetime import time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,9 +39,10 @@ from config.errors import ConfigError, Problem
 from config.pins import BadPinHash, parse_pin_hash
 from config.reserved_tags import RESERVED_TAGS  # set by the server itself (原因待回访); see reserved_tags.py
 from config.schema import (
-    HALL_FILES, Assessment, Category, ExportPolicy, Hall, HallConfig, IPNetwork, Keypad, Network, Printer, RatingPolicy, Service,
+    HALL_FILES, Assessment, Category, ExportPolicy, Hall, HallCalendar, HallConfig, IPNetwork, Keypad, Network, Printer, RatingPolicy, Service,
     Session, Staff, Tag, TagList, Thresholds, Window,
 )
+from config.toml_read import UnreadableToml, read_toml
 
 T = TypeVar("T")
 
@@ -109,24 +113,13 @@ def _load(folder: Path, seen: set[tuple[str, str]]) -> HallConfig:
 
 
 def _read_toml(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
-    def problem(message: str) -> None:
-        problems.append(Problem(path.name, "", message))
-
     try:
-        raw = path.read_bytes()
+        return read_toml(path)
     except FileNotFoundError:
-        return problem("missing file")
-    except OSError as exc:
-        return problem(f"cannot read: {exc.strerror}")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        return problem(f"not UTF-8 text (line {line}); save the file as UTF-8")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        return problem(f"invalid TOML: {exc}")
+        problems.append(Problem(path.name, "", "missing file"))
+    except UnreadableToml as exc:
+        problems.append(Problem(path.name, "", str(exc)))
+    return None
 
 
 # -- typed reading with problem collection ------------------------------------------------------
@@ -142,7 +135,7 @@ def _show(value: Any) -> str:
     if isinstance(value, str):
         return f"string {_quote(value)}"
     if isinstance(value, int):
-        return f"integer {value}"
+        return "a very large integer" if _too_big(value) else f"integer {value}"
     if isinstance(value, float):
         return f"number {value}"
     if isinstance(value, list):
@@ -150,6 +143,14 @@ def _show(value: Any) -> str:
     if isinstance(value, dict):
         return "table"
     return f"date/time {value}"
+
+
+_TOO_BIG = f"integer too large (more than {2**63 - 1})"
+
+
+def _too_big(value: Any) -> bool:
+    """An integer no setting could mean (and too long to print: Python refuses over 4300 digits)."""
+    return isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63
 
 
 def _is(value: Any, kind: type) -> bool:
@@ -201,6 +202,9 @@ class _Table:
                 return None
             return default
         value = self.data[name]
+        if _is(value, kind) and _too_big(value):
+            self.bad(name, _TOO_BIG)
+            return None
         if _is(value, kind):
             return float(value) if kind is float else value
         hint = " (put it in quotes)" if kind is str and _is(value, float) else ""
@@ -256,9 +260,9 @@ class _Table:
         if not value:
             self.bad(name, "must not be empty")
             return None
-        wrong = [(i, v) for i, v in enumerate(value) if not _is(v, kind)]
+        wrong = [(i, v) for i, v in enumerate(value) if not _is(v, kind) or _too_big(v)]
         for i, item in wrong:
-            self.bad(f"{name}[{i}]", f"expected {_TYPE_NAMES[kind]}, got {_show(item)}")
+            self.bad(f"{name}[{i}]", _TOO_BIG if _is(item, kind) else f"expected {_TYPE_NAMES[kind]}, got {_show(item)}")
         return None if wrong else list(value)
 
     def table(self, name: str, required: bool = False) -> _Table | None:
@@ -306,7 +310,14 @@ def _unique(table: _Table, name: str, value: Any, owners: dict[Any, str], what: 
 
 
 def _repeated(values: list[Any]) -> list[Any]:
-    return [v for i, v in enumerate(values) if v in values[:i]]
+    """Each value again after its first occurrence (linear: an array may hold 300,000 items)."""
+    seen: set[Any] = set()
+    out = []
+    for v in values:
+        if v in seen:
+            out.append(v)
+        seen.add(v)
+    return out
 
 
 # -- the five files ---------------------------------------------------------------------------
@@ -368,6 +379,7 @@ def _read_hall(root: _Table) -> Hall | None:
     assessment = _defaults(root.section("assessment"), Assessment)
     export = _read_export(root.section("export"))
     network = _read_network(root.section("network"))
+    calendar = _read_calendar(root.section("calendar"))
     if table is None:
         return None
     name = table.text("name")
@@ -382,7 +394,8 @@ def _read_hall(root: _Table) -> Hall | None:
                 timezone=timezone, sessions=_read_sessions(table), thresholds=thresholds,
                 rating=rating, assessment=assessment,
                 screen_dpi=table.integer("screen_dpi", 72, 640, default=160),
-                public_url=(public_url or "").rstrip("/"), export=export, network=network)
+                public_url=(public_url or "").rstrip("/"), export=export, network=network,
+                calendar=calendar)
 
 
 def _read_network(table: _Table) -> Network:
@@ -404,6 +417,46 @@ def _networks(table: _Table, name: str) -> tuple[IPNetwork, ...]:
         except ValueError:
             table.bad(f"{name}[{i}]", f'must be an address block such as "10.0.0.0/8", got {_quote(item)}')
     return tuple(out)
+
+
+CALENDAR_YEARS = (2000, 2100)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _read_calendar(table: _Table) -> HallCalendar:
+    """[calendar] holidays and workdays: real dates ("2027-01-01" or an unquoted TOML date), none
+    repeated, none in both lists; a makeup working day must fall on a Saturday or Sunday."""
+    holidays = _dates(table, "holidays")
+    workdays = _dates(table, "workdays")
+    for d, i in workdays.items():
+        if d in holidays:
+            table.bad(f"workdays[{i}]", f"{d} is also in holidays[{holidays[d]}]; a day is either off or on")
+        elif d.weekday() < 5:
+            table.bad(f"workdays[{i}]", f"{d} is a {d:%A}; list only Saturdays and Sundays worked as "
+                                        "makeup working days (调休上班)")
+    return HallCalendar(holidays=tuple(sorted(holidays)), workdays=tuple(sorted(workdays)))
+
+
+def _dates(table: _Table, name: str) -> dict[date, int]:
+    """An optional array of dates; returns each good date with its index."""
+    out: dict[date, int] = {}
+    for i, item in enumerate(table.value(name, list, []) or ()):
+        key = f"{name}[{i}]"
+        if isinstance(item, str) and _ISO_DATE.fullmatch(item.strip()):
+            try:
+                item = date.fromisoformat(item.strip())
+            except ValueError:
+                table.bad(key, f"no such date {_quote(item)}")
+                continue
+        if isinstance(item, datetime) or not isinstance(item, date):
+            table.bad(key, f'expected a date such as "2027-01-01", got {_show(item)}')
+        elif not CALENDAR_YEARS[0] <= item.year <= CALENDAR_YEARS[1]:
+            table.bad(key, f"year must be between {CALENDAR_YEARS[0]} and {CALENDAR_YEARS[1]}, got {item}")
+        elif item in out:
+            table.bad(key, f"{item} is listed twice (also {name}[{out[item]}])")
+        else:
+            out[item] = i
+    return out
 
 
 def _read_export(table: _Table) -> ExportPolicy:

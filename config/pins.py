@@ -10,6 +10,7 @@ import hmac
 import os
 
 _N, _R, _P, _DKLEN = 2**14, 8, 1, 32
+_MAXMEM = 2**27       # bytes scrypt may use when verifying; OpenSSL needs 128·r·(n + 2 + p)
 
 
 class BadPinHash(ValueError):
@@ -33,10 +34,12 @@ def parse_pin_hash(stored: str) -> tuple[int, int, int, bytes, bytes]:
         raise BadPinHash(f"not numbers/hex: {exc}") from None
     if n < 2 or n & (n - 1) or not (1 <= r <= 64) or not (1 <= p <= 16) or not salt or len(digest) < 16:
         raise BadPinHash("parameters out of range")
+    if 128 * r * (n + 2 + p) > _MAXMEM:       # verify_pin would fail with "memory limit exceeded"
+        raise BadPinHash(f"parameters need more than {_MAXMEM >> 20} MiB to verify")
     return n, r, p, salt, digest
 
 
 def verify_pin(pin: str, stored: str) -> bool:
     n, r, p, salt, digest = parse_pin_hash(stored)
-    got = hashlib.scrypt(pin.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=len(digest), maxmem=2**27)
+    got = hashlib.scrypt(pin.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=len(digest), maxmem=_MAXMEM)
     return hmac.compare_digest(got, digest)

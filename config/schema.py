@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 
 IPNetwork = IPv4Network | IPv6Network
@@ -79,6 +79,20 @@ class Network:
 
 
 @dataclass(frozen=True)
+class HallCalendar:
+    """The hall's own holidays and makeup working days (调休上班), for years the chinese-calendar
+    package lacks; they override the package for every date they name. A year counts as covered
+    by the hall when at least one holiday of that year is listed (see `covered_years`)."""
+
+    holidays: tuple[date, ...] = ()   # sorted, no repeats
+    workdays: tuple[date, ...] = ()   # sorted, weekends only (a weekday works anyway)
+
+    @property
+    def covered_years(self) -> frozenset[int]:
+        return frozenset(d.year for d in self.holidays)
+
+
+@dataclass(frozen=True)
 class Hall:
     name: str
     region_code: str                  # 行政区划代码, 6 digits
@@ -92,6 +106,7 @@ class Hall:
     public_url: str = ""              # the server's address as citizens' phones reach it; "" = relative links
     export: ExportPolicy = field(default_factory=ExportPolicy)
     network: Network = field(default_factory=Network)
+    calendar: HallCalendar = field(default_factory=HallCalendar)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """R7 差评 follow-ups — called **cases** — and R12 hall comments (also cases, kind `comment`).
 
-Each 差评 opens a case at once: call-back (回访) due at the end of 1 working day, rectification
-(整改) due at the end of 15 working days (China's official calendar, `workdays`). The manager
+Each 差评 opens a case at once: call-back (回访) due at the end (下班) of 1 working day,
+rectification (整改) due at the end of 15 working days (China's official calendar, `workdays`,
+which also says what the stored due columns mean). A due date counted over days without official
+calendar data is provisional; the tick recomputes it once the data exists (`recompute_due`). The manager
 records the call-back, then the rectification; the rater may then give one 追评, which closes the
 case. Staff may appeal (申诉复核); a manager decides; an upheld appeal leaves the rating in the
 record but takes it out of the staff member's score (`excluded`). Records are `case_events`
@@ -13,18 +15,22 @@ status: open → called_back → rectified → closed.   appeal: none → pendin
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
+from config.i18n import t
 from config.reserved_tags import reason_pending
+from config.schema import HallConfig
 from hall_server.domain import rollup
 from hall_server.domain.common import cfg, mask_phone, row, rows
 from hall_server.domain.errors import AppealExists, UnknownCase, WrongCaseState
 from hall_server.domain.staff import TODAY_HOLD_MS
-from hall_server.domain.workdays import due_ms
+from hall_server.domain.workdays import calendar_for, due, due_day
 from hall_server.handlers import Context
 
 CALLBACK_WORKDAYS = 1
 RECTIFY_WORKDAYS = 15
+RECOMPUTE_BATCH = 200          # cases recomputed per tick at most
 
 
 def record(ctx: Context, case_id: int, kind: str, note: str = "") -> None:
@@ -33,12 +39,14 @@ def record(ctx: Context, case_id: int, kind: str, note: str = "") -> None:
 
 
 def _open(ctx: Context, kind: str, rating_id: int | None, job: dict[str, Any] | None, text: str, phone: str) -> int:
+    callback, rectify = due(ctx.now_ms, CALLBACK_WORKDAYS, ctx.config), due(ctx.now_ms, RECTIFY_WORKDAYS, ctx.config)
     cur = ctx.db.execute(
         "INSERT INTO cases (kind, rating_id, job_id, window, staff_no, opened_ms, callback_due_ms, rectify_due_ms, "
-        "text, phone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "callback_due_provisional, rectify_due_provisional, due_calendar, text, phone) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [kind, rating_id, job["id"] if job else None, job["window"] if job else None,
-         job["staff_no"] if job else None, ctx.now_ms, due_ms(ctx.now_ms, CALLBACK_WORKDAYS, ctx.config),
-         due_ms(ctx.now_ms, RECTIFY_WORKDAYS, ctx.config), text, phone],
+         job["staff_no"] if job else None, ctx.now_ms, callback.at_ms, rectify.at_ms, int(callback.provisional),
+         int(rectify.provisional), calendar_for(ctx.config).fingerprint, text, phone],
     )
     case_id = int(cur.lastrowid)
     record(ctx, case_id, "opened")
@@ -140,10 +148,61 @@ def flag_overdue(ctx: Context) -> int:
     return n
 
 
-def view(db: Any, c: dict[str, Any], reveal_private: bool = False) -> dict[str, Any]:
-    """R6: the rater's phone and text are masked except to the manager handling the case."""
+def recompute_due(ctx: Context) -> int:
+    """Tick: recompute provisional (and pre-migration) due dates computed on an older calendar.
+
+    Each recomputed case gets the new due dates, provisional flags and overdue flags (a done step
+    is late when it was done after its new due time; an open step when now is past it), and a
+    `due_recomputed` record when any of them changed. A case closed before migration 40 keeps the
+    dates and flags it was closed with (past months' figures do not move); it is only stamped.
+    Returns how many cases changed."""
+    calendar = calendar_for(ctx.config)
+    found = rows(ctx.db, "SELECT * FROM cases WHERE (callback_due_provisional = 1 OR rectify_due_provisional = 1 "
+                         "OR due_calendar = '') AND due_calendar != ? ORDER BY id LIMIT ?",
+                 [calendar.fingerprint, RECOMPUTE_BATCH])
+    changed = 0
+    for c in found:
+        if c["due_calendar"] == "" and c["status"] == "closed":   # closed before migration 40: history as it was
+            ctx.db.execute("UPDATE cases SET due_calendar = ? WHERE id = ?", [calendar.fingerprint, c["id"]])
+            continue
+        callback = due(c["opened_ms"], CALLBACK_WORKDAYS, ctx.config)
+        rectify = due(c["opened_ms"], RECTIFY_WORKDAYS, ctx.config)
+        new = {"callback_due_ms": callback.at_ms, "rectify_due_ms": rectify.at_ms,
+               "callback_due_provisional": int(callback.provisional),
+               "rectify_due_provisional": int(rectify.provisional),
+               "callback_overdue": int((c["callback_ms"] or ctx.now_ms) > callback.at_ms),
+               "rectify_overdue": int((c["rectified_ms"] or ctx.now_ms) > rectify.at_ms)}
+        if c["status"] == "closed" and c["rectified_ms"] is None:    # a comment closed without rectification
+            new["rectify_overdue"] = c["rectify_overdue"]
+        if c["status"] == "closed" and c["callback_ms"] is None:
+            new["callback_overdue"] = c["callback_overdue"]
+        ctx.db.execute("UPDATE cases SET callback_due_ms = :callback_due_ms, rectify_due_ms = :rectify_due_ms, "
+                       "callback_due_provisional = :callback_due_provisional, "
+                       "rectify_due_provisional = :rectify_due_provisional, callback_overdue = :callback_overdue, "
+                       "rectify_overdue = :rectify_overdue, due_calendar = :fingerprint WHERE id = :id",
+                       {**new, "fingerprint": calendar.fingerprint, "id": c["id"]})
+        if any(c[k] != v for k, v in new.items()):
+            changed += 1
+            record(ctx, c["id"], "due_recomputed", t(
+                "web.case.recomputed_note", callback=_due_text(callback.day, callback.provisional),
+                rectify=_due_text(rectify.day, rectify.provisional)))
+    return changed
+
+
+def _due_text(day: date, provisional: bool) -> str:
+    return t("web.case.due_by", day=day.isoformat()) + (t("web.case.provisional") if provisional else "")
+
+
+def view(db: Any, c: dict[str, Any], reveal_private: bool = False,
+         config: HallConfig | None = None) -> dict[str, Any]:
+    """R6: the rater's phone and text are masked except to the manager handling the case.
+    Each due time (`*_due_ms`, the instant it passes) comes with `*_due_day` (the local working day
+    it ends, "YYYY-MM-DD") and `*_due_provisional` (counted without official calendar data)."""
     out = {k: c[k] for k in ("id", "kind", "window", "staff_no", "opened_ms", "callback_due_ms", "rectify_due_ms",
                              "callback_ms", "rectified_ms", "status", "appeal")}
+    for step in ("callback", "rectify"):
+        out[f"{step}_due_day"] = due_day(c[f"{step}_due_ms"], config).isoformat()
+        out[f"{step}_due_provisional"] = bool(c[f"{step}_due_provisional"])
     out |= {"excluded": bool(c["excluded"]), "callback_overdue": bool(c["callback_overdue"]),
             "rectify_overdue": bool(c["rectify_overdue"]),
             "text": c["text"] if reveal_private else ("***" if c["text"] else ""),

@@ -331,14 +331,16 @@ def comment_submit(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 @handler("system.tick", kinds={SYSTEM})
 def system_tick(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    """Periodic (every few seconds): expire rating opportunities, flag 离岗/空岗 and overdue cases,
-    expire earlier days' tickets, sign out sessions left open overnight."""
+    """Periodic (every few seconds): expire rating opportunities, flag 离岗/空岗, recompute provisional
+    case due dates once the official calendar is known, flag overdue cases, expire earlier days'
+    tickets, sign out sessions left open overnight."""
     _fields(body)
     config = cfg(ctx)
     ensure_windows(ctx.db, config)
     out: dict[str, Any] = {}
     out.update(ratings.expire(ctx))
     out.update(staff.flag_absence(ctx))
+    out["recomputed_cases"] = cases.recompute_due(ctx)
     out["overdue_cases"] = cases.flag_overdue(ctx)
     out["expired_tickets"] = tickets.expire_old(ctx)
     out["auto_signed_out"] = staff.auto_sign_out(ctx)

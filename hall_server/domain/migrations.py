@@ -305,3 +305,14 @@ def _m51(db: sqlite_utils.Database) -> None:
     x("CREATE INDEX rating_flags_rating ON rating_flags (rating_id)")
     x("CREATE INDEX rating_flags_at ON rating_flags (at_ms)")
     append_only(db, "rating_flags")
+
+
+@migration(40, "domain: cases' due dates may be provisional (no official calendar yet) and are recomputable")
+def _m40(db: sqlite_utils.Database) -> None:
+    # See hall_server/domain/workdays.py. Existing rows get the fingerprint "" so the tick
+    # recomputes the open ones once on the current calendar (and the 下班 deadline).
+    db.execute("ALTER TABLE cases ADD COLUMN callback_due_provisional INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE cases ADD COLUMN rectify_due_provisional INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE cases ADD COLUMN due_calendar TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX cases_due_recompute ON cases (due_calendar) "
+               "WHERE callback_due_provisional = 1 OR rectify_due_provisional = 1 OR due_calendar = ''")

@@ -1,58 +1,176 @@
-"""Working days on China's official calendar (R7), from the `chinese_calendar` package.
+"""Working days on China's official calendar (R7), and the due dates counted on it.
 
-Public holidays are off and makeup working days (调休上班, e.g. Saturday 2026-10-10) are on. A due
-date "within N working days" of a moment is the end (24:00 local) of the N-th working day after
-that moment's local date. Years the package does not know yet fall back to Monday–Friday (logged):
-a case opened in late December must still get a due date.
+Where each date's answer comes from, in order (`WorkCalendar.is_workday`):
+
+1. the hall's own lists (hall.toml `[calendar]`): a listed holiday is off, a listed makeup working
+   day (调休上班) is on. They override the chinese-calendar package for every date they name.
+2. the `chinese_calendar` package, for the years it has data for (2004–2026 in 1.11.0).
+3. a year **covered by the hall** (at least one holiday of that year listed): Monday–Friday for
+   any other date; the hall copied that year's official notice, so nothing is guessed.
+4. nothing official: Monday–Friday, logged once per year. Such a day is *not official*.
+
+A due date "within N working days" of a moment passes at the end of the N-th working day after
+that moment's local date. The end of a working day is 下班: the end of the hall's last session
+that day (《民法典》第二百零三条: with business hours, the deadline is when business stops);
+without a hall configuration (tests, tools) it is 24:00.
+
+What the store keeps (`cases`, migration 40):
+- `callback_due_ms` / `rectify_due_ms`: UTC epoch ms of the instant the deadline passes (after it,
+  the step is overdue). For display, `due_day()` turns it back into the local working day it ends
+  ("2027-01-08 下班前"); a legacy 24:00 value (00:00 of the next day) maps to the same day.
+- `callback_due_provisional` / `rectify_due_provisional`: 1 when the count passed a day that is
+  not official (source 4), so the date may move once the official arrangement is known.
+- `due_calendar`: the `fingerprint` of the calendar that computed them (package version and years,
+  the hall's lists).
+
+Recomputing: `cases.recompute_due` runs on every `system.tick` and recomputes, a batch at a time,
+the provisional (or legacy, fingerprint "") due dates whose fingerprint differs from the current
+calendar's. Package upgrades and hall.toml edits take effect at a restart, so in practice the
+first ticks after a restart with new data fix every such case, and the mark disappears; a case
+that stays provisional is not recomputed again until the calendar changes. Cases still open from
+before migration 40 are recomputed once (to the 下班 deadline); cases closed before it keep the
+dates and flags they were closed with.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import date, time, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
-from config.schema import HallConfig
+from config.schema import HallCalendar, HallConfig
 from hall_server.domain.hours import local, local_ms
 
 log = logging.getLogger(__name__)
+PACKAGE_PROBE_YEARS = range(2000, 2101)
 _warned: set[int] = set()
 
 
-def is_workday(d: date) -> bool:
-    try:
-        return bool(chinese_calendar.is_workday(d))
-    except NotImplementedError:
-        if d.year not in _warned:
+@dataclass(frozen=True)
+class Due:
+    """A computed deadline: the instant it passes, the local working day it ends, and whether the
+    count relied on a guessed (Monday–Friday) day."""
+
+    at_ms: int
+    day: date
+    provisional: bool
+
+
+@lru_cache(maxsize=1)
+def package_years() -> frozenset[int]:
+    """The years the installed chinese_calendar has data for."""
+    years = set()
+    for year in PACKAGE_PROBE_YEARS:
+        try:
+            chinese_calendar.is_workday(date(year, 6, 1))
+        except NotImplementedError:
+            continue
+        years.add(year)
+    return frozenset(years)
+
+
+class WorkCalendar:
+    """The official calendar as this hall knows it: its own lists first, then the package."""
+
+    def __init__(self, hall: HallCalendar) -> None:
+        self.holidays = frozenset(hall.holidays)
+        self.workdays = frozenset(hall.workdays)
+        self.hall_years = hall.covered_years
+        self._package_years = package_years()
+        self.official_years = self.hall_years | self._package_years
+        version = getattr(chinese_calendar, "__version__", "?")
+        text = repr((version, sorted(package_years()), hall.holidays, hall.workdays))
+        self.fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def is_official(self, d: date) -> bool:
+        """Whether the answer for `d` comes from official data (the hall's lists or the package)."""
+        return d in self.holidays or d in self.workdays or d.year in self.official_years
+
+    def is_workday(self, d: date) -> bool:
+        if d in self.holidays:
+            return False
+        if d in self.workdays:
+            return True
+        if d.year in self._package_years:
+            return bool(chinese_calendar.is_workday(d))
+        if d.year not in self.hall_years and d.year not in _warned:
             _warned.add(d.year)
-            log.warning("chinese_calendar has no data for %d: counting Monday–Friday", d.year)
+            log.warning("no official calendar for %d (chinese_calendar lacks it and hall.toml [calendar] "
+                        "lists no holiday in it): counting Monday–Friday, due dates provisional", d.year)
         return d.weekday() < 5
 
+    def add_workdays(self, d: date, n: int) -> tuple[date, bool]:
+        """The n-th working day after `d` (n ≥ 1; `d` itself never counts), and whether a day
+        passed on the way was not official."""
+        if n < 1:
+            raise ValueError("n must be at least 1")
+        provisional = False
+        while n:
+            d += timedelta(days=1)
+            provisional = provisional or not self.is_official(d)
+            if self.is_workday(d):
+                n -= 1
+        return d, provisional
 
-def add_workdays(d: date, n: int) -> date:
+
+@lru_cache(maxsize=16)
+def _calendar(hall: HallCalendar) -> WorkCalendar:
+    return WorkCalendar(hall)
+
+
+def calendar_for(config: HallConfig | None) -> WorkCalendar:
+    return _calendar(config.hall.calendar if config is not None else HallCalendar())
+
+
+def is_workday(d: date, config: HallConfig | None = None) -> bool:
+    return calendar_for(config).is_workday(d)
+
+
+def add_workdays(d: date, n: int, config: HallConfig | None = None) -> date:
     """The n-th working day after `d` (n ≥ 1); `d` itself never counts."""
-    if n < 1:
-        raise ValueError("n must be at least 1")
-    while n:
-        d += timedelta(days=1)
-        if is_workday(d):
-            n -= 1
-    return d
+    return calendar_for(config).add_workdays(d, n)[0]
+
+
+def closing_time(config: HallConfig | None) -> time | None:
+    """下班: the end of the hall's last session; None without a configuration (then 24:00)."""
+    if config is None or not config.hall.sessions:
+        return None
+    return max(s.end for s in config.hall.sessions)
+
+
+def end_of_day_ms(d: date, config: HallConfig | None) -> int:
+    """UTC ms of the end of local working day `d`: 下班, or 24:00 without sessions."""
+    closing = closing_time(config)
+    if closing is None:
+        return local_ms(d + timedelta(days=1), time(0, 0), config)
+    return local_ms(d, closing, config)
+
+
+def due(start_ms: int, working_days: int, config: HallConfig | None) -> Due:
+    """The deadline `working_days` working days after the local date of `start_ms`."""
+    day, provisional = calendar_for(config).add_workdays(local(start_ms, config).date(), working_days)
+    return Due(at_ms=end_of_day_ms(day, config), day=day, provisional=provisional)
 
 
 def due_ms(start_ms: int, working_days: int, config: HallConfig | None) -> int:
-    """UTC ms of the end of the `working_days`-th working day after the local date of `start_ms`."""
-    last = add_workdays(local(start_ms, config).date(), working_days)
-    return local_ms(last + timedelta(days=1), time(0, 0), config)
+    """UTC ms of the end (下班) of the `working_days`-th working day after the local date of `start_ms`."""
+    return due(start_ms, working_days, config).at_ms
 
 
-def workdays_between(a: date, b: date) -> int:
+def due_day(at_ms: int, config: HallConfig | None) -> date:
+    """The local working day a stored due instant ends (a 24:00 deadline is 00:00 of the next day)."""
+    return local(at_ms - 1, config).date()
+
+
+def workdays_between(a: date, b: date, config: HallConfig | None = None) -> int:
     """Working days in (a, b]."""
+    calendar = calendar_for(config)
     n, d = 0, a
     while d < b:
         d += timedelta(days=1)
-        n += is_workday(d)
+        n += calendar.is_workday(d)
     return n
-
-

@@ -282,7 +282,7 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         sql = "SELECT * FROM cases" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ? OFFSET ?"
         limit = q_int(request, "limit", 1, 500, 100) or 100
         found = rows(db(), sql, [*params, limit, q_int(request, "offset", 0, 10**9, 0) or 0])
-        return {"cases": [cases.view(db(), c) for c in found]}
+        return {"cases": [cases.view(db(), c, config=backend.config) for c in found]}
 
     def get_case(request: Request) -> Any:
         """R6: the rater's phone and text in clear only for a manager."""
@@ -291,7 +291,7 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         except DomainError as exc:
             raise ApiError(404, exc.code, exc.message) from None
         who = auth.caller(request)
-        return cases.view(db(), c, reveal_private=who is not None and who.role == MANAGER)
+        return cases.view(db(), c, reveal_private=who is not None and who.role == MANAGER, config=backend.config)
 
     def case_action(type_: str) -> Callable[[Request], Awaitable[Any]]:
         async def act(request: Request) -> Any:
@@ -384,7 +384,8 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         Op("POST", "/api/comments", "A hall comment or complaint (综合点评), lands in the case list", post_comment,
            body=obj({"text": {"type": "string", "maxLength": 1000}, "phone": {"type": "string", "maxLength": 20}},
                     ["text"]), status=201, tag="cases"),
-        Op("GET", "/api/cases", "差评 cases and hall comments (phone and text masked)", get_cases,
+        Op("GET", "/api/cases", "差评 cases and hall comments (phone and text masked); each due time "
+           "`*_due_ms` comes with `*_due_day` and `*_due_provisional`", get_cases,
            [qp("status"), qp("kind"), qp("overdue", "boolean"), qp("limit", "integer"), qp("offset", "integer")],
            tag="cases", auth=VIEWER),
         Op("GET", "/api/cases/{case_id}", "One case with its records (phone and text in clear for a manager)",

@@ -42,14 +42,17 @@ def _bad(hall: Driver, day: date, window: int = 1) -> int:
 
 
 def test_case_due_dates_across_national_day(hall: Driver) -> None:
+    # Changed with issue #11: a due time is the end (下班, the last session's end, 17:30 here) of
+    # the working day, no longer 24:00 (《民法典》第二百零三条: with business hours, the deadline
+    # is when business stops).
     case_id = _bad(hall, date(2026, 9, 30))
     c = cases.get(hall.hub.db, case_id)
-    assert local(c["callback_due_ms"], None).date() == date(2026, 10, 9)
-    assert local(c["rectify_due_ms"], None).date() == date(2026, 10, 28)
-    # still in time on 8 Oct; overdue flagged by the tick after
-    hall.ok("system.tick", {}, "system-1", now=at(23, 0, day=date(2026, 10, 8)))
+    assert local(c["callback_due_ms"], None) == datetime(2026, 10, 8, 17, 30, tzinfo=local(0, None).tzinfo)
+    assert local(c["rectify_due_ms"], None) == datetime(2026, 10, 27, 17, 30, tzinfo=local(0, None).tzinfo)
+    # still in time on 8 Oct before 下班; overdue flagged by the tick after
+    hall.ok("system.tick", {}, "system-1", now=at(17, 29, day=date(2026, 10, 8)))
     assert not cases.get(hall.hub.db, case_id)["callback_overdue"]
-    out = hall.ok("system.tick", {}, "system-1", now=at(0, 1, day=date(2026, 10, 9)))
+    out = hall.ok("system.tick", {}, "system-1", now=at(17, 31, day=date(2026, 10, 8)))
     assert out["overdue_cases"] == 1
     assert cases.get(hall.hub.db, case_id)["callback_overdue"]
     assert hall.hub.state.get("mgr/floor")["overdue_cases"] == 1

@@ -25,6 +25,7 @@ from hall_server.domain import cases as domain_cases, rating_flags
 from hall_server.domain.common import mask_phone, row, rows
 from hall_server.domain.errors import UnknownCase
 from hall_server.domain.ratings import tag_text
+from hall_server.domain.workdays import closing_time, due_day
 from hall_server.web.pages.auth import Session, guard, hidden_csrf
 from hall_server.web.pages.layout import esc, manager_header, message, page
 from hall_server.web.pages.site import Site, first
@@ -39,11 +40,21 @@ def mask_text(text: str) -> str:
     return "***" if text else ""
 
 
-def _due(site: Site, due_ms: int, done_ms: int | None, overdue_flag: int, now: int) -> str:
+def _due(site: Site, c: dict[str, Any], step: str, done_ms: int | None, overdue_flag: int, now: int) -> str:
+    """A due time as the working day it ends ("2027-01-08 下班前", the stored instant being 下班),
+    marked when it was counted without official calendar data (see domain/workdays.py)."""
+    due_ms = c[f"{step}_due_ms"]
     late = overdue_flag or (done_ms is None and due_ms < now) or (done_ms is not None and done_ms > due_ms)
     mark = f' <span class="badge b-red">{esc(t("web.case.overdue"))}</span>' if late else ""
     done = f' <span class="badge b-green">{esc(t("web.case.done"))}</span>' if done_ms else ""
-    return f'{esc(site.local_text(due_ms))}{done}{mark}'
+    closing = closing_time(site.config)
+    title = t("web.case.due_title", closing=f"{closing:%H:%M}") if closing else t("web.case.due_title_day_end")
+    text = (f'<span class="due" title="{esc(title)}">'
+            f'{esc(t("web.case.due_by", day=due_day(due_ms, site.config).isoformat()))}</span>')
+    if c[f"{step}_due_provisional"]:
+        text += (f'<span class="provisional" title="{esc(t("web.case.provisional_hint"))}">'
+                 f'{esc(t("web.case.provisional"))}</span>')
+    return f"{text}{done}{mark}"
 
 
 def list_cases(site: Site, which: str) -> list[dict[str, Any]]:
@@ -99,8 +110,8 @@ def routes(site: Site) -> list[Route]:
                 f'{flag_badge(flags.get(c["rating_id"], []))}</td><td>{kind}</td>'
                 f'<td>{esc(c["window"] or "—")}</td><td>{esc(_staff_name(site, c["staff_no"]))}</td>'
                 f'<td>{esc(site.local_text(c["opened_ms"]))}</td>'
-                f'<td>{_due(site, c["callback_due_ms"], c["callback_ms"], c["callback_overdue"], now)}</td>'
-                f'<td>{_due(site, c["rectify_due_ms"], c["rectified_ms"], c["rectify_overdue"], now)}</td>'
+                f'<td>{_due(site, c, "callback", c["callback_ms"], c["callback_overdue"], now)}</td>'
+                f'<td>{_due(site, c, "rectify", c["rectified_ms"], c["rectify_overdue"], now)}</td>'
                 f'<td><span class="badge {STATUS_BADGE.get(c["status"], "")}">{esc(t("web.case.status." + c["status"]))}'
                 f'</span></td><td>{esc(t("web.case.appeal." + c["appeal"]))}</td>'
                 f'<td>{esc(mask_phone(c["phone"]))}</td><td>{esc(mask_text(c["text"]))}</td></tr>')
@@ -119,7 +130,7 @@ def routes(site: Site) -> list[Route]:
             return message(t("web.case.unknown"), t("web.case.unknown_text"), status=404, hall_name=site.hall_name,
                            kind="error")
         reveal = s.user.role == "manager"
-        v = domain_cases.view(db, c, reveal_private=reveal)
+        v = domain_cases.view(db, c, reveal_private=reveal, config=site.config)
         now = site.now_ms()
         facts = [
             (t("web.case.col.kind"), t(f"web.case.kind.{c['kind']}")),
@@ -153,9 +164,11 @@ def routes(site: Site) -> list[Route]:
         dl = '<dl class="facts wide">' + "".join(
             f"<dt>{esc(k)}</dt><dd>{esc(val)}</dd>" for k, val in facts) + "</dl>"
         due = (f'<p>{esc(t("web.case.col.callback_due"))}：'
-               f'{_due(site, c["callback_due_ms"], c["callback_ms"], c["callback_overdue"], now)}<br>'
+               f'{_due(site, c, "callback", c["callback_ms"], c["callback_overdue"], now)}<br>'
                f'{esc(t("web.case.col.rectify_due"))}：'
-               f'{_due(site, c["rectify_due_ms"], c["rectified_ms"], c["rectify_overdue"], now)}</p>')
+               f'{_due(site, c, "rectify", c["rectified_ms"], c["rectify_overdue"], now)}</p>')
+        if c["callback_due_provisional"] or c["rectify_due_provisional"]:
+            due += f'<p class="hint" id="provisional-hint">{esc(t("web.case.provisional_hint"))}</p>'
         events = "".join(f'<tr><td>{esc(site.local_text(e["at_ms"], "%Y-%m-%d %H:%M:%S"))}</td>'
                          f'<td>{esc(t("web.case.event." + e["kind"]))}</td><td>{esc(e["node"])}</td>'
                          f'<td class="wrap">{esc(e["note"])}</td></tr>' for e in v["events"])
