@@ -64,7 +64,7 @@ def test_nesting_built_from_headers_dotted_keys_and_arrays_together(hall_copy: P
 
 def test_strings_and_comments_do_not_count_as_nesting(hall_copy: Path) -> None:
     noise = "[" * 100 + "." * 100 + "{" * 100
-    append(hall_copy, "hall.toml", f'\n# {noise}\n[network]\n# "\n')
+    append(hall_copy, "hall.toml", f'\n# {noise}\n[calendar]\n# "\n')
     text = (hall_copy / "hall.toml").read_text("utf-8")
     text = text.replace('timezone = "Asia/Shanghai"', f'timezone = "Asia/Shanghai" # {noise}')
     text = text.replace('name = "威海市环翠区政务服务中心"',
