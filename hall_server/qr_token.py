@@ -1,6 +1,7 @@
 """Signed rating tokens for the QR slip: `<payload>.<mac>`, both base64url.
 
-payload = "r1:<job public id>:<expiry, epoch seconds>"; mac = HMAC-SHA256(hall secret, payload).
+payload = "r1:<job public id>:<expiry, epoch seconds>"; mac = HMAC-SHA256(hall secret, payload): the
+`hall_server.signing` token of purpose `r1`, byte for byte what the slips already printed carry.
 The job's public id is an unguessable hash (domain `public_id`), never a row number. The token
 lives for the configured QR days plus `FOLLOWUP_DAYS`, so that the same link can carry the one
 追评 after rectification; whether a first rating is still accepted is the domain's decision
@@ -12,14 +13,14 @@ a slip to print (`slip.fetch`); no state key and no staff terminal ever gets it.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
+
+from hall_server.signing import BadSignature, Signer
 
 FOLLOWUP_DAYS = 30
 _PUB = re.compile(r"^[0-9a-zA-Z_-]{6,64}$")
 MAX_TOKEN_LEN = 200
+PURPOSE = "r1"                     # the signing purpose, and the payload's first field
 
 
 class TokenError(ValueError):
@@ -30,19 +31,10 @@ class TokenExpired(TokenError):
     code = "expired"
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def sign(secret: bytes, job_pub: str, expires_s: int) -> str:
     if not _PUB.match(job_pub):
         raise ValueError("not a job public id")
-    payload = f"r1:{job_pub}:{int(expires_s)}".encode("ascii")
-    return f"{_b64(payload)}.{_b64(hmac.new(secret, payload, hashlib.sha256).digest())}"
+    return Signer(secret, PURPOSE).sign(f"{job_pub}:{int(expires_s)}")
 
 
 def token_expiry_s(finished_ms: int, qr_valid_days: int) -> int:
@@ -56,21 +48,16 @@ def qr_path(secret: bytes, job_pub: str, finished_ms: int, qr_valid_days: int) -
 
 def verify(secret: bytes, token: str, now_s: float) -> str:
     """The job's public id; raises TokenError (forged or malformed) or TokenExpired."""
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_LEN or token.count(".") != 1:
-        raise TokenError("malformed token")
-    p, m = token.split(".")
     try:
-        payload, mac = _unb64(p), _unb64(m)
-    except (ValueError, TypeError):
-        raise TokenError("malformed token") from None
-    if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
-        raise TokenError("bad signature")
+        body = Signer(secret, PURPOSE).unsign(token, MAX_TOKEN_LEN)
+    except BadSignature as exc:
+        raise TokenError(str(exc)) from None
     try:
-        kind, pub, exp = payload.decode("ascii").split(":")
+        pub, exp = body.split(":")
         expires_s = int(exp)
-    except (UnicodeDecodeError, ValueError):
+    except ValueError:
         raise TokenError("malformed payload") from None
-    if kind != "r1" or not _PUB.match(pub):
+    if not _PUB.match(pub):
         raise TokenError("malformed payload")
     if now_s > expires_s:
         raise TokenExpired("token expired")

@@ -22,7 +22,6 @@ only by the per-address ceiling; the limits live in memory and start afresh at a
 from __future__ import annotations
 
 import hashlib
-import hmac
 import math
 import secrets
 import time
@@ -35,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from config.schema import IPNetwork
+from hall_server.signing import Signer
 from hall_server.web.client import client_address
 
 CLIENT_COOKIE = "hall_client"
@@ -132,7 +132,7 @@ class PublicLimits:
                  write: Budget = WRITE_BUDGET, read: Budget = READ_BUDGET, key: Budget = KEY_BUDGET,
                  max_keys: int = MAX_KEYS,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._key = hmac.new(secret or secrets.token_bytes(32), b"hall-client-cookie", hashlib.sha256).digest()
+        self._signer = Signer(secret or secrets.token_bytes(32), "client")
         self._trusted = trusted_proxies
         self._clock = clock
         self.budgets = {"write": write, "read": read, "key": key}
@@ -141,19 +141,17 @@ class PublicLimits:
                            for k, b in self.budgets.items()}
 
     # --- the client cookie ---------------------------------------------------------------------
-    def _sign(self, ident: str) -> str:
-        return hmac.new(self._key, ident.encode(), hashlib.sha256).hexdigest()[:24]
-
     def new_cookie(self) -> str:
+        """`<24 hex id>.<24 hex keyed hash of it>` (`hall_server.signing`, purpose `client`)."""
         ident = secrets.token_hex(12)
-        return f"{ident}.{self._sign(ident)}"
+        return f"{ident}.{self._signer.keyed_hash(ident, 24)}"
 
     def cookie_id(self, value: str | None) -> str | None:
         """The client id in a valid cookie value, else None (a made-up or damaged cookie)."""
         if not value or len(value) > 80 or value.count(".") != 1:
             return None
         ident, mac = value.split(".")
-        if len(ident) != 24 or not hmac.compare_digest(mac, self._sign(ident)):
+        if len(ident) != 24 or not self._signer.same(ident, mac, 24):
             return None
         return ident
 

@@ -6,7 +6,7 @@
   trusted proxies), so a phone cannot talk its way out of, or into, the staff block.
 - **Rater cookie.** The rater is the browser's signed client cookie (`hall_client`, which the public
   limits of `hall_server.web.limits` give every browser on its first page: one cookie, not two).
-  A rating is sent as `rating.sourced`: the rating and keyed hashes (HMAC with the hall secret) of
+  A rating is sent as `rating.sourced`: the rating and keyed hashes (`hall_server.signing`) of
   that cookie's id and of the client address, applied in
   one transaction; `hall_server.domain.rating_flags` flags the pattern "one device rates many 办件".
   The raw cookie and address are never stored; an address in `[network] shared_networks` (many
@@ -15,14 +15,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from config.i18n import t
+from hall_server.signing import Signer
 from hall_server.web.client import in_networks
 from hall_server.web.limits import CLIENT_COOKIE
 from hall_server.web.pages.layout import message
@@ -34,8 +33,9 @@ QR_NODE = "qr-web"                 # the QR page's node id (kind `qr`, channel 3
 
 
 def keyed_hash(secret: bytes, kind: str, value: str) -> str:
-    """32 hex digits of HMAC-SHA256(hall secret, kind:value): comparable, not reversible."""
-    return hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+    """32 hex digits of HMAC-SHA256(hall secret, kind:value): comparable, not reversible
+    (`hall_server.signing`, purpose `kind`: `rater` or `address`)."""
+    return Signer(secret, kind).keyed_hash(value)
 
 
 def rater_of(site: Site, request: Request) -> str | None:
