@@ -1,4 +1,5 @@
-"""The hall server's web pages: the citizen's QR pages (`qr_page`), the managers' login
+"""The hall server's web pages, rendered from Jinja2 templates (`hall_server/web/templates/`,
+one per page on `base.html`; `layout` holds the environment): the citizen's QR pages (`qr_page`), the managers' login
 (`auth`), live floor (`floor_page`), cases (`cases_page`) and figures with exports
 (`figures_page`, `exports`). `routes(backend)` is what `hall_server.web.app` mounts.
 
@@ -19,8 +20,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from config.i18n import t
 from hall_server.backend import Backend
 from hall_server.web.pages import auth, cases_page, figures_page, floor_page, qr_page
+from hall_server.web.pages.layout import message
 from hall_server.web.pages.site import Site
 
 
@@ -37,14 +40,8 @@ def routes(backend: Backend, site: Site | None = None) -> list[BaseRoute]:
 
 
 def not_found_page() -> Response:
-    from config.i18n import t
-    from hall_server.web.pages.layout import message
-
     return message(t("web.not_found"), t("web.not_found_text"), status=404, kind="error")
 
 
 def error_page() -> Response:
-    from config.i18n import t
-    from hall_server.web.pages.layout import message
-
     return message(t("web.error"), t("web.error_text"), status=500, kind="error")

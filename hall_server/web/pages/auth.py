@@ -33,7 +33,7 @@ from config.i18n import t
 from hall_server.sessions import is_ended
 from hall_server.signing import BadSignature, Signer
 from hall_server.users import ROLES, AccountCache, User, check_password
-from hall_server.web.pages.layout import esc, message, page, public_header
+from hall_server.web.pages.layout import message, page
 from hall_server.web.pages.login_guard import LoginGuard
 from hall_server.web.pages.site import FormError, Site, first, read_form
 
@@ -148,15 +148,8 @@ def _safe_next(value: str) -> str:
 
 
 def login_form(site: Site, error: str = "", next_: str = "/floor", status: int = 200) -> Response:
-    err = f'<div class="error" role="alert">{esc(error)}</div>' if error else ""
-    body = (f'<div class="card"><h2>{esc(t("web.login.title"))}</h2>{err}'
-            f'<form method="post" action="/login"><input type="hidden" name="next" value="{esc(next_)}">'
-            f'<p><label>{esc(t("web.login.user"))}<input type="text" name="user" autocomplete="username" required '
-            'maxlength="32"></label></p>'
-            f'<p><label>{esc(t("web.login.password"))}<input type="password" name="password" '
-            'autocomplete="current-password" required maxlength="256"></label></p>'
-            f'<button class="primary wide" type="submit">{esc(t("web.login.submit"))}</button></form></div>')
-    return page(t("web.login.title"), body, status=status, narrow=True, header=public_header(site.hall_name))
+    return page("login.html", status=status, title=t("web.login.title"), narrow=True, hall_name=site.hall_name,
+                error=error, next=next_)
 
 
 def routes(site: Site) -> list[Route]:
@@ -211,8 +204,4 @@ def routes(site: Site) -> list[Route]:
         Route("/login", login_post, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
     ]
-
-
-def hidden_csrf(s: Session) -> str:
-    return f'<input type="hidden" name="csrf" value="{esc(s.csrf)}">'
 

@@ -26,8 +26,8 @@ from hall_server.domain.common import mask_phone, row, rows
 from hall_server.domain.errors import UnknownCase
 from hall_server.domain.ratings import tag_text
 from hall_server.domain.workdays import closing_time, due_day
-from hall_server.web.pages.auth import Session, guard, hidden_csrf
-from hall_server.web.pages.layout import esc, manager_header, message, page
+from hall_server.web.pages.auth import Session, guard
+from hall_server.web.pages.layout import message, page
 from hall_server.web.pages.site import Site, first
 
 STATUS_BADGE = {"open": "b-red", "called_back": "b-orange", "rectified": "b-blue", "closed": "b-green"}
@@ -40,21 +40,19 @@ def mask_text(text: str) -> str:
     return "***" if text else ""
 
 
-def _due(site: Site, c: dict[str, Any], step: str, done_ms: int | None, overdue_flag: int, now: int) -> str:
+COLUMNS = ("id", "kind", "window", "staff", "opened", "callback_due", "rectify_due", "status", "appeal", "phone", "text")
+
+
+def _due(site: Site, c: dict[str, Any], step: str, done_ms: int | None, overdue_flag: int, now: int) -> dict[str, Any]:
     """A due time as the working day it ends ("2027-01-08 下班前", the stored instant being 下班),
-    marked when it was counted without official calendar data (see domain/workdays.py)."""
+    marked when it was counted without official calendar data (see domain/workdays.py); the
+    template's `due` macro shows it."""
     due_ms = c[f"{step}_due_ms"]
     late = overdue_flag or (done_ms is None and due_ms < now) or (done_ms is not None and done_ms > due_ms)
-    mark = f' <span class="badge b-red">{esc(t("web.case.overdue"))}</span>' if late else ""
-    done = f' <span class="badge b-green">{esc(t("web.case.done"))}</span>' if done_ms else ""
     closing = closing_time(site.config)
     title = t("web.case.due_title", closing=f"{closing:%H:%M}") if closing else t("web.case.due_title_day_end")
-    text = (f'<span class="due" title="{esc(title)}">'
-            f'{esc(t("web.case.due_by", day=due_day(due_ms, site.config).isoformat()))}</span>')
-    if c[f"{step}_due_provisional"]:
-        text += (f'<span class="provisional" title="{esc(t("web.case.provisional_hint"))}">'
-                 f'{esc(t("web.case.provisional"))}</span>')
-    return f"{text}{done}{mark}"
+    return {"title": title, "text": t("web.case.due_by", day=due_day(due_ms, site.config).isoformat()),
+            "provisional": bool(c[f"{step}_due_provisional"]), "done": bool(done_ms), "late": bool(late)}
 
 
 def list_cases(site: Site, which: str) -> list[dict[str, Any]]:
@@ -79,16 +77,36 @@ def _staff_name(site: Site, staff_no: str | None) -> str:
         return staff_no
 
 
-def flag_badge(reasons: list[str]) -> str:
-    if not reasons:
-        return ""
-    why = "；".join(t(f"web.flag.{r}") for r in reasons)
-    return f' <span class="badge b-orange flag" title="{esc(why)}">{esc(t("web.flag.badge"))}</span>'
+def case_row(site: Site, c: dict[str, Any], flags: list[str], now: int) -> dict[str, Any]:
+    """One line of the list (phone and text masked, R6)."""
+    return {"id": c["id"], "flags": flags, "kind": c["kind"], "window": c["window"],
+            "reason_pending": bool(c["rating_tags"] and reason_pending(json.loads(c["rating_tags"]))),
+            "staff": _staff_name(site, c["staff_no"]), "opened": site.local_text(c["opened_ms"]),
+            "callback": _due(site, c, "callback", c["callback_ms"], c["callback_overdue"], now),
+            "rectify": _due(site, c, "rectify", c["rectified_ms"], c["rectify_overdue"], now),
+            "status": c["status"], "status_badge": STATUS_BADGE.get(c["status"], ""), "appeal": c["appeal"],
+            "phone": mask_phone(c["phone"]), "text": mask_text(c["text"])}
+
+
+def offered_forms(c: dict[str, Any]) -> list[str]:
+    """The actions a manager may take on the case now, in the page's order."""
+    out = []
+    if c["status"] == "open":
+        out.append("callback")
+    if c["status"] == "called_back":
+        out.append("rectify")
+    if c["status"] == "rectified" or (c["kind"] == "comment" and c["status"] != "closed"):
+        out.append("close")
+    if c["kind"] == "bad_rating" and c["appeal"] == "none":
+        out.append("appeal")
+    if c["appeal"] == "pending":
+        out.append("decide")
+    return out
 
 
 def routes(site: Site) -> list[Route]:
-    def header(s: Session) -> str:
-        return manager_header(s.user, s.csrf, "cases", site.hall_name)
+    def manager(s: Session) -> dict[str, Any]:
+        return {"hall_name": site.hall_name, "user": s.user, "csrf": s.csrf, "active": "cases"}
 
     @guard(site)
     async def case_list(request: Request, s: Session) -> Response:
@@ -96,31 +114,10 @@ def routes(site: Site) -> list[Route]:
         if which not in FILTERS:
             which = "active"
         now = site.now_ms()
-        tabs = " ".join(f'<a class="badge {"b-blue" if f == which else ""}" href="/cases?show={f}">'
-                        f'{esc(t("web.case.filter." + f))}</a>' for f in FILTERS)
-        trs = []
         found = list_cases(site, which)
         flags = rating_flags.reasons_by_rating(site.backend.reader(), [c["rating_id"] for c in found])
-        for c in found:
-            kind = esc(t(f"web.case.kind.{c['kind']}"))
-            if c["rating_tags"] and reason_pending(json.loads(c["rating_tags"])):     # the call-back asks why
-                kind += f' <span class="badge b-orange reason-pending">{esc(t("tag.REASON_PENDING"))}</span>'
-            trs.append(
-                f'<tr data-case="{c["id"]}"><td><a href="/cases/{c["id"]}">#{c["id"]}</a>'
-                f'{flag_badge(flags.get(c["rating_id"], []))}</td><td>{kind}</td>'
-                f'<td>{esc(c["window"] or "—")}</td><td>{esc(_staff_name(site, c["staff_no"]))}</td>'
-                f'<td>{esc(site.local_text(c["opened_ms"]))}</td>'
-                f'<td>{_due(site, c, "callback", c["callback_ms"], c["callback_overdue"], now)}</td>'
-                f'<td>{_due(site, c, "rectify", c["rectified_ms"], c["rectify_overdue"], now)}</td>'
-                f'<td><span class="badge {STATUS_BADGE.get(c["status"], "")}">{esc(t("web.case.status." + c["status"]))}'
-                f'</span></td><td>{esc(t("web.case.appeal." + c["appeal"]))}</td>'
-                f'<td>{esc(mask_phone(c["phone"]))}</td><td>{esc(mask_text(c["text"]))}</td></tr>')
-        heads = "".join(f"<th>{esc(t('web.case.col.' + k))}</th>" for k in (
-            "id", "kind", "window", "staff", "opened", "callback_due", "rectify_due", "status", "appeal", "phone", "text"))
-        empty = f'<p class="hint">{esc(t("web.case.none"))}</p>' if not trs else ""
-        body = (f'<div class="card"><h2>{esc(t("web.nav.cases"))}</h2><p>{tabs}</p>{empty}'
-                f'<div class="scroll"><table id="cases"><tr>{heads}</tr>{"".join(trs)}</table></div></div>')
-        return page(t("web.nav.cases"), body, header=header(s))
+        return page("cases.html", title=t("web.nav.cases"), **manager(s), which=which, filters=FILTERS,
+                    columns=COLUMNS, cases=[case_row(site, c, flags.get(c["rating_id"], []), now) for c in found])
 
     def case_page(s: Session, case_id: int, notice: str = "", error: str = "", status: int = 200) -> Response:
         db = site.backend.reader()
@@ -139,7 +136,6 @@ def routes(site: Site) -> list[Route]:
             (t("web.case.col.staff"), _staff_name(site, c["staff_no"])),
             (t("web.case.col.opened"), site.local_text(c["opened_ms"])),
         ]
-        rating_html = ""
         job = v.get("job")
         if v.get("rating"):
             r = v["rating"]
@@ -161,55 +157,16 @@ def routes(site: Site) -> list[Route]:
             facts += [(t("web.case.job_no"), job["job_no"] or ""), (t("web.qr.service"), svc)]
         facts.append((t("web.case.col.phone"), v["phone"] or "—"))
         facts.append((t("web.case.col.text"), v["text"] or "—"))
-        dl = '<dl class="facts wide">' + "".join(
-            f"<dt>{esc(k)}</dt><dd>{esc(val)}</dd>" for k, val in facts) + "</dl>"
-        due = (f'<p>{esc(t("web.case.col.callback_due"))}：'
-               f'{_due(site, c, "callback", c["callback_ms"], c["callback_overdue"], now)}<br>'
-               f'{esc(t("web.case.col.rectify_due"))}：'
-               f'{_due(site, c, "rectify", c["rectified_ms"], c["rectify_overdue"], now)}</p>')
-        if c["callback_due_provisional"] or c["rectify_due_provisional"]:
-            due += f'<p class="hint" id="provisional-hint">{esc(t("web.case.provisional_hint"))}</p>'
-        events = "".join(f'<tr><td>{esc(site.local_text(e["at_ms"], "%Y-%m-%d %H:%M:%S"))}</td>'
-                         f'<td>{esc(t("web.case.event." + e["kind"]))}</td><td>{esc(e["node"])}</td>'
-                         f'<td class="wrap">{esc(e["note"])}</td></tr>' for e in v["events"])
-        forms = ""
-        if reveal:
-            forms = _forms(s, c)
-            if job and c["status"] == "rectified":      # no link: the 追评 is the citizen's own (issue 11)
-                forms += f'<div class="card"><p class="hint">{esc(t("web.case.followup_by_citizen"))}</p></div>'
-        ok = f'<div class="ok" role="status">{esc(notice)}</div>' if notice else ""
-        err = f'<div class="error" role="alert">{esc(error)}</div>' if error else ""
-        body = (f'{ok}{err}<div class="cols"><div class="card"><h2>{esc(t("web.case.title", id=case_id))}</h2>{dl}{due}'
-                f'</div><div>{forms}</div></div>'
-                f'<div class="card"><h2>{esc(t("web.case.history"))}</h2><div class="scroll"><table id="events">'
-                f'{events}</table></div></div>')
-        return page(t("web.case.title", id=case_id), body, status=status, header=header(s))
-
-    def _forms(s: Session, c: dict[str, Any]) -> str:
-        out = []
-
-        def form(action: str, title: str, fields: str, button: str) -> None:
-            out.append(f'<form class="card" method="post" action="/cases/{c["id"]}/{action}" id="form-{action}">'
-                       f'<h2>{esc(title)}</h2>{hidden_csrf(s)}{fields}'
-                       f'<button class="primary" type="submit">{esc(button)}</button></form>')
-
-        note = f'<p><textarea name="note" maxlength="1000" placeholder="{esc(t("web.case.note"))}"></textarea></p>'
-        if c["status"] == "open":
-            form("callback", t("web.case.do.callback"), note, t("web.case.do.callback"))
-        if c["status"] == "called_back":
-            form("rectify", t("web.case.do.rectify"), note, t("web.case.do.rectify"))
-        if c["status"] == "rectified" or (c["kind"] == "comment" and c["status"] != "closed"):
-            form("close", t("web.case.do.close"), note, t("web.case.do.close"))
-        if c["kind"] == "bad_rating" and c["appeal"] == "none":
-            form("appeal", t("web.case.do.appeal"),
-                 f'<p><textarea name="reason" maxlength="1000" required placeholder="{esc(t("web.case.reason"))}">'
-                 '</textarea></p>', t("web.case.do.appeal"))
-        if c["appeal"] == "pending":
-            form("decide", t("web.case.do.decide"),
-                 f'<p><label><input type="radio" name="upheld" value="yes" required> {esc(t("web.case.upheld"))}</label> '
-                 f'<label><input type="radio" name="upheld" value="no"> {esc(t("web.case.rejected"))}</label></p>{note}',
-                 t("web.case.do.decide"))
-        return "".join(out)
+        return page("case.html", status=status, title=t("web.case.title", id=case_id), **manager(s),
+                    case_id=case_id, notice=notice, error=error, facts=facts,
+                    callback=_due(site, c, "callback", c["callback_ms"], c["callback_overdue"], now),
+                    rectify=_due(site, c, "rectify", c["rectified_ms"], c["rectify_overdue"], now),
+                    provisional=bool(c["callback_due_provisional"] or c["rectify_due_provisional"]),
+                    events=[{"at": site.local_text(e["at_ms"], "%Y-%m-%d %H:%M:%S"), "kind": e["kind"],
+                             "node": e["node"], "note": e["note"]} for e in v["events"]],
+                    forms=offered_forms(c) if reveal else [],
+                    # no link: the 追评 is the citizen's own (issue 11)
+                    followup_hint=bool(reveal and job and c["status"] == "rectified"))
 
     def _case_id(request: Request) -> int | None:
         raw = request.path_params["case_id"]

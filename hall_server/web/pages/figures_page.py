@@ -26,7 +26,7 @@ from hall_server.domain.hours import local
 from hall_server.domain.ratings import tag_text
 from hall_server.web.pages.auth import Session, guard
 from hall_server.web.pages.exports import to_csv, to_xlsx
-from hall_server.web.pages.layout import esc, manager_header, message, page, pct
+from hall_server.web.pages.layout import message, page, pct
 from hall_server.web.pages.site import Site
 
 TABLES = ("daily", "window", "staff", "hour", "assessment_windows", "assessment_staff", "ratings")
@@ -122,55 +122,30 @@ def table(site: Site, name: str, p: Period) -> tuple[str, list[str], list[list[A
     return t("web.fig.table.ratings"), headers, out
 
 
-def _html_table(headers: list[str], data: list[list[Any]], tid: str) -> str:
-    if not data:
-        return f'<p class="hint">{esc(t("web.fig.empty"))}</p>'
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f'<td class="{"num" if isinstance(v, (int, float)) else ""}">{esc(v)}</td>'
-                                    for v in r) + "</tr>" for r in data)
-    return f'<div class="scroll"><table id="{tid}"><tr>{head}</tr>{body}</table></div>'
-
-
-def _exports(p: Period, name: str) -> str:
-    return (f'<p class="hint">{esc(t("web.fig.export"))}：'
-            f'<a href="/figures/export.csv?{esc(p.query(table=name))}">CSV</a> · '
-            f'<a href="/figures/export.xlsx?{esc(p.query(table=name))}">XLSX</a></p>')
-
-
-def _trend(site: Site, p: Period) -> str:
+def _trend(site: Site, p: Period) -> list[dict[str, Any]]:
+    """One bar per day: finished (blue) and 差评 (red), widths in px of at most 200."""
     data = figures.report(site.backend.reader(), site.config, p.start, p.end, "day")
-    if not data:
-        return f'<p class="hint">{esc(t("web.fig.empty"))}</p>'
-    top = max(r["finished"] for r in data) or 1
-    lines = []
+    top = max((r["finished"] for r in data), default=0) or 1
+    bars = []
     for r in data:
-        w = int(200 * r["finished"] / top)
-        bw = int(200 * r["bad"] / top)
-        gap = 6 if w and bw else 0          # SVG geometry, not style attributes (CSP: layout)
-        lines.append(f'<div class="bar-row"><span class="day">{esc(r["key"])}</span>'
-                     f'<svg width="{w + gap + bw}" height="12" aria-hidden="true">'
-                     f'<rect width="{w}" height="12" rx="2" fill="#165dff"></rect>'
-                     f'<rect x="{w + gap}" width="{bw}" height="12" rx="2" fill="#f53f3f"></rect></svg>'
-                     f'<span>{r["finished"]} · {esc(t("web.fig.col.good_rate"))} {esc(pct(r["good_rate"]))}</span></div>')
-    legend = (f'<p class="hint"><span class="badge b-blue">{esc(t("web.fig.col.finished"))}</span> '
-              f'<span class="badge b-red">{esc(t("web.fig.col.bad"))}</span></p>')
-    return legend + "".join(lines)
+        w, bw = int(200 * r["finished"] / top), int(200 * r["bad"] / top)
+        bars.append({"day": r["key"], "w": w, "bw": bw, "gap": 6 if w and bw else 0, "finished": r["finished"],
+                     "good_rate": r["good_rate"]})
+    return bars
 
 
-def _heatmap(site: Site, p: Period) -> str:
+def _heatmap(site: Site, p: Period) -> dict[str, Any] | None:
+    """Hours × weekdays of finished 办件, each cell with its shade 0…10 (classes `heat-N`)."""
     h = figures.heatmap(site.backend.reader(), p.start, p.end)
     if not h["hours"]:
-        return f'<p class="hint">{esc(t("web.fig.empty"))}</p>'
+        return None
     top = max(max(r) for r in h["finished"]) or 1
-    head = "<th></th>" + "".join(f"<th>{hr:02d}</th>" for hr in h["hours"])
-    body = ""
-    for wd, counts in enumerate(h["finished"]):
-        cells = "".join(f'<td class="heat-{round(10 * c / top)}">{c or ""}</td>' for c in counts)
-        body += f"<tr><th>{esc(t('web.fig.weekday', d=WEEKDAYS[wd]))}</th>{cells}</tr>"
-    return f'<div class="scroll"><table class="heat" id="heatmap"><tr>{head}</tr>{body}</table></div>'
+    return {"hours": h["hours"],
+            "rows": [(t("web.fig.weekday", d=WEEKDAYS[wd]), [(round(10 * c / top), c) for c in counts])
+                     for wd, counts in enumerate(h["finished"])]}
 
 
-def _flags(site: Site, p: Period) -> str:
+def _flags(site: Site, p: Period) -> dict[str, Any]:
     """The period's flagged ratings: a count against all, 好评率 with and without them, the list."""
     db = site.backend.reader()
     a, b = figures._ms_range(site.config, p.start, p.end)
@@ -179,28 +154,18 @@ def _flags(site: Site, p: Period) -> str:
                 good_unflagged=pct(n["good_rate_unflagged"]))
     rule = t("web.fig.flags.rule", jobs=rating_flags.PATTERN_MIN_JOBS, windows=rating_flags.PATTERN_MIN_WINDOWS,
              many=rating_flags.PATTERN_MANY_JOBS)
-    found = rating_flags.flagged_between(db, a, b)
-    if not found:
-        table_html = f'<p class="hint">{esc(t("web.fig.flags.none"))}</p>'
-    else:
-        cols = ("time", "window", "staff", "level", "round", "job_no", "reason", "source", "case")
-        head = "".join(f"<th>{esc(t('web.fig.flags.col.' + c))}</th>" for c in cols)
-        trs = []
-        for r in found:
-            reasons = "；".join(t(f"web.flag.{x}") for x in (r["reasons"] or "").split(",") if x in rating_flags.REASONS)
-            source = " ".join(x for x in (
-                t("web.fig.flags.device", h=r["rater_hash"][:8]) if r["rater_hash"] else "",
-                t("web.fig.flags.address", h=r["address_hash"][:8])) if x)
-            case = f'<a href="/cases/{r["case_id"]}">#{r["case_id"]}</a>' if r["case_id"] else "—"
-            trs.append(f'<tr data-rating="{r["rating_id"]}"><td>{esc(site.local_text(r["at_ms"]))}</td>'
-                       f'<td>{esc(_name(site, "window", r["window"]))}</td><td>{esc(_name(site, "staff", r["staff_no"]))}</td>'
-                       f'<td>{esc(r["level"])} {esc(t("level." + str(r["level"])))}</td><td>{esc(r["round"])}</td>'
-                       f'<td>{esc(r["job_no"] or "")}</td>'
-                       f'<td>{esc(reasons)}（{esc(t("web.fig.flags.pattern", jobs=r["jobs"], windows=r["windows"]))}）</td>'
-                       f'<td>{esc(source)}</td><td>{case}</td></tr>')
-        table_html = f'<div class="scroll"><table id="t-flags"><tr>{head}</tr>{"".join(trs)}</table></div>'
-    return (f'<div class="card" id="flags"><h2>{esc(t("web.fig.flags.title"))}</h2><p id="flag-summary">{esc(summary)}</p>'
-            f'<p class="hint">{esc(rule)}</p>{table_html}</div>')
+    found = []
+    for r in rating_flags.flagged_between(db, a, b):
+        reasons = "；".join(t(f"web.flag.{x}") for x in (r["reasons"] or "").split(",") if x in rating_flags.REASONS)
+        source = " ".join(x for x in (
+            t("web.fig.flags.device", h=r["rater_hash"][:8]) if r["rater_hash"] else "",
+            t("web.fig.flags.address", h=r["address_hash"][:8])) if x)
+        found.append({"rating_id": r["rating_id"], "at": site.local_text(r["at_ms"]),
+                      "window": _name(site, "window", r["window"]), "staff": _name(site, "staff", r["staff_no"]),
+                      "level": r["level"], "round": r["round"], "job_no": r["job_no"], "reasons": reasons,
+                      "pattern": t("web.fig.flags.pattern", jobs=r["jobs"], windows=r["windows"]),
+                      "source": source, "case_id": r["case_id"]})
+    return {"summary": summary, "rule": rule, "rows": found}
 
 
 def routes(site: Site) -> list[Route]:
@@ -214,22 +179,10 @@ def routes(site: Site) -> list[Route]:
             p = Period(site, request)
         except BadRequest:
             return bad_period()
-        form = (f'<form class="card period" method="get" action="/figures">'
-                f'<label>{esc(t("web.fig.start"))}<input type="date" name="start" value="{esc(p.start)}"></label>'
-                f'<label>{esc(t("web.fig.end"))}<input type="date" name="end" value="{esc(p.end)}"></label>'
-                f'<label>{esc(t("web.fig.month"))}<input type="month" name="month" value="{esc(p.month)}"></label>'
-                f'<button class="primary" type="submit">{esc(t("web.fig.show"))}</button></form>')
-        parts = [form,
-                 f'<div class="card"><h2>{esc(t("web.fig.trend"))}</h2>{_trend(site, p)}{_exports(p, "daily")}</div>',
-                 f'<div class="card"><h2>{esc(t("web.fig.heatmap"))}</h2>{_heatmap(site, p)}{_exports(p, "hour")}</div>']
-        for name in ("window", "staff", "assessment_windows", "assessment_staff"):
-            title, headers, data = table(site, name, p)
-            parts.append(f'<div class="card"><h2>{esc(title)}</h2>{_html_table(headers, data, "t-" + name)}'
-                         f'{_exports(p, name)}</div>')
-        parts.append(f'<div class="card"><h2>{esc(t("web.fig.table.ratings"))}</h2>{_exports(p, "ratings")}</div>')
-        if site.config is not None:
-            parts.append(_flags(site, p))
-        return page(t("web.nav.figures"), "".join(parts), header=manager_header(s.user, s.csrf, "figures", site.hall_name))
+        tables = [(name, *table(site, name, p)) for name in ("window", "staff", "assessment_windows", "assessment_staff")]
+        return page("figures.html", title=t("web.nav.figures"), hall_name=site.hall_name, user=s.user, csrf=s.csrf,
+                    active="figures", p=p, trend=_trend(site, p), heat=_heatmap(site, p), tables=tables,
+                    flags=_flags(site, p) if site.config is not None else None)
 
     @guard(site)
     async def export(request: Request, s: Session) -> Response:

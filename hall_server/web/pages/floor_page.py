@@ -25,7 +25,7 @@ from hall_server.domain.common import row, rows
 from hall_server.domain.floor import MGR_FLOOR
 from hall_server.domain.hours import day_of, session_at
 from hall_server.web.pages.auth import Session, guard
-from hall_server.web.pages.layout import esc, inline_script, manager_header, page, pct
+from hall_server.web.pages.layout import page, render, static_script
 from hall_server.web.pages.site import Site
 
 POLL_S = 0.25
@@ -147,75 +147,18 @@ STATE_BADGE = {"serving": "b-green", "calling": "b-blue", "idle": "b-blue", "pau
 
 
 def render_floor(site: Site, v: dict[str, Any]) -> str:
-    s = v["summary"]
-    summary = "".join(
-        f'<span class="badge spaced">{esc(t(k))} <b data-k="{k}">{esc(s.get(key, 0))}</b></span>'
-        for k, key in (("web.floor.open", "windows_open"), ("web.floor.paused", "windows_paused"),
-                       ("web.floor.waiting", "waiting"), ("web.floor.served", "served_today"),
-                       ("web.floor.rated", "rated_today"), ("web.floor.bad", "bad_today"),
-                       ("web.floor.cases", "open_cases"), ("web.floor.overdue", "overdue_cases")))
-    if v["alerts"]:
-        items = "".join(f'<li><span class="badge b-{a["level"]}">{esc(t("web.alert.kind." + a["kind"]))}</span> '
-                        + (f'<a href="/cases/{a["case_id"]}">{esc(a["text"])}</a>' if a.get("case_id") else esc(a["text"]))
-                        + "</li>" for a in v["alerts"])
-        alert_html = f'<ul class="alerts" id="alerts">{items}</ul>'
-    else:
-        alert_html = f'<p class="hint" id="alerts">{esc(t("web.floor.no_alerts"))}</p>'
-    cards = []
-    for w in v["windows"]:
-        staff = w["staff"]
-        who = f'{esc(staff["name"])}（{esc(staff["staff_no"])}）' if staff else esc(t("web.floor.nobody"))
-        state = t(f"web.state.{w['state']}")
-        if w["state"] == "paused" and w["pause_reason"]:
-            state += f"·{w['pause_reason']}"
-        dev = " ".join(f'<span class="badge {"b-green" if d["alive"] else "b-red"}">{esc(d["node"])}</span>'
-                       for d in w["devices"]) or f'<span class="hint">{esc(t("web.floor.no_devices"))}</span>'
-        since = t("common.minutes", n=w["in_state_min"]) if w["in_state_min"] is not None else "—"
-        cards.append(
-            f'<div class="win {esc(w["state"])}" data-window="{w["window"]}" data-state="{esc(w["state"])}">'
-            f'<div class="head"><span>{w["window"]} {esc(w["name"])}</span>'
-            f'<span class="badge {STATE_BADGE.get(w["state"], "")}">{esc(state)}</span></div>'
-            f'<div class="line">{who}</div>'
-            f'<div class="line">{esc(t("web.floor.ticket"))}<b class="ticket">{esc(w["ticket"] or "—")}</b>'
-            f' · {esc(t("web.floor.in_state"))}{esc(since)}</div>'
-            f'<div class="line">{esc(t("web.floor.today"))}{w["served_today"]} · {esc(t("web.floor.good_rate"))}'
-            f'{esc(pct(w["good_rate"]))}{" · " + esc(t("web.floor.rating_open")) if w["rating_open"] else ""}</div>'
-            f'<div class="line">{dev}</div></div>')
-    qrows = "".join(
-        f'<tr data-category="{esc(q["category"])}"><td>{esc(q["category"])} {esc(q["name"])}</td>'
-        f'<td class="num waiting">{q["waiting"]}</td><td class="num">{q["priority_waiting"]}</td>'
-        f'<td class="num">{esc(t("common.minutes", n=q["longest_wait_min"]) if q["longest_wait_min"] is not None else "—")}</td>'
-        f'<td>{esc(q["last_called"] or "—")}</td></tr>' for q in v["queues"])
-    heads = "".join(f"<th{' class=num' if i in (1, 2, 3) else ''}>{esc(t(k))}</th>" for i, k in enumerate(
-        ("web.queue.category", "web.queue.waiting", "web.queue.priority", "web.queue.longest", "web.queue.last")))
-    return (f'<div class="card" data-seq="{v["seq"]}">{summary}</div>'
-            f'<div class="card"><h2>{esc(t("web.floor.alerts"))}</h2>{alert_html}</div>'
-            f'<div class="card"><h2>{esc(t("web.floor.windows"))}</h2><div class="grid">{"".join(cards)}</div></div>'
-            f'<div class="card"><h2>{esc(t("web.floor.queue"))}</h2><div class="scroll"><table id="queue">'
-            f'<tr>{heads}</tr>{qrows}</table></div></div>')
+    """The floor's HTML (`templates/floor_body.html`): the page's body and each pushed event."""
+    return render("floor_body.html", v=v, state_badge=STATE_BADGE)
 
 
-SCRIPT = inline_script("""
-(function(){
-  var box=document.getElementById('floor'), live=document.getElementById('live');
-  if(!window.EventSource){return;}
-  var es=new EventSource('/floor/events');
-  es.addEventListener('floor',function(e){box.innerHTML=JSON.parse(e.data);live.textContent=live.dataset.on+' '+new Date().toLocaleTimeString('zh-CN');});
-  es.onerror=function(){live.textContent=live.dataset.off;};
-})();
-""")   # allowed by its hash (CSP, layout)
+SCRIPT = static_script("floor.js")   # static/floor.js, inlined and allowed by its hash (CSP, layout)
 
 
 def routes(site: Site) -> list[Route]:
     @guard(site)
     async def floor(request: Request, s: Session) -> Response:
-        v = floor_view(site)
-        live = (f'<p class="live" id="live" data-on="{esc(t("web.floor.live"))}" data-off="{esc(t("web.floor.reconnecting"))}">'
-                f'{esc(t("web.floor.connecting"))}</p>')
-        body = (f'<noscript><meta http-equiv="refresh" content="10"></noscript>{live}'
-                f'<div id="floor">{render_floor(site, v)}</div>')
-        return page(t("web.nav.floor"), body, header=manager_header(s.user, s.csrf, "floor", site.hall_name),
-                    scripts=SCRIPT)
+        return page("floor.html", title=t("web.nav.floor"), hall_name=site.hall_name, user=s.user, csrf=s.csrf,
+                    active="floor", v=floor_view(site), state_badge=STATE_BADGE, script=SCRIPT)
 
     @guard(site)
     async def floor_data(request: Request, s: Session) -> Response:

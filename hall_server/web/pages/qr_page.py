@@ -29,9 +29,8 @@ from starlette.routing import Route
 from config.i18n import t
 from hall_server.domain.common import row
 from hall_server import qr_token
-from hall_server.web.pages.layout import esc, message, page, public_header, stars
 from hall_server.web.limits import Kind
-from hall_server.web.pages.site import FormError, Site, first, read_form
+from hall_server.web.pages.layout import message, page
 from hall_server.web.pages.rater import rater_of, staff_network_refusal, submit_rating
 from hall_server.web.pages.site import FormError, Site, first, read_form
 
@@ -104,12 +103,11 @@ def stage(site: Site, j: dict[str, Any]) -> str:
     return "expired"
 
 
-def _facts(site: Site, j: dict[str, Any]) -> str:
-    items = [(t("web.qr.hall"), site.hall_name),
-             (t("web.qr.window"), f'{j["window_name"] or t("window.number", number=j["window"])}'),
-             (t("web.qr.service"), j["service_name"] or j["service_code"] or ""),
-             (t("web.qr.time"), site.local_text(j["finished_ms"]))]
-    return '<dl class="facts">' + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items) + "</dl>"
+def _facts(site: Site, j: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(t("web.qr.hall"), site.hall_name),
+            (t("web.qr.window"), f'{j["window_name"] or t("window.number", number=j["window"])}'),
+            (t("web.qr.service"), j["service_name"] or j["service_code"] or ""),
+            (t("web.qr.time"), site.local_text(j["finished_ms"]))]
 
 
 def _tags_for(site: Site, levels: tuple[int, ...], skip: set[str] = frozenset()) -> dict[str, str]:  # type: ignore[assignment]
@@ -122,41 +120,15 @@ def _tags_for(site: Site, levels: tuple[int, ...], skip: set[str] = frozenset())
     return seen
 
 
-def _tag_boxes(seen: dict[str, str], chosen: set[str], legend: str) -> str:
-    if not seen:
-        return ""
-    boxes = "".join(f'<label><input type="checkbox" name="tags" value="{esc(c)}"{" checked" if c in chosen else ""}>'
-                    f'{esc(txt)}</label>' for c, txt in seen.items())
-    return f'<fieldset class="tags"><legend>{esc(legend)}</legend>{boxes}</fieldset>'
-
-
 def rating_form(site: Site, token: str, j: dict[str, Any], followup: bool, *, error: str = "",
                 values: dict[str, Any] | None = None, status: int = 200) -> Response:
     v = values or {}
-    level = v.get("level")
-    chosen = set(v.get("tags", []))
-    radios = "".join(
-        f'<label><input type="radio" name="level" value="{lv}" required{" checked" if level == lv else ""}>'
-        f'<span class="stars" aria-hidden="true">{stars(lv)}</span>{esc(t(f"level.{lv}"))}</label>'
-        for lv in (5, 4, 3, 2, 1))
-    title = t("web.qr.followup_title") if followup else t("rating.prompt")
     bad_tags = _tags_for(site, (1, 2))
-    err = f'<div class="error" role="alert">{esc(error)}</div>' if error else ""
-    phone = "" if followup else (
-        f'<p><label>{esc(t("rating.phone"))}<input type="tel" name="phone" maxlength="20" inputmode="tel" '
-        f'autocomplete="tel" value="{esc(v.get("phone", ""))}"></label></p>'
-        f'<p class="hint">{esc(t("web.qr.privacy"))}</p>')
-    body = (
-        f'<div class="card"><h2>{esc(t("web.qr.job"))}</h2>{_facts(site, j)}</div>'
-        f'<form class="card" method="post" action="/r/{esc(token)}"><h2>{esc(title)}</h2>{err}'
-        f'<input type="hidden" name="round" value="{2 if followup else 1}">'
-        f'<fieldset class="levels"><legend>{esc(t("web.qr.level"))}</legend>{radios}</fieldset>'
-        + _tag_boxes(bad_tags, chosen, t("web.qr.bad_tags"))
-        + _tag_boxes(_tags_for(site, (3, 4, 5), set(bad_tags)), chosen, t("web.qr.good_tags"))
-        + f'<p><label>{esc(t("rating.comment"))}<textarea name="text" maxlength="500">{esc(v.get("text", ""))}'
-        f'</textarea></label></p>{phone}'
-        f'<button class="primary wide" type="submit">{esc(t("rating.submit"))}</button></form>')
-    return page(title, body, status=status, narrow=True, header=public_header(site.hall_name))
+    return page("qr_rate.html", status=status, narrow=True, hall_name=site.hall_name,
+                title=t("web.qr.followup_title") if followup else t("rating.prompt"),
+                token=token, facts=_facts(site, j), followup=followup, error=error, level=v.get("level"),
+                chosen=set(v.get("tags", [])), text=v.get("text", ""), phone=v.get("phone", ""),
+                bad_tags=bad_tags, good_tags=_tags_for(site, (3, 4, 5), set(bad_tags)))
 
 
 def _parse_rating(site: Site, form: dict[str, list[str]]) -> tuple[dict[str, Any], str]:
@@ -285,15 +257,8 @@ def routes(site: Site) -> list[Route]:
 
     # --- R12 hall QR -----------------------------------------------------------------------------
     def comment_form(error: str = "", text: str = "", phone: str = "", status: int = 200) -> Response:
-        err = f'<div class="error" role="alert">{esc(error)}</div>' if error else ""
-        body = (f'<form class="card" method="post" action="/c"><h2>{esc(t("web.comment.title"))}</h2>'
-                f'<p class="hint">{esc(t("web.comment.intro"))}</p>{err}'
-                f'<p><label>{esc(t("web.comment.text"))}<textarea name="text" maxlength="1000" required>{esc(text)}'
-                f'</textarea></label></p>'
-                f'<p><label>{esc(t("rating.phone"))}<input type="tel" name="phone" maxlength="20" inputmode="tel" '
-                f'value="{esc(phone)}"></label></p><p class="hint">{esc(t("web.qr.privacy"))}</p>'
-                f'<button class="primary wide" type="submit">{esc(t("web.comment.submit"))}</button></form>')
-        return page(t("web.comment.title"), body, status=status, narrow=True, header=public_header(site.hall_name))
+        return page("comment.html", status=status, narrow=True, hall_name=site.hall_name,
+                    title=t("web.comment.title"), error=error, text=text, phone=phone)
 
     async def comment_get(request: Request) -> Response:
         return comment_form()
