@@ -69,15 +69,15 @@ def _sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def inline_script(code: str) -> str:
-    """A `<script>` element whose exact text the CSP allows (by hash); call at import time."""
+def inline_script(code: str) -> Markup:
+    """A `<script>` element (`script.html`) whose exact text the CSP allows (by hash); call at import time."""
     _SCRIPT_HASHES.add(_sha256(code))
-    return f"<script>{code}</script>"
+    return Markup(ENV.get_template("script.html").render(code=Markup(code)))
 
 
 def static_script(name: str) -> Markup:
     """The `<script>` element of `static/<name>`, inlined and allowed by its hash."""
-    return Markup(inline_script((STATIC / name).read_text(encoding="utf-8")))
+    return inline_script((STATIC / name).read_text(encoding="utf-8"))
 
 
 def content_security_policy() -> str:
