@@ -82,3 +82,20 @@ def test_purpose_and_secret_are_checked() -> None:
         Signer(SECRET, "has:colon")
     with pytest.raises(ValueError):
         Signer(b"", "r1")
+
+
+def _old_session_cookie(secret: bytes, payload: str) -> str:
+    """The session cookie exactly as the code before `hall_server.signing` wrote it."""
+    enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()  # noqa: E731
+    return f"{enc(payload.encode())}.{enc(hmac.new(secret, payload.encode(), hashlib.sha256).digest())}"
+
+
+def test_session_cookies_of_the_previous_release_stay_valid_until_they_expire() -> None:
+    old = _old_session_cookie(SECRET, "boss:manager:2:44200:00112233aabbccdd")
+    s = read_cookie(SECRET, old, 1001)
+    assert s is not None and (s.user.name, s.user.role, s.generation, s.nonce) == ("boss", "manager", 2, "00112233aabbccdd")
+    assert read_cookie(SECRET, old, 44201) is None                       # expired
+    assert read_cookie(b"x" * 32, old, 1001) is None                     # another hall
+    # a token of another purpose is no old session either: its payload has the purpose as a field
+    assert read_cookie(SECRET, qr_token.sign(SECRET, "a1b2c3d4e5f6", 99999), 1) is None
+    assert read_cookie(SECRET, Signer(SECRET, "client").sign("boss:manager:0:99999:00ff"), 1) is None

@@ -3,7 +3,8 @@
 slowed per (account, address) without locking the real user out (`login_guard`).
 
 Cookie `hall_session` = the `hall_server.signing` token of purpose `session` over
-"<name>:<role>:<generation>:<expiry s>:<nonce>". The CSRF token is the keyed hash of purpose `csrf`
+"<name>:<role>:<generation>:<expiry s>:<nonce>" (a cookie of the previous release, the same payload
+signed without a purpose, is still read until it expires). The CSRF token is the keyed hash of purpose `csrf`
 of the nonce: a form posted from another site has no token. The login
 form itself (no session yet) is protected by the Origin check: browsers name the origin of every
 cross-site POST.
@@ -31,7 +32,7 @@ from starlette.routing import Route
 
 from config.i18n import t
 from hall_server.sessions import is_ended
-from hall_server.signing import BadSignature, Signer
+from hall_server.signing import BadSignature, Signer, unsign_unlabelled
 from hall_server.users import ROLES, AccountCache, User, check_password
 from hall_server.web.pages.layout import message, page
 from hall_server.web.pages.login_guard import LoginGuard
@@ -66,7 +67,11 @@ def read_cookie(secret: bytes, value: str | None, now_s: float) -> Session | Non
     if not value:
         return None
     try:
-        name, role, gen, exp, nonce = Signer(secret, "session").unsign(value, MAX_COOKIE_LEN).split(":")
+        try:
+            body = Signer(secret, "session").unsign(value, MAX_COOKIE_LEN)
+        except BadSignature:      # a cookie of the previous release (no purpose), valid until it expires
+            body = unsign_unlabelled(secret, value, MAX_COOKIE_LEN)
+        name, role, gen, exp, nonce = body.split(":")
         if role not in ROLES or now_s > int(exp):
             return None
         return Session(User(name, role), nonce, csrf_for(secret, nonce), int(gen), int(exp))
