@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from jinja2 import UndefinedError
 
+from config.i18n import TEXTS
 from hall_server.web.pages import layout
 from hall_server.web.pages.layout import ENV, STATIC, TEMPLATES, content_security_policy, message, render
 
@@ -65,3 +66,14 @@ def test_static_stylesheet_and_script_are_allowed_by_hash_only() -> None:
     assert _sha(js) in csp and "'unsafe-inline'" not in csp
     page = message("x", "y").body.decode()
     assert f"<style>{css}</style>" in page
+
+
+def test_every_text_key_a_template_names_exists() -> None:
+    literal = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_.]+)["']\s*[,)]""")
+    prefix = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_.]+\.)["']\s*~""")
+    for path in sorted(TEMPLATES.glob("*.html")):
+        source = path.read_text(encoding="utf-8")
+        for key in literal.findall(source):
+            assert key in TEXTS, (path.name, key)
+        for start in prefix.findall(source):           # t("web.case.do." ~ action): some key has that prefix
+            assert any(k.startswith(start) for k in TEXTS), (path.name, start)
