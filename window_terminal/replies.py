@@ -41,6 +41,10 @@ class Replies(TerminalState):
             until = _int_detail(facts, "locked_until_ms")
             minutes = LOCK_FALLBACK_MIN if until is None else max(1, math.ceil((until - self.now_ms()) / 60_000))
             return self.tr("err.account_locked", n=minutes)
+        if code == "already_signed_in":
+            there = _int_detail(facts, "window")
+            if there is not None:
+                return self.tr("err.already_signed_in_at", window=there)
         return self.tr(f"err.{code}") if code in KNOWN_ERRORS else self.tr("err.other", code=code or "?")
 
     def _refused(self, action: str, code: str, details: dict[str, Any], p: dict[str, Any]) -> None:

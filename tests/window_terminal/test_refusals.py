@@ -49,6 +49,13 @@ def test_the_lock_length_comes_from_locked_until(demo, tmp_path, clock) -> None:
     assert shown == t("err.account_locked", n=3)
 
 
+def test_signed_in_elsewhere_names_the_window_from_details(demo, tmp_path, clock) -> None:
+    shown = _refuse_sign_in(demo, tmp_path, clock, "zh", "already_signed_in", "HC2103 is at window 9",
+                            {"window": 2})
+    assert shown == t("err.already_signed_in_at", window=2) and "2号窗口" in shown
+    assert _refuse_sign_in(demo, tmp_path / "b", clock, "zh", "already_signed_in", "", {}) == t("err.already_signed_in")
+
+
 @pytest.mark.parametrize("details", [{}, None, "3", {"tries_left": "3"}, {"tries_left": True}])
 def test_a_wrong_pin_without_usable_details_says_wrong_pin(demo, tmp_path, clock, details: object) -> None:
     shown = _refuse_sign_in(demo, tmp_path, clock, "zh", "wrong_pin", "(3 tries left)", details)
