@@ -14,9 +14,7 @@ from typing import Any
 
 from config.i18n import t
 from window_terminal.replies import Replies
-from window_terminal.state import PAUSE_REASONS, Sender
-
-__all__ = ["Commands", "Sender", "SERVER_ACTIONS"]
+from window_terminal.state import PAUSE_REASONS
 
 SERVER_ACTIONS = ("call_next", "recall", "no_show", "park", "call_back", "transfer", "start", "finish",
                   "pause", "resume", "sign_out", "sign_in", "reprint")

@@ -48,6 +48,8 @@ def category_of(ticket: str) -> str:
 
 
 class TerminalState:
+    """What the terminal knows: the server's word when it has one, else the local store."""
+
     def __init__(self, config: HallConfig, window: int, store: LocalStore, sender: Sender | None = None, *,
                  lang: str = "zh", now_ms: Callable[[], int] | None = None, answer_timeout_s: float = 5.0,
                  on_finished: Callable[[dict[str, Any]], None] | None = None) -> None:
