@@ -607,3 +607,9 @@ TEXTS.update({
     "web.case.event.due_recomputed": {"zh": "期限重算", "en": "Deadlines recomputed"},
     "web.case.recomputed_note": {"zh": "按最新日历：回访期限 {callback}；整改期限 {rectify}", "en": "On the current calendar: call-back due {callback}; rectification due {rectify}"},
 })
+
+# Window terminal refusals read from the reply's details (window_terminal/replies.py).
+TEXTS.update({
+    "err.already_signed_in_at": {"zh": "该工号已在{window}号窗口签到，请先在那里签退",
+                                 "en": "Signed in at window {window}: sign out there first"},
+})

@@ -17,32 +17,26 @@ Flow (DOMAIN R1–R6):
 - A rating is handed to `send` (the durable outbox) before thanks shows; each 办件 is sent at
   most once, whatever is tapped (R6). A tapped level waiting on a follow-up screen is kept on
   disk (`kiosk.drafts`) and sent by `resume_kept` if the kiosk process restarts meanwhile.
+
+The reasons screens' entry (tags, phone keypad, pinyin text) is in `kiosk.evaluator_reasons`.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from config.i18n import t
 from config.reserved_tags import PENDING_REASON_TAG
 from config.schema import HallConfig
 from kiosk.drafts import DraftStore, KeptTap
+from kiosk.evaluator_reasons import Draft, ReasonsEntry, valid_mobile
 from kiosk.evaluator_view import FOLLOW_UP, Screen, StaffCard, TagChoice, View, as_int, staff_card, window_status
-from kiosk.pinyin import PinyinInput
 from kiosk.rating_link import LinkRequests
 from kiosk.rating_link import Send as Send
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-PHONE_DIGITS = 11
 SEND_TYPE = "rating.submit"
-
-
-def valid_mobile(text: str) -> bool:
-    """A mainland China mobile number: 11 digits starting 13–19."""
-    return bool(MOBILE_RE.match(text))
 
 
 @dataclass
@@ -57,18 +51,7 @@ class _Opening:
     qr_url: str | None = None       # the signed link, once the hall server answered `rating.link`
 
 
-@dataclass
-class _Draft:
-    level: int
-    pressed_s: float = 0.0          # when the level was chosen, on the monotonic clock
-    tags: list[str] = field(default_factory=list)
-    phone: str = ""
-    phone_entry: str = ""
-    pinyin: PinyinInput | None = None
-    text: str = ""
-
-
-class Evaluator:
+class Evaluator(ReasonsEntry):
     def __init__(
         self,
         config: HallConfig,
@@ -102,7 +85,7 @@ class Evaluator:
         self.pending = 0                    # messages still in the outbox
         self.window_state: dict[str, Any] | None = None
         self.opening: _Opening | None = None
-        self.draft: _Draft | None = None
+        self.draft: Draft | None = None
         self.sent_jobs: set[str] = set()
         self.sent: list[dict[str, Any]] = []    # bodies handed to `send`, in order
         self.message = ""
@@ -208,13 +191,13 @@ class Evaluator:
         # on the reasons screens the citizen chose the level in time: they may finish (the rating
         # carries pressed_ms, which the server checks against the rating's window)
 
-    # --- the citizen ---------------------------------------------------------------------------
+    # --- the citizen (the reasons' tags, phone and text: kiosk.evaluator_reasons) ----------------
 
     def tap_level(self, level: int) -> bool:
         """A level button. Ignored unless the rate screen is up and nothing was chosen yet."""
         if self.screen != Screen.RATE or self.opening is None or self.draft is not None or level not in range(1, 6):
             return False
-        self.draft = _Draft(level, pressed_s=self.clock())
+        self.draft = Draft(level, pressed_s=self.clock())
         if self.drafts is not None and (level <= 2 or self.config.tags.for_level(level)):
             self.drafts.keep(KeptTap(self.opening.job, level, self._pressed_ms(self.opening, self.draft)))
         if level <= 2:
@@ -224,81 +207,6 @@ class Evaluator:
         else:
             self._submit()
         return True
-
-    def toggle_tag(self, code: str) -> None:
-        if self.screen not in (Screen.REASONS, Screen.TAGS) or self.draft is None:
-            return
-        if code not in {tag.code for tag in self.config.tags.for_level(self.draft.level)}:
-            return
-        if code in self.draft.tags:
-            self.draft.tags.remove(code)
-        else:
-            self.draft.tags.append(code)
-        self.message = ""
-
-    def open_phone(self) -> None:
-        if self.screen == Screen.REASONS and self.draft is not None:
-            self.draft.phone_entry = self.draft.phone
-            self.message = ""
-            self._go(Screen.PHONE)
-
-    def phone_key(self, key: str) -> None:
-        if self.screen != Screen.PHONE or self.draft is None:
-            return
-        if key == "del":
-            self.draft.phone_entry = self.draft.phone_entry[:-1]
-        elif key == "clear":
-            self.draft.phone_entry = ""
-        elif key.isdigit() and len(key) == 1 and len(self.draft.phone_entry) < PHONE_DIGITS:
-            self.draft.phone_entry += key
-        self.message = ""
-
-    def phone_done(self) -> bool:
-        if self.screen != Screen.PHONE or self.draft is None:
-            return False
-        entry = self.draft.phone_entry
-        if entry and not valid_mobile(entry):
-            self.message = t("kiosk.phone_invalid", self.lang)
-            return False
-        self.draft.phone = entry
-        self.message = ""
-        self._go(Screen.REASONS)
-        return True
-
-    def open_text(self) -> None:
-        if self.screen == Screen.REASONS and self.draft is not None:
-            self.draft.pinyin = PinyinInput(self.draft.text)
-            self.message = ""
-            self._go(Screen.TEXT)
-
-    def text_key(self, key: str) -> None:
-        """The pinyin keyboard: a letter, "del", "more" (next candidates), "cand:<i>", or punctuation."""
-        if self.screen != Screen.TEXT or self.draft is None or self.draft.pinyin is None:
-            return
-        p = self.draft.pinyin
-        if key == "del":
-            p.backspace()
-        elif key == "more":
-            p.more()
-        elif key.startswith("cand:"):
-            p.pick(as_int(key[5:]))
-        elif len(key) == 1 and key.isascii() and key.isalpha():
-            p.key(key)
-        else:
-            p.put(key)
-
-    def text_done(self) -> None:
-        if self.screen == Screen.TEXT and self.draft is not None and self.draft.pinyin is not None:
-            self.draft.text = self.draft.pinyin.text.strip()
-            self.draft.pinyin = None
-            self._go(Screen.REASONS)
-
-    def back(self) -> None:
-        """Phone or text screen: back to the reasons without keeping the entry."""
-        if self.screen in (Screen.PHONE, Screen.TEXT) and self.draft is not None:
-            self.draft.pinyin = None
-            self.message = ""
-            self._go(Screen.REASONS)
 
     def submit(self) -> bool:
         """The reasons' "submit" or the tags' "done" button."""
@@ -418,7 +326,7 @@ class Evaluator:
             self.drafts.drop(body["job"])   # after the outbox has it (a crash between: see kiosk.drafts)
 
     @staticmethod
-    def _pressed_ms(o: _Opening, d: _Draft) -> int | None:
+    def _pressed_ms(o: _Opening, d: Draft) -> int | None:
         """When the level was chosen, on the server's clock: a rating held in the outbox through an
         outage, or sent when the citizen walked away, still counts as given in time (the server
         checks it against the rating's window)."""
@@ -431,10 +339,6 @@ class Evaluator:
         self.draft = None
         self.message = ""
         self._go(Screen.IDENTITY)
-
-    def _go(self, screen: Screen, until_s: float | None = None) -> None:
-        self.screen = screen
-        self._screen_until_s = until_s
 
 
 __all__ = ["Evaluator", "FOLLOW_UP", "SEND_TYPE", "Screen", "Send", "StaffCard", "TagChoice", "View", "valid_mobile"]

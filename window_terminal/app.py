@@ -1,5 +1,6 @@
 """The Kivy side of the window terminal: screens (one `.kv` each in `kv/`), keys, and the hand-over
-of the hall client's callbacks to the UI thread. What to show and what to send is in `logic.py`.
+of the hall client's callbacks to the UI thread. What to show and what to send is in
+`terminal.py` (`TerminalLogic`, built from state, replies, commands, buttons, keys and view).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from kivy.uix.textinput import TextInput
 
 from config.fonts import kivy_markup, ui_font
-from window_terminal.logic import Btn, TerminalLogic, View
+from window_terminal.buttons import Btn
+from window_terminal.terminal import TerminalLogic
+from window_terminal.view import View
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from config.schema import HallConfig
 from hallnet.client import HallClient
 from hallnet.keys import NodeKeys
 from window_terminal.local_store import LocalStore
-from window_terminal.logic import TerminalLogic
+from window_terminal.terminal import TerminalLogic
 
 log = logging.getLogger(__name__)
 

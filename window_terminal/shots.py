@@ -8,11 +8,17 @@ The states are made with the real logic and a stand-in sender (no hall server ne
 from __future__ import annotations
 
 import argparse
+import logging
 import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
+
+from config.loader import load_hall
+from window_terminal import headless
+from window_terminal.local_store import LocalStore
+from window_terminal.terminal import TerminalLogic
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_HALL = ROOT / "config" / "examples" / "demo-hall"
@@ -31,9 +37,11 @@ class StandInSender:
         self.sent.append((msg_id, type_, body))
         return msg_id
 
-    def answer(self, logic: Any, result: dict[str, Any] | None = None, error: str = "", message: str = "") -> None:
+    def answer(self, logic: Any, result: dict[str, Any] | None = None, error: str = "", message: str = "",
+               details: dict[str, Any] | None = None) -> None:
         msg_id = self.sent[-1][0]
-        reply = {"ok": True, "result": result or {}} if not error else {"ok": False, "error": error, "message": message}
+        reply: dict[str, Any] = {"ok": True, "result": result or {}} if not error else {
+            "ok": False, "error": error, "message": message, "details": details or {}}
         logic.on_reply(msg_id, reply)
 
 
@@ -55,10 +63,7 @@ def window_state(state: str, *, ticket: str | None = None, ticket_id: int | None
 STAFF = {"staff_no": "HC2101", "name": "王𬀩", "department": "区行政审批服务局", "stars": 5, "promise": ""}
 
 
-def make_logic(config: Any, folder: Path, clock: Clock, lang: str = "zh") -> tuple[Any, StandInSender]:
-    from window_terminal.local_store import LocalStore
-    from window_terminal.logic import TerminalLogic
-
+def make_logic(config: Any, folder: Path, clock: Clock, lang: str = "zh") -> tuple[TerminalLogic, StandInSender]:
     sender = StandInSender()
     logic = TerminalLogic(config, WINDOW, LocalStore(folder / "state.json"), sender, lang=lang, now_ms=clock)
     logic.on_connection(True)
@@ -122,7 +127,8 @@ def scenes() -> dict[str, Callable[[Any, StandInSender, Clock], None]]:
         for k in "0000":
             lg.pad(k)
         lg.pad("enter")
-        snd.answer(lg, error="account_locked", message="5 wrong PINs: locked for 5 minutes")
+        snd.answer(lg, error="account_locked", message="5 wrong PINs: locked for 5 minutes",
+                   details={"locked_until_ms": clk.now + 5 * 60_000})
 
     def s_calling(lg: Any, snd: StandInSender, clk: Clock) -> None:
         sign_in(lg, snd)
@@ -190,12 +196,7 @@ def scenes() -> dict[str, Callable[[Any, StandInSender, Clock], None]]:
 
 
 def render_all(out: Path, config_dir: Path = DEMO_HALL, only: list[str] | None = None) -> list[Path]:
-    from window_terminal.headless import setup_env
-
-    setup_env()
-    from config.loader import load_hall
-    from window_terminal import headless
-
+    headless.setup_env()      # before anything imports Kivy (headless.start does)
     config = load_hall(config_dir)
     written: list[Path] = []
     app = None
@@ -225,8 +226,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", metavar="DIR", default=str(ROOT / "docs" / "screens"))
     p.add_argument("only", nargs="*", help="scene names (default: all)")
     args = p.parse_args(argv)
-    import logging
-
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("kivy").setLevel(logging.ERROR)
     for path in render_all(Path(args.out), Path(args.config), args.only or None):

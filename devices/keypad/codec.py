@@ -8,7 +8,8 @@ Framing (datasheet §2)::
 wake-up preamble and line garbage alike); on a bad L, L≠L, a missing second 68, a bad CS or a
 missing 16 it discards that first 68 and rescans from the byte after it. It never raises.
 
-The typed layer (§3) turns a `Frame` into a request (host -> device) or a reply
+The framing lives in `devices.keypad.framing` (its names are re-exported here). The typed
+layer (§3) turns a `Frame` into a request (host -> device) or a reply
 (device -> host) and back. Every failure is a `CodecError` subclass; nothing else escapes.
 """
 
@@ -18,32 +19,15 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Union
 
-START = 0x68
-END = 0x16
-PREAMBLE = 0xFE
-MAX_PREAMBLE = 4
-MIN_L = 2                      # ADDR + FUNC
-MAX_L = 250
-MAX_DATA = MAX_L - 2
-OVERHEAD = 6                   # 68 L L 68 … CS 16
+from devices.keypad.framing import (
+    END, ERROR_BITS, MAX_DATA, MAX_L, MAX_PREAMBLE, MIN_L, OVERHEAD, PREAMBLE, REPLY_BIT, START, BadField,
+    CodecError, Frame, FrameTooLong, check_byte, checksum, decode, encode, wire_size,
+)
+
 BROADCAST = 0
 MAX_ADDRESS = 32
-REPLY_BIT = 0x80
-ERROR_BITS = 0xC0
 FIFO_SIZE = 32                 # §4.2: events a device keeps until confirmed
 STAFF_NO_LEN = 8
-
-
-class CodecError(Exception):
-    """Base of every error the codec raises."""
-
-
-class FrameTooLong(CodecError):
-    """ADDR + FUNC + DATA would exceed the 250 bytes an L byte may announce."""
-
-
-class BadField(CodecError):
-    """A field value is out of range or cannot be encoded/decoded (device error 0x01)."""
 
 
 class BadLength(BadField):
@@ -86,117 +70,6 @@ class ErrorCode(IntEnum):
     UNKNOWN_FUNCTION = 0x02
     NOT_OLDEST = 0x03
     BUFFER_FULL = 0x04
-
-
-# --------------------------------------------------------------------------- framing
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One frame on the wire, request or reply. `func` is the raw byte (reply bits included)."""
-
-    addr: int
-    func: int
-    data: bytes = b""
-
-    @property
-    def is_request(self) -> bool:
-        return not self.func & REPLY_BIT
-
-    @property
-    def is_error(self) -> bool:
-        return self.func & ERROR_BITS == ERROR_BITS
-
-    @property
-    def base_func(self) -> int:
-        """The function code without the reply/error bits."""
-        return self.func & ~ERROR_BITS & 0xFF
-
-
-def checksum(body: bytes) -> int:
-    """(ADDR + FUNC + every DATA byte) mod 256."""
-    return sum(body) & 0xFF
-
-
-def encode(frame: Frame, preamble: int = 0) -> bytes:
-    """The bytes of `frame`, optionally after `preamble` (0–4) FE wake-up bytes."""
-    _check_byte("addr", frame.addr)
-    _check_byte("func", frame.func)
-    if not isinstance(preamble, int) or not 0 <= preamble <= MAX_PREAMBLE:
-        raise BadField(f"preamble must be 0–{MAX_PREAMBLE} bytes, got {preamble!r}")
-    if not isinstance(frame.data, (bytes, bytearray, memoryview)):
-        raise BadField(f"data must be bytes, got {type(frame.data).__name__}")
-    data = bytes(frame.data)
-    if len(data) > MAX_DATA:
-        raise FrameTooLong(f"{len(data)} data bytes; at most {MAX_DATA} fit in one frame")
-    body = bytes((frame.addr, frame.func)) + data
-    n = len(body)
-    return bytes([PREAMBLE] * preamble) + bytes((START, n, n, START)) + body + bytes((checksum(body), END))
-
-
-def decode(buf: bytes | bytearray | memoryview) -> tuple[int, Frame | None]:
-    """Find the first valid frame in `buf`.
-
-    Returns (consumed, frame). With a frame, `consumed` counts every byte up to and including its
-    16. Without one, `consumed` counts the bytes that can never start a frame (drop them) and
-    the rest of `buf` is an incomplete frame start: call again when more bytes have arrived.
-    """
-    if not isinstance(buf, (bytes, bytearray, memoryview)):
-        raise BadField(f"decode needs bytes, got {type(buf).__name__}")
-    buf = bytes(buf)
-    size = len(buf)
-    pos = buf.find(START)
-    while pos >= 0:
-        verdict = _frame_at(buf, pos, size)
-        if isinstance(verdict, Frame):
-            return pos + wire_size(verdict), verdict
-        if verdict is _NEED_MORE:
-            return pos, None
-        pos = buf.find(START, pos + 1)        # bad frame: drop this 68, rescan after it
-    return size, None
-
-
-def wire_size(frame: Frame) -> int:
-    """Bytes `frame` takes on the wire, without preamble."""
-    return OVERHEAD + 2 + len(frame.data)
-
-
-_NEED_MORE = object()
-_INVALID = object()
-
-
-def _frame_at(buf: bytes, pos: int, size: int) -> Frame | object:
-    """The frame starting at `buf[pos]` (a 68), _NEED_MORE or _INVALID.
-
-    Header bytes are checked as soon as they are present, so a garbage 68 followed by a wild L
-    is rejected at once instead of waiting for 250 bytes that will never come.
-    """
-    avail = size - pos
-    if avail < 2:
-        return _NEED_MORE
-    n = buf[pos + 1]
-    if not MIN_L <= n <= MAX_L:
-        return _INVALID
-    if avail < 3:
-        return _NEED_MORE
-    if buf[pos + 2] != n:
-        return _INVALID
-    if avail < 4:
-        return _NEED_MORE
-    if buf[pos + 3] != START:
-        return _INVALID
-    total = OVERHEAD + n
-    if avail < total:
-        return _NEED_MORE
-    body = buf[pos + 4 : pos + 4 + n]
-    if buf[pos + 4 + n] != checksum(body) or buf[pos + 5 + n] != END:
-        return _INVALID
-    return Frame(body[0], body[1], body[2:])
-
-
-def _check_byte(name: str, value: int) -> None:
-    if not isinstance(value, int) or not 0 <= value <= 0xFF:
-        raise BadField(f"{name} must be a byte 0–255, got {value!r}")
 
 
 def _check_range(name: str, value: int, low: int, high: int) -> None:
@@ -379,12 +252,12 @@ class Status:
     boot_id: int               # random at every power-up
 
     def data(self) -> bytes:
-        _check_byte("fw_major", self.fw_major)
-        _check_byte("fw_minor", self.fw_minor)
+        check_byte("fw_major", self.fw_major)
+        check_byte("fw_minor", self.fw_minor)
         if self.keys not in (3, 4, 5):
             raise BadField(f"keys must be 3, 4 or 5, got {self.keys!r}")
         _check_range("mode", self.mode, Mode.SERVING, Mode.RATING)
-        _check_byte("pending", self.pending)
+        check_byte("pending", self.pending)
         _check_range("boot_id", self.boot_id, 0, 0xFFFF)
         return bytes((self.fw_major, self.fw_minor, self.keys, self.mode, self.pending)) + self.boot_id.to_bytes(2, "big")
 
@@ -415,9 +288,9 @@ class Event:
 
     def data(self) -> bytes:
         _check_range("event_no", self.event_no, 0, 0xFFFF)
-        _check_byte("kind", self.kind)
+        check_byte("kind", self.kind)
         _check_range("handle", self.handle, 0, 0xFFFFFFFF)
-        _check_byte("level", self.level)
+        check_byte("level", self.level)
         _check_range("elapsed_ds", self.elapsed_ds, 0, 0xFFFF)
         return (
             self.event_no.to_bytes(2, "big") + bytes((self.kind,)) + self.handle.to_bytes(4, "big")
@@ -462,7 +335,7 @@ class ErrorReply:
     code: int
 
     def data(self) -> bytes:
-        _check_byte("code", self.code)
+        check_byte("code", self.code)
         return bytes((self.code,))
 
     @classmethod
@@ -480,7 +353,7 @@ Reply = Union[Status, PollReply, Ack, ErrorReply]
 def reply_frame(addr: int, request_func: int, reply: Reply) -> Frame:
     """The frame device `addr` sends to answer a request with function `request_func`."""
     _check_range("address", addr, 1, MAX_ADDRESS)
-    _check_byte("func", request_func)
+    check_byte("func", request_func)
     if isinstance(reply, ErrorReply):
         return Frame(addr, (request_func | ERROR_BITS) & 0xFF, reply.data())
     data = b"" if isinstance(reply, Ack) else reply.data()
@@ -528,3 +401,14 @@ def _from_gb18030(name: str, raw: bytes) -> str:
         return raw.decode("gb18030")
     except UnicodeDecodeError as exc:
         raise BadField(f"{name} is not valid GB18030: {exc.reason}") from None
+
+
+__all__ = [
+    "Ack", "BadField", "BadLength", "BROADCAST", "CancelRating", "checksum", "CodecError",
+    "ConfirmEvent", "decode", "encode", "END", "ERROR_BITS", "ErrorCode", "ErrorReply", "Event",
+    "EventKind", "FIFO_SIZE", "Frame", "FrameTooLong", "Func", "MAX_ADDRESS", "MAX_DATA", "MAX_L",
+    "MAX_PREAMBLE", "MIN_L", "Mode", "OVERHEAD", "parse_reply", "parse_request", "Poll", "PollReply",
+    "PREAMBLE", "QueryStatus", "Reply", "REPLY_BIT", "reply_frame", "Request", "request_frame",
+    "SetMode", "ShowStaff", "STAFF_NO_LEN", "START", "StartRating", "Status", "UnexpectedReply",
+    "UnknownFunction", "wire_size",
+]

@@ -18,12 +18,14 @@ Polling is smart: a device with a rating open, events pending or commands to app
 every cycle; an idle one every `idle_every`-th cycle; an offline one is re-probed with a single
 try after `first_reprobe_s`, the wait doubling up to `reprobe_s`. Every event is read twice (two
 POLLs agreeing) before it goes up: the additive checksum lets some two-byte corruptions through, and a rating level is final.
+
+Converging a device to the wanted state (the commands to send, and sending them) is in
+`devices.keypad.converge`.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from typing import Any, Callable, Iterable
@@ -32,7 +34,6 @@ from devices.keypad.codec import (
     FIFO_SIZE,
     MAX_ADDRESS,
     Ack,
-    CancelRating,
     ConfirmEvent,
     ErrorCode,
     ErrorReply,
@@ -47,6 +48,7 @@ from devices.keypad.codec import (
     StartRating,
     Status,
 )
+from devices.keypad.converge import Converger
 from devices.keypad.link import (
     DATASHEET_QUIET_S,
     DATASHEET_REPLY_TIMEOUT_S,
@@ -59,7 +61,6 @@ from devices.keypad.tracking import (
     CycleStats,
     KeypadInfo,
     KeypadState,
-    Step,
     Tracked,
     WantedRating,
     event_key,
@@ -77,7 +78,7 @@ class NoSuchKeypad(KeyError):
     """The session has no keypad with this address."""
 
 
-class KeypadSession:
+class KeypadSession(Converger):
     def __init__(
         self,
         transport: Any,
@@ -294,77 +295,6 @@ class KeypadSession:
         k.forget_device_state()
         k.open_rating = None
         k.candidate = None
-
-    # ----------------------------------------------------------------- converge
-
-    def _wanted(self, k: Tracked) -> tuple[ShowStaff | None, int, Mode | None, int, WantedRating | None]:
-        """A consistent copy of what the gateway wants (it may change it from another thread)."""
-        with self._lock:
-            return k.want_staff, k.staff_version, k.want_mode, k.mode_version, k.want_rating
-
-    def _converged(self, k: Tracked) -> bool:
-        want_staff, staff_version, want_mode, mode_version, want_rating = self._wanted(k)
-        return (
-            (want_staff is None or k.staff_applied == staff_version)
-            and (want_mode is None or k.mode_applied == mode_version)
-            and k.open_rating == (None if want_rating is None else want_rating.handle)
-        )
-
-    def _plan(self, k: Tracked) -> list[Step]:
-        """The commands that would bring the device to the wanted state, and may be sent now."""
-        want_staff, staff_version, want_mode, mode_version, want_rating = self._wanted(k)
-        steps: list[Step] = []
-        if want_staff is not None and k.staff_applied != staff_version:
-            steps.append(Step(want_staff, lambda: setattr(k, "staff_applied", staff_version)))
-        if want_mode is not None and k.mode_applied != mode_version:
-            steps.append(Step(SetMode(want_mode), lambda: setattr(k, "mode_applied", mode_version)))
-        if want_rating is None:
-            if k.open_rating is not None:
-                steps.append(Step(CancelRating(), lambda: setattr(k, "open_rating", None)))
-        elif k.open_rating != want_rating.handle and not self._start_blocked(k, want_rating):
-            start = StartRating(want_rating.handle, self._remaining_s(k, want_rating), want_rating.voice)
-            steps.append(Step(start, lambda: self._rating_opened(k, want_rating)))
-        return steps
-
-    def _start_blocked(self, k: Tracked, rating: WantedRating) -> bool:
-        if k.buffer_full or self._clock() < k.start_retry_s:
-            return True
-        # Re-opening a handle we already sent is safe only once every older event has been seen:
-        # its press may be waiting in the FIFO (e.g. pressed just before a reboot).
-        return k.hold_start and k.last_started == rating.handle
-
-    def _converge(self, k: Tracked) -> None:
-        for step in self._plan(k):
-            if isinstance(step.request, StartRating):
-                k.last_started = step.request.handle
-            reply = self.link.request(k.addr, step.request)
-            if isinstance(reply, Ack):
-                step.on_ack()
-            elif isinstance(reply, ErrorReply) and reply.code == ErrorCode.BUFFER_FULL:
-                log.warning("keypad %d: event buffer full, rating waits until events are confirmed", k.addr)
-                k.buffer_full = True
-                k.events_pending = True
-            else:
-                # Fields are validated before they are queued, so a refusal means a corrupted
-                # frame or a firmware fault: try again later rather than flooding the bus.
-                log.warning("keypad %d: %s refused: %s", k.addr, type(step.request).__name__, reply)
-                if isinstance(step.request, StartRating):
-                    k.start_retry_s = self._clock() + self.event_retry_s
-                else:
-                    step.on_ack()
-
-    def _rating_opened(self, k: Tracked, rating: WantedRating) -> None:
-        k.open_rating = rating.handle
-        k.stray_check = False
-        if k.rating_deadline is None or k.rating_deadline[0] != rating.handle:
-            k.rating_deadline = (rating.handle, self._clock() + rating.timeout_s)
-
-    def _remaining_s(self, k: Tracked, rating: WantedRating) -> int:
-        """The full timeout the first time; after a reboot, what is left of it (5 s at least)."""
-        if k.rating_deadline is None or k.rating_deadline[0] != rating.handle:
-            return rating.timeout_s
-        left_s = math.ceil(k.rating_deadline[1] - self._clock())
-        return max(5, min(rating.timeout_s, left_s))
 
     # ----------------------------------------------------------------- events
 

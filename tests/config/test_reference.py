@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import config.loader
 from config.loader import key_paths
+from config.schema import HALL_FILES
 
 REFERENCE = Path(__file__).resolve().parents[2] / "config" / "REFERENCE.md"
 ROW = re.compile(r"^\| (\S+\.toml) \| `([^`]+)` \| [^|]+ \| [^|]+ \| [^|]+ \|$")
@@ -23,6 +25,4 @@ def test_every_key_is_documented_and_every_documented_key_exists(demo_dir: Path)
 
 
 def test_loader_docstring_names_every_file() -> None:
-    import config.loader
-    from config.schema import HALL_FILES
     assert all(name in (config.loader.__doc__ or "") for name in HALL_FILES)

@@ -21,7 +21,7 @@ setup_env(_KIVY_HOME)
 
 from config.loader import load_hall  # noqa: E402
 from window_terminal.local_store import LocalStore  # noqa: E402
-from window_terminal.logic import TerminalLogic  # noqa: E402
+from window_terminal.terminal import TerminalLogic  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_HALL = ROOT / "config" / "examples" / "demo-hall"

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from config.i18n import TEXTS, t
-from window_terminal.logic import KNOWN_ERRORS, MAIN_KEYS, PAUSE_REASONS, SHORTCUTS, fmt_duration
+from window_terminal.keymap import MAIN_KEYS, SHORTCUTS
+from window_terminal.replies import KNOWN_ERRORS
+from window_terminal.state import PAUSE_REASONS, fmt_duration
 
 from .conftest import HubServer, Recorder, new_logic
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from config.i18n import t
-from window_terminal.logic import SHORTCUTS
+from window_terminal.keymap import SHORTCUTS
 
 from .conftest import HubServer, new_logic
 
