@@ -4,7 +4,7 @@ A hall folder holds five UTF-8 TOML files (every key is listed in `config/REFERE
 
   hall.toml      [hall] name, region_code, department_code, timezone, screen_dpi, public_url
                  [[hall.sessions]] start, end ("HH:MM", in order, not overlapping)
-                 [thresholds], [rating], [assessment], [export], [network]: optional, every key has a default
+                 [thresholds], [rating], [assessment], [export], [network], [bus]: optional, every key has a default
   windows.toml   [[windows]] number, name, categories, kiosk,
                  keypad = {port, address, baud} (optional), printer = {port, baud} (optional)
   services.toml  [[categories]] code, name
@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from config.errors import ConfigError, Problem
 from config.pins import BadPinHash, parse_pin_hash
 from config.schema import (
-    HALL_FILES, Assessment, Category, ExportPolicy, Hall, HallConfig, IPNetwork, Keypad, Network, Printer, RatingPolicy, Service,
+    HALL_FILES, Assessment, BusLimits, Category, ExportPolicy, Hall, HallConfig, IPNetwork, Keypad, Network, Printer, RatingPolicy, Service,
     Session, Staff, Tag, TagList, Thresholds, Window,
 )
 
@@ -68,6 +68,9 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "deduct_half_day_away": (0, 100), "deduct_per_late": (0, 100), "bonus_per_praise": (0, 100),
     "bonus_praise_threshold": (0, 100000), "top_windows": (0, 100), "top_staff": (0, 100),
     "bottom": (0, 100),
+    # [bus]
+    "node_messages_per_s": (1, 10000), "node_burst": (1, 1000000), "gateway_messages_per_s": (1, 100000),
+    "gateway_burst": (1, 1000000), "snapshot_interval_ms": (0, 60000),
 }
 
 _REQUIRED: Any = object()
@@ -368,6 +371,7 @@ def _read_hall(root: _Table) -> Hall | None:
     assessment = _defaults(root.section("assessment"), Assessment)
     export = _read_export(root.section("export"))
     network = _read_network(root.section("network"))
+    bus = _defaults(root.section("bus"), BusLimits)
     if table is None:
         return None
     name = table.text("name")
@@ -382,7 +386,7 @@ def _read_hall(root: _Table) -> Hall | None:
                 timezone=timezone, sessions=_read_sessions(table), thresholds=thresholds,
                 rating=rating, assessment=assessment,
                 screen_dpi=table.integer("screen_dpi", 72, 640, default=160),
-                public_url=(public_url or "").rstrip("/"), export=export, network=network)
+                public_url=(public_url or "").rstrip("/"), export=export, network=network, bus=bus)
 
 
 def _read_network(table: _Table) -> Network:

@@ -3,6 +3,7 @@
     python -m hall_server --config DIR --data DIR [--http HOST:PORT] [--bus HOST:PORT]
     python -m hall_server keys new NODE --data DIR
     python -m hall_server keys list --data DIR
+    python -m hall_server keys revoke NODE --data DIR
     python -m hall_server users add NAME --role manager|viewer --data DIR [--password-stdin]
     python -m hall_server users list --data DIR
 """
@@ -57,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
     lst = ksub.add_parser("list", help="list registered node keys")
     lst.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
+    rev = ksub.add_parser("revoke", help="revoke a node's key: a running server drops the node at once, "
+                                         "and the key is never accepted again")
+    rev.add_argument("node", metavar="NODE", help="node id, e.g. kiosk-3")
+    rev.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
     users = sub.add_parser("users", help="managers' accounts for the web pages")
     usub = users.add_subparsers(dest="users_command", metavar="users COMMAND", required=True)
     uadd = usub.add_parser("add", help="create or replace an account (prints a new password unless given)")
@@ -94,9 +99,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _keys(args: argparse.Namespace) -> int:
-    from hallnet.keys import KeyFileError, KeyRegistry, new_node_key
+    from hallnet.keys import KeyFileError, KeyRegistry, new_node_key, revoke_node_key
 
     data = Path(args.data)
+    if args.keys_command == "revoke":
+        try:
+            fp = revoke_node_key(data, args.node)
+        except (KeyFileError, OSError) as exc:
+            return _fail(str(exc))
+        print(f"revoked {args.node} (key {fp}); a running server drops it now; "
+              f"`keys new {args.node}` issues a new key")
+        return 0
     if args.keys_command == "new":
         try:
             folder = new_node_key(data, args.node)
@@ -105,9 +118,7 @@ def _keys(args: argparse.Namespace) -> int:
         print(f"registered {args.node}; give the node the folder {folder} "
               f"({args.node}.key_secret and server.key)")
         return 0
-    registry = KeyRegistry(data / "keys" / "nodes")
-    registry.reload()
-    for name in sorted(registry._by_key.values()):
+    for name in KeyRegistry(data / "keys" / "nodes").nodes():
         print(name)
     return 0
 
