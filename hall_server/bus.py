@@ -50,6 +50,7 @@ SERVER_NODE = "server"
 PRIVATE_PREFIX = "mgr/"
 HEARTBEAT_REPLY_MIN_S = 0.05        # a node flooding heartbeats gets at most 20 answers a second
 REGISTRY_CHECK_S = 0.2              # how often the loop looks for revoked or deleted keys
+DRAIN_MAX_S = 0.01                  # one drain reads for at most this long (or max_batch frames)
 LOOP_STALL_S = 10.0                 # `alive()` is False when the loop has not turned for this long
 
 
@@ -273,7 +274,10 @@ class Bus:
 
     def _drain(self, batch: list[tuple[bytes, m.Envelope]]) -> None:
         router = self._router
-        while len(batch) < self.max_batch:
+        deadline_s = time.monotonic() + DRAIN_MAX_S
+        for n in range(self.max_batch):
+            if n % 64 == 63 and time.monotonic() > deadline_s:
+                return          # apply what came so far: a flood never delays others' batches
             try:
                 frames = router.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
@@ -313,6 +317,8 @@ class Bus:
             prefix = env.body.get("prefix", "")
             self._snapshots[node] = _SnapshotAsk(identity, prefix if isinstance(prefix, str) else "",
                                                  self.quotas.snapshot_due_s(node, now))
+        elif self.quotas.blocked(node, env.seq, now):    # told `busy` already: dropped unanswered (it resends
+            self.counters["busy"] += 1          # everything unacknowledged after the delay anyway)
         else:
             wait_ms = self.quotas.admit(node, env.seq, len(frame), now)
             if wait_ms:

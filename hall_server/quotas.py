@@ -58,14 +58,16 @@ class NodeQuota:
         self.last_s = now_s
         if self.hold_seq is not None and now_s - self.blocked_until_s > HOLD_EXPIRES_S:
             self.hold_seq = None
-        if now_s < self.blocked_until_s:
+        if now_s < self.blocked_until_s and not self.is_held(seq):
             return self._refuse(seq, self.blocked_until_s - now_s)
         if self.hold_seq is not None and seq > self.hold_seq:
-            return self._refuse(seq, MIN_RETRY_S)       # a later message overtaking the held one
+            self.blocked_until_s = now_s + MIN_RETRY_S  # a later message overtaking the held one
+            return self._refuse(seq, MIN_RETRY_S)
         if self.tokens >= cost:
             self.tokens -= cost
             if self.hold_seq is not None and seq >= self.hold_seq:
-                self.hold_seq = None
+                self.hold_seq = None        # the refused one is back: the rest may follow
+                self.blocked_until_s = 0.0
             return 0
         # wait for about a second's worth of tokens, so a resumed node gets a batch through
         want = min(float(self.rate.burst), max(float(cost), self.rate.per_s))
@@ -73,9 +75,13 @@ class NodeQuota:
         self.blocked_until_s = now_s + wait_s
         return self._refuse(seq, wait_s)
 
+    def is_held(self, seq: int) -> bool:
+        """Whether `seq` is the refused message (or an earlier one) that the node must resend first."""
+        return self.hold_seq is not None and seq <= self.hold_seq
+
     def _refuse(self, seq: int, wait_s: float) -> int:
         self.refused += 1
-        if self.hold_seq is None or seq < self.hold_seq:
+        if self.hold_seq is None:       # (a lower seq refused later is a resend, often of one already stored)
             self.hold_seq = seq
         return max(1, math.ceil(wait_s * 1000))
 
@@ -87,6 +93,15 @@ class Quotas:
         self.limits = limits
         self._nodes: dict[str, NodeQuota] = {}
         self._next_snapshot_s: dict[str, float] = {}
+
+    def blocked(self, node: str, seq: int, now_s: float) -> bool:
+        """Whether `node` was told `busy`, its delay has not passed and `seq` is not the held message:
+        such a frame is dropped unanswered (the node resends everything unacknowledged after the delay)."""
+        quota = self._nodes.get(node)
+        if quota is None or now_s >= quota.blocked_until_s or quota.is_held(seq):
+            return False
+        quota.refused += 1
+        return True
 
     def admit(self, node: str, seq: int, frame_bytes: int, now_s: float) -> int:
         quota = self._nodes.get(node)
