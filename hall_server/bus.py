@@ -87,6 +87,7 @@ class Bus:
         self.address = BusAddress.parse(address) if isinstance(address, str) else address
         self.server_keys = server_keys
         self.registry = KeyRegistry(nodes_dir)
+        self._key_generation = self.registry.generation
         self.heartbeat_s = heartbeat_s
         self.silence_s = silence_s
         self.tick_s = tick_s
@@ -245,7 +246,9 @@ class Bus:
                     self._apply([], [_WebCommand("system.tick", {}, "system", Future())])
                 if now >= next_keys_s:
                     next_keys_s = now + REGISTRY_CHECK_S
-                    if self.registry.refresh() or self._router.closed:
+                    self.registry.refresh()      # (the ZAP thread may have rescanned first: compare generations)
+                    if self.registry.generation != self._key_generation or self._router.closed:
+                        self._key_generation = self.registry.generation
                         self._reopen()
                         poller = self._poller()
             except zmq.ContextTerminated:

@@ -161,18 +161,23 @@ class KeyRegistry:
         self._lock = threading.Lock()
         self._by_key: dict[bytes, str] = {}
         self._revoked: set[bytes] = set()
-        self._stamp: tuple[int, int] = (-1, -1)
+        self._stamp: frozenset[tuple[str, int, int, int]] = frozenset()
         self.generation = 0             # +1 each time a key stops being accepted
         self.reload()
 
-    def _folder_stamp(self) -> tuple[int, int]:
-        def mtime(path: Path) -> int:
+    def _folder_stamp(self) -> frozenset[tuple[str, int, int, int]]:
+        """Every file of both folders with its inode, size and mtime: any change shows (a directory's
+        own mtime is too coarse to see two changes within one clock tick)."""
+        entries: set[tuple[str, int, int, int]] = set()
+        for folder in (self.nodes_dir, self.revoked_dir):
             try:
-                return path.stat().st_mtime_ns
+                with os.scandir(folder) as it:
+                    for e in it:
+                        st = e.stat(follow_symlinks=False)
+                        entries.add((e.path, st.st_ino, st.st_size, st.st_mtime_ns))
             except OSError:
-                return 0
-
-        return mtime(self.nodes_dir), mtime(self.revoked_dir)
+                continue
+        return frozenset(entries)
 
     def reload(self) -> None:
         stamp = self._folder_stamp()
