@@ -201,3 +201,62 @@ def test_a_node_asking_for_snapshots_in_a_loop_gets_them_at_most_every_interval(
         ctx.term()
         bus.stop()
         hub.close()
+
+
+def test_any_exception_while_handling_one_frame_leaves_the_loop_serving(hall, monkeypatch) -> None:
+    root, hub, bus = hall
+    c = _client(root, "kiosk-1")
+    real = bus.quotas.admit
+
+    def admit(node: str, seq: int, frame_bytes: int, now_s: float) -> int:
+        if frame_bytes > 5000:
+            raise RuntimeError("a bug met by one odd frame")
+        return real(node, seq, frame_bytes, now_s)
+
+    monkeypatch.setattr(bus.quotas, "admit", admit)
+    try:
+        c.send("audit.note", {"kind": "odd", "detail": {"pad": "x" * 6000}})
+        assert c.call("audit.note", {"kind": "next"}, timeout_s=10)["ok"]
+        assert bus.alive() and bus.counters["loop_errors"] >= 1
+        monkeypatch.setattr(bus.quotas, "admit", real)     # the bug fixed: the odd one is resent and stored
+        assert wait_until(lambda: c.pending_count() == 0, 10)
+    finally:
+        c.stop()
+    assert hub.db.execute("SELECT COUNT(*) FROM audit WHERE kind = 'note.odd'").fetchone()[0] == 1
+
+
+def test_replies_to_a_node_that_does_not_read_are_dropped_and_a_resend_gets_the_stored_answer(tmp_path: Path) -> None:
+    hub = Hub(tmp_path / "hall.db")
+    bus = _bus(tmp_path, hub, limits=BusLimits(gateway_messages_per_s=100_000, gateway_burst=1_000_000))
+    keys = load_node_keys(new_node_key(tmp_path, "gateway-1"), "gateway-1")
+    ctx = zmq.Context()
+    try:
+        s = ctx.socket(zmq.DEALER)
+        s.curve_secretkey, s.curve_publickey, s.curve_serverkey = keys.node.secret, keys.node.public, keys.server_public
+        s.linger, s.rcvhwm, s.sndhwm, s.sndtimeo, s.rcvtimeo = 0, 1, 100_000, 5000, 5000
+        s.connect(f"ipc://{tmp_path}/bus")
+        frames = [m.encode(m.Envelope(type="audit.note", node="gateway-1", seq=i + 1,
+                                      body={"kind": "r", "subject": str(i)})) for i in range(20_000)]
+        for f in frames:                       # sends everything, reads nothing
+            s.send(f)
+        assert wait_until(lambda: hub.db.execute(
+            "SELECT COUNT(*) FROM audit WHERE kind = 'note.r'").fetchone()[0] == 20_000, 60)
+        assert bus.counters["dropped_replies"] > 0, "the server dropped what it could not queue, never blocked"
+        assert bus.alive()
+        answers: set[str] = set()
+        while s.poll(200):                     # read what was queued before the drops
+            s.recv()
+        for k in range(0, len(frames), 500):   # then resends what was never acknowledged, as a client does
+            for f in frames[k:k + 500]:
+                s.send(f)
+            while len(answers) < k + 500:
+                env = m.decode(s.recv())
+                if env.type == m.REPLY and env.body.get("ok"):
+                    answers.add(env.body["ref"])
+        s.close()
+    finally:
+        ctx.term()
+        bus.stop()
+    assert len(answers) == 20_000 and bus.counters["duplicates"] >= 20_000
+    assert hub.db.execute("SELECT COUNT(*) FROM audit WHERE kind = 'note.r'").fetchone()[0] == 20_000
+    hub.close()
