@@ -34,7 +34,7 @@ import zmq
 
 from config.schema import BusLimits
 from hall_server.bus_sockets import (
-    PART_BYTES, NodeAuthenticator, ZAP_DOMAIN, delta_frames, limited_warning, open_sockets, send_to,
+    ZAP_DOMAIN, NodeAuthenticator, delta_frames, limited_warning, open_sockets, reply_frame, send_to, snapshot_frames,
 )
 from hall_server.hub import Hub
 from hall_server.quotas import Quotas
@@ -361,21 +361,11 @@ class Bus:
             elif not outcome.retry:
                 self.counters["applied"] += 1
             if i < len(batch):
-                self._send(batch[i][0], self._reply_frame(outcome.reply_body()))
+                self._send(batch[i][0], reply_frame(outcome.reply_body(), SERVER_NODE))
             else:
                 fut = webs[i - len(batch)].future
                 if not fut.done():
                     fut.set_result(outcome)
-
-    @staticmethod
-    def _reply_frame(body: dict[str, Any]) -> bytes:
-        try:
-            return m.encode_plain(m.REPLY, SERVER_NODE, body)
-        except m.MessageTooLarge:   # a result too big for the wire: the node still learns the outcome
-            small = {k: v for k, v in body.items() if k in ("ref", "ok", "retry", "error", "message")}
-            small.setdefault("result", {})
-            small["result_too_large"] = True
-            return m.encode_plain(m.REPLY, SERVER_NODE, small)
 
     def _send(self, identity: bytes, frame: bytes) -> None:
         if not send_to(self._router, identity, frame):
@@ -392,12 +382,8 @@ class Bus:
             ask = self._snapshots.pop(node)
             self.quotas.snapshot_sent(node, now)
             self.counters["snapshots"] += 1
-            snap = self.hub.state.snapshot_parts(ask.prefix, PART_BYTES, exclude_prefix=PRIVATE_PREFIX)
-            if snap.skipped:
-                limited_warning("snapshot left out %d keys too big to send, e.g. %s", len(snap.skipped), snap.skipped[0])
-            for part, values in enumerate(snap.parts):
-                body = {"seq": snap.seq, "part": part, "parts": len(snap.parts), "state": values}
-                self._send(ask.identity, m.encode_plain(m.SNAPSHOT, SERVER_NODE, body))
+            for frame in snapshot_frames(self.hub.state, ask.prefix, PRIVATE_PREFIX, SERVER_NODE):
+                self._send(ask.identity, frame)
 
     def _publish_deltas(self, deltas: list[tuple[int, str, Any]]) -> None:
         pub = self._pub

@@ -20,6 +20,7 @@ import zmq
 from zmq.auth.thread import ThreadAuthenticator
 from zmq.utils import z85
 
+from hall_server.state import StateMap
 from hallnet import messages as m
 from hallnet.keys import KeyPair, KeyRegistry, apply_server_keys, user_id
 
@@ -133,3 +134,24 @@ def delta_frames(deltas: list[tuple[int, str, Any]], private_prefix: str, node: 
     if chunk:
         frames.append(m.encode_plain(m.DELTA, node, {"d": chunk}))
     return frames
+
+
+def snapshot_frames(state: StateMap, prefix: str, private_prefix: str, node: str) -> list[bytes]:
+    """A snapshot as `snapshot` frames cut by bytes (`seq`, `part`, `parts`, `state`); a value too big
+    for any part (stored before the limits existed) is left out and logged."""
+    snap = state.snapshot_parts(prefix, PART_BYTES, exclude_prefix=private_prefix)
+    if snap.skipped:
+        limited_warning("snapshot left out %d keys too big to send, e.g. %s", len(snap.skipped), snap.skipped[0])
+    return [m.encode_plain(m.SNAPSHOT, node, {"seq": snap.seq, "part": i, "parts": len(snap.parts), "state": values})
+            for i, values in enumerate(snap.parts)]
+
+
+def reply_frame(body: dict[str, Any], node: str) -> bytes:
+    """A reply; one whose result is too big for the wire still tells the node the outcome."""
+    try:
+        return m.encode_plain(m.REPLY, node, body)
+    except m.MessageTooLarge:
+        small = {k: v for k, v in body.items() if k in ("ref", "ok", "retry", "error", "message")}
+        small["result"] = {}
+        small["result_too_large"] = True
+        return m.encode_plain(m.REPLY, node, small)
