@@ -260,7 +260,8 @@ class HallClient:
                     except m.MalformedMessage as exc:
                         log.warning("%s: unreadable frame from server: %s", self.node, exc)
                         continue
-                    last_server_s = time.monotonic()
+                    if not (env.type == m.ERROR and env.body.get("code") == m.E_REVOKED):
+                        last_server_s = time.monotonic()    # (a revoked node is not connected)
                     if env.type == m.REPLY:
                         ref = env.body.get("ref")
                         item = inflight.get(ref) if isinstance(ref, str) else None
