@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
 EPILOG = """\
 The bus listens on --bus (commands, ROUTER) and on the next port (state deltas, PUB); every
-socket uses CURVE and accepts only node keys registered with `keys new`. Data folder:
-hall.db (SQLite, WAL), keys/ (server key, registered node keys, issued node keys),
+socket uses CURVE and accepts only node keys registered with `keys new`; `keys revoke NODE`
+drops that node at once on a running server and its key is never accepted again. Data folder:
+hall.db (SQLite, WAL), keys/ (server key, registered, issued and revoked node keys),
 secret.key (signs QR rating links and web sessions), users.json (web accounts); a relative
 `folder:` export sink ([export] in hall.toml) is inside it too. The API's manager and viewer keys
 come from the environment: HALL_MANAGER_KEY, HALL_VIEWER_KEY (HALL_INTEGRATION_KEY: business system).
