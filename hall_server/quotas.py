@@ -16,10 +16,16 @@ import math
 from dataclasses import dataclass
 
 from config.schema import BusLimits
+from hallnet.messages import MAX_MESSAGE_BYTES
 
 BYTES_PER_TOKEN = 16 * 1024
 MIN_RETRY_S = 0.2
-HOLD_EXPIRES_S = 60.0       # a refused message that never comes back stops holding the rest after this
+MAX_MESSAGE_COST = 1 + MAX_MESSAGE_BYTES // BYTES_PER_TOKEN     # the cost of the largest message
+# The hold only has to outlast the frames a node sent before it heard `busy` (they arrive within
+# milliseconds); a held message that does not come back within this was already acknowledged (a
+# resend of a stored message refused while its first copy's answer was on its way) and must not
+# hold the node's later messages any longer.
+HOLD_EXPIRES_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ def message_cost(frame_bytes: int) -> int:
 class NodeQuota:
     """One node's bucket and its hold (the oldest refused sequence number)."""
 
-    __slots__ = ("rate", "tokens", "last_s", "blocked_until_s", "hold_seq", "refused")
+    __slots__ = ("rate", "tokens", "last_s", "blocked_until_s", "hold_seq", "hold_since_s", "refused")
 
     def __init__(self, rate: Rate, now_s: float) -> None:
         self.rate = rate
@@ -50,13 +56,14 @@ class NodeQuota:
         self.last_s = now_s
         self.blocked_until_s = 0.0
         self.hold_seq: int | None = None
+        self.hold_since_s = 0.0
         self.refused = 0
 
     def admit(self, seq: int, cost: int, now_s: float) -> int:
         """0 if the message may be stored (its tokens are taken), else the delay in ms to tell the node."""
         self.tokens = min(float(self.rate.burst), self.tokens + (now_s - self.last_s) * self.rate.per_s)
         self.last_s = now_s
-        if self.hold_seq is not None and now_s - self.blocked_until_s > HOLD_EXPIRES_S:
+        if self.hold_seq is not None and now_s - self.hold_since_s > max(HOLD_EXPIRES_S, self.hold_wait_s()):
             self.hold_seq = None
         if now_s < self.blocked_until_s and not self.is_held(seq):
             return self._refuse(seq, self.blocked_until_s - now_s)
@@ -79,10 +86,15 @@ class NodeQuota:
         """Whether `seq` is the refused message (or an earlier one) that the node must resend first."""
         return self.hold_seq is not None and seq <= self.hold_seq
 
+    def hold_wait_s(self) -> float:
+        """Twice the longest delay this node can be told (a big message at a low rate)."""
+        return 2 * max(MIN_RETRY_S, MAX_MESSAGE_COST / self.rate.per_s)
+
     def _refuse(self, seq: int, wait_s: float) -> int:
         self.refused += 1
         if self.hold_seq is None:       # (a lower seq refused later is a resend, often of one already stored)
             self.hold_seq = seq
+            self.hold_since_s = self.last_s
         return max(1, math.ceil(wait_s * 1000))
 
 

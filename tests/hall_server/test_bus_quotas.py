@@ -103,6 +103,16 @@ def test_a_refused_message_holds_the_later_ones_until_it_comes_back() -> None:
     assert q.admit(2, 1, 5.01) > 0 and q.hold_seq == 5, "a resent, already stored message moves no hold"
 
 
+def test_a_hold_on_a_message_already_stored_expires_even_while_later_ones_keep_coming() -> None:
+    q = NodeQuota(Rate(per_s=20, burst=1), now_s=0.0)
+    assert q.admit(6, 1, 0.0) == 0
+    assert q.admit(6, 1, 0.0) > 0 and q.hold_seq == 6      # a resend of 6, whose first copy is stored
+    t = 0.0
+    while q.admit(7, 1, t) and t < 30:                     # the node never resends 6: it had its answer
+        t += 0.25
+    assert 5.0 <= t <= 6.0 and q.hold_seq is None
+
+
 def test_bus_limits_are_read_from_hall_toml_with_precise_errors(tmp_path: Path) -> None:
     hall = tmp_path / "hall"
     shutil.copytree(DEMO_HALL, hall)
