@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from config.reader import CODE, CODE_RULE, Table, quote, show
 from config.schema import (
+    BusLimits,
     Assessment, ExportPolicy, Hall, HallCalendar, IPNetwork, Network, RatingPolicy, Session, Thresholds,
 )
 
@@ -34,6 +35,9 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "deduct_half_day_away": (0, 100), "deduct_per_late": (0, 100), "bonus_per_praise": (0, 100),
     "bonus_praise_threshold": (0, 100000), "top_windows": (0, 100), "top_staff": (0, 100),
     "bottom": (0, 100),
+    # [bus]
+    "node_messages_per_s": (1, 10000), "node_burst": (1, 1000000), "gateway_messages_per_s": (1, 100000),
+    "gateway_burst": (1, 1000000), "snapshot_interval_ms": (0, 60000),
 }
 
 
@@ -58,6 +62,7 @@ def read_hall(root: Table) -> Hall | None:
     assessment = _defaults(root.section("assessment"), Assessment)
     export = _read_export(root.section("export"))
     network = _read_network(root.section("network"))
+    bus = _defaults(root.section("bus"), BusLimits)
     calendar = _read_calendar(root.section("calendar"))
     if table is None:
         return None
@@ -74,7 +79,7 @@ def read_hall(root: Table) -> Hall | None:
                 rating=rating, assessment=assessment,
                 screen_dpi=table.integer("screen_dpi", 72, 640, default=160),
                 public_url=(public_url or "").rstrip("/"), export=export, network=network,
-                calendar=calendar)
+                calendar=calendar, bus=bus)
 
 
 def _read_network(table: Table) -> Network:

@@ -93,6 +93,17 @@ class HallCalendar:
 
 
 @dataclass(frozen=True)
+class BusLimits:
+    """What one node may put through the hall server's bus (hall.toml [bus]); generous for honest nodes."""
+
+    node_messages_per_s: int = 20         # sustained messages a second per kiosk, terminal, dispenser…
+    node_burst: int = 600                 # … and how many it may send at once (an outbox after an outage)
+    gateway_messages_per_s: int = 200     # the same for a devices gateway (many keypads and printers)
+    gateway_burst: int = 5000
+    snapshot_interval_ms: int = 1000      # a node gets a state snapshot at most this often
+
+
+@dataclass(frozen=True)
 class Hall:
     name: str
     region_code: str                  # 行政区划代码, 6 digits
@@ -107,6 +118,7 @@ class Hall:
     export: ExportPolicy = field(default_factory=ExportPolicy)
     network: Network = field(default_factory=Network)
     calendar: HallCalendar = field(default_factory=HallCalendar)
+    bus: BusLimits = field(default_factory=BusLimits)
 
 
 @dataclass(frozen=True)

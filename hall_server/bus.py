@@ -1,13 +1,21 @@
 """The hall server's ZeroMQ bus: one thread that receives, applies (group commit), acknowledges, publishes.
 
-Sockets (CURVE on both; only registered node keys get through the ZAP handler):
+Sockets (CURVE on both; only registered, unrevoked node keys get through the ZAP handler):
   ROUTER  commands/events from nodes → idempotent apply → reply after COMMIT; heartbeats;
-          snapshot requests (answered in parts)
+          snapshot requests (answered in parts cut by bytes, at most every `snapshot_interval_ms`)
   PUB     numbered state deltas after each commit; a heartbeat with the current sequence each second
 The loop drains everything waiting (up to `max_batch`) and applies it as one transaction, so
 under load many events share one fsync. HTTP commands enter through `submit` (thread-safe).
-A frame that is malformed, too large, or sent under another node's name is logged and refused;
-the loop never dies of one.
+
+No node can break it (hall_server/bus_sockets.py has the socket limits):
+  - a frame that is malformed, too large (`message_too_large`), sent under another node's name or
+    from a revoked key gets an `error` envelope; any exception while handling one frame or one
+    step of the loop is logged (rate-limited) and the loop goes on;
+  - per-node quotas (hall_server/quotas.py): a message over quota is refused `busy` with
+    `retry_after_ms`, not stored; the node's outbox keeps it and resends it, in order;
+  - `keys revoke NODE` (or a deleted/replaced key) takes effect at once: the loop watches the key
+    folders, refuses every further frame of that key, and re-creates both sockets so every
+    connection, the revoked node's state subscription included, must pass the ZAP handler again.
 """
 
 from __future__ import annotations
@@ -23,60 +31,28 @@ from pathlib import Path
 from typing import Any
 
 import zmq
-from zmq.auth.thread import ThreadAuthenticator
 
+from config.schema import BusLimits
+from hall_server.bus_sockets import (
+    ZAP_DOMAIN, NodeAuthenticator, delta_frames, limited_warning, open_sockets, reply_frame, send_to, snapshot_frames,
+)
 from hall_server.hub import Hub, Liveness
+from hall_server.quotas import Quotas
 from hall_server.store import storage_fault
 from hall_server.writer import Applied
 from hallnet import messages as m
 from hallnet.address import BusAddress
-from hallnet.keys import KeyPair, KeyRegistry, apply_server_keys
+from hallnet.keys import KeyPair, KeyRegistry, parse_user_id
 
 log = logging.getLogger(__name__)
 
 SERVER_NODE = "server"
-_NOBLOCK = int(zmq.NOBLOCK)
-_MORE_NOBLOCK = int(zmq.SNDMORE | zmq.NOBLOCK)
-ZAP_DOMAIN = "hall"
-SNAPSHOT_PART_KEYS = 200
 # State keys under this prefix stay on the server (HTTP pages read them); nodes never get them —
 # e.g. today's bad-rating counts, which a staff terminal must not see change (DOMAIN R6).
 PRIVATE_PREFIX = "mgr/"
-DELTAS_PER_FRAME = 200
-
-
-class _NodeAuthenticator(ThreadAuthenticator):
-    """Accepts registered node keys only; the ZMQ User-Id of a connection is the node's name."""
-
-    def __init__(self, context: zmq.Context, registry: KeyRegistry) -> None:
-        super().__init__(context, log=logging.getLogger("hall_server.auth"))
-        self.registry = registry
-
-    def callback(self, domain: str, key: bytes) -> bool:  # credentials provider
-        node = self.registry.node_for(key)
-        if node is None:
-            _limited_warning("refused an unregistered key %s", key[:8].decode("ascii", "replace") + "…")
-        return node is not None
-
-    def curve_user_id(self, client_public_key: bytes) -> str:
-        from zmq.utils import z85
-
-        return self.registry.node_for(z85.encode(client_public_key)) or ""
-
-
-_warned: dict[str, tuple[float, int]] = {}
-
-
-def _limited_warning(fmt: str, *args: Any) -> None:
-    """Log a warning at most once per 5 s per format; say how many were held back."""
-    now = time.monotonic()
-    last, held = _warned.get(fmt, (0.0, 0))
-    if now - last >= 5.0:
-        suffix = f" (+{held} more like it)" if held else ""
-        log.warning(fmt + suffix, *args)
-        _warned[fmt] = (now, 0)
-    else:
-        _warned[fmt] = (last, held + 1)
+HEARTBEAT_REPLY_MIN_S = 0.05        # a node flooding heartbeats gets at most 20 answers a second
+REGISTRY_CHECK_S = 0.2              # how often the loop looks for revoked or deleted keys
+DRAIN_MAX_S = 0.01                  # one drain reads for at most this long (or max_batch frames)
 
 
 @dataclass
@@ -85,6 +61,13 @@ class _WebCommand:
     body: dict[str, Any]
     node: str
     future: Future
+
+
+@dataclass
+class _SnapshotAsk:
+    identity: bytes
+    prefix: str
+    due_s: float
 
 
 class Bus:
@@ -99,17 +82,23 @@ class Bus:
         silence_s: float = 3.0,
         tick_s: float = 5.0,
         max_batch: int = 2000,
+        limits: BusLimits | None = None,
     ) -> None:
         self.hub = hub
         self.address = BusAddress.parse(address) if isinstance(address, str) else address
         self.server_keys = server_keys
         self.registry = KeyRegistry(nodes_dir)
+        self._key_generation = self.registry.generation
         self.heartbeat_s = heartbeat_s
         self.silence_s = silence_s
         self.tick_s = tick_s
         self.max_batch = max_batch
+        if limits is None:
+            limits = hub.config.hall.bus if hub.config is not None else BusLimits()
+        self.limits = limits
+        self.quotas = Quotas(limits)
         self._ctx = zmq.Context()
-        self._auth: _NodeAuthenticator | None = None
+        self._auth: NodeAuthenticator | None = None
         self._web: queue.SimpleQueue[_WebCommand] = queue.SimpleQueue()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -121,16 +110,21 @@ class Bus:
         self._presence_lock = threading.Lock()
         self._last_seen: dict[str, float] = {}
         self._alive: set[str] = set()
-        self._pub: zmq.Socket | None = None
+        self._pub: zmq.Socket | None = None      # None while there is no socket to publish on
+        self._router: zmq.Socket
+        self._pub_sock: zmq.Socket
         self._local_seq = int(time.time() * 1000)
-        self.counters = {"applied": 0, "duplicates": 0, "refused_frames": 0, "batches": 0}
-        self._last_turn_s = time.monotonic()
+        self._snapshots: dict[str, _SnapshotAsk] = {}
+        self._hb_replied: dict[str, float] = {}
+        self.last_loop_s = 0.0              # time.monotonic() of the loop's last turn (liveness)
+        self.counters = {"applied": 0, "duplicates": 0, "refused_frames": 0, "batches": 0, "busy": 0,
+                         "dropped_replies": 0, "loop_errors": 0, "snapshots": 0, "revocations": 0}
         hub.delta_sinks.append(self._publish_deltas)
 
     # --- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> "Bus":
-        self._auth = _NodeAuthenticator(self._ctx, self.registry)
+        self._auth = NodeAuthenticator(self._ctx, self.registry)
         self._auth.start()
         self._auth.configure_curve_callback(ZAP_DOMAIN, credentials_provider=self._auth)
         self._thread = threading.Thread(target=self._run, name="hall-bus", daemon=True)
@@ -180,93 +174,150 @@ class Bus:
 
     # --- the loop ------------------------------------------------------------------------------
 
+    def _open(self) -> tuple[zmq.Socket, zmq.Socket]:
+        return open_sockets(self._ctx, self.server_keys, self.address.commands, self.address.states)
+
     def _run(self) -> None:
-        router = self._ctx.socket(zmq.ROUTER)
-        pub = self._ctx.socket(zmq.PUB)
         try:
-            for sock in (router, pub):
-                apply_server_keys(sock, self.server_keys, ZAP_DOMAIN.encode())
-                sock.linger = 0
-            router.maxmsgsize = m.MAX_MESSAGE_BYTES + 1024   # larger frames: zmq drops the peer
-            router.router_mandatory = False
-            router.sndhwm = 0
-            router.rcvhwm = 0
-            pub.sndhwm = 100_000
-            router.bind(self.address.commands)
-            pub.bind(self.address.states)
+            router, pub = self._open()
         except zmq.ZMQError as exc:
             self._error = OSError(f"cannot listen on {self.address.commands} / {self.address.states}: {exc}")
             self._ready.set()
-            router.close(0)
-            pub.close(0)
             return
+        self._router, self._pub_sock = router, pub
         self._pub = pub
+        self.last_loop_s = time.monotonic()
         self._ready.set()
         try:
-            self._loop(router, pub)
-        except Exception:
-            log.exception("the bus loop failed")
+            self._loop()
+        except BaseException:
+            log.exception("the bus loop stopped")
             raise
         finally:
             self._pub = None
-            router.close(0)
-            pub.close(0)
+            for sock in (self._router, self._pub_sock):
+                sock.close(0)
 
-    def _loop(self, router: zmq.Socket, pub: zmq.Socket) -> None:
+    def _poller(self) -> zmq.Poller:
         poller = zmq.Poller()
-        poller.register(router, zmq.POLLIN)
+        if not self._router.closed:
+            poller.register(self._router, zmq.POLLIN)
         poller.register(self._wake_r, zmq.POLLIN)
+        return poller
+
+    def _loop(self) -> None:
+        poller = self._poller()
         next_hb_s = 0.0
         next_tick_s = time.monotonic() + self.tick_s
+        next_keys_s = 0.0
         while not self._stop.is_set():
-            self._last_turn_s = time.monotonic()
-            events = dict(poller.poll(timeout=int(self.heartbeat_s * 1000 / 2)))
-            if self._wake_r in events:
-                try:
-                    os.read(self._wake_r, 4096)
-                except BlockingIOError:
-                    pass
-            batch: list[tuple[bytes, m.Envelope]] = []
-            if router in events:
-                self._drain(router, batch)
-            webs = self._drain_web()
-            if batch or webs:
-                self._apply(router, batch, webs)
-            now = time.monotonic()
-            if now >= next_hb_s:
-                pub.send(m.encode(m.Envelope(type=m.HEARTBEAT, node=SERVER_NODE, seq=0,
-                                             body={"seq": self.hub.state.seq})))
-                next_hb_s = now + self.heartbeat_s
-                self._check_presence(router)
-            if now >= next_tick_s and "system.tick" in _registered_types():
-                next_tick_s = now + self.tick_s
-                self._apply(router, [], [_WebCommand("system.tick", {}, "system", Future())])
+            self.last_loop_s = time.monotonic()
+            try:
+                events = dict(poller.poll(timeout=int(self.heartbeat_s * 1000 / 2)))
+                if self._wake_r in events:
+                    try:
+                        os.read(self._wake_r, 4096)
+                    except BlockingIOError:
+                        pass
+                batch: list[tuple[bytes, m.Envelope]] = []
+                if self._router in events:
+                    self._drain(batch)
+                webs = self._drain_web()
+                if batch or webs:
+                    self._apply(batch, webs)
+                now = time.monotonic()
+                self._serve_snapshots(now)
+                if now >= next_hb_s:
+                    next_hb_s = now + self.heartbeat_s
+                    self._pub_sock.send(m.encode_plain(m.HEARTBEAT, SERVER_NODE, {"seq": self.hub.state.seq}),
+                                        zmq.NOBLOCK)
+                    self._check_presence()
+                if now >= next_tick_s and "system.tick" in _registered_types():
+                    next_tick_s = now + self.tick_s
+                    self._apply([], [_WebCommand("system.tick", {}, "system", Future())])
+                if now >= next_keys_s:
+                    next_keys_s = now + REGISTRY_CHECK_S
+                    self.registry.refresh()      # (the ZAP thread may have rescanned first: compare generations)
+                    if self.registry.generation != self._key_generation or self._router.closed:
+                        self._key_generation = self.registry.generation
+                        self._reopen()
+                        poller = self._poller()
+            except zmq.ContextTerminated:
+                return
+            except Exception:       # one bad step never ends the loop; say so, at most every 5 s
+                self.counters["loop_errors"] += 1
+                limited_warning("the bus loop met an error and goes on", exc_info=True)
+                time.sleep(0.01)
 
-    def _drain(self, router: zmq.Socket, batch: list[tuple[bytes, m.Envelope]]) -> None:
-        while len(batch) < self.max_batch:
+    def _reopen(self) -> None:
+        """A key stopped being accepted: re-create both sockets, so every live connection (the
+        revoked node's state subscription too) is dropped and must pass the ZAP handler again.
+        Honest nodes reconnect within their reconnect interval and resend what is unacknowledged."""
+        self.counters["revocations"] += 1
+        log.warning("a node key was revoked or deleted: dropping every connection; registered nodes reconnect")
+        self._pub = None
+        self._router.close(0)
+        self._pub_sock.close(0)
+        self._snapshots.clear()
+        try:
+            self._router, self._pub_sock = self._open()
+        except zmq.ZMQError as exc:     # closed sockets: the loop tries again at its next key check
+            log.error("cannot listen again on %s / %s: %s", self.address.commands, self.address.states, exc)
+            return
+        self._pub = self._pub_sock
+
+    def _drain(self, batch: list[tuple[bytes, m.Envelope]]) -> None:
+        router = self._router
+        deadline_s = time.monotonic() + DRAIN_MAX_S
+        for n in range(self.max_batch):
+            if n % 64 == 63 and time.monotonic() > deadline_s:
+                return          # apply what came so far: a flood never delays others' batches
             try:
                 frames = router.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 return
-            if len(frames) != 2:
-                self._refuse(router, frames[0].bytes, "expected one frame per message")
-                continue
-            identity, frame = frames[0].bytes, frames[1]
-            node = frame.get("User-Id") or ""
             try:
-                env = m.decode(frame.bytes)
-            except m.MalformedMessage as exc:
-                self._refuse(router, identity, str(exc), node)
-                continue
-            if env.node != node:
-                self._refuse(router, identity, f"node id {env.node!r} does not match its key ({node!r})", node)
-                continue
-            self._seen(env.node)
-            if env.type == m.HEARTBEAT:
-                self._send(router, identity, m.Envelope(type=m.HEARTBEAT, node=SERVER_NODE, seq=0,
-                                                        body={"seq": self.hub.state.seq}))
-            elif env.type == m.SNAPSHOT:
-                self._send_snapshot(router, identity, env)
+                self._take(frames, batch)
+            except Exception:       # a frame that breaks a handler of the loop: refuse it, go on
+                self.counters["loop_errors"] += 1
+                limited_warning("a frame could not be handled", exc_info=True)
+
+    def _take(self, frames: list[zmq.Frame], batch: list[tuple[bytes, m.Envelope]]) -> None:
+        """Check one frame and route it: answered at once (heartbeat, snapshot, refusal) or batched."""
+        identity = frames[0].bytes
+        node, public = parse_user_id(frames[-1].get("User-Id") or "")
+        if not self.registry.accepts(node, public):
+            self._refuse(identity, m.E_REVOKED, "this node's key is not accepted (revoked or replaced)", node)
+            return
+        if len(frames) != 2:
+            self._refuse(identity, m.E_MALFORMED, "expected one frame per message", node)
+            return
+        frame = frames[1]
+        try:
+            env = m.decode(frame.bytes)
+        except m.MalformedMessage as exc:
+            self._refuse(identity, m.error_code(exc), str(exc), node)
+            return
+        if env.node != node:
+            self._refuse(identity, m.E_NOT_YOURS, f"node id {env.node!r} does not match its key ({node!r})", node)
+            return
+        self._seen(node)
+        now = time.monotonic()
+        if env.type == m.HEARTBEAT:
+            if now - self._hb_replied.get(node, 0.0) >= HEARTBEAT_REPLY_MIN_S:
+                self._hb_replied[node] = now
+                self._send(identity, m.encode_plain(m.HEARTBEAT, SERVER_NODE, {"seq": self.hub.state.seq}))
+        elif env.type == m.SNAPSHOT:
+            prefix = env.body.get("prefix", "")
+            self._snapshots[node] = _SnapshotAsk(identity, prefix if isinstance(prefix, str) else "",
+                                                 self.quotas.snapshot_due_s(node, now))
+        elif self.quotas.blocked(node, env.seq, now):    # told `busy` already: dropped unanswered (it resends
+            self.counters["busy"] += 1          # everything unacknowledged after the delay anyway)
+        else:
+            wait_ms = self.quotas.admit(node, env.seq, len(frame), now)
+            if wait_ms:
+                self.counters["busy"] += 1
+                self._send(identity, m.encode_plain(m.REPLY, SERVER_NODE, m.busy_body(env.id, wait_ms)))
             else:
                 batch.append((identity, env))
 
@@ -279,7 +330,7 @@ class Bus:
                 break
         return out
 
-    def _apply(self, router: zmq.Socket, batch: list[tuple[bytes, m.Envelope]], webs: list[_WebCommand]) -> None:
+    def _apply(self, batch: list[tuple[bytes, m.Envelope]], webs: list[_WebCommand]) -> None:
         envs = [env for _, env in batch]
         for cmd in webs:
             self._local_seq += 1
@@ -292,7 +343,8 @@ class Bus:
                 log.exception("a batch of %d could not be committed", len(envs))
             code, text = (fault.code, fault.message) if fault is not None else ("internal", "not stored; retry")
             for identity, env in batch:
-                self._send(router, identity, m.reply(env, SERVER_NODE, ok=False, error=code, message=text, retry=True))
+                self._send(identity, m.encode(m.reply(env, SERVER_NODE, ok=False, error=code, message=text,
+                                                      retry=True)))
             for cmd in webs:
                 cmd.future.set_exception(exc)
             return
@@ -303,45 +355,39 @@ class Bus:
             elif not outcome.retry:
                 self.counters["applied"] += 1
             if i < len(batch):
-                self._send_raw(router, batch[i][0], m.encode_plain(m.REPLY, SERVER_NODE, outcome.reply_body()))
+                self._send(batch[i][0], reply_frame(outcome.reply_body(), SERVER_NODE))
             else:
                 fut = webs[i - len(batch)].future
                 if not fut.done():
                     fut.set_result(outcome)
 
-    def _send(self, router: zmq.Socket, identity: bytes, env: m.Envelope) -> None:
-        self._send_raw(router, identity, m.encode(env))
+    def _send(self, identity: bytes, frame: bytes) -> None:
+        if not send_to(self._router, identity, frame):
+            self.counters["dropped_replies"] += 1   # its queue is full or it is gone; it resends
 
-    def _send_raw(self, router: zmq.Socket, identity: bytes, frame: bytes) -> None:
-        try:
-            router.send(identity, _MORE_NOBLOCK)
-            router.send(frame, _NOBLOCK)
-        except (zmq.Again, zmq.ZMQError):
-            pass  # the peer is gone; it will resend
-
-    def _refuse(self, router: zmq.Socket, identity: bytes, reason: str, node: str = "") -> None:
+    def _refuse(self, identity: bytes, code: str, reason: str, node: str = "") -> None:
         self.counters["refused_frames"] += 1
-        _limited_warning("refused a frame from %s: %s", node or "?", reason)
-        self._send(router, identity, m.Envelope(type=m.ERROR, node=SERVER_NODE, seq=0, body={"reason": reason[:200]}))
+        limited_warning("refused a frame from %s: %s", node or "?", reason)
+        self._send(identity, m.encode_plain(m.ERROR, SERVER_NODE, m.error_body(code, reason)))
 
-    def _send_snapshot(self, router: zmq.Socket, identity: bytes, env: m.Envelope) -> None:
-        prefix = env.body.get("prefix", "")
-        seq, values = self.hub.state.snapshot(prefix if isinstance(prefix, str) else "")
-        items = [(k, v) for k, v in values.items() if not k.startswith(PRIVATE_PREFIX)]
-        parts = max(1, -(-len(items) // SNAPSHOT_PART_KEYS))
-        for part in range(parts):
-            chunk = dict(items[part * SNAPSHOT_PART_KEYS:(part + 1) * SNAPSHOT_PART_KEYS])
-            self._send(router, identity, m.Envelope(type=m.SNAPSHOT, node=SERVER_NODE, seq=0,
-                                                    body={"seq": seq, "part": part, "parts": parts, "state": chunk}))
+    def _serve_snapshots(self, now: float) -> None:
+        """Answer the snapshot requests that are due: each node at most every snapshot_interval_ms."""
+        for node in [n for n, ask in self._snapshots.items() if ask.due_s <= now]:
+            ask = self._snapshots.pop(node)
+            self.quotas.snapshot_sent(node, now)
+            self.counters["snapshots"] += 1
+            for frame in snapshot_frames(self.hub.state, ask.prefix, PRIVATE_PREFIX, SERVER_NODE):
+                self._send(ask.identity, frame)
 
     def _publish_deltas(self, deltas: list[tuple[int, str, Any]]) -> None:
-        if self._pub is None:
+        pub = self._pub
+        if pub is None:
             return
-        for i in range(0, len(deltas), DELTAS_PER_FRAME):
-            # a private key's delta goes out without its value, so sequence numbers stay gap-free
-            chunk = [[seq, key, value] if not key.startswith(PRIVATE_PREFIX) else [seq, "", None]
-                     for seq, key, value in deltas[i:i + DELTAS_PER_FRAME]]
-            self._pub.send(m.encode(m.Envelope(type=m.DELTA, node=SERVER_NODE, seq=0, body={"d": chunk})))
+        try:
+            for frame in delta_frames(deltas, PRIVATE_PREFIX, SERVER_NODE):
+                pub.send(frame, zmq.NOBLOCK)     # a subscriber over its high-water mark misses it, sees a gap
+        except (zmq.ZMQError, m.MessageTooLarge):
+            limited_warning("state deltas could not be published", exc_info=True)
 
     # --- presence ------------------------------------------------------------------------------
 
@@ -354,15 +400,17 @@ class Bus:
         if came:
             self._web.put(_WebCommand("node.presence", {"node": node, "alive": True}, SERVER_NODE, Future()))
 
-    def _check_presence(self, router: zmq.Socket) -> None:
+    def _check_presence(self) -> None:
         now = time.monotonic()
         with self._presence_lock:
             gone = [n for n in self._alive if now - self._last_seen.get(n, 0.0) > self.silence_s]
             for n in gone:
                 self._alive.discard(n)
         cmds = [_WebCommand("node.presence", {"node": n, "alive": False}, SERVER_NODE, Future()) for n in gone]
+        for n in gone:
+            self._hb_replied.pop(n, None)
         if cmds:
-            self._apply(router, [], cmds)
+            self._apply([], cmds)
 
     # --- liveness (for /api/health and the serve loop) -------------------------------------------
 
@@ -370,7 +418,7 @@ class Bus:
         """Whether the loop thread (which is also the one writer) runs, and how long since its last turn."""
         thread = self._thread
         return Liveness(alive=thread is not None and thread.is_alive(),
-                        last_turn_s=round(time.monotonic() - self._last_turn_s, 3), queue=self._web.qsize())
+                        last_turn_s=round(time.monotonic() - self.last_loop_s, 3), queue=self._web.qsize())
 
 
 def _registered_types() -> dict[str, Any]:

@@ -3,6 +3,7 @@
     python -m hall_server --config DIR --data DIR [--http HOST:PORT] [--bus HOST:PORT]
     python -m hall_server keys new NODE --data DIR
     python -m hall_server keys list --data DIR
+    python -m hall_server keys revoke NODE --data DIR
     python -m hall_server users add NAME --role manager|viewer --data DIR [--password-stdin]
     python -m hall_server users list --data DIR
     python -m hall_server users set-role|set-password|revoke|remove NAME --data DIR
@@ -27,8 +28,9 @@ WATCH_EVERY_S = 0.5
 
 EPILOG = """\
 The bus listens on --bus (commands, ROUTER) and on the next port (state deltas, PUB); every
-socket uses CURVE and accepts only node keys registered with `keys new`. Data folder:
-hall.db (SQLite, WAL), keys/ (server key, registered node keys, issued node keys),
+socket uses CURVE and accepts only node keys registered with `keys new`; `keys revoke NODE`
+drops that node at once on a running server and its key is never accepted again. Data folder:
+hall.db (SQLite, WAL), keys/ (server key, registered, issued and revoked node keys),
 secret.key (signs QR rating links and web sessions), users.json (web accounts); a relative
 `folder:` export sink ([export] in hall.toml) is inside it too. The API's manager and viewer keys
 come from the environment: HALL_MANAGER_KEY, HALL_VIEWER_KEY (HALL_INTEGRATION_KEY: business system).
@@ -64,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
     lst = ksub.add_parser("list", help="list registered node keys")
     lst.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
+    rev = ksub.add_parser("revoke", help="revoke a node's key: a running server drops the node at once, "
+                                         "and the key is never accepted again")
+    rev.add_argument("node", metavar="NODE", help="node id, e.g. kiosk-3")
+    rev.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
     users = sub.add_parser("users", help="managers' accounts for the web pages")
     usub = users.add_subparsers(dest="users_command", metavar="users COMMAND", required=True)
     uadd = usub.add_parser("add", help="create or replace an account (prints a new password unless given)")
@@ -115,9 +121,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _keys(args: argparse.Namespace) -> int:
-    from hallnet.keys import KeyFileError, KeyRegistry, new_node_key
+    from hallnet.keys import KeyFileError, KeyRegistry, new_node_key, revoke_node_key
 
     data = Path(args.data)
+    if args.keys_command == "revoke":
+        try:
+            fp = revoke_node_key(data, args.node)
+        except (KeyFileError, OSError) as exc:
+            return _fail(str(exc))
+        print(f"revoked {args.node} (key {fp}); a running server drops it now; "
+              f"`keys new {args.node}` issues a new key")
+        return 0
     if args.keys_command == "new":
         try:
             folder = new_node_key(data, args.node)
@@ -126,9 +140,7 @@ def _keys(args: argparse.Namespace) -> int:
         print(f"registered {args.node}; give the node the folder {folder} "
               f"({args.node}.key_secret and server.key)")
         return 0
-    registry = KeyRegistry(data / "keys" / "nodes")
-    registry.reload()
-    for name in sorted(registry._by_key.values()):
+    for name in KeyRegistry(data / "keys" / "nodes").nodes():
         print(name)
     return 0
 

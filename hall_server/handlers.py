@@ -40,6 +40,26 @@ class BadRequest(DomainError):
     code = "bad_request"
 
 
+class TooLarge(BadRequest):
+    """A body or a state value over its size limit: refused, nothing of it stored."""
+
+    code = "too_large"
+
+
+class TooManyKeys(BadRequest):
+    """A node would publish more state keys (devices) than a node may hold."""
+
+    code = "too_many_keys"
+
+
+# What one node may store: every published value fits in a frame with room to spare, so no
+# snapshot part or delta frame can ever exceed the wire limit, whatever the state holds.
+MAX_STATE_VALUE_BYTES = 64 * 1024
+MAX_DEVICES_PER_NODE = 64
+MAX_DEVICE_DETAIL_BYTES = 2048
+MAX_REPORT_BYTES = 32 * 1024
+
+
 class UnknownType(DomainError):
     code = "unknown_type"
 
@@ -66,7 +86,15 @@ class Context:
         return self.node.split("-", 1)[0]
 
     def publish(self, key: str, value: Any) -> None:
-        """Set a state key (None deletes it); subscribers get the delta after the commit."""
+        """Set a state key (None deletes it); subscribers get the delta after the commit.
+
+        Raises TooLarge for a key or value over the limits (the message is refused, nothing stored)."""
+        if len(key) > 200:
+            raise TooLarge(f"state key of {len(key)} characters", max_len=200)
+        if value is not None:
+            size = len(msgpack.packb(value, use_bin_type=True))
+            if size > MAX_STATE_VALUE_BYTES:
+                raise TooLarge(f"state value {key!r} of {size} bytes", max_bytes=MAX_STATE_VALUE_BYTES)
         self.deltas.append((key, value))
 
     def current(self, key: str, default: Any = None) -> Any:
@@ -150,16 +178,35 @@ def audit_note(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 @handler("node.report")
 def node_report(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    """A node reports its devices' health: {"devices": {"keypad-3": {"online": true, ...}}}."""
-    devices = need(body, "devices", dict)
+    """A node reports its devices' health: {"devices": {"keypad-3": {"online": true, ...}}}.
+
+    Limits (refused whole, nothing stored): at most MAX_DEVICES_PER_NODE devices per node (those
+    already known count), MAX_DEVICE_DETAIL_BYTES of detail per device, MAX_REPORT_BYTES in all."""
+    devices = need(body, "devices", dict, max_len=MAX_DEVICES_PER_NODE)
     changed = []
+    details: dict[str, str] = {}
     for device, info in devices.items():
         if not isinstance(device, str) or not device or len(device) > 64 or not isinstance(info, dict):
             raise BadRequest("devices must map a device name to a map", field="devices")
         online = info.get("online")
         if not isinstance(online, bool):
             raise BadRequest(f"devices[{device!r}].online must be true or false", field="devices")
-        detail = json.dumps({k: v for k, v in info.items() if k != "online"}, ensure_ascii=False)
+        try:
+            detail = json.dumps({k: v for k, v in info.items() if k != "online"}, ensure_ascii=False)
+        except (TypeError, ValueError):
+            raise BadRequest(f"devices[{device!r}] holds values that are not JSON", field="devices") from None
+        if len(detail.encode()) > MAX_DEVICE_DETAIL_BYTES:
+            raise TooLarge(f"devices[{device!r}] detail over {MAX_DEVICE_DETAIL_BYTES} bytes", field="devices",
+                           max_bytes=MAX_DEVICE_DETAIL_BYTES)
+        details[device] = detail
+    if sum(len(d) for d in details.values()) > MAX_REPORT_BYTES:
+        raise TooLarge(f"report over {MAX_REPORT_BYTES} bytes", field="devices", max_bytes=MAX_REPORT_BYTES)
+    known = {r[0] for r in ctx.db.execute("SELECT device FROM devices WHERE node = ?", [ctx.node])}
+    if len(known | set(details)) > MAX_DEVICES_PER_NODE:
+        raise TooManyKeys(f"{ctx.node} would have more than {MAX_DEVICES_PER_NODE} devices", field="devices",
+                          max_devices=MAX_DEVICES_PER_NODE)
+    for device, detail in details.items():
+        online = devices[device]["online"]
         row = ctx.db.execute(
             "SELECT online FROM devices WHERE node = ? AND device = ?", [ctx.node, device]
         ).fetchone()

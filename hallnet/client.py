@@ -8,6 +8,10 @@
   gap and after silence, and keeps a mirror of the hall state (the ZeroMQ guide's Clone pattern).
 - Heartbeats: the node sends one every `heartbeat_s`; the server answers. `connected` is whether
   the server answered within `silence_s`.
+- Backpressure: a message over the node's quota comes back `busy` with `retry_after_ms`: the
+  client sends nothing for that long, then resends everything unacknowledged from the oldest, in
+  order (the server refuses any later message until the refused one is back). Nothing is lost.
+- Limits: finite high-water marks and the wire's frame limit on every socket.
 Callbacks (`on_change(key, value)`, `on_connection(bool)`, `on_reply(msg_id, reply body)`) run on the I/O thread: GUI code must
 hand them over to its own thread (Kivy: `Clock.schedule_once`).
 """
@@ -31,6 +35,10 @@ from hallnet.keys import NodeKeys, apply_client_keys
 from hallnet.outbox import Outbox
 
 log = logging.getLogger(__name__)
+
+DEALER_SNDHWM = 2000        # ≥ max_inflight: a full window never blocks (send is non-blocking anyway)
+DEALER_RCVHWM = 5000        # replies are small
+SUB_RCVHWM = 500            # delta frames (≤128 KiB each); beyond, zmq drops and we see a gap
 
 OnChange = Callable[[str, Any], None]
 OnConnection = Callable[[bool], None]
@@ -93,6 +101,8 @@ class HallClient:
         self._seq = -1                      # -1: no snapshot yet
         self.connected = False
         self.acked = 0                      # messages acknowledged (for monitoring and benches)
+        self.busy = 0                       # `busy` answers received (over quota; resent later)
+        self.refusals: list[dict[str, Any]] = []    # the last `error` envelopes from the server
 
     # --- the caller's side ---------------------------------------------------------------
 
@@ -186,8 +196,9 @@ class HallClient:
     def _loop(self, dealer: zmq.Socket, sub: zmq.Socket | None) -> None:
         apply_client_keys(dealer, self.keys)
         dealer.immediate = True           # queue only to a live connection; we resend ourselves
-        dealer.sndhwm = 0
-        dealer.rcvhwm = 0
+        dealer.sndhwm = max(DEALER_SNDHWM, self.max_inflight + 10)
+        dealer.rcvhwm = DEALER_RCVHWM
+        dealer.maxmsgsize = m.MAX_FRAME_BYTES
         dealer.reconnect_ivl = 100
         dealer.reconnect_ivl_max = 1000
         dealer.connect(self.address.commands)
@@ -196,7 +207,8 @@ class HallClient:
         poller.register(self._wake_r, zmq.POLLIN)
         if sub is not None:
             apply_client_keys(sub, self.keys)
-            sub.rcvhwm = 0
+            sub.rcvhwm = SUB_RCVHWM
+            sub.maxmsgsize = m.MAX_FRAME_BYTES
             sub.reconnect_ivl = 100
             sub.reconnect_ivl_max = 1000
             sub.subscribe(b"")
@@ -217,6 +229,8 @@ class HallClient:
         snapshot_seq = -1
         buffered: list[list[Any]] = []     # deltas seen while a snapshot is on its way
         hb_seq = 0
+        paused_until_s = 0.0               # the server said busy: send no message before this
+        window = self.max_inflight         # unanswered messages allowed at once (halved on busy)
 
         def send_frame(frame: bytes) -> bool:
             try:
@@ -246,17 +260,29 @@ class HallClient:
                     except m.MalformedMessage as exc:
                         log.warning("%s: unreadable frame from server: %s", self.node, exc)
                         continue
-                    last_server_s = time.monotonic()
+                    if not (env.type == m.ERROR and env.body.get("code") == m.E_REVOKED):
+                        last_server_s = time.monotonic()    # (a revoked node is not connected)
                     if env.type == m.REPLY:
                         ref = env.body.get("ref")
                         item = inflight.get(ref) if isinstance(ref, str) else None
                         if env.body.get("retry"):
-                            if item is not None:
+                            if env.body.get("error") == m.E_BUSY:
+                                # over quota: pause, then resend every unacknowledged message in order
+                                self.busy += 1
+                                wait_ms = env.body.get("retry_after_ms")
+                                wait_s = min(60.0, max(0.05, wait_ms / 1000 if isinstance(wait_ms, int) else 1.0))
+                                if time.monotonic() >= paused_until_s:
+                                    window = max(8, window // 2)     # once per pause, not per refused message
+                                paused_until_s = max(paused_until_s, time.monotonic() + wait_s)
+                                for pending in inflight.values():
+                                    pending.sent_s = 0.0
+                            elif item is not None:
                                 item.sent_s = time.monotonic() + self.resend_s * 4  # back off
                             continue
                         if item is not None:
                             del inflight[ref]
                             acked.append(ref)
+                            window = min(self.max_inflight, window + 1)
                             if self.on_reply is not None:
                                 self.on_reply(ref, env.body)
                         with self._waiters_lock:
@@ -282,7 +308,9 @@ class HallClient:
                             want_snapshot = not complete
                             snapshot_asked_s = 0.0
                     elif env.type == m.ERROR:
-                        log.warning("%s: server refused a frame: %s", self.node, env.body.get("reason"))
+                        self.refusals = [*self.refusals[-9:], env.body]
+                        log.warning("%s: server refused a frame (%s): %s", self.node, env.body.get("code"),
+                                    env.body.get("reason"))
 
             # the state path
             if sub is not None and sub in events:
@@ -334,12 +362,15 @@ class HallClient:
                         inflight[msg_id] = _Inflight(n, frame)
 
             # send what is due: unsent, or unanswered for resend_s while the server is there
-            if self.connected or last_server_s == 0.0:
+            # (after a `busy`, at most `window` unanswered at once, growing with each acknowledgement)
+            if (self.connected or last_server_s == 0.0) and now >= paused_until_s:
+                outstanding = 0
                 for item in inflight.values():
                     if item.sent_s == 0.0 or (self.connected and now - item.sent_s > self.resend_s):
-                        if not send_frame(item.frame):
+                        if outstanding >= window or not send_frame(item.frame):
                             break
                         item.sent_s = now
+                    outstanding += 1
 
             if now >= next_hb_s:
                 hb_seq += 1

@@ -23,6 +23,10 @@ import msgpack
 
 VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024
+# The sockets' hard limit (zmq `maxmsgsize`): libzmq drops the connection of a peer that sends a
+# larger frame. Between MAX_MESSAGE_BYTES and this, the server reads the frame and answers with an
+# `error` envelope (code `message_too_large`); every frame the server sends is at most MAX_MESSAGE_BYTES.
+MAX_FRAME_BYTES = 4 * MAX_MESSAGE_BYTES + 64 * 1024
 
 _TYPE_RE = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 _NODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -32,7 +36,16 @@ HEARTBEAT = "hb"
 REPLY = "reply"
 DELTA = "delta"
 SNAPSHOT = "snapshot"          # node asks; server answers with a `snapshot` envelope
-ERROR = "error"                # server's answer to a message it could not read
+ERROR = "error"                # server's answer to a frame it could not read or will not take
+
+# Error codes: `code` of an `error` envelope's body (with `reason` for logs), and the
+# `error` of a retryable reply.
+E_MALFORMED = "malformed"
+E_WRONG_VERSION = "wrong_version"
+E_TOO_LARGE = "message_too_large"
+E_NOT_YOURS = "wrong_node"         # the envelope names another node than its key
+E_REVOKED = "revoked"              # the sender's key was revoked: nothing from it is taken
+E_BUSY = "busy"                    # over the node's quota: not stored; resend after `retry_after_ms`
 
 
 class MalformedMessage(ValueError):
@@ -45,6 +58,15 @@ class WrongVersion(MalformedMessage):
 
 class MessageTooLarge(MalformedMessage):
     """A frame over MAX_MESSAGE_BYTES."""
+
+
+def error_code(exc: MalformedMessage) -> str:
+    """The wire code for a refused frame: what the sender's log and tests see in `error.code`."""
+    if isinstance(exc, MessageTooLarge):
+        return E_TOO_LARGE
+    if isinstance(exc, WrongVersion):
+        return E_WRONG_VERSION
+    return E_MALFORMED
 
 
 class _Ids:
@@ -97,7 +119,10 @@ def encode(env: Envelope) -> bytes:
 
 def encode_plain(type_: str, node: str, body: dict[str, Any]) -> bytes:
     """Encode a server → node envelope (reply, delta, heartbeat) without building an Envelope."""
-    return msgpack.packb([VERSION, bytes.fromhex(new_id()), type_, node, 0, now_ms(), body], use_bin_type=True)
+    data = msgpack.packb([VERSION, bytes.fromhex(new_id()), type_, node, 0, now_ms(), body], use_bin_type=True)
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise MessageTooLarge(f"{len(data)} bytes > {MAX_MESSAGE_BYTES}")
+    return data
 
 
 def decode(data: bytes) -> Envelope:
@@ -141,3 +166,15 @@ def reply(to: Envelope, node: str, *, ok: bool, result: dict[str, Any] | None = 
         body["error"] = error
         body["message"] = message
     return Envelope(type=REPLY, node=node, seq=0, body=body)
+
+
+def busy_body(ref: str, retry_after_ms: int) -> dict[str, Any]:
+    """The body of a reply that refuses a message over its node's quota: not stored, send it again
+    (and everything after it, in order) no sooner than `retry_after_ms` from now."""
+    return {"ref": ref, "ok": False, "retry": True, "error": E_BUSY,
+            "message": "over quota; not stored", "retry_after_ms": int(retry_after_ms)}
+
+
+def error_body(code: str, reason: str) -> dict[str, Any]:
+    """The body of an `error` envelope: a stable code and a reason for logs."""
+    return {"code": code, "reason": reason[:200]}

@@ -12,6 +12,7 @@ from tests.conftest import ROOT
 
 PROGRAMS = [
     ["hall_server"], ["hall_server", "keys", "new"], ["hall_server", "keys", "list"],
+    ["hall_server", "keys", "revoke"],
     ["hall_server", "users", "add"], ["hall_server", "users", "list"],
     ["hall_server.demo"], ["hall_server.traffic"],
     ["kiosk"], ["window_terminal"],
