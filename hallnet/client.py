@@ -32,6 +32,7 @@ import zmq
 from hallnet import messages as m
 from hallnet.address import BusAddress
 from hallnet.keys import NodeKeys, apply_client_keys
+from hallnet.mirror import StateMirror
 from hallnet.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -96,9 +97,7 @@ class HallClient:
         self._thread: threading.Thread | None = None
         self._waiters: dict[str, Future] = {}
         self._waiters_lock = threading.Lock()
-        self._state_lock = threading.Lock()
-        self._state: dict[str, Any] = {}
-        self._seq = -1                      # -1: no snapshot yet
+        self._mirror = StateMirror()
         self.connected = False
         self.acked = 0                      # messages acknowledged (for monitoring and benches)
         self.busy = 0                       # `busy` answers received (over quota; resent later)
@@ -160,15 +159,13 @@ class HallClient:
 
     @property
     def seq(self) -> int:
-        return self._seq
+        return self._mirror.seq
 
     def state(self, prefix: str = "") -> dict[str, Any]:
-        with self._state_lock:
-            return {k: v for k, v in self._state.items() if k.startswith(prefix)}
+        return self._mirror.state(prefix)
 
     def get(self, key: str, default: Any = None) -> Any:
-        with self._state_lock:
-            return self._state.get(key, default)
+        return self._mirror.get(key, default)
 
     def pending_count(self) -> int:
         return self.outbox.count()
@@ -334,7 +331,7 @@ class HallClient:
                             want_snapshot, snapshot_asked_s = True, 0.0
                     elif env.type == m.HEARTBEAT:
                         seq = env.body.get("seq")
-                        if not want_snapshot and isinstance(seq, int) and seq > self._seq:
+                        if not want_snapshot and isinstance(seq, int) and seq > self._mirror.seq:
                             want_snapshot, snapshot_asked_s = True, 0.0   # we missed deltas
 
             now = time.monotonic()
@@ -375,7 +372,7 @@ class HallClient:
             if now >= next_hb_s:
                 hb_seq += 1
                 send_frame(m.encode(m.Envelope(type=m.HEARTBEAT, node=self.node, seq=hb_seq,
-                                               body={"state_seq": self._seq})))
+                                               body={"state_seq": self._mirror.seq})))
                 next_hb_s = now + self.heartbeat_s
 
             if want_snapshot and now - snapshot_asked_s > self.silence_s:
@@ -392,42 +389,15 @@ class HallClient:
 
     def _apply_deltas(self, deltas: list[Any]) -> bool:
         """Apply numbered deltas; False on a gap (then a snapshot is needed)."""
-        changed: list[tuple[str, Any]] = []
-        ok = True
-        with self._state_lock:
-            for d in deltas:
-                if not (isinstance(d, list) and len(d) == 3 and isinstance(d[0], int) and isinstance(d[1], str)):
-                    continue
-                seq, key, value = d
-                if seq <= self._seq:
-                    continue
-                if seq != self._seq + 1:
-                    ok = False
-                    break
-                self._seq = seq
-                if not key:
-                    continue                # a server-private change: only its number reaches us
-                if value is None:
-                    self._state.pop(key, None)
-                else:
-                    self._state[key] = value
-                changed.append((key, value))
+        ok, changed = self._mirror.apply_deltas(deltas)
         self._notify(changed)
         return ok
 
     def _install_snapshot(self, seq: int, values: dict[str, Any], buffered: list[Any]) -> bool:
         """Take a full snapshot, then the deltas buffered since; False if those have a gap."""
-        with self._state_lock:
-            old = self._state
-            self._state = dict(values)
-            self._seq = seq
-        changed = [(k, v) for k, v in values.items() if old.get(k) != v]
-        changed += [(k, None) for k in old if k not in values]
+        ok, changed = self._mirror.install(seq, values, buffered)
         self._notify(changed)
-        if not buffered:
-            return True
-        return self._apply_deltas(sorted((d for d in buffered if isinstance(d, list) and d and isinstance(d[0], int)),
-                                         key=lambda d: d[0]))
+        return ok
 
     def _notify(self, changed: list[tuple[str, Any]]) -> None:
         if self.on_change is None:
