@@ -1,4 +1,8 @@
-"""The live floor: window rows, and the state keys every screen subscribes to.
+"""The live floor's state keys: window rows, and the keys every screen subscribes to.
+
+The writer's side: these values are published in the writer's transaction. The live floor as one
+typed snapshot (what `/floor`, `/floor/data`, `/floor/events` and `/api/floor` read) is made from
+them by `hall_server.domain.floor_snapshot`.
 
 State keys (published with `ctx.publish` after each change; values are msgpack maps):
 
@@ -226,45 +230,3 @@ def refresh_floor(ctx: Context) -> bool:
             ctx.publish(key, summary)
             changed = True
     return changed
-
-
-def snapshot(db: Any, config: HallConfig | None, now_ms: int, manager: bool = False) -> dict[str, Any]:
-    """The whole live floor from the store (the web page and the API): windows, queues, summary;
-    `manager` adds today's rating and case counts (`mgr/floor`) to the summary."""
-    ws = rows(db, "SELECT * FROM windows ORDER BY number")
-    if config is not None:   # configured windows nobody has used yet
-        known = {w["number"] for w in ws}
-        blank = {"staff_no": None, "state": "closed", "since_ms": 0, "pause_reason": None, "ticket_id": None,
-                 "job_id": None, "rating_job_id": None}
-        ws += [{"number": w.number, **blank} for w in config.windows if w.number not in known]
-        ws.sort(key=lambda w: w["number"])
-    tickets = {r["id"]: r["no"] for r in rows(
-        db, "SELECT t.id, t.no FROM tickets t JOIN windows w ON w.ticket_id = t.id")}
-    jobs = {r["id"]: r for r in rows(
-        db, "SELECT j.id, j.pub, j.rating, j.rating_expires_ms FROM jobs j "
-            "JOIN windows w ON w.job_id = j.id OR w.rating_job_id = j.id")}
-    windows = []
-    for w in ws:
-        rj = jobs.get(w["rating_job_id"]) if w["rating_job_id"] is not None else None
-        open_ = rj is not None and rj["rating"] == "open"
-        name = window_name(config, w["number"])
-        windows.append({
-            "window": w["number"], "name": name, "state": w["state"], "staff": staff_card(config, w["staff_no"]),
-            "ticket": tickets.get(w["ticket_id"]), "job": jobs[w["job_id"]]["pub"] if w["job_id"] in jobs else None,
-            "since_ms": w["since_ms"], "pause_reason": w["pause_reason"],
-            "rating": "open" if open_ else None, "rating_expires_ms": rj["rating_expires_ms"] if open_ else None,
-        })
-    cats = [c.code for c in config.categories] if config is not None else []
-    counts = {r["category"]: r for r in rows(
-        db, "SELECT category, COUNT(*) AS waiting, SUM(priority > 0) AS prio, MIN(queued_ms) AS oldest "
-            "FROM tickets WHERE status = 'waiting' GROUP BY category")}
-    queues = []
-    for c in cats:
-        r = counts.get(c)
-        queues.append({"category": c, "waiting": r["waiting"] if r else 0,
-                       "priority_waiting": (r["prio"] or 0) if r else 0,
-                       "oldest_wait_ms": now_ms - r["oldest"] if r and r["oldest"] is not None else None})
-    summary = floor_summary(db, config, now_ms)
-    if manager:
-        summary |= manager_summary(db, config, now_ms)
-    return {"at_ms": now_ms, "summary": summary, "windows": windows, "queues": queues}
