@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -274,3 +275,21 @@ class FloorCoordinator:
         """The hub's delta sink: the state changed (a new snapshot will be made when asked)."""
         for listener in list(self._listeners):
             listener()
+
+
+_COORDINATORS: "weakref.WeakKeyDictionary[Any, FloorCoordinator]" = weakref.WeakKeyDictionary()
+_COORDINATORS_LOCK = threading.Lock()
+
+
+def coordinator_for(source: FloorSource, clock_ms: Callable[[], int],
+                    delta_sinks: list[Callable[[list[tuple[int, str, Any]]], None]] | None = None) -> FloorCoordinator:
+    """THE coordinator of `source` (one per backend, however many apps and sites read it): made on
+    first use with `clock_ms`, and added to `delta_sinks` (the hub's: called after each commit)."""
+    with _COORDINATORS_LOCK:
+        coordinator = _COORDINATORS.get(source)
+        if coordinator is None:
+            coordinator = FloorCoordinator(source, clock_ms)
+            _COORDINATORS[source] = coordinator
+            if delta_sinks is not None:
+                delta_sinks.append(coordinator.changed)
+        return coordinator

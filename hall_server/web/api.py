@@ -41,7 +41,7 @@ from starlette.routing import Route
 from hall_server.backend import Backend
 from hall_server.domain import assessment, cases, figures, floor, jobs, ratings, tickets
 from hall_server.domain.common import row, rows
-from hall_server.domain.floor_snapshot import FloorCoordinator, FloorSnapshot
+from hall_server.domain.floor_snapshot import FloorSnapshot, coordinator_for
 from hall_server.handlers import DomainError
 from hall_server.web.api_io import (  # noqa: F401  (re-exported: the API's errors and input helpers)
     JSON_TYPE, MAX_BODY_BYTES, STATUS, ApiError, _err, error_response, json_body, media_type, p_int, p_str, q_int,
@@ -167,7 +167,7 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         return start, end
 
     # floor and queue ------------------------------------------------------------------------
-    coordinator = site.floor if site is not None else FloorCoordinator(backend, now_ms)
+    coordinator = site.floor if site is not None else coordinator_for(backend, now_ms)
     floor_bodies: dict[bool, tuple[FloorSnapshot, bytes]] = {}    # per audience: the last snapshot, as JSON
 
     async def get_floor(request: Request) -> Any:

@@ -174,7 +174,10 @@ class FloorFeed:
         try:
             while self.streams > 0:
                 self._wake.clear()
-                snap = await asyncio.to_thread(coordinator.current)
+                try:
+                    snap = coordinator.peek() or await asyncio.to_thread(coordinator.current)
+                except RuntimeError:              # the loop's executor is shut down: the server stops
+                    return
                 if snap is not self._snap:
                     self._snap = snap
                     html = render_floor(self.site, view_of(self.site, snap))

@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 from config.schema import HallConfig
 from hall_server.backend import Backend
-from hall_server.domain.floor_snapshot import FloorCoordinator
+from hall_server.domain.floor_snapshot import FloorCoordinator, coordinator_for
 from hall_server.domain.hours import local
 from hall_server.secret import load_secret
 from hall_server.web.limits import PublicLimits, RateLimiter
@@ -69,10 +69,8 @@ class Site:
 
     def __post_init__(self) -> None:
         self.limits = PublicLimits(self.secret, self.trusted_proxies)
-        self.floor = FloorCoordinator(self.backend, self.now_ms)
-        hub = getattr(self.backend, "hub", None)
-        if hub is not None:                                   # told of each commit, after it
-            hub.delta_sinks.append(self.floor.changed)
+        hub = getattr(self.backend, "hub", None)              # told of each commit, after it
+        self.floor = coordinator_for(self.backend, self.now_ms, hub.delta_sinks if hub is not None else None)
 
     def trusted_proxies(self) -> tuple[Any, ...]:
         """hall.toml `[network] trusted_proxies` (read each time: the configuration may be reloaded)."""
