@@ -236,9 +236,14 @@ def routes(site: Site) -> list[Route]:
         return page(t("web.nav.floor"), body, header=manager_header(s.user, s.csrf, "floor", site.hall_name),
                     scripts=SCRIPT)
 
+    data_body: list[tuple[FloorSnapshot, bytes]] = []       # the last snapshot, as /floor/data's JSON
+
     @guard(site)
     async def floor_data(request: Request, s: Session) -> Response:
-        return JSONResponse(floor_view(site), headers={"Cache-Control": "no-store"})
+        snap = site.floor.peek() or await asyncio.to_thread(site.floor.current)
+        if not data_body or data_body[0][0] is not snap:
+            data_body[:] = [(snap, JSONResponse(view_of(site, snap)).body)]
+        return Response(data_body[0][1], media_type="application/json", headers={"Cache-Control": "no-store"})
 
     @guard(site)
     async def events(request: Request, s: Session) -> Response:

@@ -1,0 +1,190 @@
+"""Floor benchmark: the live floor's reads beside the HTTP stack's own bound, in the same run.
+
+A real hall server (`python -m hall_server`, the demo hall, some tickets waiting) and client
+processes on loopback. For 1 and 8 clients, each with a new connection per request and with one
+kept connection, it times
+  GET /api/health    the bound: the HTTP stack, no floor
+  GET /api/floor     the public floor (one snapshot per state change, serialised once)
+  GET /floor/data    the managers' floor (a logged-in session: the guard checks it every time)
+and prints requests/s, p50 and p99, and the floor's rate as a share of the health route's
+(goal: ≥ 80 %). Then, in this process, what one snapshot costs to make and what a memoised
+read costs (why the coordinator makes it lazily, once per state change). Never fails on time.
+
+    .venv/bin/python bench/floor.py [--seconds 3] [--clients 1,8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing as mp
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from config.loader import load_hall  # noqa: E402
+from hall_server.backend import LocalBackend  # noqa: E402
+from hall_server.domain.floor_snapshot import FloorCoordinator  # noqa: E402
+from hall_server.hub import Hub  # noqa: E402
+from tests.conftest import free_port, free_port_pair  # noqa: E402
+
+DEMO = ROOT / "config" / "examples" / "demo-hall"
+PASSWORD = "bench-floor-pass-1"
+ROUTES = ("/api/health", "/api/floor", "/floor/data")
+GOAL_SHARE = 0.80
+
+
+def _client(port: int, path: str, cookie: str, keep: bool, seconds: float, out: "mp.Queue[list[float]]") -> None:
+    headers = {"Cookie": cookie} if cookie else {}
+    if not keep:
+        headers["Connection"] = "close"
+    lat: list[float] = []
+    conn: http.client.HTTPConnection | None = None
+    end = time.perf_counter() + seconds
+    while True:
+        t0 = time.perf_counter()
+        if t0 >= end:
+            break
+        if conn is None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", path, headers=headers)
+        r = conn.getresponse()
+        r.read()
+        if r.status != 200:
+            raise SystemExit(f"{path}: HTTP {r.status}")
+        if not keep:
+            conn.close()
+            conn = None
+        lat.append(time.perf_counter() - t0)
+    if conn is not None:
+        conn.close()
+    out.put(lat)
+
+
+def run(port: int, path: str, cookie: str, clients: int, keep: bool, seconds: float) -> tuple[float, float, float]:
+    """(requests/s, p50 ms, p99 ms) of `clients` processes hitting `path` for `seconds`."""
+    q: "mp.Queue[list[float]]" = mp.Queue()
+    procs = [mp.Process(target=_client, args=(port, path, cookie, keep, seconds, q)) for _ in range(clients)]
+    for p in procs:
+        p.start()
+    lat = [x for _ in procs for x in q.get(timeout=seconds + 60)]
+    for p in procs:
+        p.join()
+    lat.sort()
+    return len(lat) / seconds, lat[len(lat) // 2] * 1000, lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
+
+
+def _login(port: int) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("POST", "/login", body=f"user=boss&password={PASSWORD}",
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = conn.getresponse()
+    r.read()
+    cookies = [v.split(";")[0] for k, v in r.getheaders() if k.lower() == "set-cookie"]
+    conn.close()
+    if r.status != 303 or not cookies:
+        raise SystemExit(f"login failed: HTTP {r.status}")
+    return "; ".join(cookies)
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("the hall server exited")
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the hall server did not start")
+
+
+def in_process(tickets: int) -> tuple[float, float, int]:
+    """(ms to make one snapshot, µs per memoised read, windows) on the demo hall, in this process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        hub = Hub(Path(tmp) / "hall.db", load_hall(DEMO))
+        cats = [c.code for c in hub.config.categories] if hub.config else []
+        for i in range(tickets):
+            hub.submit("queue.take", {"category": cats[i % len(cats)]}, "dispenser-1")
+        coordinator = FloorCoordinator(LocalBackend(hub), lambda: int(time.time() * 1000), max_age_s=0.0)
+        made = []
+        for _ in range(30):
+            t0 = time.perf_counter()
+            snap = coordinator.current()
+            made.append(time.perf_counter() - t0)
+        coordinator.max_age_s = 3600.0
+        coordinator.current()
+        n = 20_000
+        t0 = time.perf_counter()
+        for _ in range(n):
+            coordinator.current()
+        hit_us = (time.perf_counter() - t0) / n * 1e6
+        windows = len(snap.windows)
+        hub.close()
+    return statistics.median(made) * 1000, hit_us, windows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--clients", default="1,8")
+    ap.add_argument("--tickets", type=int, default=40, help="tickets waiting on the floor")
+    args = ap.parse_args()
+    counts = [int(c) for c in args.clients.split(",")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "server"
+        data.mkdir()
+        subprocess.run([sys.executable, "-m", "hall_server", "users", "add", "boss", "--role", "manager",
+                        "--data", str(data), "--password-stdin"], input=PASSWORD.encode(), cwd=ROOT, env=env,
+                       check=True, capture_output=True)
+        port, bus = free_port(), free_port_pair()
+        log = open(data / "server.log", "ab")
+        proc = subprocess.Popen([sys.executable, "-m", "hall_server", "--config", str(DEMO), "--data", str(data),
+                                 "--bus", f"127.0.0.1:{bus}", "--http", f"127.0.0.1:{port}", "--log-level", "WARNING"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_http(f"http://127.0.0.1:{port}/api/health", proc)
+            for i in range(args.tickets):
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/api/tickets", data=b'{"category": "A"}',
+                                             headers={"Content-Type": "application/json"}, method="POST")
+                try:
+                    urllib.request.urlopen(req, timeout=10).read()
+                except OSError:
+                    break                           # the public write limit: enough tickets
+            cookie = _login(port)
+            print(f"hall server pid {proc.pid}, {os.cpu_count()} cores, {args.seconds:.0f} s per case\n")
+            print(f"{'route':<14}{'clients':>8}{'connection':>12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+                  f"{'of health':>11}")
+            for clients in counts:
+                for keep in (False, True):
+                    base = 0.0
+                    for path in ROUTES:
+                        rate, p50, p99 = run(port, path, cookie if path == "/floor/data" else "", clients, keep,
+                                             args.seconds)
+                        if path == "/api/health":
+                            base = rate
+                        share = f"{rate / base:>10.0%}" if base and path != "/api/health" else f"{'':>10}"
+                        print(f"{path:<14}{clients:>8}{'kept' if keep else 'new':>12}{rate:>10,.0f}{p50:>9.2f}"
+                              f"{p99:>9.2f} {share}")
+        finally:
+            proc.terminate()
+            proc.wait(20)
+            log.close()
+    made_ms, hit_us, windows = in_process(args.tickets)
+    print(f"\ngoal: each floor route ≥ {GOAL_SHARE:.0%} of the health route's rate, same clients and connections")
+    print(f"one floor snapshot ({windows} windows, {args.tickets} tickets): made in {made_ms:.2f} ms; "
+          f"a memoised read {hit_us:.1f} µs")
+
+
+if __name__ == "__main__":
+    main()
