@@ -10,7 +10,7 @@ and prints requests/s, p50 and p99, and the floor's rate as a share of the healt
 (goal: ≥ 80 %). Then, in this process, what one snapshot costs to make and what a memoised
 read costs (why the coordinator makes it lazily, once per state change). Never fails on time.
 
-    .venv/bin/python bench/floor.py [--seconds 3] [--clients 1,8]
+    .venv/bin/python bench/floor.py [--seconds 4] [--rounds 4] [--clients 1,8]
 """
 
 from __future__ import annotations
@@ -69,8 +69,8 @@ def _client(port: int, path: str, cookie: str, keep: bool, seconds: float, out: 
     out.put(lat)
 
 
-def run(port: int, path: str, cookie: str, clients: int, keep: bool, seconds: float) -> tuple[float, float, float]:
-    """(requests/s, p50 ms, p99 ms) of `clients` processes hitting `path` for `seconds`."""
+def run(port: int, path: str, cookie: str, clients: int, keep: bool, seconds: float) -> list[float]:
+    """The latencies (s) of `clients` processes hitting `path` for `seconds`."""
     q: "mp.Queue[list[float]]" = mp.Queue()
     procs = [mp.Process(target=_client, args=(port, path, cookie, keep, seconds, q)) for _ in range(clients)]
     for p in procs:
@@ -78,7 +78,12 @@ def run(port: int, path: str, cookie: str, clients: int, keep: bool, seconds: fl
     lat = [x for _ in procs for x in q.get(timeout=seconds + 60)]
     for p in procs:
         p.join()
-    lat.sort()
+    return lat
+
+
+def figures(lat: list[float], seconds: float) -> tuple[float, float, float]:
+    """(requests/s, p50 ms, p99 ms)."""
+    lat = sorted(lat)
     return len(lat) / seconds, lat[len(lat) // 2] * 1000, lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
 
 
@@ -135,8 +140,9 @@ def in_process(tickets: int) -> tuple[float, float, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--clients", default="1,8")
+    ap.add_argument("--rounds", type=int, default=4, help="each case's time split in interleaved rounds")
     ap.add_argument("--tickets", type=int, default=40, help="tickets waiting on the floor")
     args = ap.parse_args()
     counts = [int(c) for c in args.clients.split(",")]
@@ -162,18 +168,22 @@ def main() -> None:
                 except OSError:
                     break                           # the public write limit: enough tickets
             cookie = _login(port)
-            print(f"hall server pid {proc.pid}, {os.cpu_count()} cores, {args.seconds:.0f} s per case\n")
+            print(f"hall server pid {proc.pid}, {os.cpu_count()} cores, {args.seconds:.0f} s per case in {args.rounds} "
+                  f"interleaved rounds\n")
             print(f"{'route':<14}{'clients':>8}{'connection':>12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
                   f"{'of health':>11}")
             for clients in counts:
                 for keep in (False, True):
-                    base = 0.0
+                    lat: dict[str, list[float]] = {path: [] for path in ROUTES}
+                    for i in range(args.rounds):       # interleaved: a busy moment of the machine hits every route
+                        order = ROUTES if i % 2 == 0 else tuple(reversed(ROUTES))
+                        for path in order:
+                            lat[path] += run(port, path, cookie if path == "/floor/data" else "", clients, keep,
+                                             args.seconds / args.rounds)
+                    base = figures(lat["/api/health"], args.seconds)[0]
                     for path in ROUTES:
-                        rate, p50, p99 = run(port, path, cookie if path == "/floor/data" else "", clients, keep,
-                                             args.seconds)
-                        if path == "/api/health":
-                            base = rate
-                        share = f"{rate / base:>10.0%}" if base and path != "/api/health" else f"{'':>10}"
+                        rate, p50, p99 = figures(lat[path], args.seconds)
+                        share = f"{rate / base:>10.0%}" if path != "/api/health" else f"{'':>10}"
                         print(f"{path:<14}{clients:>8}{'kept' if keep else 'new':>12}{rate:>10,.0f}{p50:>9.2f}"
                               f"{p99:>9.2f} {share}")
         finally:
