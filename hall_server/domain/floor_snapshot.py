@@ -39,7 +39,7 @@ from hall_server.domain.common import rows
 from hall_server.domain.floor import MGR_FLOOR, floor_summary, manager_summary
 from hall_server.domain.hours import day_of
 
-MAX_AGE_S = 2.0               # a snapshot of an unchanged state is made again after this long
+MAX_AGE_S = 1.0               # a snapshot of an unchanged state is made again after this long (waits age)
 DEVICE_KINDS = ("terminal", "kiosk")
 
 
