@@ -19,6 +19,7 @@ State keys (published with `ctx.publish` after each change; values are msgpack m
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlite_utils
@@ -183,7 +184,31 @@ def publish_call(ctx: Context) -> None:
                                       "recall": r["kind"] == "recalled"} for r in recent]})
 
 
-def floor_summary(db: Any, config: HallConfig | None, now_ms: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PublicSummary:
+    """`floor`'s value: what anyone in the hall may see."""
+
+    day: str
+    windows_open: int
+    windows_paused: int
+    windows_closed: int
+    waiting: int
+    waiting_over_limit: int
+    served_today: int
+
+
+@dataclass(frozen=True)
+class ManagerSummary:
+    """`mgr/floor`'s value: today's rating and case counts, server-private."""
+
+    day: str
+    rated_today: int
+    bad_today: int
+    open_cases: int
+    overdue_cases: int
+
+
+def floor_summary(db: Any, config: HallConfig | None, now_ms: int) -> PublicSummary:
     """`floor`: what anyone in the hall may see (published to every node). R6: no rating counts."""
     day = day_of(now_ms, config)
     states = {r["state"]: r["n"] for r in rows(db, "SELECT state, COUNT(*) AS n FROM windows GROUP BY state")}
@@ -195,16 +220,12 @@ def floor_summary(db: Any, config: HallConfig | None, now_ms: int) -> dict[str, 
     open_ = sum(v for k, v in states.items() if k in ("idle", "calling", "serving"))
     paused = states.get("paused", 0)
     total = len(config.windows) if config is not None else sum(states.values())
-    return {
-        "day": day,
-        "windows_open": open_,
-        "windows_paused": paused,
-        "windows_closed": max(0, total - open_ - paused),
-        "waiting": waiting["n"], "waiting_over_limit": waiting["over"], "served_today": served["served"],
-    }
+    return PublicSummary(day=day, windows_open=open_, windows_paused=paused,
+                         windows_closed=max(0, total - open_ - paused), waiting=waiting["n"],
+                         waiting_over_limit=waiting["over"], served_today=served["served"])
 
 
-def manager_summary(db: Any, config: HallConfig | None, now_ms: int) -> dict[str, Any]:
+def manager_summary(db: Any, config: HallConfig | None, now_ms: int) -> ManagerSummary:
     """`mgr/floor`: today's rating and case counts — server-private (never sent to nodes, R6)."""
     day = day_of(now_ms, config)
     today = row(db, "SELECT COALESCE(SUM(rated), 0) AS rated, COALESCE(SUM(l1 + l2), 0) AS bad "
@@ -212,20 +233,22 @@ def manager_summary(db: Any, config: HallConfig | None, now_ms: int) -> dict[str
     cases = row(db, "SELECT COUNT(*) AS open, COALESCE(SUM(callback_overdue OR rectify_overdue), 0) AS overdue "
                     "FROM cases WHERE status != 'closed'", [])
     assert today and cases
-    return {"day": day, "rated_today": today["rated"], "bad_today": today["bad"], "open_cases": cases["open"],
-            "overdue_cases": cases["overdue"]}
+    return ManagerSummary(day=day, rated_today=today["rated"], bad_today=today["bad"], open_cases=cases["open"],
+                          overdue_cases=cases["overdue"])
 
 
 def publish_floor(ctx: Context) -> None:
-    ctx.publish("floor", floor_summary(ctx.db, ctx.config, ctx.now_ms))
-    ctx.publish(MGR_FLOOR, manager_summary(ctx.db, ctx.config, ctx.now_ms))
+    ctx.publish("floor", asdict(floor_summary(ctx.db, ctx.config, ctx.now_ms)))
+    ctx.publish(MGR_FLOOR, asdict(manager_summary(ctx.db, ctx.config, ctx.now_ms)))
 
 
 def refresh_floor(ctx: Context) -> bool:
     """Publish `floor` and `mgr/floor` if they differ from their last values (pending in this batch, else stored)."""
     changed = False
-    for key, fn in (("floor", floor_summary), (MGR_FLOOR, manager_summary)):
-        summary = fn(ctx.db, ctx.config, ctx.now_ms)
+    summaries = (("floor", floor_summary(ctx.db, ctx.config, ctx.now_ms)),
+                 (MGR_FLOOR, manager_summary(ctx.db, ctx.config, ctx.now_ms)))
+    for key, typed in summaries:
+        summary = asdict(typed)
         if ctx.current(key) != summary:
             ctx.publish(key, summary)
             changed = True

@@ -36,7 +36,7 @@ import sqlite_utils
 from config.schema import HallConfig
 from hall_server.domain.alerts import Aged, Alert, floor_alerts, minutes_since
 from hall_server.domain.common import rows
-from hall_server.domain.floor import MGR_FLOOR, floor_summary, manager_summary
+from hall_server.domain.floor import MGR_FLOOR, ManagerSummary, PublicSummary, floor_summary, manager_summary
 from hall_server.domain.hours import day_of
 
 MAX_AGE_S = 1.0               # a snapshot of an unchanged state is made again after this long (waits age)
@@ -90,37 +90,13 @@ class QueueFloor:
 
 
 @dataclass(frozen=True)
-class PublicSummary:
-    """`floor`: what anyone in the hall may see."""
-
-    day: str
-    windows_open: int
-    windows_paused: int
-    windows_closed: int
-    waiting: int
-    waiting_over_limit: int
-    served_today: int
-
-
-@dataclass(frozen=True)
-class ManagerSummary:
-    """`mgr/floor`: today's rating and case counts, server-private."""
-
-    day: str
-    rated_today: int
-    bad_today: int
-    open_cases: int
-    overdue_cases: int
-
-
-@dataclass(frozen=True)
 class FloorSnapshot:
     seq: int                   # the state's sequence number the keys were read at
     at_ms: int                 # the hall's time of the computation (waits and alerts are as of then)
     windows: tuple[WindowFloor, ...]
     queues: tuple[QueueFloor, ...]
-    summary: PublicSummary
-    manager: ManagerSummary
+    summary: PublicSummary       # `floor` (hall_server.domain.floor)
+    manager: ManagerSummary      # `mgr/floor`
     alerts: tuple[Alert, ...]
 
 
@@ -188,10 +164,11 @@ def _queues(state: Mapping[str, Any], config: HallConfig | None) -> tuple[QueueF
     return tuple(out)
 
 
-def _typed(cls: Any, value: Any, fallback: Callable[[], dict[str, Any]]) -> Any:
-    """The summary key's value as `cls`; computed from the store when the key was never published."""
+def _typed(cls: Any, value: Any, fallback: Callable[[], Any]) -> Any:
+    """The summary key's value as `cls` (the type its writer publishes); computed from the store
+    when the key was never published."""
     if not isinstance(value, Mapping) or any(f not in value for f in cls.__dataclass_fields__):
-        value = fallback()
+        return fallback()
     return cls(**{f: value[f] for f in cls.__dataclass_fields__})
 
 
