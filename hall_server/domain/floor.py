@@ -86,15 +86,25 @@ def window_name(config: HallConfig | None, number: int) -> str:
         return ""
 
 
-def staff_card(config: HallConfig | None, staff_no: str | None) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class StaffCard:
+    """`window/<n>`'s `staff`: who is signed in (the evaluator shows it)."""
+
+    staff_no: str
+    name: str
+    department: str
+    stars: int
+    promise: str
+
+
+def staff_card(config: HallConfig | None, staff_no: str | None) -> StaffCard | None:
     if not staff_no or config is None:
         return None
     try:
         s = config.staff_member(staff_no)
     except KeyError:
-        return {"staff_no": staff_no, "name": "", "department": "", "stars": 0, "promise": ""}
-    return {"staff_no": s.staff_no, "name": s.name, "department": s.department, "stars": s.stars,
-            "promise": s.promise}
+        return StaffCard(staff_no, "", "", 0, "")
+    return StaffCard(s.staff_no, s.name, s.department, s.stars, s.promise)
 
 
 LAST_RATING = {"rated": "rated", "qr": "expired", "unrated": "expired", "default": "expired"}
@@ -144,11 +154,16 @@ def window_view(db: Any, config: HallConfig | None, w: dict[str, Any]) -> dict[s
             rating, expires = "open", r["rating_expires_ms"]
     name = window_name(config, w["number"])
     return {
-        "window": w["number"], "name": name, "state": w["state"], "staff": staff_card(config, w["staff_no"]),
+        "window": w["number"], "name": name, "state": w["state"], "staff": _staff_value(config, w["staff_no"]),
         "ticket": ticket, "ticket_id": w["ticket_id"], **current, "job": job, "since_ms": w["since_ms"],
         "pause_reason": w["pause_reason"], "rating": rating, "rating_expires_ms": expires, "parked": parked,
         "last_rating": last_rating(db, w.get("last_job_id")), "slip": slip_view(db, w["number"]),
     }
+
+
+def _staff_value(config: HallConfig | None, staff_no: str | None) -> dict[str, Any] | None:
+    card = staff_card(config, staff_no)
+    return asdict(card) if card is not None else None
 
 
 def publish_window(ctx: Context, n: int, w: dict[str, Any] | None = None) -> None:
@@ -156,7 +171,19 @@ def publish_window(ctx: Context, n: int, w: dict[str, Any] | None = None) -> Non
     ctx.publish(f"window/{n}", window_view(ctx.db, ctx.config, w))
 
 
-def queue_view(db: Any, config: HallConfig | None, category: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class QueueValue:
+    """`queue/<category>`'s value."""
+
+    category: str
+    name: str
+    waiting: int
+    priority_waiting: int
+    oldest_queued_ms: int | None
+    last_called: str | None
+
+
+def queue_value(db: Any, config: HallConfig | None, category: str) -> QueueValue:
     r = row(db, "SELECT COUNT(*) AS waiting, SUM(priority > 0) AS prio, MIN(queued_ms) AS oldest "
                 "FROM tickets WHERE status = 'waiting' AND category = ?", [category])
     last = row(db, "SELECT no FROM tickets WHERE category = ? AND called_ms IS NOT NULL "
@@ -168,8 +195,12 @@ def queue_view(db: Any, config: HallConfig | None, category: str) -> dict[str, A
         except KeyError:
             pass
     assert r is not None
-    return {"category": category, "name": name, "waiting": r["waiting"], "priority_waiting": r["prio"] or 0,
-            "oldest_queued_ms": r["oldest"], "last_called": last["no"] if last else None}
+    return QueueValue(category, name, r["waiting"], r["prio"] or 0, r["oldest"], last["no"] if last else None)
+
+
+def queue_view(db: Any, config: HallConfig | None, category: str) -> dict[str, Any]:
+    """`queue/<category>`'s value as published (and as `/api/queue` shows it)."""
+    return asdict(queue_value(db, config, category))
 
 
 def publish_queue(ctx: Context, category: str) -> None:

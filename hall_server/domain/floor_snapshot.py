@@ -36,20 +36,13 @@ import sqlite_utils
 from config.schema import HallConfig
 from hall_server.domain.alerts import Aged, Alert, floor_alerts, minutes_since
 from hall_server.domain.common import rows
-from hall_server.domain.floor import MGR_FLOOR, ManagerSummary, PublicSummary, floor_summary, manager_summary
+from hall_server.domain.floor import (
+    MGR_FLOOR, ManagerSummary, PublicSummary, QueueValue, StaffCard, floor_summary, manager_summary,
+)
 from hall_server.domain.hours import day_of
 
 MAX_AGE_S = 1.0               # a snapshot of an unchanged state is made again after this long (waits age)
 DEVICE_KINDS = ("terminal", "kiosk")
-
-
-@dataclass(frozen=True)
-class StaffCard:
-    staff_no: str
-    name: str
-    department: str
-    stars: int
-    promise: str
 
 
 @dataclass(frozen=True)
@@ -80,21 +73,11 @@ class WindowFloor:
 
 
 @dataclass(frozen=True)
-class QueueFloor:
-    category: str
-    name: str
-    waiting: int
-    priority_waiting: int
-    oldest_queued_ms: int | None
-    last_called: str | None
-
-
-@dataclass(frozen=True)
 class FloorSnapshot:
     seq: int                   # the state's sequence number the keys were read at
     at_ms: int                 # the hall's time of the computation (waits and alerts are as of then)
     windows: tuple[WindowFloor, ...]
-    queues: tuple[QueueFloor, ...]
+    queues: tuple[QueueValue, ...]
     summary: PublicSummary       # `floor` (hall_server.domain.floor)
     manager: ManagerSummary      # `mgr/floor`
     alerts: tuple[Alert, ...]
@@ -155,11 +138,11 @@ def _windows(state: Mapping[str, Any], config: HallConfig | None, figures: Mappi
     return tuple(out)
 
 
-def _queues(state: Mapping[str, Any], config: HallConfig | None) -> tuple[QueueFloor, ...]:
+def _queues(state: Mapping[str, Any], config: HallConfig | None) -> tuple[QueueValue, ...]:
     out = []
     for c in (config.categories if config is not None else ()):
         q = state.get(f"queue/{c.code}") or {}
-        out.append(QueueFloor(c.code, q.get("name") or c.name, q.get("waiting") or 0, q.get("priority_waiting") or 0,
+        out.append(QueueValue(c.code, q.get("name") or c.name, q.get("waiting") or 0, q.get("priority_waiting") or 0,
                               q.get("oldest_queued_ms"), q.get("last_called")))
     return tuple(out)
 
