@@ -6,7 +6,8 @@ kept connection, it times
   GET /api/health    the bound: the HTTP stack, no floor
   GET /api/floor     the public floor (one snapshot per state change, serialised once)
   GET /floor/data    the managers' floor (a logged-in session: the guard checks it every time)
-and prints requests/s, p50 and p99, and the floor's rate as a share of the health route's
+and prints requests/s, p50 and p99, the server process's CPU per request (from /proc: robust to
+other work on the machine), and the floor's rate and CPU as a share of the health route's
 (goal: ≥ 80 %). Then, in this process, what one snapshot costs to make and what a memoised
 read costs (why the coordinator makes it lazily, once per state change). Never fails on time.
 
@@ -85,6 +86,12 @@ def figures(lat: list[float], seconds: float) -> tuple[float, float, float]:
     """(requests/s, p50 ms, p99 ms)."""
     lat = sorted(lat)
     return len(lat) / seconds, lat[len(lat) // 2] * 1000, lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
+
+
+def cpu_s(pid: int) -> float:
+    """The process's CPU time so far (user + system), from /proc: robust to a busy machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _login(port: int) -> str:
@@ -171,27 +178,35 @@ def main() -> None:
             print(f"hall server pid {proc.pid}, {os.cpu_count()} cores, {args.seconds:.0f} s per case in {args.rounds} "
                   f"interleaved rounds\n")
             print(f"{'route':<14}{'clients':>8}{'connection':>12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-                  f"{'of health':>11}")
+                  f"{'CPU µs':>10}{'rate/hlth':>11}{'CPU hlth/':>10}")
             for clients in counts:
                 for keep in (False, True):
                     lat: dict[str, list[float]] = {path: [] for path in ROUTES}
+                    cpu: dict[str, float] = {path: 0.0 for path in ROUTES}
                     for i in range(args.rounds):       # interleaved: a busy moment of the machine hits every route
                         order = ROUTES if i % 2 == 0 else tuple(reversed(ROUTES))
                         for path in order:
+                            c0 = cpu_s(proc.pid)
                             lat[path] += run(port, path, cookie if path == "/floor/data" else "", clients, keep,
                                              args.seconds / args.rounds)
+                            cpu[path] += cpu_s(proc.pid) - c0
                     base = figures(lat["/api/health"], args.seconds)[0]
+                    base_cpu = cpu["/api/health"] / len(lat["/api/health"])
                     for path in ROUTES:
                         rate, p50, p99 = figures(lat[path], args.seconds)
-                        share = f"{rate / base:>10.0%}" if path != "/api/health" else f"{'':>10}"
+                        per = cpu[path] / len(lat[path])
+                        share = (f"{rate / base:>10.0%}{base_cpu / per:>10.0%}" if path != "/api/health"
+                                 else f"{'':>20}")
                         print(f"{path:<14}{clients:>8}{'kept' if keep else 'new':>12}{rate:>10,.0f}{p50:>9.2f}"
-                              f"{p99:>9.2f} {share}")
+                              f"{p99:>9.2f}{per * 1e6:>10.0f} {share}")
         finally:
             proc.terminate()
             proc.wait(20)
             log.close()
     made_ms, hit_us, windows = in_process(args.tickets)
     print(f"\ngoal: each floor route ≥ {GOAL_SHARE:.0%} of the health route's rate, same clients and connections")
+    print("CPU µs: the server process's CPU per request; 'CPU hlth/' = health's CPU per request / the route's,")
+    print("the rate share the route would reach on an idle machine where the server's CPU is the limit")
     print(f"one floor snapshot ({windows} windows, {args.tickets} tickets): made in {made_ms:.2f} ms; "
           f"a memoised read {hit_us:.1f} µs")
 
