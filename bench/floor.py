@@ -17,6 +17,7 @@ read costs (why the coordinator makes it lazily, once per state change). Never f
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import multiprocessing as mp
 import os
@@ -27,6 +28,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,6 +37,9 @@ from config.loader import load_hall  # noqa: E402
 from hall_server.backend import LocalBackend  # noqa: E402
 from hall_server.domain.floor_snapshot import FloorCoordinator  # noqa: E402
 from hall_server.hub import Hub  # noqa: E402
+from hall_server.users import add_user  # noqa: E402
+from hall_server.web.app import make_app  # noqa: E402
+from starlette.testclient import TestClient  # noqa: E402
 from tests.conftest import free_port, free_port_pair  # noqa: E402
 
 DEMO = ROOT / "config" / "examples" / "demo-hall"
@@ -120,14 +125,36 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("the hall server did not start")
 
 
-def in_process(tickets: int) -> tuple[float, float, int]:
-    """(ms to make one snapshot, µs per memoised read, windows) on the demo hall, in this process."""
+async def _asgi_get(app: Any, path: str, cookie: str) -> int:
+    """One GET through the app itself (no socket, no HTTP parser): its status."""
+    headers = [(b"host", b"hall.test")] + ([(b"cookie", cookie.encode())] if cookie else [])
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "headers": headers,
+             "client": ("127.0.0.1", 50000), "server": ("hall.test", 80), "root_path": ""}
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+def in_process(tickets: int, n: int = 3000) -> tuple[float, float, int, dict[str, float]]:
+    """On the demo hall, in this process: (ms to make one snapshot, µs per memoised read, windows,
+    the app's own CPU µs per request by route: ASGI calls, no socket and no HTTP parser)."""
     with tempfile.TemporaryDirectory() as tmp:
         hub = Hub(Path(tmp) / "hall.db", load_hall(DEMO))
         cats = [c.code for c in hub.config.categories] if hub.config else []
         for i in range(tickets):
             hub.submit("queue.take", {"category": cats[i % len(cats)]}, "dispenser-1")
-        coordinator = FloorCoordinator(LocalBackend(hub), lambda: int(time.time() * 1000), max_age_s=0.0)
+        backend = LocalBackend(hub)
+        coordinator = FloorCoordinator(backend, lambda: int(time.time() * 1000), max_age_s=0.0)
         made = []
         for _ in range(30):
             t0 = time.perf_counter()
@@ -135,14 +162,32 @@ def in_process(tickets: int) -> tuple[float, float, int]:
             made.append(time.perf_counter() - t0)
         coordinator.max_age_s = 3600.0
         coordinator.current()
-        n = 20_000
+        reads = 20_000
         t0 = time.perf_counter()
-        for _ in range(n):
+        for _ in range(reads):
             coordinator.current()
-        hit_us = (time.perf_counter() - t0) / n * 1e6
-        windows = len(snap.windows)
+        hit_us = (time.perf_counter() - t0) / reads * 1e6
+        add_user(Path(tmp), "boss", "manager", PASSWORD)
+        app = make_app(backend, api_keys={})
+        with TestClient(app, base_url="http://hall.test") as c:
+            c.post("/login", data={"user": "boss", "password": PASSWORD}, follow_redirects=False)
+            cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+        app_us: dict[str, float] = {}
+
+        async def measure() -> None:
+            for path in ROUTES:
+                for _ in range(50):
+                    await _asgi_get(app, path, cookie)
+                t0 = time.process_time()
+                for _ in range(n):
+                    status = await _asgi_get(app, path, cookie)
+                app_us[path] = (time.process_time() - t0) / n * 1e6
+                if status != 200:
+                    raise SystemExit(f"{path}: HTTP {status}")
+
+        asyncio.run(measure())
         hub.close()
-    return statistics.median(made) * 1000, hit_us, windows
+    return statistics.median(made) * 1000, hit_us, len(snap.windows), app_us
 
 
 def main() -> None:
@@ -203,12 +248,14 @@ def main() -> None:
             proc.terminate()
             proc.wait(20)
             log.close()
-    made_ms, hit_us, windows = in_process(args.tickets)
+    made_ms, hit_us, windows, app_us = in_process(args.tickets)
     print(f"\ngoal: each floor route ≥ {GOAL_SHARE:.0%} of the health route's rate, same clients and connections")
     print("CPU µs: the server process's CPU per request; 'CPU hlth/' = health's CPU per request / the route's,")
     print("the rate share the route would reach on an idle machine where the server's CPU is the limit")
     print(f"one floor snapshot ({windows} windows, {args.tickets} tickets): made in {made_ms:.2f} ms; "
           f"a memoised read {hit_us:.1f} µs")
+    print("the app's own CPU per request (ASGI call in this process: no socket, no HTTP parser): " + ", ".join(
+        f"{path} {us:.0f} µs" for path, us in app_us.items()))
 
 
 if __name__ == "__main__":

@@ -181,8 +181,9 @@ class FloorCoordinator:
     """Makes the floor snapshot at most once per state sequence number (and per `max_age_s`)."""
 
     def __init__(self, source: FloorSource, clock_ms: Callable[[], int], max_age_s: float = MAX_AGE_S,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, seq: Callable[[], int] | None = None) -> None:
         self.source = source
+        self.seq = seq or (lambda: source.snapshot("floor")[0])    # the state's sequence number, cheaply
         self.clock_ms = clock_ms
         self.max_age_s = max_age_s
         self.monotonic = monotonic
@@ -201,11 +202,11 @@ class FloorCoordinator:
 
     def peek(self) -> FloorSnapshot | None:
         """The memoised snapshot if it is still the current one, else None (never computes)."""
-        return self._fresh(self.source.snapshot("floor")[0])
+        return self._fresh(self.seq())
 
     def current(self) -> FloorSnapshot:
         """The snapshot of the current state: the memoised one while the state has not changed."""
-        seq = self.source.snapshot("floor")[0]
+        seq = self.seq()
         snap = self._fresh(seq)
         if snap is not None:
             return snap
@@ -242,13 +243,15 @@ _COORDINATORS_LOCK = threading.Lock()
 
 
 def coordinator_for(source: FloorSource, clock_ms: Callable[[], int],
-                    delta_sinks: list[Callable[[list[tuple[int, str, Any]]], None]] | None = None) -> FloorCoordinator:
+                    delta_sinks: list[Callable[[list[tuple[int, str, Any]]], None]] | None = None,
+                    seq: Callable[[], int] | None = None) -> FloorCoordinator:
     """THE coordinator of `source` (one per backend, however many apps and sites read it): made on
-    first use with `clock_ms`, and added to `delta_sinks` (the hub's: called after each commit)."""
+    first use with `clock_ms` and `seq` (the state's sequence number), and added to `delta_sinks`
+    (the hub's: called after each commit)."""
     with _COORDINATORS_LOCK:
         coordinator = _COORDINATORS.get(source)
         if coordinator is None:
-            coordinator = FloorCoordinator(source, clock_ms)
+            coordinator = FloorCoordinator(source, clock_ms, seq=seq)
             _COORDINATORS[source] = coordinator
             if delta_sinks is not None:
                 delta_sinks.append(coordinator.changed)

@@ -70,7 +70,8 @@ class Site:
     def __post_init__(self) -> None:
         self.limits = PublicLimits(self.secret, self.trusted_proxies)
         hub = getattr(self.backend, "hub", None)              # told of each commit, after it
-        self.floor = coordinator_for(self.backend, self.now_ms, hub.delta_sinks if hub is not None else None)
+        self.floor = coordinator_for(self.backend, self.now_ms, hub.delta_sinks if hub is not None else None,
+                                     (lambda: hub.state.seq) if hub is not None else None)
 
     def trusted_proxies(self) -> tuple[Any, ...]:
         """hall.toml `[network] trusted_proxies` (read each time: the configuration may be reloaded)."""
