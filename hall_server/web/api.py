@@ -41,7 +41,7 @@ from starlette.routing import Route
 from hall_server.backend import Backend
 from hall_server.domain import assessment, cases, figures, floor, jobs, ratings, tickets
 from hall_server.domain.common import row, rows
-from hall_server.domain.floor_snapshot import FloorSnapshot, coordinator_for
+from hall_server.domain.floor_snapshot import coordinator_for
 from hall_server.handlers import DomainError
 from hall_server.web.api_io import (  # noqa: F401  (re-exported: the API's errors and input helpers)
     JSON_TYPE, MAX_BODY_BYTES, STATUS, ApiError, _err, error_response, json_body, media_type, p_int, p_str, q_int,
@@ -52,7 +52,7 @@ from hall_server.web.openapi import (  # noqa: F401  (re-exported: app.py builds
     ERROR_SCHEMA, I, LEVEL, S, SECURITY_SCHEMES, TAGS, Op, obj, openapi_paths, pp, qp,
 )
 from hall_server.web.pages.rater import staff_network_refusal, submit_rating
-from hall_server.web.public_state import api_floor
+from hall_server.web.public_state import api_floor_json
 from hallnet.messages import now_ms
 
 INTEGRATION_NODE = "bizsys-1"
@@ -168,19 +168,12 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
 
     # floor and queue ------------------------------------------------------------------------
     coordinator = site.floor if site is not None else coordinator_for(backend, now_ms)
-    floor_bodies: dict[bool, tuple[FloorSnapshot, bytes]] = {}    # per audience: the last snapshot, as JSON
 
     async def get_floor(request: Request) -> Any:
-        """Rating and case counts, and the 办件 public ids, only for a logged-in caller (R6); the
-        public gets the public part only (`public_state.api_floor`). One snapshot per state change
-        (`site.floor`), serialised once per audience."""
-        logged_in = auth.caller(request) is not None
+        """Rating and case counts, and the 办件 public ids, only for a logged-in caller (R6); the public
+        gets the public part only. One snapshot per state change, serialised once per audience."""
         snap = coordinator.peek() or await asyncio.to_thread(coordinator.current)
-        last = floor_bodies.get(logged_in)
-        if last is None or last[0] is not snap:
-            last = (snap, JSONResponse(api_floor(snap, manager=logged_in)).body)
-            floor_bodies[logged_in] = last
-        return PrebuiltJSON(last[1])
+        return PrebuiltJSON(api_floor_json(snap, manager=auth.caller(request) is not None))
 
     def get_queue(request: Request) -> Any:
         """The waiting tickets by number; their row ids only for a logged-in caller."""

@@ -17,6 +17,7 @@ get the whole map.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
@@ -104,3 +105,16 @@ def api_floor(snap: FloorSnapshot, manager: bool) -> dict[str, Any]:
               for q in snap.queues]
     summary = asdict(snap.summary) | (asdict(snap.manager) if manager else {})
     return {"seq": snap.seq, "at_ms": snap.at_ms, "summary": summary, "windows": windows, "queues": queues}
+
+
+_FLOOR_JSON: dict[bool, tuple[FloorSnapshot, bytes]] = {}    # per audience: the last snapshot, serialised
+
+
+def api_floor_json(snap: FloorSnapshot, manager: bool) -> bytes:
+    """`api_floor` as JSON bytes (as Starlette writes them), made once per snapshot and audience."""
+    last = _FLOOR_JSON.get(manager)
+    if last is None or last[0] is not snap:
+        body = json.dumps(api_floor(snap, manager), ensure_ascii=False, allow_nan=False, indent=None,
+                          separators=(",", ":")).encode("utf-8")
+        last = _FLOOR_JSON[manager] = (snap, body)
+    return last[1]
