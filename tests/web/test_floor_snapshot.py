@@ -136,3 +136,16 @@ def test_the_stream_is_pushed_on_change_rendered_once_for_every_browser(frozen: 
             assert 'data-window="3" data-state="idle"' in out[1]
         assert coordinator.computed == before + 1         # one snapshot for three browsers
         assert counted_renders.count(seq) == 1            # and one rendering
+
+
+def test_a_browser_coming_back_gets_the_floor_as_it_is_now(frozen: Hall, counted_renders: list[int]) -> None:
+    with LiveServer(make_app(frozen.backend)) as srv, httpx.Client(base_url=srv.url) as c:
+        assert c.post("/login", data={"user": "boss", "password": MANAGER_PW}, follow_redirects=False).status_code == 303
+        first: list[str] = []
+        _read_floor_events(srv.url, c.cookies, 1, first, threading.Event())
+        frozen.drv.sign_in(4, "1003")                     # while nobody watches
+        again: list[str] = []
+        _read_floor_events(srv.url, c.cookies, 1, again, threading.Event())
+    assert 'data-window="4" data-state="closed"' in first[0]
+    assert re.search(r'data-seq="(\d+)"', again[0])[1] == str(frozen.hub.state.seq)   # type: ignore[index]
+    assert 'data-window="4" data-state="idle"' in again[0]

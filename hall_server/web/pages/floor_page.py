@@ -194,11 +194,11 @@ class FloorFeed:
             coordinator.unlisten(self.poke)
 
     async def wait_newer(self, seen: int, timeout_s: float) -> None:
-        """Until the HTML is newer than version `seen`, or `timeout_s` passed."""
+        """Until there is HTML newer than version `seen`, or `timeout_s` passed."""
         self._ensure_running()
         async with self._newer:
             try:
-                await asyncio.wait_for(self._newer.wait_for(lambda: self.version != seen), timeout_s)
+                await asyncio.wait_for(self._newer.wait_for(lambda: self.version != seen and bool(self.html)), timeout_s)
             except asyncio.TimeoutError:
                 pass
 
@@ -212,15 +212,16 @@ class FloorFeed:
             yield "retry: 1000\n\n"
             while loop.time() - start < STREAM_MAX_S:
                 await self.wait_newer(seen, PING_S)
-                if self.version != seen:
+                if self.version != seen and self.html:
                     seen = self.version
                     yield sse_event("floor", self.html)
                 else:
                     yield ": ping\n\n"
         finally:
             self.streams -= 1
-            if self.streams == 0:
-                self._wake.set()                  # let the feed see that nobody listens
+            if self.streams == 0:                 # nobody listens: the next stream gets a fresh rendering
+                self.html, self._snap = "", None
+                self._wake.set()
 
 
 def routes(site: Site) -> list[Route]:
