@@ -2,7 +2,10 @@
 
 The writer's side: these values are published in the writer's transaction. The live floor as one
 typed snapshot (what `/floor`, `/floor/data`, `/floor/events` and `/api/floor` read) is made from
-them by `hall_server.domain.floor_snapshot`.
+them by `hall_server.domain.floor_snapshot`. The values of `floor` (`PublicSummary`), `mgr/floor`
+(`ManagerSummary`), `queue/<c>` (`QueueValue`) and `window/<n>`'s `staff` (`StaffCard`) are typed
+here, once, and published as plain maps (`dataclasses.asdict`): the snapshot reads them back as
+the same types.
 
 State keys (published with `ctx.publish` after each change; values are msgpack maps):
 
