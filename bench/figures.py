@@ -29,7 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from config.schema import (  # noqa: E402
     Assessment, Category, Hall, HallConfig, RatingPolicy, Service, Session, Staff, Tag, TagList, Thresholds, Window,
 )
-from hall_server.domain import assessment, figures, floor  # noqa: E402
+from hall_server.domain import assessment, figures  # noqa: E402
+from hall_server.domain.floor_snapshot import build_snapshot  # noqa: E402
+from hall_server.state import StateMap  # noqa: E402
 from hall_server.domain.workdays import is_workday  # noqa: E402
 from hall_server.store import open_store  # noqa: E402
 
@@ -237,7 +239,8 @@ def main() -> None:
                 "WHERE j.status = 'finished' AND j.day BETWEEN ? AND ? GROUP BY 1, 2")
     t_hm_naive, _ = timed(lambda: db.execute(naive_hm, list(month)).fetchall(), repeat=3)
     t_assess, _ = timed(lambda: assessment.monthly(db, config, "2025-06"), repeat=3)
-    t_snap, snap = timed(lambda: floor.snapshot(db, config, now), repeat=20)
+    seq, state = StateMap.load(db).snapshot()
+    t_snap, snap = timed(lambda: build_snapshot(seq, state, db, config, now, {}), repeat=20)
     t_year, _ = timed(lambda: figures.report(db, config, f"{YEAR}-01-01", f"{YEAR}-12-31", "month"), repeat=3)
 
     print()
@@ -253,7 +256,7 @@ def main() -> None:
     print(f"{'live floor snapshot (150 windows, 400 waiting)':<52}{t_snap:>12.2f}   ≤ 20")
     per = writer_sample(config, 300, args.db.with_name("bench-writer.db"))
     print(f"{'writer path per 办件 (5 commands, each its own commit)':<52}{per:>12.2f}")
-    print(f"\nwindows in snapshot: {len(snap['windows'])}, waiting: {snap['summary']['waiting']}")
+    print(f"\nwindows in snapshot: {len(snap.windows)}, waiting: {snap.summary.waiting}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ Names (used everywhere, tables included):
 Modules, one job each:
   errors       named refusals (stable codes)            hours      local time, days, opening sessions
   workdays     China's working days (chinese_calendar)  common     node kinds, field checks, rows
-  floor        window rows, state keys, live snapshot   tickets    the queue (R9)
+  floor        window rows, state keys                  tickets    the queue (R9)
+  floor_snapshot  the live floor as one typed snapshot, its coordinator (every floor reader's source)
+  alerts       the floor's alerts (managers')
   jobs         办件 start/finish, overdue (R9)          ratings    一次一评 (R1–R6)
   slips        the slips' print jobs for the devices gateway, 补打 (the QR link reaches only the gateway)
   cases        差评 cases, appeals, hall comments (R7, R12)

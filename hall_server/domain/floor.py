@@ -1,4 +1,11 @@
-"""The live floor: window rows, and the state keys every screen subscribes to.
+"""The live floor's state keys: window rows, and the keys every screen subscribes to.
+
+The writer's side: these values are published in the writer's transaction. The live floor as one
+typed snapshot (what `/floor`, `/floor/data`, `/floor/events` and `/api/floor` read) is made from
+them by `hall_server.domain.floor_snapshot`. The values of `floor` (`PublicSummary`), `mgr/floor`
+(`ManagerSummary`), `queue/<c>` (`QueueValue`) and `window/<n>`'s `staff` (`StaffCard`) are typed
+here, once, and published as plain maps (`dataclasses.asdict`): the snapshot reads them back as
+the same types.
 
 State keys (published with `ctx.publish` after each change; values are msgpack maps):
 
@@ -15,6 +22,7 @@ State keys (published with `ctx.publish` after each change; values are msgpack m
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlite_utils
@@ -81,15 +89,25 @@ def window_name(config: HallConfig | None, number: int) -> str:
         return ""
 
 
-def staff_card(config: HallConfig | None, staff_no: str | None) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class StaffCard:
+    """`window/<n>`'s `staff`: who is signed in (the evaluator shows it)."""
+
+    staff_no: str
+    name: str
+    department: str
+    stars: int
+    promise: str
+
+
+def staff_card(config: HallConfig | None, staff_no: str | None) -> StaffCard | None:
     if not staff_no or config is None:
         return None
     try:
         s = config.staff_member(staff_no)
     except KeyError:
-        return {"staff_no": staff_no, "name": "", "department": "", "stars": 0, "promise": ""}
-    return {"staff_no": s.staff_no, "name": s.name, "department": s.department, "stars": s.stars,
-            "promise": s.promise}
+        return StaffCard(staff_no, "", "", 0, "")
+    return StaffCard(s.staff_no, s.name, s.department, s.stars, s.promise)
 
 
 LAST_RATING = {"rated": "rated", "qr": "expired", "unrated": "expired", "default": "expired"}
@@ -139,11 +157,16 @@ def window_view(db: Any, config: HallConfig | None, w: dict[str, Any]) -> dict[s
             rating, expires = "open", r["rating_expires_ms"]
     name = window_name(config, w["number"])
     return {
-        "window": w["number"], "name": name, "state": w["state"], "staff": staff_card(config, w["staff_no"]),
+        "window": w["number"], "name": name, "state": w["state"], "staff": _staff_value(config, w["staff_no"]),
         "ticket": ticket, "ticket_id": w["ticket_id"], **current, "job": job, "since_ms": w["since_ms"],
         "pause_reason": w["pause_reason"], "rating": rating, "rating_expires_ms": expires, "parked": parked,
         "last_rating": last_rating(db, w.get("last_job_id")), "slip": slip_view(db, w["number"]),
     }
+
+
+def _staff_value(config: HallConfig | None, staff_no: str | None) -> dict[str, Any] | None:
+    card = staff_card(config, staff_no)
+    return asdict(card) if card is not None else None
 
 
 def publish_window(ctx: Context, n: int, w: dict[str, Any] | None = None) -> None:
@@ -151,7 +174,19 @@ def publish_window(ctx: Context, n: int, w: dict[str, Any] | None = None) -> Non
     ctx.publish(f"window/{n}", window_view(ctx.db, ctx.config, w))
 
 
-def queue_view(db: Any, config: HallConfig | None, category: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class QueueValue:
+    """`queue/<category>`'s value."""
+
+    category: str
+    name: str
+    waiting: int
+    priority_waiting: int
+    oldest_queued_ms: int | None
+    last_called: str | None
+
+
+def queue_value(db: Any, config: HallConfig | None, category: str) -> QueueValue:
     r = row(db, "SELECT COUNT(*) AS waiting, SUM(priority > 0) AS prio, MIN(queued_ms) AS oldest "
                 "FROM tickets WHERE status = 'waiting' AND category = ?", [category])
     last = row(db, "SELECT no FROM tickets WHERE category = ? AND called_ms IS NOT NULL "
@@ -163,8 +198,12 @@ def queue_view(db: Any, config: HallConfig | None, category: str) -> dict[str, A
         except KeyError:
             pass
     assert r is not None
-    return {"category": category, "name": name, "waiting": r["waiting"], "priority_waiting": r["prio"] or 0,
-            "oldest_queued_ms": r["oldest"], "last_called": last["no"] if last else None}
+    return QueueValue(category, name, r["waiting"], r["prio"] or 0, r["oldest"], last["no"] if last else None)
+
+
+def queue_view(db: Any, config: HallConfig | None, category: str) -> dict[str, Any]:
+    """`queue/<category>`'s value as published (and as `/api/queue` shows it)."""
+    return asdict(queue_value(db, config, category))
 
 
 def publish_queue(ctx: Context, category: str) -> None:
@@ -179,7 +218,31 @@ def publish_call(ctx: Context) -> None:
                                       "recall": r["kind"] == "recalled"} for r in recent]})
 
 
-def floor_summary(db: Any, config: HallConfig | None, now_ms: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PublicSummary:
+    """`floor`'s value: what anyone in the hall may see."""
+
+    day: str
+    windows_open: int
+    windows_paused: int
+    windows_closed: int
+    waiting: int
+    waiting_over_limit: int
+    served_today: int
+
+
+@dataclass(frozen=True)
+class ManagerSummary:
+    """`mgr/floor`'s value: today's rating and case counts, server-private."""
+
+    day: str
+    rated_today: int
+    bad_today: int
+    open_cases: int
+    overdue_cases: int
+
+
+def floor_summary(db: Any, config: HallConfig | None, now_ms: int) -> PublicSummary:
     """`floor`: what anyone in the hall may see (published to every node). R6: no rating counts."""
     day = day_of(now_ms, config)
     states = {r["state"]: r["n"] for r in rows(db, "SELECT state, COUNT(*) AS n FROM windows GROUP BY state")}
@@ -191,16 +254,12 @@ def floor_summary(db: Any, config: HallConfig | None, now_ms: int) -> dict[str, 
     open_ = sum(v for k, v in states.items() if k in ("idle", "calling", "serving"))
     paused = states.get("paused", 0)
     total = len(config.windows) if config is not None else sum(states.values())
-    return {
-        "day": day,
-        "windows_open": open_,
-        "windows_paused": paused,
-        "windows_closed": max(0, total - open_ - paused),
-        "waiting": waiting["n"], "waiting_over_limit": waiting["over"], "served_today": served["served"],
-    }
+    return PublicSummary(day=day, windows_open=open_, windows_paused=paused,
+                         windows_closed=max(0, total - open_ - paused), waiting=waiting["n"],
+                         waiting_over_limit=waiting["over"], served_today=served["served"])
 
 
-def manager_summary(db: Any, config: HallConfig | None, now_ms: int) -> dict[str, Any]:
+def manager_summary(db: Any, config: HallConfig | None, now_ms: int) -> ManagerSummary:
     """`mgr/floor`: today's rating and case counts — server-private (never sent to nodes, R6)."""
     day = day_of(now_ms, config)
     today = row(db, "SELECT COALESCE(SUM(rated), 0) AS rated, COALESCE(SUM(l1 + l2), 0) AS bad "
@@ -208,63 +267,23 @@ def manager_summary(db: Any, config: HallConfig | None, now_ms: int) -> dict[str
     cases = row(db, "SELECT COUNT(*) AS open, COALESCE(SUM(callback_overdue OR rectify_overdue), 0) AS overdue "
                     "FROM cases WHERE status != 'closed'", [])
     assert today and cases
-    return {"day": day, "rated_today": today["rated"], "bad_today": today["bad"], "open_cases": cases["open"],
-            "overdue_cases": cases["overdue"]}
+    return ManagerSummary(day=day, rated_today=today["rated"], bad_today=today["bad"], open_cases=cases["open"],
+                          overdue_cases=cases["overdue"])
 
 
 def publish_floor(ctx: Context) -> None:
-    ctx.publish("floor", floor_summary(ctx.db, ctx.config, ctx.now_ms))
-    ctx.publish(MGR_FLOOR, manager_summary(ctx.db, ctx.config, ctx.now_ms))
+    ctx.publish("floor", asdict(floor_summary(ctx.db, ctx.config, ctx.now_ms)))
+    ctx.publish(MGR_FLOOR, asdict(manager_summary(ctx.db, ctx.config, ctx.now_ms)))
 
 
 def refresh_floor(ctx: Context) -> bool:
     """Publish `floor` and `mgr/floor` if they differ from their last values (pending in this batch, else stored)."""
     changed = False
-    for key, fn in (("floor", floor_summary), (MGR_FLOOR, manager_summary)):
-        summary = fn(ctx.db, ctx.config, ctx.now_ms)
+    summaries = (("floor", floor_summary(ctx.db, ctx.config, ctx.now_ms)),
+                 (MGR_FLOOR, manager_summary(ctx.db, ctx.config, ctx.now_ms)))
+    for key, typed in summaries:
+        summary = asdict(typed)
         if ctx.current(key) != summary:
             ctx.publish(key, summary)
             changed = True
     return changed
-
-
-def snapshot(db: Any, config: HallConfig | None, now_ms: int, manager: bool = False) -> dict[str, Any]:
-    """The whole live floor from the store (the web page and the API): windows, queues, summary;
-    `manager` adds today's rating and case counts (`mgr/floor`) to the summary."""
-    ws = rows(db, "SELECT * FROM windows ORDER BY number")
-    if config is not None:   # configured windows nobody has used yet
-        known = {w["number"] for w in ws}
-        blank = {"staff_no": None, "state": "closed", "since_ms": 0, "pause_reason": None, "ticket_id": None,
-                 "job_id": None, "rating_job_id": None}
-        ws += [{"number": w.number, **blank} for w in config.windows if w.number not in known]
-        ws.sort(key=lambda w: w["number"])
-    tickets = {r["id"]: r["no"] for r in rows(
-        db, "SELECT t.id, t.no FROM tickets t JOIN windows w ON w.ticket_id = t.id")}
-    jobs = {r["id"]: r for r in rows(
-        db, "SELECT j.id, j.pub, j.rating, j.rating_expires_ms FROM jobs j "
-            "JOIN windows w ON w.job_id = j.id OR w.rating_job_id = j.id")}
-    windows = []
-    for w in ws:
-        rj = jobs.get(w["rating_job_id"]) if w["rating_job_id"] is not None else None
-        open_ = rj is not None and rj["rating"] == "open"
-        name = window_name(config, w["number"])
-        windows.append({
-            "window": w["number"], "name": name, "state": w["state"], "staff": staff_card(config, w["staff_no"]),
-            "ticket": tickets.get(w["ticket_id"]), "job": jobs[w["job_id"]]["pub"] if w["job_id"] in jobs else None,
-            "since_ms": w["since_ms"], "pause_reason": w["pause_reason"],
-            "rating": "open" if open_ else None, "rating_expires_ms": rj["rating_expires_ms"] if open_ else None,
-        })
-    cats = [c.code for c in config.categories] if config is not None else []
-    counts = {r["category"]: r for r in rows(
-        db, "SELECT category, COUNT(*) AS waiting, SUM(priority > 0) AS prio, MIN(queued_ms) AS oldest "
-            "FROM tickets WHERE status = 'waiting' GROUP BY category")}
-    queues = []
-    for c in cats:
-        r = counts.get(c)
-        queues.append({"category": c, "waiting": r["waiting"] if r else 0,
-                       "priority_waiting": (r["prio"] or 0) if r else 0,
-                       "oldest_wait_ms": now_ms - r["oldest"] if r and r["oldest"] is not None else None})
-    summary = floor_summary(db, config, now_ms)
-    if manager:
-        summary |= manager_summary(db, config, now_ms)
-    return {"at_ms": now_ms, "summary": summary, "windows": windows, "queues": queues}

@@ -41,6 +41,7 @@ from starlette.routing import Route
 from hall_server.backend import Backend
 from hall_server.domain import assessment, cases, figures, floor, jobs, ratings, tickets
 from hall_server.domain.common import row, rows
+from hall_server.domain.floor_snapshot import coordinator_for
 from hall_server.handlers import DomainError
 from hall_server.web.api_io import (  # noqa: F401  (re-exported: the API's errors and input helpers)
     JSON_TYPE, MAX_BODY_BYTES, STATUS, ApiError, _err, error_response, json_body, media_type, p_int, p_str, q_int,
@@ -51,6 +52,7 @@ from hall_server.web.openapi import (  # noqa: F401  (re-exported: app.py builds
     ERROR_SCHEMA, I, LEVEL, S, SECURITY_SCHEMES, TAGS, Op, obj, openapi_paths, pp, qp,
 )
 from hall_server.web.pages.rater import staff_network_refusal, submit_rating
+from hall_server.web.public_state import api_floor_json
 from hallnet.messages import now_ms
 
 INTEGRATION_NODE = "bizsys-1"
@@ -118,6 +120,13 @@ class Auth:
         return c
 
 
+class PrebuiltJSON(JSONResponse):
+    """A JSON response whose body was serialised before (the floor's, once per snapshot)."""
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else super().render(content)
+
+
 def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None, *,
              api_keys: Mapping[str, str] | None = None, site: Any = None,
              auth: Auth | None = None) -> tuple[list[Route], list[Op]]:
@@ -158,13 +167,13 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         return start, end
 
     # floor and queue ------------------------------------------------------------------------
-    def get_floor(request: Request) -> Any:
-        """Rating and case counts, and the 办件 public ids, only for a logged-in caller (R6)."""
-        logged_in = auth.caller(request) is not None
-        snap = floor.snapshot(db(), backend.config, now_ms(), manager=logged_in)
-        if not logged_in:
-            snap["windows"] = [{k: v for k, v in w.items() if k != "job"} for w in snap["windows"]]
-        return snap
+    coordinator = site.floor if site is not None else coordinator_for(backend, now_ms)
+
+    async def get_floor(request: Request) -> Any:
+        """Rating and case counts, and the 办件 public ids, only for a logged-in caller (R6); the public
+        gets the public part only. One snapshot per state change, serialised once per audience."""
+        snap = coordinator.peek() or await asyncio.to_thread(coordinator.current)
+        return PrebuiltJSON(api_floor_json(snap, manager=auth.caller(request) is not None))
 
     def get_queue(request: Request) -> Any:
         """The waiting tickets by number; their row ids only for a logged-in caller."""

@@ -11,12 +11,18 @@ get the whole map.
 | `queue/<category>` | category, name, waiting, priority_waiting, oldest_queued_ms, last_called |
 | `calls` | recent: [{ticket, window, at_ms, recall}] |
 | `window/<n>` | window, name, state, ticket (the number called or served), staff: {staff_no, name, department, stars} (the identity the evaluator shows) |
+
+`GET /api/floor` without a login (`api_floor`) shows the same: its windows keep these fields only.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
+
+from hall_server.domain.floor_snapshot import FloorSnapshot
 
 FLOOR_FIELDS = ("day", "windows_open", "windows_paused", "windows_closed", "waiting", "waiting_over_limit",
                 "served_today")
@@ -78,3 +84,37 @@ def nodes_summary(presence: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
     """How many nodes are connected and alive: all the public may know of `/api/nodes`."""
     alive = sum(1 for p in presence.values() if p.get("alive"))
     return {"alive": alive, "total": len(presence)}
+
+
+def api_floor(snap: FloorSnapshot, manager: bool) -> dict[str, Any]:
+    """`GET /api/floor` from the floor's one snapshot. Without a login: the public part only, each
+    window reduced to the `window/<n>` allowlist above (no 办件 id, pause reason, rating state or
+    promise), the `floor` summary; a logged-in caller also gets each window's 办件 public id, pause
+    reason and rating state, and today's rating and case counts (`mgr/floor`)."""
+    windows: list[dict[str, Any]] = []
+    for w in snap.windows:
+        staff = asdict(w.staff) if w.staff is not None else None
+        if manager:
+            windows.append({"window": w.window, "name": w.name, "state": w.state, "staff": staff, "ticket": w.ticket,
+                            "job": w.job, "since_ms": w.since_ms, "pause_reason": w.pause_reason,
+                            "rating": "open" if w.rating_open else None, "rating_expires_ms": w.rating_expires_ms})
+        else:
+            windows.append({**_pick(asdict(w), WINDOW_FIELDS), "staff": _pick(staff, STAFF_FIELDS) if staff else None})
+    queues = [{"category": q.category, "waiting": q.waiting, "priority_waiting": q.priority_waiting,
+               "oldest_wait_ms": snap.at_ms - q.oldest_queued_ms if q.oldest_queued_ms is not None else None}
+              for q in snap.queues]
+    summary = asdict(snap.summary) | (asdict(snap.manager) if manager else {})
+    return {"seq": snap.seq, "at_ms": snap.at_ms, "summary": summary, "windows": windows, "queues": queues}
+
+
+_FLOOR_JSON: dict[bool, tuple[FloorSnapshot, bytes]] = {}    # per audience: the last snapshot, serialised
+
+
+def api_floor_json(snap: FloorSnapshot, manager: bool) -> bytes:
+    """`api_floor` as JSON bytes (as Starlette writes them), made once per snapshot and audience."""
+    last = _FLOOR_JSON.get(manager)
+    if last is None or last[0] is not snap:
+        body = json.dumps(api_floor(snap, manager), ensure_ascii=False, allow_nan=False, indent=None,
+                          separators=(",", ":")).encode("utf-8")
+        last = _FLOOR_JSON[manager] = (snap, body)
+    return last[1]

@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from config.schema import HallConfig
 from hall_server.backend import Backend
+from hall_server.domain.floor_snapshot import FloorCoordinator, coordinator_for
 from hall_server.domain.hours import local
 from hall_server.secret import load_secret
 from hall_server.web.limits import PublicLimits, RateLimiter
@@ -64,8 +65,13 @@ class Site:
     revoked: set[str] = field(default_factory=set)   # session nonces logged out here (the store keeps them: auth)
     accounts: AccountCache | None = None             # users.json as sessions are checked against it (auth)
 
+    floor: FloorCoordinator = field(init=False, repr=False)   # the live floor's one snapshot (floor_page, API)
+
     def __post_init__(self) -> None:
         self.limits = PublicLimits(self.secret, self.trusted_proxies)
+        hub = getattr(self.backend, "hub", None)              # told of each commit, after it
+        self.floor = coordinator_for(self.backend, self.now_ms, hub.delta_sinks if hub is not None else None,
+                                     (lambda: hub.state.seq) if hub is not None else None)
 
     def trusted_proxies(self) -> tuple[Any, ...]:
         """hall.toml `[network] trusted_proxies` (read each time: the configuration may be reloaded)."""
