@@ -7,6 +7,8 @@ import threading
 from typing import Callable
 
 from config.schema import HallConfig
+from devices.printer.port import ReceiptPrinter
+from devices.printer.receipts import Ticket
 from kiosk import dispenser_logic as dl
 
 log = logging.getLogger("kiosk.printing")
@@ -25,9 +27,6 @@ def ticket_printer(config: HallConfig, port: str | None, baud: int, lang: str) -
 
         def work() -> None:
             import serial
-
-            from devices.printer.port import ReceiptPrinter
-            from devices.printer.receipts import Ticket
 
             try:
                 transport = serial.serial_for_url(port, baudrate=baud, timeout=1, write_timeout=5)

@@ -1,4 +1,4 @@
-"""`python -m hall_server.traffic`: simulated people for the demo hall, acting through real nodes.
+"""`python -m demo.traffic`: simulated people for the demo hall, acting through real nodes.
 
 Citizens arrive along a daily curve (morning and afternoon peaks) and take tickets at the
 dispenser; staff sign in at their window terminals (some late), call, serve for a realistic share
@@ -42,9 +42,12 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+from config.errors import ConfigError
+from config.loader import load_hall
 from config.reserved_tags import PENDING_REASON_TAG
 from config.schema import HallConfig, Window
-from hall_server.printed_slips import SlipReader
+from demo.printed_slips import SlipReader
+from devices.control_lines import send_control_line
 from hallnet.client import HallClient, NotDelivered
 from hallnet.clock import BadClock, Clock
 from hallnet.keys import load_node_keys
@@ -403,7 +406,6 @@ class Traffic:
             self.clients[node].send("rating.submit", body)          # on the kiosk's disk: the citizen sees 谢谢
         else:
             node = f"kiosk-{window} (process)"
-            from devices.control_lines import send_control_line    # noqa: PLC0415 (only with a kiosk process)
 
             taps = {"job": finished["job"], **opinion}             # the process's evaluator stamps the press
             self._intent(window, finished, "kiosk", opinion)
@@ -429,8 +431,6 @@ class Traffic:
 
     def _rate_keypad(self, window: int, finished: dict[str, Any], opinion: dict[str, Any]) -> None:
         """Press a key once the keypad shows this 办件's rating (the gateway opens it)."""
-        from devices.control_lines import send_control_line        # noqa: PLC0415 (only with a keypad bus)
-
         assert self.keypad_control is not None
         address = self.config.window(window).keypad.address      # type: ignore[union-attr]
         if not self._still_asked(finished, margin_real_s=0.05):
@@ -571,7 +571,7 @@ class Traffic:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m hall_server.traffic", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m demo.traffic", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", metavar="DIR", required=True, help="hall configuration folder")
     p.add_argument("--bus", metavar="HOST:PORT", required=True, help="the hall server's bus")
@@ -603,8 +603,6 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s traffic: %(message)s")
-    from config.errors import ConfigError
-    from config.loader import load_hall
 
     try:
         config = load_hall(args.config)
