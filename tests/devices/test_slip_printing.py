@@ -15,7 +15,7 @@ from config.loader import load_hall
 from devices.gateway import Gateway
 from devices.printer.decoder import EscPosDecoder
 from devices.printer.simulator import PrinterSimulator
-from devices.slip_printing import FilePort, port_kind
+from devices.printer.port import FilePort, port_kind
 from hall_server.core import qr_token
 from hall_server.transport.bus import Bus
 from hall_server.core.hub import Hub
