@@ -9,7 +9,7 @@ setup:
 	bash scripts/setup.sh
 
 demo: setup
-	$(PY) -m hall_server.demo --data $(DEMO_DATA)
+	$(PY) -m demo --data $(DEMO_DATA)
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -31,9 +31,9 @@ from config.schema import (  # noqa: E402
 )
 from hall_server.domain import assessment, figures  # noqa: E402
 from hall_server.domain.floor_snapshot import build_snapshot  # noqa: E402
-from hall_server.state import StateMap  # noqa: E402
+from hall_server.core.state import StateMap  # noqa: E402
 from hall_server.domain.workdays import is_workday  # noqa: E402
-from hall_server.store import open_store  # noqa: E402
+from hall_server.core.store import open_store  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 YEAR = 2025
@@ -163,7 +163,7 @@ def writer_sample(config: HallConfig, n: int, path: Path) -> float:
     import dataclasses
 
     from config.pins import hash_pin
-    from hall_server.hub import Hub
+    from hall_server.core.hub import Hub
 
     pin = hash_pin("1234")
     cfg = dataclasses.replace(config, staff=tuple(dataclasses.replace(s, pin_hash=pin) for s in config.staff[:4]))

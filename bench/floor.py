@@ -34,10 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from config.loader import load_hall  # noqa: E402
-from hall_server.backend import LocalBackend  # noqa: E402
+from hall_server.core.backend import LocalBackend  # noqa: E402
 from hall_server.domain.floor_snapshot import FloorCoordinator  # noqa: E402
-from hall_server.hub import Hub  # noqa: E402
-from hall_server.users import add_user  # noqa: E402
+from hall_server.core.hub import Hub  # noqa: E402
+from hall_server.web.users import add_user  # noqa: E402
 from hall_server.web.app import make_app  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 from tests.conftest import free_port, free_port_pair  # noqa: E402

@@ -22,10 +22,20 @@ import sys
 from functools import partial
 from typing import Protocol, Sequence
 
+from config.errors import ConfigError
+from config.loader import load_hall
 from devices.control_lines import ControlLines
+from devices.gateway import Gateway
+from devices.keypad import control
 from devices.keypad.codec import MAX_ADDRESS
+from devices.keypad.simulator import KeypadSimulator
 from devices.printer.blocks import Feed, Line, Qr
 from devices.printer.decoder import Document
+from devices.printer.simulator import PrinterSimulator
+from hallnet.address import BadAddress, BusAddress
+from hallnet.client import HallClient
+from hallnet.clock import BadClock, Clock
+from hallnet.keys import KeyFileError, load_node_keys
 
 EXIT_USAGE = 2
 BAUD_RATES = (9600, 19200, 38400)      # what EKP-2 devices can be set to (datasheet §1)
@@ -118,14 +128,6 @@ def _gateway(args: argparse.Namespace) -> int:
     import threading
     from pathlib import Path
 
-    from config.errors import ConfigError
-    from config.loader import load_hall
-    from devices.gateway import Gateway
-    from hallnet.address import BadAddress, BusAddress
-    from hallnet.client import HallClient
-    from hallnet.clock import BadClock, Clock
-    from hallnet.keys import KeyFileError, load_node_keys
-
     if not args.config or not args.keys:
         print("python -m devices: the gateway needs --config DIR and --keys DIR (see --help)", file=sys.stderr)
         return EXIT_USAGE
@@ -171,9 +173,6 @@ def _default_qr_base(bus: str) -> str:
 
 
 def _simulate_keypad(args: argparse.Namespace) -> int:
-    from devices.keypad import control
-    from devices.keypad.simulator import KeypadSimulator
-
     sim = KeypadSimulator(args.addresses, keys=args.keys, baud=args.baud, noise=args.noise,
                           seed=args.seed, reply_delay_ms=args.reply_ms, pace=args.pace)
     lines = ControlLines(partial(control.execute, sim), stdin=sys.stdin, stdout=sys.stdout,
@@ -182,8 +181,6 @@ def _simulate_keypad(args: argparse.Namespace) -> int:
 
 
 def _simulate_printer(args: argparse.Namespace) -> int:
-    from devices.printer.simulator import PrinterSimulator
-
     def command(line: str) -> str:
         words = line.split()
         if words[0] == "status":

@@ -24,41 +24,25 @@ from __future__ import annotations
 
 import logging
 import queue
-import re
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import Any
 from zoneinfo import ZoneInfo
-
-import serial
 
 from config.i18n import t
 from config.schema import HallConfig
 from devices.printer.escpos import EscPosError
+from devices.printer.port import PrintFailed, print_to
 from devices.printer.receipts import Slip, slip_bytes
 from hallnet import messages as m
 from hallnet.client import HallClient, NotDelivered
 
 log = logging.getLogger("devices.slips")
 
-_FILE_DEVICE = re.compile(r"^/dev/(usb/)?lp\d+$")
-DLE_EOT = bytes((0x10, 0x04))
-OFFLINE_BIT = 0x08            # DLE EOT 1
-PAPER_END_BITS = 0x60         # DLE EOT 4
-STATUS_FIXED_MASK, STATUS_FIXED = 0x93, 0x12
 KEPT_IDS = 4096               # print ids this gateway remembers having handled
 FETCH_RETRY_S = 1.0
-
-
-class PrintFailed(Exception):
-    """A slip could not be printed; `reason` is what the server records (slips.PRINT_ERRORS)."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -73,78 +57,9 @@ class PrinterSpot:
         return f"printer-{self.window}"
 
 
-class FilePort:
-    """A printer device written as a file (USB printer class: /dev/usb/lp0). It has no status."""
-
-    def __init__(self, path: str) -> None:
-        self._file: BinaryIO = open(path, "wb", buffering=0)
-
-    def write(self, data: bytes) -> int:
-        return self._file.write(data) or 0
-
-    def flush(self) -> None:
-        self._file.flush()
-
-    def close(self) -> None:
-        self._file.close()
-
-
-def port_kind(url: str) -> str:
-    """file / socket / serial: how a printer port is opened and whether its status can be asked."""
-    if _FILE_DEVICE.match(url):
-        return "file"
-    if url.startswith("socket://"):
-        return "socket"
-    return "serial"
-
-
-def open_port(url: str, baud: int, timeout_s: float = 0.5) -> Any:
-    try:
-        if port_kind(url) == "file":
-            return FilePort(url)
-        return serial.serial_for_url(url, baudrate=baud, timeout=timeout_s, write_timeout=5)
-    except (serial.SerialException, OSError, ValueError) as exc:
-        raise PrintFailed("not_connected", f"cannot open {url}: {exc}") from None
-
-
-def _status(port: Any, n: int, timeout_s: float) -> int | None:
-    port.reset_input_buffer()
-    port.write(DLE_EOT + bytes((n,)))
-    deadline_s = time.monotonic() + timeout_s
-    while time.monotonic() < deadline_s:
-        reply = port.read(1)
-        if reply:
-            return reply[0]
-    return None
-
-
-def check_ready(port: Any, timeout_s: float) -> None:
-    """Ask a serial printer whether it can print (DLE EOT 1, then 4); raise PrintFailed if not."""
-    printer = _status(port, 1, timeout_s)
-    if printer is None or printer & STATUS_FIXED_MASK != STATUS_FIXED:
-        raise PrintFailed("not_connected", "no status reply")
-    paper = _status(port, 4, timeout_s)
-    if paper is not None and paper & PAPER_END_BITS:
-        raise PrintFailed("no_paper", f"paper sensor status {paper:#04x}")
-    if printer & OFFLINE_BIT:
-        raise PrintFailed("offline", f"printer status {printer:#04x}")
-
-
 def print_bytes(spot: PrinterSpot, data: bytes, status_timeout_s: float = 0.5) -> None:
     """Open the window's printer, check it (serial ports), write the slip, close. Raises PrintFailed."""
-    port = open_port(spot.url, spot.baud, status_timeout_s)
-    try:
-        if port_kind(spot.url) == "serial":
-            check_ready(port, status_timeout_s)
-        port.write(data)
-        port.flush()
-    except (serial.SerialException, OSError) as exc:
-        raise PrintFailed("not_connected", f"writing to {spot.url}: {exc}") from None
-    finally:
-        try:
-            port.close()
-        except (serial.SerialException, OSError):
-            pass
+    print_to(spot.url, spot.baud, data, status_timeout_s=status_timeout_s)
 
 
 def make_slip(config: HallConfig, fetched: dict[str, Any], qr_base: str) -> Slip:

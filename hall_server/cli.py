@@ -17,11 +17,19 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from hall_server.backend import BusBackend
-    from hall_server.clock import Clock
+from config.errors import ConfigError
+from config.loader import load_hall
+from hall_server.core.backend import BusBackend
+from hall_server.core.export_runner import ExportRunner
+from hall_server.core.hub import Hub
+from hall_server.core.store import StoreError, check_writable
+from hall_server.transport.bus import Bus
+from hall_server.web.app import make_app
+from hall_server.web.users import main_users
+from hallnet.address import BadAddress, BusAddress
+from hallnet.clock import BadClock, Clock
+from hallnet.keys import KeyFileError, KeyRegistry, new_node_key, revoke_node_key, server_keys
 
 EXIT_THREAD_DIED = 3
 WATCH_EVERY_S = 0.5
@@ -106,12 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "keys":
         return _keys(args)
     if args.command == "users":
-        from hall_server.users import main_users
-
         return main_users(args)
     if not args.config or not args.data:
         return _fail("--config DIR and --data DIR are required to run the server (see --help)")
-    from hall_server.clock import BadClock, Clock
 
     try:
         clock = Clock.parse(args.clock_start, args.clock_speed, args.clock_anchor)
@@ -121,8 +126,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _keys(args: argparse.Namespace) -> int:
-    from hallnet.keys import KeyFileError, KeyRegistry, new_node_key, revoke_node_key
-
     data = Path(args.data)
     if args.keys_command == "revoke":
         try:
@@ -155,14 +158,6 @@ def _parse_http(text: str) -> tuple[str, int] | None:
 def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: str = "INFO",
         clock: "Clock | None" = None) -> int:
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from config.errors import ConfigError
-    from config.loader import load_hall
-    from hall_server.backend import BusBackend
-    from hall_server.bus import Bus
-    from hall_server.hub import Hub
-    from hall_server.store import StoreError, check_writable
-    from hallnet.address import BadAddress, BusAddress
-    from hallnet.keys import KeyFileError, server_keys
 
     http_addr = _parse_http(http)
     if http_addr is None:
@@ -189,7 +184,6 @@ def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: s
     log = logging.getLogger("hall_server")
     log.info("hall %s: bus %s + %s, http %s:%d, state seq %d", config.hall.name, address.commands,
              address.states, http_addr[0], http_addr[1], hub.state.seq)
-    from hall_server.export_runner import ExportRunner
 
     exporter = ExportRunner.from_config(hub, bus.submit, data_dir)      # R11, when [export] sink is set
     if exporter is not None:
@@ -206,8 +200,6 @@ def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: s
 
 def _serve_http(backend: "BusBackend", addr: tuple[str, int]) -> int:
     import uvicorn
-
-    from hall_server.web.app import make_app
 
     # Open live-floor streams (SSE) never end by themselves: give them 2 s on shutdown, then cancel.
     server = uvicorn.Server(uvicorn.Config(make_app(backend), host=addr[0], port=addr[1],

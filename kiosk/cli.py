@@ -11,7 +11,19 @@ import logging
 import sys
 from pathlib import Path
 
+from config.errors import ConfigError
+from config.fonts import FontsMissing, ui_font
+from config.loader import load_hall
+from hallnet.address import BadAddress, BusAddress
+from hallnet.client import HallClient
 from hallnet.clock import BadClock, add_clock_flags, clock_from_flags
+from hallnet.keys import KeyFileError, load_node_keys
+from kiosk.dispenser_logic import Dispenser
+from kiosk.drafts import DraftStore
+from kiosk.evaluator_logic import Evaluator
+from kiosk.kivy_setup import prepare
+from kiosk.net import rated_jobs_in
+from kiosk.printing import ticket_printer
 
 PROMPT_WAV = Path(__file__).resolve().parent / "assets" / "prompt.wav"
 
@@ -86,12 +98,6 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from config.errors import ConfigError
-    from config.fonts import FontsMissing, ui_font
-    from config.loader import load_hall
-    from hallnet.address import BadAddress, BusAddress
-    from hallnet.keys import KeyFileError, load_node_keys
-
     tickets = args.mode == "tickets"
     if not tickets and args.window is None:
         return _fail("--window N is required for the evaluator (or use --mode tickets)")
@@ -141,8 +147,6 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         return _fail(f"--data {data}: {exc}")
 
-    from kiosk.kivy_setup import prepare
-
     width, height = args.size
     prepare(width=width, height=height, fullscreen=args.fullscreen, headless=args.headless,
             kivy_home=data / "kivy")
@@ -150,13 +154,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(config, args, node, address, keys, outbox_path, audio) -> int:   # noqa: ANN001 (after Kivy setup)
-    from hallnet.client import HallClient
     from kiosk import app as kapp
-    from kiosk.dispenser_logic import Dispenser
-    from kiosk.drafts import DraftStore
-    from kiosk.evaluator_logic import Evaluator
-    from kiosk.net import rated_jobs_in
-    from kiosk.printing import ticket_printer
 
     trace = kapp.Trace() if args.trace else None
     if trace is not None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from config.fonts import ui_font
+
 
 def prepare(*, width: int, height: int, fullscreen: bool, headless: bool = False, kivy_home: Path | None = None) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")
@@ -42,7 +44,5 @@ def prepare(*, width: int, height: int, fullscreen: bool, headless: bool = False
 
 def register_fonts() -> None:
     from kivy.core.text import DEFAULT_FONT, LabelBase
-
-    from config.fonts import ui_font
 
     LabelBase.register(DEFAULT_FONT, fn_regular=str(ui_font()), fn_bold=str(ui_font(bold=True)))

@@ -1,4 +1,5 @@
-"""The dispenser's ticket printing: ESC/POS through devices/printer, off the UI thread."""
+"""The dispenser's ticket printing: ESC/POS through devices/printer (the port code the devices
+gateway prints the windows' slips with), off the UI thread."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import threading
 from typing import Callable
 
 from config.schema import HallConfig
+from devices.printer.port import ReceiptPrinter, open_port
+from devices.printer.receipts import Ticket
 from kiosk import dispenser_logic as dl
 
 log = logging.getLogger("kiosk.printing")
@@ -24,13 +27,8 @@ def ticket_printer(config: HallConfig, port: str | None, baud: int, lang: str) -
             return
 
         def work() -> None:
-            import serial
-
-            from devices.printer.port import ReceiptPrinter
-            from devices.printer.receipts import Ticket
-
             try:
-                transport = serial.serial_for_url(port, baudrate=baud, timeout=1, write_timeout=5)
+                transport = open_port(port, baud, timeout_s=1)
                 try:
                     ReceiptPrinter(transport).print_ticket(
                         Ticket(config.hall.name, info.number, info.category, info.waiting_ahead, info.time), lang)

@@ -20,6 +20,12 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from config.fonts import fallback_for, missing
+from config.loader import load_hall
+from kiosk.dispenser_logic import Dispenser
+from kiosk.evaluator_logic import Evaluator
+from kiosk.kivy_setup import prepare
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "config" / "examples" / "demo-hall"
 MARKUP_RE = re.compile(r"\[/?[a-z]+(=[^\]]*)?\]")
@@ -45,8 +51,6 @@ def inspect(root: Any, min_button_px: int) -> dict[str, Any]:
     """Sizes and glyphs of what is visible under `root`."""
     from kivy.uix.button import Button
     from kivy.uix.label import Label
-
-    from config.fonts import fallback_for, missing
 
     problems: list[str] = []
     buttons = 0
@@ -227,18 +231,13 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     width, height = (int(x) for x in args.size.split("x"))
 
-    from kiosk.kivy_setup import prepare
-
     prepare(width=width, height=height, fullscreen=False, headless=True,
             kivy_home=Path(tempfile.mkdtemp(prefix="kivy-home-")))
 
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from config.loader import load_hall
     from kiosk import app as kapp
-    from kiosk.dispenser_logic import Dispenser
-    from kiosk.evaluator_logic import Evaluator
 
     config = load_hall(args.config)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ PROGRAMS = [
     ["hall_server"], ["hall_server", "keys", "new"], ["hall_server", "keys", "list"],
     ["hall_server", "keys", "revoke"],
     ["hall_server", "users", "add"], ["hall_server", "users", "list"],
-    ["hall_server.demo"], ["hall_server.traffic"],
+    ["demo"], ["demo.traffic"],
     ["kiosk"], ["window_terminal"],
     ["devices"], ["devices", "simulate", "keypad"], ["devices", "simulate", "printer"],
     ["config"], ["config", "check"], ["config", "hash-pin"],

@@ -15,7 +15,13 @@ import os
 import sys
 from pathlib import Path
 
+from config.errors import ConfigError
+from config.fonts import FontsMissing, ui_font
+from config.loader import load_hall
+from hallnet.address import BadAddress, BusAddress
 from hallnet.clock import BadClock, add_clock_flags, clock_from_flags
+from hallnet.keys import KeyFileError, load_node_keys
+from window_terminal.runtime import build, node_id
 
 EPILOG = """\
 keys: the folder holds terminal-N.key_secret and server.key, as issued by
@@ -60,13 +66,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.log_level != "DEBUG":
         logging.getLogger("kivy").setLevel(logging.WARNING)     # Kivy's start-up chatter
-
-    from config.errors import ConfigError
-    from config.fonts import FontsMissing, ui_font
-    from config.loader import load_hall
-    from hallnet.address import BadAddress, BusAddress
-    from hallnet.keys import KeyFileError, load_node_keys
-    from window_terminal.runtime import node_id
 
     try:
         config = load_hall(args.config)
@@ -120,7 +119,6 @@ def run(config, window, bus, keys, data, lang, fullscreen, clock=None) -> int:  
     from kivy.clock import Clock
 
     from window_terminal.app import TerminalApp
-    from window_terminal.runtime import build
 
     def post(fn, *a):  # type: ignore[no-untyped-def]
         Clock.schedule_once(lambda dt: fn(*a), 0)

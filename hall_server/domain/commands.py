@@ -31,7 +31,7 @@ own timer sends `system.tick`.
 | `system.tick` | system | `{}` | counts of what changed |
 | `export.delivered` | system | `{sink, upto}` | `{sink, upto}` |
 | `rating.sourced` | qr | `{kind: submit/followup, rating: <the rating.submit / rating.followup body>, rater_hash, address_hash}` (keyed hashes, 32 hex or '') | the inner result + `{flags: [same_rater / same_address]}` — registered in `domain.rating_flags`: a QR rating and where it came from in one transaction (issue 11 pattern flags) |
-| `session.end` | web | `{nonce, user, expires_ms}` | `{ended: true}` — registered in `hall_server.sessions` (a manager's logout, kept across restarts) |
+| `session.end` | web | `{nonce, user, expires_ms}` | `{ended: true}` — registered in `hall_server.web.sessions` (a manager's logout, kept across restarts) |
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ from hall_server.domain.common import (
 )
 from hall_server.domain.errors import AlreadyRated, BadRequest, ChannelNotAllowed, RatingExpired, UnknownJob
 from hall_server.domain.floor import ensure_windows, refresh_floor
-from hall_server.handlers import Context, Handler, need
-from hall_server.handlers import handler as register
+from hall_server.core.handlers import Context, Handler, need
+from hall_server.core.handlers import handler as register
 
 
 def handler(type_name: str, kinds: set[str] | None = None) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 
 from config.schema import HallConfig, Window
 from hall_server.domain.errors import BadRequest, Forbidden, NotConfigured, UnknownWindow
-from hall_server.handlers import Context
+from hall_server.core.handlers import Context
 
 # Node kinds (the prefix of the authenticated node id).
 TERMINAL = "terminal"      # the staff's window terminal, terminal-<window>

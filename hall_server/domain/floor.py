@@ -30,9 +30,9 @@ import sqlite_utils
 from config.schema import HallConfig
 from hall_server.domain.common import row, rows
 from hall_server.domain.hours import day_of
-from hall_server.handlers import Context
+from hall_server.core.handlers import Context
 
-MGR_FLOOR = "mgr/floor"     # server-private: `mgr/` keys never reach the nodes (hall_server.bus)
+MGR_FLOOR = "mgr/floor"     # server-private: `mgr/` keys never reach the nodes (hall_server.transport.bus)
 
 
 def ensure_windows(db: sqlite_utils.Database, config: HallConfig) -> None:

@@ -13,14 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from config.schema import HallConfig
-from hall_server import qr_token
+from hall_server.core import qr_token
 from hall_server.domain import rollup
 from hall_server.domain.common import cfg, public_id, row, rows
 from hall_server.domain.errors import JobNoTaken, NoCurrentTicket, NotServing, UnknownJob, UnknownService
 from hall_server.domain.floor import set_window, window_row
 from hall_server.domain.hours import day_of, local
 from hall_server.domain.tickets import event
-from hall_server.handlers import Context
+from hall_server.core.handlers import Context
 
 SOURCES = ("window", "system", "generated")   # who gave the 办件编号
 

@@ -25,7 +25,7 @@ from typing import Any
 from hall_server.domain.common import KIOSK, window_of
 from hall_server.domain.errors import AlreadyRated, BadRequest, NotFinished, RatingExpired, WrongWindow
 from hall_server.domain.jobs import by_pub, qr_link
-from hall_server.handlers import Context, handler, need
+from hall_server.core.handlers import Context, handler, need
 
 LINK_TYPE = "rating.link"
 FIELDS = ("job",)

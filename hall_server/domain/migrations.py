@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from hall_server.store import append_only, migration
+from hall_server.core.store import append_only, migration
 
 
 @migration(10, "domain: tickets, jobs, ratings, staff, attendance, cases, rollup, export cursor")

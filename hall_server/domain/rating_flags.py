@@ -31,7 +31,7 @@ from typing import Any
 import sqlite_utils
 
 from hall_server.domain.common import QR, row, rows
-from hall_server.handlers import BadRequest, Context, dispatch, handler
+from hall_server.core.handlers import BadRequest, Context, dispatch, handler
 
 PATTERN_MIN_JOBS = 3                   # different 办件 rated from one cookie / one address …
 PATTERN_MIN_WINDOWS = 2                # … handled at this many different windows or more …

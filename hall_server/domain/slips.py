@@ -32,7 +32,7 @@ from hall_server.domain.errors import BadRequest, UnknownJob
 from hall_server.domain.floor import publish_window
 from hall_server.domain.hours import day_of
 from hall_server.domain.jobs import qr_link
-from hall_server.handlers import Context, DomainError, handler, need
+from hall_server.core.handlers import Context, DomainError, handler, need
 
 STATES = ("pending", "printed", "failed")
 PRINT_ERRORS = ("no_paper", "offline", "not_connected", "error")   # why a print failed, as the gateway saw it

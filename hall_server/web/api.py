@@ -38,11 +38,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from hall_server.backend import Backend
+from hall_server.core.backend import Backend
 from hall_server.domain import assessment, cases, figures, floor, jobs, ratings, tickets
 from hall_server.domain.common import row, rows
 from hall_server.domain.floor_snapshot import coordinator_for
-from hall_server.handlers import DomainError
+from hall_server.core.handlers import DomainError
+from hall_server.core.handlers import DomainError
 from hall_server.web.api_io import (  # noqa: F401  (re-exported: the API's errors and input helpers)
     JSON_TYPE, MAX_BODY_BYTES, STATUS, ApiError, _err, error_response, json_body, media_type, p_int, p_str, q_int,
     q_str, rate_limited, status_for,
@@ -54,6 +55,9 @@ from hall_server.web.openapi import (  # noqa: F401  (re-exported: app.py builds
 from hall_server.web.pages.rater import staff_network_refusal, submit_rating
 from hall_server.web.public_state import api_floor_json
 from hallnet.messages import now_ms
+from hall_server.web.pages.auth import same_origin, session_of
+from hall_server.web.pages.site import Site
+from hall_server.core import qr_token
 
 INTEGRATION_NODE = "bizsys-1"
 API_NODE = "web"
@@ -99,7 +103,6 @@ class Auth:
             return Caller(role, KEY_NODE, "key")
         if self.site is None:
             return None
-        from hall_server.web.pages.auth import session_of
 
         s = session_of(self.site, request)
         if s is None:
@@ -113,8 +116,6 @@ class Auth:
         if role == MANAGER and c.role != MANAGER:
             raise ApiError(403, "forbidden", "the viewer role is read-only: this needs a manager")
         if c.via == "session" and request.method == "POST":
-            from hall_server.web.pages.auth import same_origin
-
             if media_type(request) != JSON_TYPE or not same_origin(request):
                 raise ApiError(403, "forbidden", "a session's POST must be same-origin JSON")
         return c
@@ -142,8 +143,6 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
     if site is None and auth is not None:
         site = auth.site
     if site is None and hasattr(backend, "hub"):
-        from hall_server.web.pages.site import Site
-
         site = Site.for_backend(backend)
     if auth is None:
         auth = Auth(env_api_keys() if api_keys is None else api_keys, site)
@@ -235,8 +234,6 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
     # ratings and comments ---------------------------------------------------------------------
     def token_job(body: dict[str, Any]) -> str:
         """The 办件 public id in the signed QR token of the slip (never a bare id from the caller)."""
-        from hall_server import qr_token
-
         token = body.pop("token", None)
         if not isinstance(token, str) or not token:
             raise ApiError(400, "bad_request", "missing field 'token': the signed QR token of the slip (/r/<token>)")

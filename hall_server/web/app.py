@@ -21,8 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from collections.abc import Mapping
 
 from config.i18n import t
-from hall_server.backend import Backend
-from hall_server.store import StorageFault
+from hall_server.core.backend import Backend
+from hall_server.core.store import StorageFault
 from hall_server.web import pages
 from hall_server.web.api import (
     SECURITY_SCHEMES, Auth, ApiError, env_api_keys, make_api, openapi_paths, rate_limited,

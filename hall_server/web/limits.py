@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from config.schema import IPNetwork
-from hall_server.signing import Signer
+from hall_server.core.signing import Signer
 from hall_server.web.client import client_address
 
 CLIENT_COOKIE = "hall_client"
@@ -142,7 +142,7 @@ class PublicLimits:
 
     # --- the client cookie ---------------------------------------------------------------------
     def new_cookie(self) -> str:
-        """`<24 hex id>.<24 hex keyed hash of it>` (`hall_server.signing`, purpose `client`)."""
+        """`<24 hex id>.<24 hex keyed hash of it>` (`hall_server.core.signing`, purpose `client`)."""
         ident = secrets.token_hex(12)
         return f"{ident}.{self._signer.keyed_hash(ident, 24)}"
 

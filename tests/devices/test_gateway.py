@@ -11,8 +11,8 @@ import pytest
 from config.loader import load_hall
 from devices.gateway import Gateway
 from devices.keypad.simulator import KeypadSimulator
-from hall_server.bus import Bus
-from hall_server.hub import Hub
+from hall_server.transport.bus import Bus
+from hall_server.core.hub import Hub
 from hallnet.client import HallClient
 from hallnet.keys import load_node_keys, new_node_key, server_keys
 from tests.conftest import DEMO_HALL, wait_until

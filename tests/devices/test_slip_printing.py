@@ -15,10 +15,10 @@ from config.loader import load_hall
 from devices.gateway import Gateway
 from devices.printer.decoder import EscPosDecoder
 from devices.printer.simulator import PrinterSimulator
-from devices.slip_printing import FilePort, port_kind
-from hall_server import qr_token
-from hall_server.bus import Bus
-from hall_server.hub import Hub
+from devices.printer.port import FilePort, port_kind
+from hall_server.core import qr_token
+from hall_server.transport.bus import Bus
+from hall_server.core.hub import Hub
 from hallnet.client import HallClient
 from hallnet.keys import load_node_keys, new_node_key, server_keys
 from tests.conftest import DEMO_HALL, wait_until

@@ -13,7 +13,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from hall_server import cli, handlers  # noqa: E402
+from hall_server import cli  # noqa: E402
+from hall_server.core import handlers
 
 
 class BusKilled(BaseException):

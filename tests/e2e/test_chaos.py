@@ -38,7 +38,7 @@ import pytest
 from config.loader import load_hall
 from devices.control_lines import send_control_line
 from hall_server.domain import figures
-from hall_server.traffic import node_ids
+from demo.traffic import node_ids
 from hallnet.keys import new_node_key
 from tests.conftest import DEMO_HALL, ROOT, ServerProcess
 
@@ -176,7 +176,7 @@ def test_a_hall_day_under_fire_loses_nothing_and_applies_nothing_twice(tmp_path:
     fleet.first_line("kiosk-9", "KIOSK ", kiosk)
     given_log = tmp_path / "ratings-given.jsonl"
     traffic_cmd = [
-        sys.executable, "-m", "hall_server.traffic", "--config", str(config_dir), "--bus", server.bus,
+        sys.executable, "-m", "demo.traffic", "--config", str(config_dir), "--bus", server.bus,
         "--keys", str(keys), "--data", str(nodes), "--log", str(given_log), "--seed", str(SEED),
         "--arrivals", str(ARRIVALS), "--until", UNTIL, "--keypad-control", keypad_control, "--http", server.http,
         "--kiosk-control", f"{KIOSK_WINDOW}={kiosk_control}", *slips, *clock]

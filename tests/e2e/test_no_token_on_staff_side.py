@@ -23,8 +23,8 @@ import zmq
 from config.loader import load_hall
 from devices.gateway import Gateway
 from devices.printer.simulator import PrinterSimulator
-from hall_server import qr_token
-from hall_server.secret import load_secret
+from hall_server.core import qr_token
+from hall_server.core.secret import load_secret
 from hallnet import messages as m
 from hallnet.address import BusAddress
 from hallnet.client import HallClient

@@ -15,8 +15,8 @@ from config.pins import hash_pin
 from config.schema import (
     Assessment, Category, Hall, HallConfig, RatingPolicy, Service, Session, Staff, Tag, TagList, Thresholds, Window,
 )
-from hall_server.hub import Hub
-from hall_server.writer import Applied
+from hall_server.core.hub import Hub
+from hall_server.core.writer import Applied
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 11, 23)   # a Monday, a working day

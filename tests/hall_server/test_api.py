@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from hall_server.backend import LocalBackend
+from hall_server.core.backend import LocalBackend
 from hall_server.domain import jobs
-from hall_server.hub import Hub
+from hall_server.core.hub import Hub
 from hall_server.web.app import make_app
 
 KEY = "test-integration-key"
@@ -122,7 +122,7 @@ def test_ratings_need_the_signed_qr_token_never_a_bare_job_id(client: TestClient
 
 
 def test_expired_qr_token_is_410(client: TestClient) -> None:
-    from hall_server import qr_token
+    from hall_server.core import qr_token
 
     hub: Hub = client.hub  # type: ignore[attr-defined]
     fin = served(client)
@@ -160,7 +160,7 @@ def test_case_routes_need_a_manager_and_viewers_only_read(client: TestClient) ->
 
 
 def test_case_routes_with_the_web_session(client: TestClient, tmp_path: Any) -> None:
-    from hall_server.users import add_user
+    from hall_server.web.users import add_user
 
     fin = served(client)
     client.post("/api/ratings", json={"token": token_of(fin), "level": 1, "tags": ["N01"], "phone": "13812345678"})

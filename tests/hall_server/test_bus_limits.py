@@ -12,10 +12,10 @@ import pytest
 import zmq
 
 from config.schema import BusLimits
-from hall_server import handlers
-from hall_server.bus import Bus
-from hall_server.bus_sockets import PART_BYTES
-from hall_server.hub import Hub
+from hall_server.core import handlers
+from hall_server.transport.bus import Bus
+from hall_server.transport.sockets import PART_BYTES
+from hall_server.core.hub import Hub
 from hallnet import messages as m
 from hallnet.client import HallClient
 from hallnet.keys import load_node_keys, new_node_key, server_keys

@@ -13,9 +13,9 @@ import zmq
 from config.errors import ConfigError
 from config.loader import load_hall
 from config.schema import BusLimits
-from hall_server.bus import Bus
-from hall_server.hub import Hub
-from hall_server.quotas import NodeQuota, Rate
+from hall_server.transport.bus import Bus
+from hall_server.core.hub import Hub
+from hall_server.transport.quotas import NodeQuota, Rate
 from hallnet import messages as m
 from hallnet.client import HallClient
 from hallnet.keys import load_node_keys, new_node_key, server_keys

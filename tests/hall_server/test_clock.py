@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from hall_server.clock import BadClock, Clock
+from hallnet.clock import BadClock, Clock
 
 
 def test_real_time_by_default() -> None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from config.loader import load_hall
 from hall_server.domain import assessment, figures
-from hall_server.hub import Hub
+from hall_server.core.hub import Hub
 
 from .conftest import Driver, at
 

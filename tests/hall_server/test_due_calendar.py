@@ -13,11 +13,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from config.schema import HallCalendar, HallConfig
-from hall_server.backend import LocalBackend
+from hall_server.core.backend import LocalBackend
 from hall_server.domain import cases
 from hall_server.domain.hours import local
 from hall_server.domain.workdays import calendar_for, due, due_day, is_workday
-from hall_server.hub import Hub
+from hall_server.core.hub import Hub
 from hall_server.web.app import make_app
 
 from .conftest import TZ, Driver, at, make_config

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 from config.loader import load_hall
-from hall_server.hub import Hub
+from hall_server.core.hub import Hub
 from tests.conftest import DEMO_HALL, ServerProcess, free_port, wait_until
 
 from .conftest import Driver, at

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from hall_server import handlers
-from hall_server.backend import BusBackend
-from hall_server.bus import Bus
-from hall_server.hub import Hub
+from hall_server.core import handlers
+from hall_server.core.backend import BusBackend
+from hall_server.transport.bus import Bus
+from hall_server.core.hub import Hub
 from hall_server.web.app import make_app
 from hallnet.keys import server_keys
 from tests.conftest import free_port_pair, wait_until

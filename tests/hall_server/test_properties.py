@@ -7,7 +7,7 @@ import tempfile
 
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-from hall_server.hub import Hub
+from hall_server.core.hub import Hub
 from hallnet.messages import Envelope
 
 from .conftest import Driver, at, make_config

@@ -182,7 +182,7 @@ def test_each_ticket_has_an_unguessable_public_id_for_its_own_status(hall: Drive
 
 
 def test_migration_45_gives_earlier_tickets_a_public_id(hall: Driver) -> None:
-    from hall_server.store import migrate
+    from hall_server.core.store import migrate
 
     hall.ok("queue.take", {"category": "A"}, "dispenser-1")
     hall.ok("queue.take", {"category": "B"}, "dispenser-1")

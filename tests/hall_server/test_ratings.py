@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from hall_server.hub import Hub
+from hall_server.core.hub import Hub
 from hallnet.messages import Envelope
 
 from .conftest import Driver, at, make_config
@@ -283,7 +283,7 @@ def test_old_keypad_records_stay_readable_with_their_text(hall: Driver) -> None:
 # --- rating.link: the evaluator's QR link, never in public state ----------------------------------
 
 def test_the_kiosk_gets_the_signed_link_of_its_own_window_s_rating(hall: Driver) -> None:
-    from hall_server import qr_token
+    from hall_server.core import qr_token
 
     hall.sign_in(1, "1001")
     hall.sign_in(2, "1002")

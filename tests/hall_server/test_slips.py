@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from config.schema import HallConfig, Printer
-from hall_server import qr_token
-from hall_server.hub import Hub
+from hall_server.core import qr_token
+from hall_server.core.hub import Hub
 
 from .conftest import Driver, at
 

@@ -14,12 +14,12 @@ import msgpack
 import pytest
 from starlette.testclient import TestClient
 
-from hall_server import store
-from hall_server.backend import LocalBackend
+from hall_server.core import store
+from hall_server.core.backend import LocalBackend
 from hall_server.domain import csv_cells
 from hall_server.domain.export import Exporter, FolderSink
-from hall_server.hub import Hub
-from hall_server.store import StorageFull, StorageReadOnly, storage_fault
+from hall_server.core.hub import Hub
+from hall_server.core.store import StorageFull, StorageReadOnly, storage_fault
 from hall_server.web.app import make_app
 from hall_server.web.pages import exports
 from hallnet.messages import Envelope

@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hall_server import qr_token
+from hall_server.core import qr_token
 from hall_server.domain import export, jobs
 from hall_server.domain.staff import LOCK_MS, MAX_PIN_FAILURES, TODAY_HOLD_MS
-from hall_server.hub import Hub
+from hall_server.core.hub import Hub
 
 from .conftest import Driver, at
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hall_server import handlers
-from hall_server.hub import Hub
+from hall_server.core import handlers
+from hall_server.core.hub import Hub
 from hallnet.messages import Envelope
 
 
@@ -83,7 +83,7 @@ def test_state_survives_a_restart_with_its_sequence(tmp_path: Path) -> None:
 
 
 def test_migrations_are_recorded_and_not_applied_twice(tmp_path: Path) -> None:
-    from hall_server.store import migrate, open_store
+    from hall_server.core.store import migrate, open_store
 
     db = open_store(tmp_path / "hall.db")
     numbers = [r[0] for r in db.execute("SELECT number FROM _migrations ORDER BY number")]

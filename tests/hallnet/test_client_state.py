@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hall_server.bus import Bus
-from hall_server.hub import Hub
+from hall_server.transport.bus import Bus
+from hall_server.core.hub import Hub
 from hallnet.client import HallClient
 from hallnet.keys import load_node_keys, new_node_key, server_keys
 from tests.conftest import wait_until
@@ -95,7 +95,7 @@ def test_silence_is_noticed_and_the_node_reconnects(hall, tmp_path: Path) -> Non
 
 
 def test_private_keys_stay_on_the_server_and_leave_no_gap(hall, monkeypatch) -> None:
-    from hall_server import handlers
+    from hall_server.core import handlers
 
     root, hub, bus = hall
 
@@ -123,7 +123,7 @@ def test_private_keys_stay_on_the_server_and_leave_no_gap(hall, monkeypatch) -> 
 
 
 def test_refusal_details_reach_the_node(hall, monkeypatch) -> None:
-    from hall_server import handlers
+    from hall_server.core import handlers
 
     root, hub, bus = hall
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from config.loader import load_hall
-from hall_server.bus import Bus
-from hall_server.hub import Hub
+from hall_server.transport.bus import Bus
+from hall_server.core.hub import Hub
 from hallnet.client import HallClient
 from hallnet.keys import load_node_keys, new_node_key, server_keys
 

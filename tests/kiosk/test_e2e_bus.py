@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hall_server import qr_token
+from hall_server.core import qr_token
 from hall_server.domain.common import rows
 from kiosk.dispenser_logic import Dispenser
 from kiosk.drafts import DraftStore

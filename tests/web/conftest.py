@@ -13,9 +13,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from config.pins import hash_pin
-from hall_server.backend import LocalBackend
-from hall_server.hub import Hub
-from hall_server.users import add_user
+from hall_server.core.backend import LocalBackend
+from hall_server.core.hub import Hub
+from hall_server.web.users import add_user
 from hall_server.web.app import make_app
 from hall_server.web.pages.qr_page import rating_url
 from hall_server.web.pages.site import Site

@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
-from hall_server.users import add_user
-from hall_server.web.pages import qr_token
-from hall_server.web.pages.secret import load_secret
+from hall_server.web.users import add_user
+from hall_server.core import qr_token
+from hall_server.core.secret import load_secret
 from tests.conftest import ROOT, ServerProcess
 
 sync_api = pytest.importorskip("playwright.sync_api")

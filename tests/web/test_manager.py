@@ -12,12 +12,12 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from hall_server import cli
-from hall_server.users import UserError, add_user, check_password, list_users
+from hall_server.web.users import UserError, add_user, check_password, list_users
 from hall_server.web.pages.auth import COOKIE, make_cookie, read_cookie
 from hall_server.web.pages.exports import to_csv, to_xlsx
 from hall_server.web.pages.floor_page import floor_view, render_floor
 from hall_server.web.pages.site import LoginThrottle, RateLimiter
-from hall_server.users import User
+from hall_server.web.users import User
 from tests.web.conftest import MANAGER_PW, VIEWER_PW, login
 
 NS = {"s": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}

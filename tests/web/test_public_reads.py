@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from hall_server.backend import LocalBackend
+from hall_server.core.backend import LocalBackend
 from hall_server.web.app import make_app
 from hall_server.web.public_state import public_state
 from tests.web.conftest import Hall

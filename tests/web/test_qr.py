@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hall_server.web.pages import qr_token
-from hall_server.web.pages.qr_token import TokenError, TokenExpired, sign, verify
-from hall_server.web.pages.secret import load_secret
+from hall_server.core import qr_token
+from hall_server.core.qr_token import TokenError, TokenExpired, sign, verify
+from hall_server.core.secret import load_secret
 
 SECRET = b"k" * 32
 PUB = "0123456789abcdef0123"

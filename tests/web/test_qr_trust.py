@@ -16,10 +16,10 @@ from starlette.testclient import TestClient
 from config.errors import ConfigError
 from config.loader import load_hall
 
-from hall_server.backend import LocalBackend
+from hall_server.core.backend import LocalBackend
 from hall_server.domain import rating_flags
-from hall_server.hub import Hub
-from hall_server.users import add_user
+from hall_server.core.hub import Hub
+from hall_server.web.users import add_user
 from hall_server.web.app import make_app
 from hall_server.web.limits import CLIENT_COOKIE
 from tests.hall_server.conftest import make_config

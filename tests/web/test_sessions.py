@@ -14,9 +14,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from hall_server import cli
-from hall_server.backend import LocalBackend
-from hall_server.hub import Hub
-from hall_server.users import add_user, revoke_sessions, set_password, set_role
+from hall_server.core.backend import LocalBackend
+from hall_server.core.hub import Hub
+from hall_server.web.users import add_user, revoke_sessions, set_password, set_role
 from hall_server.web.app import make_app
 from hall_server.web.pages.auth import COOKIE
 from hall_server.web.pages.login_guard import LoginGuard

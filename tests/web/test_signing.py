@@ -1,4 +1,4 @@
-"""One signing module (`hall_server.signing`): purposes keep tokens apart, and the QR links
+"""One signing module (`hall_server.core.signing`): purposes keep tokens apart, and the QR links
 already printed on slips (made by the code before this module) still verify."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import hmac
 
 import pytest
 
-from hall_server import qr_token
-from hall_server.signing import BadSignature, Signer
-from hall_server.users import User
+from hall_server.core import qr_token
+from hall_server.core.signing import BadSignature, Signer
+from hall_server.web.users import User
 from hall_server.web.limits import PublicLimits
 from hall_server.web.pages.auth import csrf_for, make_cookie, read_cookie
 from hall_server.web.pages.rater import keyed_hash
@@ -20,7 +20,7 @@ SECRET = b"k" * 32
 
 
 def _old_qr_sign(secret: bytes, job_pub: str, expires_s: int) -> str:
-    """The QR token exactly as the code before `hall_server.signing` wrote it."""
+    """The QR token exactly as the code before `hall_server.core.signing` wrote it."""
     enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode("ascii")  # noqa: E731
     payload = f"r1:{job_pub}:{int(expires_s)}".encode("ascii")
     return f"{enc(payload)}.{enc(hmac.new(secret, payload, hashlib.sha256).digest())}"
@@ -85,7 +85,7 @@ def test_purpose_and_secret_are_checked() -> None:
 
 
 def _old_session_cookie(secret: bytes, payload: str) -> str:
-    """The session cookie exactly as the code before `hall_server.signing` wrote it."""
+    """The session cookie exactly as the code before `hall_server.core.signing` wrote it."""
     enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()  # noqa: E731
     return f"{enc(payload.encode())}.{enc(hmac.new(secret, payload.encode(), hashlib.sha256).digest())}"
 

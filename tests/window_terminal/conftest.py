@@ -147,7 +147,7 @@ class _Env:
 
 @pytest.fixture
 def hub_server(tmp_path: Path, demo, clock: Clock):
-    from hall_server.hub import Hub
+    from hall_server.core.hub import Hub
 
     hub = Hub(tmp_path / "hall.db", demo)
     srv = HubServer(hub, clock)

@@ -13,8 +13,8 @@ from typing import Any, Callable
 import pytest
 
 from config.i18n import t
-from hall_server.bus import Bus
-from hall_server.hub import Hub
+from hall_server.transport.bus import Bus
+from hall_server.core.hub import Hub
 from hallnet.client import HallClient
 from hallnet.keys import load_node_keys, new_node_key, server_keys
 from window_terminal.runtime import Terminal, build

@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from config.i18n import t
-from hall_server.backend import Backend
+from hall_server.core.backend import Backend
 from hall_server.web.pages import auth, cases_page, figures_page, floor_page, qr_page
 from hall_server.web.pages.layout import message
 from hall_server.web.pages.site import Site

@@ -1,8 +1,8 @@
-"""Managers' login: scrypt-hashed accounts (`hall_server.users`), a signed session cookie
+"""Managers' login: scrypt-hashed accounts (`hall_server.web.users`), a signed session cookie
 (HttpOnly, SameSite=Strict), a CSRF token bound to the session in every form, and failed logins
 slowed per (account, address) without locking the real user out (`login_guard`).
 
-Cookie `hall_session` = the `hall_server.signing` token of purpose `session` over
+Cookie `hall_session` = the `hall_server.core.signing` token of purpose `session` over
 "<name>:<role>:<generation>:<expiry s>:<nonce>" (a cookie of the previous release, the same payload
 signed without a purpose, is still read until it expires). The CSRF token is the keyed hash of purpose `csrf`
 of the nonce: a form posted from another site has no token. The login
@@ -12,7 +12,7 @@ cross-site POST.
 Every request checks the cookie against the record, cheaply: the account's role and session
 generation in users.json (one `stat`, re-read only when the file changed; role change, password
 change, `users revoke` bump the generation) and the nonce against the sessions ended by logout
-in the hall's store (`hall_server.sessions`, one primary-key lookup). Both survive a restart.
+in the hall's store (`hall_server.web.sessions`, one primary-key lookup). Both survive a restart.
 The client's address is `Site.client_address` (X-Forwarded-For only from trusted proxies).
 """
 
@@ -31,9 +31,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from config.i18n import t
-from hall_server.sessions import is_ended
-from hall_server.signing import BadSignature, Signer, unsign_unlabelled
-from hall_server.users import ROLES, AccountCache, User, check_password
+from hall_server.web.sessions import is_ended
+from hall_server.core.signing import BadSignature, Signer, unsign_unlabelled
+from hall_server.web.users import ROLES, AccountCache, User, check_password
 from hall_server.web.pages.layout import message, page
 from hall_server.web.pages.login_guard import LoginGuard
 from hall_server.web.pages.site import FormError, Site, first, read_form

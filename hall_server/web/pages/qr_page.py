@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from config.i18n import t
 from hall_server.domain.common import row
-from hall_server import qr_token
+from hall_server.core import qr_token
 from hall_server.web.limits import Kind
 from hall_server.web.pages.layout import message, page
 from hall_server.web.pages.rater import rater_of, staff_network_refusal, submit_rating

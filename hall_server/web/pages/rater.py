@@ -6,7 +6,7 @@
   trusted proxies), so a phone cannot talk its way out of, or into, the staff block.
 - **Rater cookie.** The rater is the browser's signed client cookie (`hall_client`, which the public
   limits of `hall_server.web.limits` give every browser on its first page: one cookie, not two).
-  A rating is sent as `rating.sourced`: the rating and keyed hashes (`hall_server.signing`) of
+  A rating is sent as `rating.sourced`: the rating and keyed hashes (`hall_server.core.signing`) of
   that cookie's id and of the client address, applied in
   one transaction; `hall_server.domain.rating_flags` flags the pattern "one device rates many 办件".
   The raw cookie and address are never stored; an address in `[network] shared_networks` (many
@@ -21,12 +21,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from config.i18n import t
-from hall_server.signing import Signer
+from hall_server.core.signing import Signer
 from hall_server.web.client import in_networks
 from hall_server.web.limits import CLIENT_COOKIE
 from hall_server.web.pages.layout import message
 from hall_server.web.pages.site import Site
-from hall_server.writer import Applied
+from hall_server.core.writer import Applied
 
 QR_NODE = "qr-web"                 # the QR page's node id (kind `qr`, channel 3)
 
@@ -34,7 +34,7 @@ QR_NODE = "qr-web"                 # the QR page's node id (kind `qr`, channel 3
 
 def keyed_hash(secret: bytes, kind: str, value: str) -> str:
     """32 hex digits of HMAC-SHA256(hall secret, kind:value): comparable, not reversible
-    (`hall_server.signing`, purpose `kind`: `rater` or `address`)."""
+    (`hall_server.core.signing`, purpose `kind`: `rater` or `address`)."""
     return Signer(secret, kind).keyed_hash(value)
 
 

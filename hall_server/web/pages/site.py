@@ -11,14 +11,15 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 
 from config.schema import HallConfig
-from hall_server.backend import Backend
+from hall_server.core.backend import Backend
 from hall_server.domain.floor_snapshot import FloorCoordinator, coordinator_for
+from hall_server.core.backend import Backend
 from hall_server.domain.hours import local
-from hall_server.secret import load_secret
+from hall_server.core.secret import load_secret
 from hall_server.web.limits import PublicLimits, RateLimiter
 
 __all__ = ["FormError", "LoginThrottle", "RateLimiter", "Site", "first", "read_form"]
-from hall_server.users import AccountCache
+from hall_server.web.users import AccountCache
 from hall_server.web.client import client_address
 
 MAX_FORM_BYTES = 16 * 1024

@@ -1,13 +1,13 @@
 """Signed rating tokens for the QR slip: `<payload>.<mac>`, both base64url.
 
 payload = "r1:<job public id>:<expiry, epoch seconds>"; mac = HMAC-SHA256(hall secret, payload): the
-`hall_server.signing` token of purpose `r1`, byte for byte what the slips already printed carry.
+`hall_server.core.signing` token of purpose `r1`, byte for byte what the slips already printed carry.
 The job's public id is an unguessable hash (domain `public_id`), never a row number. The token
 lives for the configured QR days plus `FOLLOWUP_DAYS`, so that the same link can carry the one
 追评 after rectification; whether a first rating is still accepted is the domain's decision
 (`qr_expires_ms` of the 办件).
 
-The hub signs the link with the hall secret (`hall_server.secret`) when the devices gateway fetches
+The hub signs the link with the hall secret (`hall_server.core.secret`) when the devices gateway fetches
 a slip to print (`slip.fetch`); no state key and no staff terminal ever gets it. The QR page verifies it.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from hall_server.signing import BadSignature, Signer
+from hall_server.core.signing import BadSignature, Signer
 
 FOLLOWUP_DAYS = 30
 _PUB = re.compile(r"^[0-9a-zA-Z_-]{6,64}$")

@@ -7,11 +7,11 @@ Sockets (CURVE on both; only registered, unrevoked node keys get through the ZAP
 The loop drains everything waiting (up to `max_batch`) and applies it as one transaction, so
 under load many events share one fsync. HTTP commands enter through `submit` (thread-safe).
 
-No node can break it (hall_server/bus_sockets.py has the socket limits):
+No node can break it (hall_server/transport/sockets.py has the socket limits):
   - a frame that is malformed, too large (`message_too_large`), sent under another node's name or
     from a revoked key gets an `error` envelope; any exception while handling one frame or one
     step of the loop is logged (rate-limited) and the loop goes on;
-  - per-node quotas (hall_server/quotas.py): a message over quota is refused `busy` with
+  - per-node quotas (hall_server/transport/quotas.py): a message over quota is refused `busy` with
     `retry_after_ms`, not stored; the node's outbox keeps it and resends it, in order;
   - `keys revoke NODE` (or a deleted/replaced key) takes effect at once: the loop watches the key
     folders, refuses every further frame of that key, and re-creates both sockets so every
@@ -33,16 +33,17 @@ from typing import Any
 import zmq
 
 from config.schema import BusLimits
-from hall_server.bus_sockets import (
+from hall_server.transport.sockets import (
     ZAP_DOMAIN, NodeAuthenticator, delta_frames, limited_warning, open_sockets, reply_frame, send_to, snapshot_frames,
 )
-from hall_server.hub import Hub, Liveness
-from hall_server.quotas import Quotas
-from hall_server.store import storage_fault
-from hall_server.writer import Applied
+from hall_server.core.hub import Hub, Liveness
+from hall_server.transport.quotas import Quotas
+from hall_server.core.store import storage_fault
+from hall_server.core.writer import Applied
 from hallnet import messages as m
 from hallnet.address import BusAddress
 from hallnet.keys import KeyPair, KeyRegistry, parse_user_id
+from hall_server.core.handlers import HANDLERS
 
 log = logging.getLogger(__name__)
 
@@ -422,6 +423,4 @@ class Bus:
 
 
 def _registered_types() -> dict[str, Any]:
-    from hall_server.handlers import HANDLERS
-
     return HANDLERS

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hall_server import qr_token
-from hall_server.printed_slips import SlipReader, job_of_link
+from hall_server.core import qr_token
+from demo.printed_slips import SlipReader, job_of_link
 
 
 def test_a_citizen_finds_the_link_printed_on_their_slip(tmp_path: Path) -> None:

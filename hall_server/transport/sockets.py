@@ -20,11 +20,11 @@ import zmq
 from zmq.auth.thread import ThreadAuthenticator
 from zmq.utils import z85
 
-from hall_server.state import StateMap
+from hall_server.core.state import StateMap
 from hallnet import messages as m
 from hallnet.keys import KeyPair, KeyRegistry, apply_server_keys, user_id
 
-log = logging.getLogger("hall_server.bus")
+log = logging.getLogger("hall_server.transport.bus")
 
 ZAP_DOMAIN = "hall"
 ROUTER_SNDHWM = 2000        # replies queued per peer; beyond, a reply is dropped (the node resends)

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from hall_server.domain.export import Exporter, FolderSink, Sink, SinkError, make_sink
-from hall_server.hub import Hub
-from hall_server.store import StorageFault
+from hall_server.core.hub import Hub
+from hall_server.core.store import StorageFault
 
 log = logging.getLogger(__name__)
 

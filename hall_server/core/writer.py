@@ -3,7 +3,7 @@
 For each message, in order:
   - a (node, id) already in `applied` → the stored reply again, nothing re-applied (idempotent);
     the same id from another node is another message;
-  - a body that is not plain JSON-able data (`hall_server.plain`) is refused as `bad_request`
+  - a body that is not plain JSON-able data (`hall_server.core.plain`) is refused as `bad_request`
     and recorded: permanent, the sender drops it;
   - else the handler runs inside a savepoint; a refusal (DomainError) is recorded like a
     success; an unexpected exception rolls that message back and asks the sender to retry;
@@ -25,10 +25,10 @@ import msgpack
 import sqlite_utils
 
 from config.schema import HallConfig
-from hall_server import handlers
-from hall_server.plain import NotPlain, check_plain
-from hall_server.state import StateMap
-from hall_server.store import storage_fault
+from hall_server.core import handlers
+from hall_server.core.plain import NotPlain, check_plain
+from hall_server.core.state import StateMap
+from hall_server.core.store import storage_fault
 from hallnet.messages import Envelope, now_ms
 
 log = logging.getLogger(__name__)

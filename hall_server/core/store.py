@@ -206,7 +206,7 @@ def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
 
 def open_store(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if needed) the hall database for writing and bring it to the newest migration."""
-    import hall_server.migrations  # noqa: F401  (registers the migrations)
+    import hall_server.core.migrations  # noqa: F401  (registers the migrations)
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

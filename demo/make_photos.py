@@ -1,6 +1,6 @@
 """Draw the placeholder staff photos of the demo hall (run once; the PNGs are committed).
 
-    .venv/bin/python config/examples/make_photos.py [HALL_DIR]
+    .venv/bin/python demo/make_photos.py [HALL_DIR]
 
 For every staff member in HALL_DIR/staff.toml (default: the demo hall) it writes the file named
 by `photo`: a 240x320 portrait with a coloured background, a silhouette and the 工号.
@@ -54,4 +54,4 @@ def main(hall_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "demo-hall")
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "config" / "examples" / "demo-hall")

@@ -1,4 +1,4 @@
-"""`python -m hall_server.demo`: run the demo hall on this machine until Ctrl-C.
+"""`python -m demo`: run the demo hall on this machine until Ctrl-C.
 
 Starts, as separate processes on loopback: the hall server on the demo hall configuration with
 an embedded SQLite store in --data, a keypad-bus simulator on a pty for each simulated keypad port
@@ -25,6 +25,12 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.errors import ConfigError
+from config.loader import load_hall
+from demo.traffic import node_ids
+from hall_server.web.users import add_user, users_path
+from hallnet.keys import new_node_key
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_HALL = ROOT / "config" / "examples" / "demo-hall"
 
@@ -50,7 +56,7 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m hall_server.demo", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m demo", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", metavar="DIR", default=str(DEMO_HALL), help="hall configuration (default: the demo hall)")
     p.add_argument("--data", metavar="DIR", default=str(ROOT / ".demo-data"), help="data folder (default .demo-data)")
@@ -76,8 +82,6 @@ def _parser() -> argparse.ArgumentParser:
 def _web_accounts(data: Path) -> list[str]:
     """The demo's web accounts `admin` (manager) and `viewer`, created on first run; their
     passwords are kept in DATA/demo-accounts.txt (demo only) and printed at every start."""
-    from hall_server.users import add_user, users_path
-
     note = data / "demo-accounts.txt"
     if not users_path(data).exists():
         lines = [f"{name} ({role}) password: {add_user(data, name, role)}"
@@ -101,9 +105,6 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
     try:
-        from config.errors import ConfigError
-        from config.loader import load_hall
-
         config = load_hall(args.config)
         hh, mm = (int(x) for x in args.start.split(":"))
     except ConfigError as exc:
@@ -114,9 +115,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from datetime import datetime
     from zoneinfo import ZoneInfo
-
-    from hall_server.traffic import node_ids
-    from hallnet.keys import new_node_key
 
     tz = ZoneInfo(config.hall.timezone)
     clock_start = datetime.now(tz).replace(hour=hh, minute=mm, second=0, microsecond=0).isoformat()
@@ -174,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                        "--keys", str(keys_dir), "--data", str(data / "gui" / app), *extra], essential=False)
         if not args.no_traffic:
             spawn("traffic simulator",
-                  ["-m", "hall_server.traffic", "--config", args.config, "--bus", args.bus,
+                  ["-m", "demo.traffic", "--config", args.config, "--bus", args.bus,
                    "--keys", str(keys_dir), "--data", str(data / "nodes"), "--log", str(data / "ratings-given.jsonl"),
                    "--seed", str(args.seed), "--http", url, *clock_args,
                    *(["--keypad-control", keypad_controls[0]] if keypad_controls else []),

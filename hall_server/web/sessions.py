@@ -4,7 +4,7 @@ A session cookie (`hall_server.web.pages.auth`) names a random nonce. Logging ou
 `session.end` through the one writer; the row is kept until the cookie would have expired anyway,
 then swept. Every request checks its nonce here (`is_ended`: one primary-key lookup on the
 reader). Ending *all* sessions of an account (role or password change, `users revoke`) is the
-account's generation in users.json (`hall_server.users`), not a row per session.
+account's generation in users.json (`hall_server.web.users`), not a row per session.
 
 | type | from | body | result |
 |---|---|---|---|
@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hall_server.handlers import BadRequest, Context, handler, need
+from hall_server.core.handlers import BadRequest, Context, handler, need
 
 WEB = "web"
 _NONCE = re.compile(r"^[0-9a-f]{16,64}$")

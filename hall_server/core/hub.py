@@ -19,12 +19,13 @@ from typing import Any, Callable
 import sqlite_utils
 
 from config.schema import HallConfig
-from hall_server.clock import Clock
-from hall_server.secret import load_secret
-from hall_server.state import StateMap
-from hall_server.store import StorageWatch, open_reader, open_store, storage_fault
-from hall_server.writer import Applied, apply_batch
+from hallnet.clock import Clock
+from hall_server.core.secret import load_secret
+from hall_server.core.state import StateMap
+from hall_server.core.store import StorageWatch, open_reader, open_store, storage_fault
+from hall_server.core.writer import Applied, apply_batch
 from hallnet.messages import Envelope
+import hall_server.core.domain_handlers  # noqa: F401  (registers the domain's message types)
 
 DeltaSink = Callable[[list[tuple[int, str, Any]]], None]
 
@@ -41,8 +42,6 @@ class Liveness:
 
 class Hub:
     def __init__(self, db_path: Path | str, config: HallConfig | None = None, clock: Clock | None = None) -> None:
-        import hall_server.domain_handlers  # noqa: F401  (registers the domain's message types)
-
         self.db_path = Path(db_path)
         self.clock = clock or Clock()
         self.config = config

@@ -29,7 +29,7 @@ def test_the_demo_runs_a_living_hall_and_stops_cleanly(tmp_path: Path) -> None:
     data = tmp_path / "demo"
     http = f"127.0.0.1:{free_port()}"
     proc = subprocess.run(
-        [sys.executable, "-m", "hall_server.demo", "--data", str(data), "--for", "25", "--speed", "120",
+        [sys.executable, "-m", "demo", "--data", str(data), "--for", "25", "--speed", "120",
          "--status-every", "5", "--http", http, "--bus", f"127.0.0.1:{free_port_pair()}"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
@@ -65,7 +65,7 @@ def test_the_demo_refuses_a_busy_port(tmp_path: Path) -> None:
         s.listen()
         port = s.getsockname()[1]
         proc = subprocess.run(
-            [sys.executable, "-m", "hall_server.demo", "--data", str(tmp_path), "--http", f"127.0.0.1:{port}"],
+            [sys.executable, "-m", "demo", "--data", str(tmp_path), "--http", f"127.0.0.1:{port}"],
             cwd=ROOT, capture_output=True, text=True, timeout=60,
         )
     assert proc.returncode == 2
@@ -77,7 +77,7 @@ def test_the_demo_with_gui_opens_a_kiosk_and_a_terminal_and_stops_them(tmp_path:
     the demo runs on and stops them with everything else)."""
     data = tmp_path / "demo"
     proc = subprocess.run(
-        [sys.executable, "-m", "hall_server.demo", "--data", str(data), "--for", "5", "--no-traffic", "--gui",
+        [sys.executable, "-m", "demo", "--data", str(data), "--for", "5", "--no-traffic", "--gui",
          "--gui-window", "2", "--http", f"127.0.0.1:{free_port()}", "--bus", f"127.0.0.1:{free_port_pair()}"],
         cwd=ROOT, capture_output=True, text=True, timeout=90,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from hall_server.store import append_only, migration
+from hall_server.core.store import append_only, migration
 
 
 @migration(1, "bus: applied messages, state keys, node presence, audit")
@@ -60,7 +60,7 @@ def _m1(db: sqlite_utils.Database) -> None:
 
 @migration(50, "web: sessions ended by logout, kept until their cookies would have expired")
 def _m50(db: sqlite_utils.Database) -> None:
-    # A logged-out session's nonce: its cookie is refused even after a restart (hall_server.sessions).
+    # A logged-out session's nonce: its cookie is refused even after a restart (hall_server.web.sessions).
     db.execute(
         """CREATE TABLE web_sessions_ended (
             nonce TEXT PRIMARY KEY,

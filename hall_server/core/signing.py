@@ -7,7 +7,7 @@ hash. Purposes in use (each one caller):
 
 | purpose | caller | what |
 |---|---|---|
-| `r1` | `hall_server.qr_token` | the QR slip's rating token (byte-compatible with the slips already printed) |
+| `r1` | `hall_server.core.qr_token` | the QR slip's rating token (byte-compatible with the slips already printed) |
 | `session` | `web.pages.auth` | the managers' session cookie |
 | `csrf` | `web.pages.auth` | the CSRF token of a session (a keyed hash of its nonce) |
 | `client` | `web.limits` | the public side's client cookie |

@@ -1,7 +1,7 @@
 """What the HTTP side needs from the hall server: commands through the one writer, reads, state.
 
 `Backend` is the interface; the running server's implementation forwards commands to the bus
-thread (`hall_server.bus.Bus`), `LocalBackend` applies them in-process (tests, tools).
+thread (`hall_server.transport.bus.Bus`), `LocalBackend` applies them in-process (tests, tools).
 `health()` is what `/api/health` reports: the bus thread, the writer and the storage, honestly.
 """
 
@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 import sqlite_utils
 
 from config.schema import HallConfig
-from hall_server.hub import Hub, Liveness
-from hall_server.writer import Applied
+from hall_server.core.hub import Hub, Liveness
+from hall_server.core.writer import Applied
 
 if TYPE_CHECKING:
-    from hall_server.bus import Bus
+    from hall_server.transport.bus import Bus
 
 
 # The bus loop turns at least every half heartbeat; a loop silent this long is stuck, not busy.

@@ -1,0 +1,3 @@
+from demo.runner import main
+
+raise SystemExit(main())

@@ -1,0 +1,3 @@
+from demo.traffic.simulation import main
+
+raise SystemExit(main())
