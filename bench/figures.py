@@ -15,10 +15,15 @@ Prints figures; never asserts on time.
 
 from __future__ import annotations
 
+import sys
+
+# bench/http.py is named like the standard library's `http` package: drop this folder from the path
+# before anything imports `http.client`.
+sys.path[:] = [p for p in sys.path if p and not p.rstrip("/").endswith("/bench")]
+
 import argparse
 import random
 import statistics
-import sys
 import time
 from datetime import date, datetime, time as dtime, timedelta
 from pathlib import Path

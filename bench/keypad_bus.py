@@ -17,11 +17,16 @@ with the datasheet's defaults (150 ms timeout, 3 tries, 4 ms silence).
 
 from __future__ import annotations
 
+import sys
+
+# bench/http.py is named like the standard library's `http` package: drop this folder from the path
+# before anything imports `http.client`.
+sys.path[:] = [p for p in sys.path if p and not p.rstrip("/").endswith("/bench")]
+
 import argparse
 import os
 import random
 import statistics
-import sys
 import threading
 import time
 from dataclasses import dataclass

@@ -18,12 +18,17 @@ Goals (the issue): ≤ 3 s, ≤ 150 MB, ≤ 200 ms.
 
 from __future__ import annotations
 
+import sys
+
+# bench/http.py is named like the standard library's `http` package: drop this folder from the path
+# before anything imports `http.client`.
+sys.path[:] = [p for p in sys.path if p and not p.rstrip("/").endswith("/bench")]
+
 import argparse
 import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
