@@ -277,7 +277,55 @@ def _client_socket(ctx: zmq.Context, kind: int, keydir: Path, port: int) -> zmq.
     return s
 
 
+def _reference_nodes(kind: str, keydir: str, port: int, counts: list[int], start_at: float,
+                     out: "mp.Queue[tuple[list[float], float]]") -> None:
+    """One process of reference nodes: one thread and socket per node."""
+    ctx = zmq.Context()
+    lat_ms: list[float] = []
+    lock = threading.Lock()
+    keys = Path(keydir)
+
+    def naive_node(count: int) -> None:
+        s = _client_socket(ctx, zmq.REQ, keys, port)
+        mine = []
+        for k in range(count):
+            t0 = time.monotonic()
+            s.send(m.encode(m.Envelope(type="audit.note", node="c", seq=k, body={"kind": "bench"})))
+            s.recv()
+            mine.append((time.monotonic() - t0) * 1000)
+        s.close()
+        with lock:
+            lat_ms.extend(mine)
+
+    def raw_node(count: int) -> None:
+        s = _client_socket(ctx, zmq.DEALER, keys, port)
+        sent: dict[bytes, float] = {}
+        mine = []
+        for k in range(count):
+            frame = m.encode(m.Envelope(type="audit.note", node="c", seq=k, body={"kind": "bench"}))
+            sent[frame[:16]] = time.monotonic()
+            s.send(frame)
+        for _ in range(count):
+            key = s.recv()
+            mine.append((time.monotonic() - sent[key]) * 1000)
+        s.close()
+        with lock:
+            lat_ms.extend(mine)
+
+    fn = naive_node if kind == "naive" else raw_node
+    while time.monotonic() < start_at:
+        time.sleep(0.001)
+    threads = [threading.Thread(target=fn, args=(n,)) for n in counts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put((lat_ms, time.monotonic()))
+    ctx.destroy(0)
+
+
 def run_reference(kind: str, nodes: int, events: int) -> dict[str, float]:
+    """The naive or raw reference, its nodes spread over processes like the full path's."""
     with tempfile.TemporaryDirectory() as tmp:
         keydir = Path(tmp)
         zmq.auth.create_certificates(tmp, "server")
@@ -289,46 +337,22 @@ def run_reference(kind: str, nodes: int, events: int) -> dict[str, float]:
         proc = mp.Process(target=target, args=(tmp, port, ready))
         proc.start()
         ready.wait(20)
+        per_node = _shares(events, nodes)
+        out: mp.Queue = mp.Queue()
+        start_at = time.monotonic() + 1.0 + nodes * 0.005
+        workers, first = [], 0
+        for share in _shares(nodes, min(nodes, PROCESSES)):
+            workers.append(mp.Process(target=_reference_nodes,
+                                      args=(kind, tmp, port, per_node[first:first + share], start_at, out)))
+            first += share
+        for w in workers:
+            w.start()
+        results = [out.get(timeout=400) for _ in workers]
+        for w in workers:
+            w.join(20)
+        lat_ms = [x for r in results for x in r[0]]
+        elapsed = max(r[1] for r in results) - start_at
         ctx = zmq.Context()
-        lat_ms: list[float] = []
-        lock = threading.Lock()
-        per_node = [events // nodes + (1 if i < events % nodes else 0) for i in range(nodes)]
-
-        def naive_node(count: int) -> None:
-            s = _client_socket(ctx, zmq.REQ, keydir, port)
-            mine = []
-            for k in range(count):
-                t0 = time.perf_counter()
-                s.send(m.encode(m.Envelope(type="audit.note", node="c", seq=k, body={"kind": "bench"})))
-                s.recv()
-                mine.append((time.perf_counter() - t0) * 1000)
-            s.close()
-            with lock:
-                lat_ms.extend(mine)
-
-        def raw_node(count: int) -> None:
-            s = _client_socket(ctx, zmq.DEALER, keydir, port)
-            sent: dict[bytes, float] = {}
-            mine = []
-            for k in range(count):
-                frame = m.encode(m.Envelope(type="audit.note", node="c", seq=k, body={"kind": "bench"}))
-                sent[frame[:16]] = time.perf_counter()
-                s.send(frame)
-            for _ in range(count):
-                key = s.recv()
-                mine.append((time.perf_counter() - sent[key]) * 1000)
-            s.close()
-            with lock:
-                lat_ms.extend(mine)
-
-        fn = naive_node if kind == "naive" else raw_node
-        t0 = time.perf_counter()
-        threads = [threading.Thread(target=fn, args=(n,)) for n in per_node]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - t0
         stopper = _client_socket(ctx, zmq.REQ if kind == "naive" else zmq.DEALER, keydir, port)
         stopper.send(b"STOP")
         proc.join(20)
