@@ -22,7 +22,8 @@ import sys
 
 # This file is named like the standard library's `http` package: drop its own folder from the path
 # before anything imports `http.client`.
-sys.path[:] = [p for p in sys.path if p and not p.rstrip("/").endswith("/bench")]
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
 import argparse
 import json

@@ -17,14 +17,15 @@ with the datasheet's defaults (150 ms timeout, 3 tries, 4 ms silence).
 
 from __future__ import annotations
 
+import os
 import sys
 
 # bench/http.py is named like the standard library's `http` package: drop this folder from the path
 # before anything imports `http.client`.
-sys.path[:] = [p for p in sys.path if p and not p.rstrip("/").endswith("/bench")]
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
 import argparse
-import os
 import random
 import statistics
 import threading
