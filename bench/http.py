@@ -18,6 +18,7 @@ priority), through the same route and command. Prints figures; never fails on ti
 
 from __future__ import annotations
 
+import os
 import sys
 
 # This file is named like the standard library's `http` package: drop its own folder from the path
@@ -28,7 +29,6 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 import argparse
 import json
 import multiprocessing as mp
-import os
 import shutil
 import socket
 import subprocess
