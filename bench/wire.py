@@ -159,16 +159,19 @@ def _node_process(port: int, keys: str, boxes: str, first: int, counts: list[int
 
     while time.monotonic() < start_at:
         time.sleep(0.001)
+    cpu0 = time.process_time()
     threads = [threading.Thread(target=sender, args=(c, n, d)) for c, n, d in zip(clients, counts, sent_at)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     done.wait(300)
+    cpu_s = time.process_time() - cpu0
+    commits = sum(c.outbox.commits for c in clients)
     for c in clients:
         c.stop()
     lat_ms = [(acked_at[i] - t) * 1000 for d in sent_at for i, t in d.items() if i in acked_at]
-    out.put((lat_ms, max(acked_at.values(), default=start_at), float(len(acked_at))))
+    out.put((lat_ms, max(acked_at.values(), default=start_at), float(len(acked_at)), cpu_s, commits))
 
 
 def _drive_full(hall: FullHall, tmp: Path, nodes: int, events: int, rate_total: float) -> dict[str, float]:
@@ -197,7 +200,9 @@ def _drive_full(hall: FullHall, tmp: Path, nodes: int, events: int, rate_total: 
     acked = int(sum(r[2] for r in results))
     elapsed = max(r[1] for r in results) - start_at
     return {"events_s": acked / elapsed, "p50_ms": _pct(lat_ms, 50), "p99_ms": _pct(lat_ms, 99),
-            "acked": acked, "server_cpu_us": (cpu1 - cpu0) * 1e6 / max(1, acked)}
+            "acked": acked, "server_cpu_us": (cpu1 - cpu0) * 1e6 / max(1, acked),
+            "nodes_cpu_us": sum(r[3] for r in results) * 1e6 / max(1, acked),
+            "puts_per_commit": acked / max(1, sum(r[4] for r in results))}
 
 
 # --- references: naive REQ/REP and raw pipelined DEALER/ROUTER ---------------------------------
@@ -376,7 +381,7 @@ def main() -> int:
     print(f"wire benchmark: {os.cpu_count()} cores, {args.events} events per run, CURVE + SQLite synchronous=FULL; "
           f"server db on disk, node outboxes in {OUTBOX_BASE or 'the temp folder'}")
     print(f"{'nodes':>5} | {'full ev/s':>9} {'p50 ms':>7} {'p99 ms':>7} | {'naive ev/s':>10} {'p99 ms':>7} | "
-          f"{'raw ev/s':>9} {'p99 ms':>7} | full/raw  full/naive | server µs/ev")
+          f"{'raw ev/s':>9} {'p99 ms':>7} | full/raw  full/naive | CPU µs/ev server nodes | puts/fsync")
     for n in node_counts:
         full = run_full(n, args.events)
         naive = run_reference("naive", n, args.events)
@@ -384,13 +389,13 @@ def main() -> int:
         print(f"{n:>5} | {full['events_s']:>9.0f} {full['p50_ms']:>7.1f} {full['p99_ms']:>7.1f} | "
               f"{naive['events_s']:>10.0f} {naive['p99_ms']:>7.1f} | {raw['events_s']:>9.0f} {raw['p99_ms']:>7.1f} | "
               f"{full['events_s'] / raw['events_s']:>7.0%}  {full['events_s'] / naive['events_s']:>9.1f}× | "
-              f"{full['server_cpu_us']:>12.0f}", flush=True)
+              f"{full['server_cpu_us']:>17.0f} {full['nodes_cpu_us']:>5.0f} | {full['puts_per_commit']:>10.1f}", flush=True)
     paced_nodes = 20
     events = int(args.rate * 5)
     paced = run_full(paced_nodes, events, rate_total=args.rate)
     print(f"full path at {args.rate:.0f} events/s offered ({paced_nodes} nodes, {events} events): "
           f"{paced['events_s']:.0f} ev/s acked, send→ack p50 {paced['p50_ms']:.1f} ms, p99 {paced['p99_ms']:.1f} ms "
-          f"(send = the node's own durable outbox write included); server {paced['server_cpu_us']:.0f} µs CPU per event")
+          f"(send = the node's own durable outbox write included); server {paced['server_cpu_us']:.0f} µs CPU per event, nodes {paced['nodes_cpu_us']:.0f} µs")
     print("goals: full ≥ 50 % of raw, ≥ 5× naive; p99 ≤ 10 ms at 2,000 events/s")
     return 0
 
