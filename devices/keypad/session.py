@@ -97,6 +97,7 @@ class KeypadSession(Converger):
         status_every_s: float = 30.0,
         event_retry_s: float = 1.0,
         idle_sleep_s: float = 0.01,
+        open_first: bool = True,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -115,6 +116,7 @@ class KeypadSession(Converger):
         self.status_every_s = status_every_s
         self.event_retry_s = event_retry_s
         self.idle_sleep_s = idle_sleep_s
+        self.open_first = open_first      # False: plain address order, no re-polls (a baseline)
         self._clock = clock
         self._keypads = {a: Tracked(a, i) for i, a in enumerate(addrs)}
         self._lock = threading.Lock()
@@ -180,7 +182,9 @@ class KeypadSession(Converger):
         # Keypads with a rating open first, then the others; after each other keypad that used the
         # bus, the open ones again: a press waits at most for one poll of every open keypad plus one
         # other exchange, however much else the bus has to do.
-        keypads = sorted(self._keypads.values(), key=lambda k: not (k.state.online and k.open_rating is not None))
+        keypads = list(self._keypads.values())
+        if self.open_first:
+            keypads.sort(key=lambda k: not (k.state.online and k.open_rating is not None))
         for k in keypads:
             now_s = self._clock()
             before = self.link.stats.requests
@@ -192,7 +196,7 @@ class KeypadSession(Converger):
             elif now_s >= k.next_probe_s:
                 stats.served += 1
                 stats.delivered += self._probe(k)
-            if not opened and self.link.stats.requests != before:
+            if self.open_first and not opened and self.link.stats.requests != before:
                 stats.delivered += self._repoll_open()
         stats.exchanges = self.link.stats.requests - requests_before
         stats.duration_s = self._clock() - started_s
