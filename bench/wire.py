@@ -100,6 +100,7 @@ class FullHall:
 
 OUTBOX_BASE: str | None = "/dev/shm" if os.path.isdir("/dev/shm") else None
 PROCESSES = 4           # the simulated nodes are spread over this many processes (each with its share)
+SENDERS = 1             # threads sending at once on each node (several: its outbox commits them in groups)
 
 
 def run_full(nodes: int, events: int, rate_total: float = 0.0) -> dict[str, float]:
@@ -148,9 +149,10 @@ def _node_process(port: int, keys: str, boxes: str, first: int, counts: list[int
     sent_at: list[dict[str, float]] = [{} for _ in clients]
 
     def sender(c: HallClient, count: int, mine: dict[str, float]) -> None:
+        rate = rate_node / SENDERS
         for k in range(count):
-            if rate_node:
-                delay = start_at + k / rate_node - time.monotonic()
+            if rate:
+                delay = start_at + k / rate - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
             t0 = time.monotonic()
@@ -160,7 +162,8 @@ def _node_process(port: int, keys: str, boxes: str, first: int, counts: list[int
     while time.monotonic() < start_at:
         time.sleep(0.001)
     cpu0 = time.process_time()
-    threads = [threading.Thread(target=sender, args=(c, n, d)) for c, n, d in zip(clients, counts, sent_at)]
+    threads = [threading.Thread(target=sender, args=(c, part, d))
+               for c, n, d in zip(clients, counts, sent_at) for part in _shares(n, SENDERS)]
     for t in threads:
         t.start()
     for t in threads:
@@ -375,11 +378,14 @@ def main() -> int:
     p.add_argument("--rate", type=float, default=2000.0, help="offered load for the latency run, events/s")
     p.add_argument("--outbox-dir", default=OUTBOX_BASE,
                    help="where the simulated nodes keep their outboxes (default /dev/shm: a disk of their own)")
+    p.add_argument("--senders", type=int, default=1,
+                   help="threads sending at once on each simulated node (default 1; a gateway has several)")
     args = p.parse_args()
     globals()["OUTBOX_BASE"] = args.outbox_dir
+    globals()["SENDERS"] = max(1, args.senders)
     node_counts = [int(x) for x in args.nodes.split(",")]
     print(f"wire benchmark: {os.cpu_count()} cores, {args.events} events per run, CURVE + SQLite synchronous=FULL; "
-          f"server db on disk, node outboxes in {OUTBOX_BASE or 'the temp folder'}")
+          f"server db on disk, node outboxes in {OUTBOX_BASE or 'the temp folder'}, {SENDERS} sending thread(s) per node")
     print(f"{'nodes':>5} | {'full ev/s':>9} {'p50 ms':>7} {'p99 ms':>7} | {'naive ev/s':>10} {'p99 ms':>7} | "
           f"{'raw ev/s':>9} {'p99 ms':>7} | full/raw  full/naive | CPU µs/ev server nodes | puts/fsync")
     for n in node_counts:
