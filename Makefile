@@ -15,7 +15,10 @@ test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
+	$(PY) bench/http.py
 	$(PY) bench/wire.py
+	$(PY) bench/keypad_bus.py
+	$(PY) bench/kiosk.py
 
 clean:
 	rm -rf .venv $(DEMO_DATA)

@@ -15,10 +15,17 @@ Prints figures; never asserts on time.
 
 from __future__ import annotations
 
+import os
+import sys
+
+# bench/http.py is named like the standard library's `http` package: drop this folder from the path
+# before anything imports `http.client`.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
 import argparse
 import random
 import statistics
-import sys
 import time
 from datetime import date, datetime, time as dtime, timedelta
 from pathlib import Path

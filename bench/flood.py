@@ -12,13 +12,19 @@ tests/e2e/test_bus_attacks.py runs it scaled down to ~20 s and asserts that noth
 
 from __future__ import annotations
 
+import os
+import sys
+
+# bench/http.py is named like the standard library's `http` package: drop this folder from the path
+# before anything imports `http.client`.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
 import argparse
 import json
-import os
 import sqlite3
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time

@@ -1,6 +1,7 @@
 """The node's durable outbox: a message is on disk before the person is told "done".
 
-One SQLite file per node. `put` commits (fsync) and returns the envelope; the client sends
+One SQLite file per node. `put` commits (fsync) and returns the envelope; puts from several
+threads that arrive during a commit share the next one (group commit). The client sends
 what is pending and deletes a message only when the hall server has acknowledged it.
 The sender sequence number lives here too, so it survives restarts.
 """
@@ -13,6 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from hallnet.messages import Envelope, encode
+
+
+class _Put:
+    """One caller's messages waiting for the group commit."""
+
+    __slots__ = ("items", "envs", "error", "done")
+
+    def __init__(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        self.items = items
+        self.envs: list[Envelope] = []
+        self.error: BaseException | None = None
+        self.done = False
 
 
 class Outbox:
@@ -43,32 +56,83 @@ class Outbox:
         self._read = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._read_lock = threading.Lock()
         self.puts = 0                 # messages stored by this process (lets the sender skip idle queries)
+        self.commits = 0              # transactions (fsyncs) those took: group commit makes it fewer
+        self._group = threading.Condition()
+        self._waiting: list[_Put] = []
+        self._committing = False
 
     def put(self, type_: str, body: dict[str, Any]) -> Envelope:
         """Store one message durably; raises MalformedMessage (too large) before storing anything."""
         return self.put_many([(type_, body)])[0]
 
     def put_many(self, items: list[tuple[str, dict[str, Any]]]) -> list[Envelope]:
-        with self._lock:
-            seq = self._conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0]
-            envs, rows = [], []
-            for type_, body in items:
-                seq += 1
-                env = Envelope(type=type_, node=self.node, seq=seq, body=body)
-                rows.append((env.id, env.type, encode(env), env.ts_ms))
-                envs.append(env)
-            self._conn.execute("BEGIN IMMEDIATE")
+        """Store messages durably, in order, and return their envelopes only once they are on disk.
+
+        Group commit: callers that arrive while a commit is running wait for it, then the first of
+        them commits everything waiting in one transaction (one fsync) on behalf of all. A caller
+        whose message cannot be encoded gets its own error; the others are stored."""
+        mine = _Put(items)
+        group: list[_Put] = []
+        with self._group:
+            self._waiting.append(mine)
+            while not mine.done:
+                if not self._committing:             # lead: commit everything waiting, ours included
+                    self._committing = True
+                    group, self._waiting = self._waiting, []
+                    break
+                self._group.wait()
+        if group:
             try:
-                self._conn.executemany(
-                    "INSERT INTO outbox (id, type, frame, created_ms) VALUES (?, ?, ?, ?)", rows
-                )
-                self._conn.execute("UPDATE meta SET value = ? WHERE key = 'seq'", [seq])
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._commit(group)
+            finally:
+                with self._group:
+                    self._committing = False
+                    self._group.notify_all()
+        if mine.error is not None:
+            raise mine.error
+        return mine.envs
+
+    def _commit(self, group: list["_Put"]) -> None:
+        """One transaction for the whole group; every member is marked done (stored or failed)."""
+        with self._lock:
+            try:
+                seq = self._conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0]
+                rows: list[tuple[str, str, bytes, int]] = []
+                stored: list[_Put] = []
+                for put in group:
+                    try:
+                        envs = [Envelope(type=type_, node=self.node, seq=seq + k + 1, body=body)
+                                for k, (type_, body) in enumerate(put.items)]
+                        put_rows = [(env.id, env.type, encode(env), env.ts_ms) for env in envs]
+                    except Exception as exc:          # too large or not encodable: this caller's error alone
+                        put.error = exc
+                        continue
+                    seq += len(envs)
+                    put.envs = envs
+                    rows.extend(put_rows)
+                    stored.append(put)
+                if rows:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        self._conn.executemany(
+                            "INSERT INTO outbox (id, type, frame, created_ms) VALUES (?, ?, ?, ?)", rows
+                        )
+                        self._conn.execute("UPDATE meta SET value = ? WHERE key = 'seq'", [seq])
+                        self._conn.execute("COMMIT")
+                    except BaseException:
+                        self._conn.execute("ROLLBACK")
+                        raise
+                    self.puts += len(rows)
+                    self.commits += 1
+            except BaseException as exc:              # nothing of the group is stored
+                for put in group:
+                    if put.error is None:
+                        put.envs = []
+                        put.error = exc
                 raise
-            self.puts += len(envs)
-            return envs
+            finally:
+                for put in group:
+                    put.done = True
 
     def pending(self, after_n: int = 0, limit: int = 1000) -> list[tuple[int, str, bytes]]:
         """Stored messages in order: (n, id, frame) with n > after_n."""

@@ -15,7 +15,9 @@ Per device, one `KeypadState` changed in one place (`_set_state`):
                              +--re-probe ok--> SYNCING
 
 Polling is smart: a device with a rating open, events pending or commands to apply is served
-every cycle; an idle one every `idle_every`-th cycle; an offline one is re-probed with a single
+every cycle, the ones with a rating open first and again after every other device that used the
+bus (so a press waits for one poll of each open keypad plus one other exchange, at most); an idle
+one every `idle_every`-th cycle; an offline one is re-probed with a single
 try after `first_reprobe_s`, the wait doubling up to `reprobe_s`. Every event is read twice (two
 POLLs agreeing) before it goes up: the additive checksum lets some two-byte corruptions through, and a rating level is final.
 
@@ -95,6 +97,7 @@ class KeypadSession(Converger):
         status_every_s: float = 30.0,
         event_retry_s: float = 1.0,
         idle_sleep_s: float = 0.01,
+        open_first: bool = True,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -113,6 +116,7 @@ class KeypadSession(Converger):
         self.status_every_s = status_every_s
         self.event_retry_s = event_retry_s
         self.idle_sleep_s = idle_sleep_s
+        self.open_first = open_first      # False: plain address order, no re-polls (a baseline)
         self._clock = clock
         self._keypads = {a: Tracked(a, i) for i, a in enumerate(addrs)}
         self._lock = threading.Lock()
@@ -175,8 +179,16 @@ class KeypadSession(Converger):
         self._cycle += 1
         self._routine_status_left = 1
         requests_before = self.link.stats.requests
-        for k in self._keypads.values():
+        # Keypads with a rating open first, then the others; after each other keypad that used the
+        # bus, the open ones again: a press waits at most for one poll of every open keypad plus one
+        # other exchange, however much else the bus has to do.
+        keypads = list(self._keypads.values())
+        if self.open_first:
+            keypads.sort(key=lambda k: not (k.state.online and k.open_rating is not None))
+        for k in keypads:
             now_s = self._clock()
+            before = self.link.stats.requests
+            opened = k.state.online and k.open_rating is not None
             if k.state.online:
                 if self._due(k, now_s):
                     stats.served += 1
@@ -184,9 +196,19 @@ class KeypadSession(Converger):
             elif now_s >= k.next_probe_s:
                 stats.served += 1
                 stats.delivered += self._probe(k)
+            if self.open_first and not opened and self.link.stats.requests != before:
+                stats.delivered += self._repoll_open()
         stats.exchanges = self.link.stats.requests - requests_before
         stats.duration_s = self._clock() - started_s
         return stats
+
+    def _repoll_open(self) -> int:
+        """Serve every online keypad with a rating open once more (between other keypads' turns)."""
+        delivered = 0
+        for k in self._keypads.values():
+            if k.state.online and k.open_rating is not None:
+                delivered += self._serve(k)
+        return delivered
 
     def run_forever(self, stop: threading.Event) -> None:
         """Poll until `stop` is set. Meant for a thread of its own."""

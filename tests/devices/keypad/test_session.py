@@ -376,3 +376,24 @@ def test_a_dead_device_is_reprobed_less_and_less_often() -> None:
     h.run_for(20.0)
     probes = sum(1 for _, f in h.wire.sent if f.addr == 2) - sent_before
     assert 10 <= probes <= 13                     # 0.25, 0.5, 1, then every 2 s
+
+
+def test_a_keypad_with_a_rating_open_is_polled_between_every_other_keypads_turn() -> None:
+    """A press waits for at most one poll of each open keypad plus one other keypad's turn, however
+    much else the bus has to do (here: every other keypad gets a new staff identity at once)."""
+    h = Harness(range(1, 9), idle_every=8)
+    h.run(3)
+    h.session.start_rating(5, 1, 180)
+    h.run_until(lambda: h.view(5).open_handle == 1)
+    for addr in range(1, 9):
+        if addr != 5:
+            h.session.show_staff(addr, f"S{addr}", 4, "张三", "窗口")
+    h.wire.sent.clear()
+    h.run(1)
+    turns = [f.addr for _, f in h.wire.sent]
+    assert turns[0] == 5, "the open keypad is served first"
+    others = [i for i, a in enumerate(turns) if a != 5]
+    assert len({turns[i] for i in others}) == 7
+    for i, j in zip(others, others[1:]):
+        if turns[i] != turns[j]:      # another keypad's turn follows: the open one is polled in between
+            assert 5 in turns[i + 1:j], turns
