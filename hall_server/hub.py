@@ -19,7 +19,10 @@ from typing import Any, Callable
 import sqlite_utils
 
 from config.schema import HallConfig
+from sqlite_utils.migrations import Migrations
+
 from hall_server.clock import Clock
+from hall_server.migrations import HALL
 from hall_server.secret import load_secret
 from hall_server.state import StateMap
 from hall_server.store import StorageWatch, open_reader, open_store, storage_fault
@@ -40,13 +43,14 @@ class Liveness:
 
 
 class Hub:
-    def __init__(self, db_path: Path | str, config: HallConfig | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, db_path: Path | str, config: HallConfig | None = None, clock: Clock | None = None,
+                 migrations: tuple[Migrations, ...] = HALL) -> None:
         import hall_server.domain_handlers  # noqa: F401  (registers the domain's message types)
 
         self.db_path = Path(db_path)
         self.clock = clock or Clock()
         self.config = config
-        self.db = open_store(self.db_path)
+        self.db = open_store(self.db_path, migrations)
         self.secret = load_secret(self.db_path.parent)   # signs the QR links of finished 办件
         self.state = StateMap.load(self.db)
         self._local_seq = 0

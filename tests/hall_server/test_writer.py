@@ -83,10 +83,11 @@ def test_state_survives_a_restart_with_its_sequence(tmp_path: Path) -> None:
 
 
 def test_migrations_are_recorded_and_not_applied_twice(tmp_path: Path) -> None:
-    from hall_server.store import migrate, open_store
+    from hall_server.migrations import HALL
+    from hall_server.store import applied_numbers, migrate, open_store
 
-    db = open_store(tmp_path / "hall.db")
-    numbers = [r[0] for r in db.execute("SELECT number FROM _migrations ORDER BY number")]
+    db = open_store(tmp_path / "hall.db", HALL)
+    numbers = applied_numbers(db)
     assert numbers[0] == 1 and numbers == sorted(set(numbers))
-    assert migrate(db) == []
+    assert migrate(db, HALL) == []
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
