@@ -232,7 +232,7 @@ class Bus:
                     self._pub_sock.send(m.encode_plain(m.HEARTBEAT, SERVER_NODE, {"seq": self.hub.state.seq}),
                                         zmq.NOBLOCK)
                     self._check_presence()
-                if now >= next_tick_s and "system.tick" in _registered_types():
+                if now >= next_tick_s and "system.tick" in self.hub.handlers:
                     next_tick_s = now + self.tick_s
                     self._apply([], [_WebCommand("system.tick", {}, "system", Future())])
                 if now >= next_keys_s:
@@ -419,9 +419,3 @@ class Bus:
         thread = self._thread
         return Liveness(alive=thread is not None and thread.is_alive(),
                         last_turn_s=round(time.monotonic() - self.last_loop_s, 3), queue=self._web.qsize())
-
-
-def _registered_types() -> dict[str, Any]:
-    from hall_server.handlers import HANDLERS
-
-    return HANDLERS

@@ -22,6 +22,8 @@ from config.schema import HallConfig
 from sqlite_utils.migrations import Migrations
 
 from hall_server.clock import Clock
+from hall_server.domain.context import Handlers
+from hall_server.handlers import hall_handlers
 from hall_server.migrations import HALL
 from hall_server.secret import load_secret
 from hall_server.state import StateMap
@@ -44,12 +46,11 @@ class Liveness:
 
 class Hub:
     def __init__(self, db_path: Path | str, config: HallConfig | None = None, clock: Clock | None = None,
-                 migrations: tuple[Migrations, ...] = HALL) -> None:
-        import hall_server.domain_handlers  # noqa: F401  (registers the domain's message types)
-
+                 migrations: tuple[Migrations, ...] = HALL, handlers: Handlers | None = None) -> None:
         self.db_path = Path(db_path)
         self.clock = clock or Clock()
         self.config = config
+        self.handlers = hall_handlers() if handlers is None else handlers   # message type → handler
         self.db = open_store(self.db_path, migrations)
         self.secret = load_secret(self.db_path.parent)   # signs the QR links of finished 办件
         self.state = StateMap.load(self.db)
@@ -64,7 +65,7 @@ class Hub:
         Raises StorageFault (nothing of the batch stored) when the disk refuses the write."""
         changes_before = self.db.conn.total_changes
         try:
-            outcomes, deltas = apply_batch(self.db, self.state, self.config, batch,
+            outcomes, deltas = apply_batch(self.db, self.state, self.config, self.handlers, batch,
                                            self.clock() if now_ms is None else now_ms, self.secret)
         except Exception as exc:
             fault = storage_fault(exc)

@@ -25,7 +25,7 @@ import msgpack
 import sqlite_utils
 
 from config.schema import HallConfig
-from hall_server import handlers
+from hall_server.domain.context import BadRequest, Context, DomainError, Handlers
 from hall_server.plain import NotPlain, check_plain
 from hall_server.state import StateMap
 from hall_server.store import storage_fault
@@ -62,6 +62,7 @@ def apply_batch(
     db: sqlite_utils.Database,
     state: StateMap,
     config: HallConfig | None,
+    handlers: Handlers,
     batch: list[Envelope],
     at_ms: int | None = None,
     secret: bytes = b"",
@@ -84,7 +85,7 @@ def apply_batch(
             if earlier is not None:                      # applied before, or earlier in this batch
                 outcomes.append(_duplicate_of(env, earlier))
                 continue
-            ctx = handlers.Context(db=db, config=config, node=env.node, now_ms=at_ms, msg_id=env.id,
+            ctx = Context(db=db, config=config, node=env.node, now_ms=at_ms, msg_id=env.id,
                                    batch_deltas=pending, secret=secret)
             conn.execute("SAVEPOINT msg")                # this message alone
             try:
@@ -92,13 +93,13 @@ def apply_batch(
                     _check_storable(env)
                     result = handlers.dispatch(ctx, env.type, env.body)
                     outcome = Applied(env, ok=True, result=result)
-                except handlers.DomainError as kept:
+                except DomainError as kept:
                     if not getattr(kept, "keep_writes", False):
                         raise
                     outcome = Applied(env, ok=False, error=kept.code, message=kept.message, details=kept.details)
                 _record(conn, env, at_ms, outcome)
                 conn.execute("RELEASE msg")
-            except handlers.DomainError as exc:
+            except DomainError as exc:
                 _rollback_to(conn)
                 ctx.deltas.clear()
                 outcome = Applied(env, ok=False, error=exc.code, message=exc.message, details=exc.details)
@@ -128,7 +129,7 @@ def _check_storable(env: Envelope) -> None:
     try:
         check_plain(env.body)
     except NotPlain as exc:
-        raise handlers.BadRequest(f"body cannot be stored: {exc}"[:300], field=exc.path) from None
+        raise BadRequest(f"body cannot be stored: {exc}"[:300], field=exc.path) from None
 
 
 def _already_applied(conn: sqlite3.Connection, batch: list[Envelope]) -> dict[tuple[str, str], Applied]:

@@ -26,7 +26,7 @@ from hall_server.domain.common import cfg, mask_phone, row, rows
 from hall_server.domain.errors import AppealExists, UnknownCase, WrongCaseState
 from hall_server.domain.staff import TODAY_HOLD_MS
 from hall_server.domain.workdays import calendar_for, due, due_day
-from hall_server.handlers import Context
+from hall_server.domain.context import Context
 
 CALLBACK_WORKDAYS = 1
 RECTIFY_WORKDAYS = 15

@@ -36,6 +36,7 @@ own timer sends `system.tick`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hall_server.domain import cases, jobs, ratings, slips, staff, tickets
@@ -45,12 +46,13 @@ from hall_server.domain.common import (
 )
 from hall_server.domain.errors import AlreadyRated, BadRequest, ChannelNotAllowed, RatingExpired, UnknownJob
 from hall_server.domain.floor import ensure_windows, refresh_floor
-from hall_server.handlers import Context, Handler, need
-from hall_server.handlers import handler as register
+from hall_server.domain.context import Context, Handler, Handlers, need
+
+COMMANDS = Handlers()   # the domain's node commands (collected in hall_server.handlers)
 
 
-def handler(type_name: str, kinds: set[str] | None = None) -> Any:
-    """Register a domain command; after it ran, the `floor` summary is republished if it changed."""
+def handler(type_name: str, kinds: set[str] | None = None) -> Callable[[Handler], Handler]:
+    """Add a domain command to COMMANDS; after it ran, the `floor` summary is republished if it changed."""
 
     def wrap(fn: Handler) -> Handler:
         def run(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +62,7 @@ def handler(type_name: str, kinds: set[str] | None = None) -> Any:
             return result
 
         run.__name__, run.__doc__ = fn.__name__, fn.__doc__
-        register(type_name, kinds)(run)
+        COMMANDS.add(type_name, run, kinds)
         return fn
 
     return wrap

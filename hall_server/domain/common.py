@@ -1,4 +1,5 @@
-"""Small helpers shared by the domain modules: the configured hall, which window a node is, rows."""
+"""Small helpers shared by the domain modules: the configured hall, which window a node is, and
+`row` / `rows`, the first or every row of a `db.query()` (sqlite-utils) as dicts."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import re
 import secrets
 from typing import Any
 
+import sqlite_utils
+
 from config.schema import HallConfig, Window
 from hall_server.domain.errors import BadRequest, Forbidden, NotConfigured, UnknownWindow
-from hall_server.handlers import Context
+from hall_server.domain.context import Context
 
 # Node kinds (the prefix of the authenticated node id).
 TERMINAL = "terminal"      # the staff's window terminal, terminal-<window>
@@ -118,17 +121,13 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def row(ctx_or_db: Any, sql: str, params: list[Any]) -> dict[str, Any] | None:
+def row(ctx_or_db: Context | sqlite_utils.Database, sql: str, params: list[Any]) -> dict[str, Any] | None:
+    """The first row of a query as a dict (`db.query`), or None."""
     db = ctx_or_db.db if isinstance(ctx_or_db, Context) else ctx_or_db
-    cur = db.execute(sql, params)
-    r = cur.fetchone()
-    if r is None:
-        return None
-    return dict(zip([d[0] for d in cur.description], r))
+    return next(db.query(sql, params), None)
 
 
-def rows(ctx_or_db: Any, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+def rows(ctx_or_db: Context | sqlite_utils.Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    """Every row of a query as dicts (`db.query`)."""
     db = ctx_or_db.db if isinstance(ctx_or_db, Context) else ctx_or_db
-    cur = db.execute(sql, params or [])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return list(db.query(sql, params or []))

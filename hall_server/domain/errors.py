@@ -1,12 +1,12 @@
 """Named refusals of the hall's rules. Each has a stable `code` that clients translate.
 
-All are `hall_server.handlers.DomainError` subclasses: the writer records them as the answer
+All are `hall_server.domain.context.DomainError` subclasses: the writer records them as the answer
 to the message (a resent message gets the same refusal).
 """
 
 from __future__ import annotations
 
-from hall_server.handlers import BadRequest, DomainError, Forbidden
+from hall_server.domain.context import BadRequest, DomainError, Forbidden
 
 __all__ = [
     "DomainError", "BadRequest", "Forbidden", "NotConfigured", "UnknownWindow", "UnknownCategory",

@@ -20,7 +20,7 @@ from hall_server.domain.errors import JobNoTaken, NoCurrentTicket, NotServing, U
 from hall_server.domain.floor import set_window, window_row
 from hall_server.domain.hours import day_of, local
 from hall_server.domain.tickets import event
-from hall_server.handlers import Context
+from hall_server.domain.context import Context
 
 SOURCES = ("window", "system", "generated")   # who gave the 办件编号
 

@@ -25,7 +25,7 @@ from typing import Any
 from hall_server.domain.common import KIOSK, window_of
 from hall_server.domain.errors import AlreadyRated, BadRequest, NotFinished, RatingExpired, WrongWindow
 from hall_server.domain.jobs import by_pub, qr_link
-from hall_server.handlers import Context, handler, need
+from hall_server.domain.context import Context, Handlers, need
 
 LINK_TYPE = "rating.link"
 FIELDS = ("job",)
@@ -45,7 +45,10 @@ def link_for(ctx: Context, window: int, pub: str) -> dict[str, Any]:
     return {"job": job["pub"], **qr_link(ctx, job)}
 
 
-@handler(LINK_TYPE, kinds={KIOSK})
+HANDLERS = Handlers()   # this module's message types (collected in hall_server.handlers)
+
+
+@HANDLERS.on(LINK_TYPE, kinds={KIOSK})
 def rating_link(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """The evaluator of window n (kiosk-n) asks for the QR link of the 办件 its rating screen shows."""
     if not isinstance(body, dict):

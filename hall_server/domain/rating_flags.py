@@ -31,7 +31,8 @@ from typing import Any
 import sqlite_utils
 
 from hall_server.domain.common import QR, row, rows
-from hall_server.handlers import BadRequest, Context, dispatch, handler
+from hall_server.domain.commands import COMMANDS
+from hall_server.domain.context import BadRequest, Context, Handlers
 
 PATTERN_MIN_JOBS = 3                   # different 办件 rated from one cookie / one address …
 PATTERN_MIN_WINDOWS = 2                # … handled at this many different windows or more …
@@ -58,7 +59,10 @@ def _pattern(ctx: Context, column: str, value: str, since_ms: int, until_ms: int
 INNER = {"submit": "rating.submit", "followup": "rating.followup"}
 
 
-@handler("rating.sourced", kinds={QR})
+HANDLERS = Handlers()   # this module's message types (collected in hall_server.handlers)
+
+
+@HANDLERS.on("rating.sourced", kinds={QR})
 def rating_sourced(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """A QR rating together with where it came from, in one transaction: the rating is applied by
     its own handler (`rating.submit` / `rating.followup`, every rule and refusal unchanged), then its
@@ -72,7 +76,7 @@ def rating_sourced(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(rating, dict):
         raise BadRequest("field 'rating' must be a map", field="rating")
     rater, address = _hash(body, "rater_hash", optional=True), _hash(body, "address_hash", optional=True)
-    result = dispatch(ctx, inner, dict(rating))
+    result = COMMANDS.dispatch(ctx, inner, dict(rating))
     return {**result, "flags": record_source(ctx, int(result["rating_id"]), rater, address)}
 
 

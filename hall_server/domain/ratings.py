@@ -37,7 +37,7 @@ from hall_server.domain.errors import (
 )
 from hall_server.domain.floor import publish_window, set_window, window_row
 from hall_server.domain.jobs import publish_rating
-from hall_server.handlers import Context
+from hall_server.domain.context import Context
 
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 BAD_LEVELS = (1, 2)

@@ -32,7 +32,7 @@ from hall_server.domain.errors import BadRequest, UnknownJob
 from hall_server.domain.floor import publish_window
 from hall_server.domain.hours import day_of
 from hall_server.domain.jobs import qr_link
-from hall_server.handlers import Context, DomainError, handler, need
+from hall_server.domain.context import Context, DomainError, Handlers, need
 
 STATES = ("pending", "printed", "failed")
 PRINT_ERRORS = ("no_paper", "offline", "not_connected", "error")   # why a print failed, as the gateway saw it
@@ -115,7 +115,10 @@ def _only(body: Any, *allowed: str) -> dict[str, Any]:
     return body
 
 
-@handler("slip.fetch", kinds={GATEWAY})
+HANDLERS = Handlers()   # this module's message types (collected in hall_server.handlers)
+
+
+@HANDLERS.on("slip.fetch", kinds={GATEWAY})
 def slip_fetch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """The gateway asks for a pending slip: its fields and the signed QR link (to the asker alone)."""
     s = _slip(ctx, _only(body, "print_id"))
@@ -135,7 +138,7 @@ def slip_fetch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             "finished_ms": job["finished_ms"], **qr_link(ctx, job)}
 
 
-@handler("slip.result", kinds={GATEWAY})
+@HANDLERS.on("slip.result", kinds={GATEWAY})
 def slip_result(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """The gateway printed a slip, or could not (`error` says why). Only a pending print changes."""
     s = _slip(ctx, _only(body, "print_id", "ok", "error"))
@@ -157,7 +160,7 @@ def slip_result(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return {"print_id": s["id"], "state": state, "already": False}
 
 
-@handler("slip.reprint", kinds={TERMINAL})
+@HANDLERS.on("slip.reprint", kinds={TERMINAL})
 def slip_reprint(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """补打: print a slip of this window's last finished 办件 again (or of a named one of today's)."""
     w = window_of(ctx, _only(body, "window", "job"))

@@ -22,7 +22,7 @@ from hall_server.domain.errors import (
 )
 from hall_server.domain.floor import set_window, window_row
 from hall_server.domain.hours import day_of, session_at, session_bounds, local
-from hall_server.handlers import Context
+from hall_server.domain.context import Context
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from hall_server.domain.errors import (
 )
 from hall_server.domain.floor import publish_call, publish_queue, publish_window, set_window, window_row
 from hall_server.domain.hours import day_of
-from hall_server.handlers import Context
+from hall_server.domain.context import Context
 
 # priority kind → priority (higher is called first; equal priorities first come, first served)
 PRIORITY_KINDS: dict[str, int] = {"appointment": 1, "elderly": 1, "green": 1}

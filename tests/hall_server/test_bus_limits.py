@@ -12,7 +12,7 @@ import pytest
 import zmq
 
 from config.schema import BusLimits
-from hall_server import handlers
+from hall_server.domain import context as handlers
 from hall_server.bus import Bus
 from hall_server.bus_sockets import PART_BYTES
 from hall_server.hub import Hub

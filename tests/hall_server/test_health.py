@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from hall_server import handlers
+from hall_server.domain.context import Context, Handlers, Handling
+from hall_server.handlers import hall_handlers
 from hall_server.backend import BusBackend
 from hall_server.bus import Bus
 from hall_server.hub import Hub
@@ -22,14 +23,13 @@ class _BusKilled(BaseException):
     """Not an Exception: nothing between the handler and the top of the bus thread stops it."""
 
 
-def _kill_bus(ctx: handlers.Context, body: dict[str, Any]) -> dict[str, Any]:
+def _kill_bus(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     raise _BusKilled("killed on purpose by the test")
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")   # the kill, on purpose
 def test_health_reports_a_dead_bus_and_writer_with_503(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(handlers.HANDLERS, "test.kill_bus", _kill_bus)
-    hub = Hub(tmp_path / "hall.db")
+    hub = Hub(tmp_path / "hall.db", handlers=Handlers.merged(hall_handlers(), {"test.kill_bus": Handling(_kill_bus)}))
     bus = Bus(hub, f"127.0.0.1:{free_port_pair()}", server_keys(tmp_path), tmp_path / "keys" / "nodes").start()
     try:
         app = TestClient(make_app(BusBackend(hub, bus), api_keys={}))

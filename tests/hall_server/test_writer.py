@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hall_server import handlers
+from hall_server.domain.context import Context, Handlers, Handling
 from hall_server.hub import Hub
 from hallnet.messages import Envelope
 
@@ -47,12 +47,12 @@ def test_a_refusal_is_recorded_and_replayed_identically(hub: Hub) -> None:
 
 
 def test_a_failing_handler_rolls_back_only_its_message_and_asks_for_a_retry(hub: Hub, monkeypatch) -> None:
-    def half_then_crash(ctx: handlers.Context, body: dict) -> dict:
+    def half_then_crash(ctx: Context, body: dict) -> dict:
         ctx.audit("note.t", "half-written")
         ctx.publish("crash/key", 1)
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setitem(handlers.HANDLERS, "test.crash", half_then_crash)
+    monkeypatch.setattr(hub, "handlers", Handlers.merged(hub.handlers, {"test.crash": Handling(half_then_crash)}))
     crash = Envelope(type="test.crash", node="kiosk-1", seq=5, body={})
     outcomes = hub.apply([_note(1), crash, _note(2)])
     assert [o.ok for o in outcomes] == [True, False, True]
