@@ -94,7 +94,7 @@ class Bus:
         self.tick_s = tick_s
         self.max_batch = max_batch
         if limits is None:
-            limits = hub.config.hall.bus if hub.config is not None else BusLimits()
+            limits = hub.config.hall.bus
         self.limits = limits
         self.quotas = Quotas(limits)
         self._ctx = zmq.Context()

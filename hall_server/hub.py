@@ -45,7 +45,7 @@ class Liveness:
 
 
 class Hub:
-    def __init__(self, db_path: Path | str, config: HallConfig | None = None, clock: Clock | None = None,
+    def __init__(self, db_path: Path | str, config: HallConfig, clock: Clock | None = None,
                  migrations: tuple[Migrations, ...] = HALL, handlers: Handlers | None = None) -> None:
         self.db_path = Path(db_path)
         self.clock = clock or Clock()

@@ -61,7 +61,7 @@ class Applied:
 def apply_batch(
     db: sqlite_utils.Database,
     state: StateMap,
-    config: HallConfig | None,
+    config: HallConfig,
     handlers: Handlers,
     batch: list[Envelope],
     at_ms: int | None = None,

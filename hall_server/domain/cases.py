@@ -22,7 +22,7 @@ from config.i18n import t
 from config.reserved_tags import reason_pending
 from config.schema import HallConfig
 from hall_server.domain import rollup
-from hall_server.domain.common import cfg, mask_phone, row, rows
+from hall_server.domain.common import mask_phone, row, rows
 from hall_server.domain.errors import AppealExists, UnknownCase, WrongCaseState
 from hall_server.domain.staff import TODAY_HOLD_MS
 from hall_server.domain.workdays import calendar_for, due, due_day
@@ -135,7 +135,7 @@ def decide(ctx: Context, case_id: int, upheld: bool, note: str) -> dict[str, Any
     if upheld and c["job_id"] is not None:
         job = row(ctx, "SELECT * FROM jobs WHERE id = ?", [c["job_id"]])
         assert job is not None
-        rollup.add_excluded(ctx.db, cfg(ctx), job)
+        rollup.add_excluded(ctx.db, ctx.config, job)
     return {"case_id": case_id, "appeal": "upheld" if upheld else "rejected"}
 
 

@@ -41,7 +41,7 @@ from typing import Any
 
 from hall_server.domain import cases, jobs, ratings, slips, staff, tickets
 from hall_server.domain.common import (
-    BIZSYS, DISPENSER, GATEWAY, KIOSK, MANAGER, QR, SYSTEM, TERMINAL, WEB, cfg, opt_int, opt_str, phone,
+    BIZSYS, DISPENSER, GATEWAY, KIOSK, MANAGER, QR, SYSTEM, TERMINAL, WEB, opt_int, opt_str, phone,
     req_int, row, window_cfg, window_of,
 )
 from hall_server.domain.errors import AlreadyRated, BadRequest, ChannelNotAllowed, RatingExpired, UnknownJob
@@ -57,8 +57,7 @@ def handler(type_name: str, kinds: set[str] | None = None) -> Callable[[Handler]
     def wrap(fn: Handler) -> Handler:
         def run(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             result = fn(ctx, body)
-            if ctx.config is not None:
-                refresh_floor(ctx)
+            refresh_floor(ctx)
             return result
 
         run.__name__, run.__doc__ = fn.__name__, fn.__doc__
@@ -135,7 +134,7 @@ def queue_call_back(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 def queue_transfer(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     w = window_of(ctx, _fields(body, "window", "to_window", "to_category"))
     staff.signed_in(ctx, w.number)
-    to_window = window_cfg(cfg(ctx), body["to_window"]) if body.get("to_window") is not None else None
+    to_window = window_cfg(ctx.config, body["to_window"]) if body.get("to_window") is not None else None
     to_category = opt_str(body, "to_category", 8) or None
     return tickets.transfer(ctx, w, to_window, to_category)
 
@@ -256,7 +255,6 @@ def _job_for_rating(ctx: Context, body: dict[str, Any]) -> tuple[dict[str, Any],
 def rating_submit(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     _fields(body, "job", "handle", "window", "level", "tags", "efficiency", "skill", "attitude", "text", "phone",
             "channel", "pressed_ms")
-    cfg(ctx)
     channel = _channel(ctx, body)
     level = req_int(body, "level", 1, 5)
     sub = {k: opt_int(body, k, 1, 5) for k in ("efficiency", "skill", "attitude")}
@@ -270,7 +268,6 @@ def rating_submit(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 @handler("rating.followup", kinds={QR, WEB})
 def rating_followup(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     _fields(body, "job", "level", "tags", "text", "channel")
-    cfg(ctx)
     channel = _channel(ctx, body)
     level = req_int(body, "level", 1, 5)
     text = opt_str(body, "text", 500)
@@ -337,7 +334,7 @@ def system_tick(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     case due dates once the official calendar is known, flag overdue cases, expire earlier days'
     tickets, sign out sessions left open overnight."""
     _fields(body)
-    config = cfg(ctx)
+    config = ctx.config
     ensure_windows(ctx.db, config)
     out: dict[str, Any] = {}
     out.update(ratings.expire(ctx))

@@ -11,7 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from config.schema import HallConfig, Window
-from hall_server.domain.errors import BadRequest, Forbidden, NotConfigured, UnknownWindow
+from hall_server.domain.errors import BadRequest, Forbidden, UnknownWindow
 from hall_server.domain.context import Context
 
 # Node kinds (the prefix of the authenticated node id).
@@ -26,12 +26,6 @@ MANAGER = "manager"        # the manager console, when it is its own node
 SYSTEM = "system"          # the server's own timer (system.tick)
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,19}$")
-
-
-def cfg(ctx: Context) -> HallConfig:
-    if ctx.config is None:
-        raise NotConfigured("the hall server runs without a hall configuration")
-    return ctx.config
 
 
 def window_cfg(config: HallConfig, number: Any) -> Window:
@@ -52,7 +46,7 @@ def node_window(node: str) -> int | None:
 def window_of(ctx: Context, body: dict[str, Any]) -> Window:
     """The window a command is for: a terminal or kiosk is bound to its own window; other nodes
     (gateway, web, business system) name it in the body."""
-    config = cfg(ctx)
+    config = ctx.config
     if ctx.node_kind in (TERMINAL, KIOSK):
         own = node_window(ctx.node)
         if own is None:

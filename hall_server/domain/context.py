@@ -76,7 +76,7 @@ class Forbidden(DomainError):
 @dataclass
 class Context:
     db: sqlite_utils.Database
-    config: HallConfig | None
+    config: HallConfig        # validated at the edge (config.loader): handlers trust it
     node: str                 # authenticated sender node id, e.g. "kiosk-3"; "web" for HTTP
     now_ms: int               # server time of this apply, UTC epoch ms
     msg_id: str

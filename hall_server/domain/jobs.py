@@ -15,7 +15,7 @@ from typing import Any
 from config.schema import HallConfig
 from hall_server import qr_token
 from hall_server.domain import rollup
-from hall_server.domain.common import cfg, public_id, row, rows
+from hall_server.domain.common import public_id, row, rows
 from hall_server.domain.errors import JobNoTaken, NoCurrentTicket, NotServing, UnknownJob, UnknownService
 from hall_server.domain.floor import set_window, window_row
 from hall_server.domain.hours import day_of, local
@@ -50,12 +50,12 @@ def start(ctx: Context, window: int, staff_no: str) -> dict[str, Any]:
 def generated_no(ctx: Context, job_id: int) -> str:
     """A 办件编号 when neither the window nor the business system gave one:
     行政区划 code + local date + 8-digit job id (unique in the hall)."""
-    config = cfg(ctx)
+    config = ctx.config
     return f"{config.hall.region_code}{local(ctx.now_ms, config):%Y%m%d}{job_id:08d}"
 
 
 def finish(ctx: Context, window: int, service_code: str, job_no: str | None, source: str) -> dict[str, Any]:
-    config = cfg(ctx)
+    config = ctx.config
     try:
         service = config.service(service_code)
     except KeyError:
@@ -104,7 +104,7 @@ def qr_link(ctx: Context, job: dict[str, Any]) -> dict[str, str | None]:
     """The slip's QR link of a finished 办件 (a rating credential: only for citizen-side devices and
     the slip printer's gateway): `qr_path` "/r/<signed token>" and, when the hall has `public_url`,
     the full `qr_url` (else None). Both None when the hub has no secret."""
-    return link(ctx.secret, cfg(ctx), job)
+    return link(ctx.secret, ctx.config, job)
 
 
 def link(secret: bytes, config: HallConfig, job: dict[str, Any]) -> dict[str, str | None]:
@@ -121,7 +121,7 @@ def publish_rating(ctx: Context, window: int, job: dict[str, Any] | None) -> Non
     if job is None:
         ctx.publish(f"rating/{window}", None)
         return
-    config = cfg(ctx)
+    config = ctx.config
     try:
         s = config.staff_member(job["staff_no"])
         name, dept, stars = s.name, s.department, s.stars

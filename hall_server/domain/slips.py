@@ -27,7 +27,7 @@ from typing import Any
 
 from config.schema import HallConfig
 from hall_server.domain import staff
-from hall_server.domain.common import GATEWAY, TERMINAL, cfg, opt_str, req_int, row, rows, window_of
+from hall_server.domain.common import GATEWAY, TERMINAL, opt_str, req_int, row, rows, window_of
 from hall_server.domain.errors import BadRequest, UnknownJob
 from hall_server.domain.floor import publish_window
 from hall_server.domain.hours import day_of
@@ -80,7 +80,7 @@ def publish_pending(ctx: Context, window: int) -> None:
 def queue(ctx: Context, window: int, job_id: int, reason: str) -> tuple[int | None, bool]:
     """Record a print of job `job_id`'s slip at `window` (none without a printer). Returns
     (print id, already): a print of that 办件 still waiting is not queued twice."""
-    if not has_printer(cfg(ctx), window):
+    if not has_printer(ctx.config, window):
         return None, False
     waiting = row(ctx, "SELECT id FROM slips WHERE job_id = ? AND state = 'pending'", [job_id])
     if waiting is not None:
@@ -126,7 +126,7 @@ def slip_fetch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         raise SlipNotPending(f"print {s['id']} is {s['state']}", state=s["state"])
     job = row(ctx, "SELECT * FROM jobs WHERE id = ?", [s["job_id"]])
     assert job is not None
-    config = cfg(ctx)
+    config = ctx.config
     try:
         service_name = config.service(job["service_code"]).name
     except KeyError:
@@ -165,7 +165,7 @@ def slip_reprint(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """补打: print a slip of this window's last finished 办件 again (or of a named one of today's)."""
     w = window_of(ctx, _only(body, "window", "job"))
     staff.signed_in(ctx, w.number)
-    config = cfg(ctx)
+    config = ctx.config
     if not has_printer(config, w.number):
         raise NoPrinter(f"window {w.number} has no printer", window=w.number)
     pub = opt_str(body, "job", 64)

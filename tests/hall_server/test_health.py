@@ -17,6 +17,7 @@ from hall_server.hub import Hub
 from hall_server.web.app import make_app
 from hallnet.keys import server_keys
 from tests.conftest import free_port_pair, wait_until
+from tests.hall_server.conftest import demo_config
 
 
 class _BusKilled(BaseException):
@@ -29,7 +30,7 @@ def _kill_bus(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")   # the kill, on purpose
 def test_health_reports_a_dead_bus_and_writer_with_503(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    hub = Hub(tmp_path / "hall.db", handlers=Handlers.merged(hall_handlers(), {"test.kill_bus": Handling(_kill_bus)}))
+    hub = Hub(tmp_path / "hall.db", demo_config(), handlers=Handlers.merged(hall_handlers(), {"test.kill_bus": Handling(_kill_bus)}))
     bus = Bus(hub, f"127.0.0.1:{free_port_pair()}", server_keys(tmp_path), tmp_path / "keys" / "nodes").start()
     try:
         app = TestClient(make_app(BusBackend(hub, bus), api_keys={}))

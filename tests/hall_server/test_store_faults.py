@@ -26,12 +26,12 @@ from hall_server.web.app import make_app
 from hall_server.web.pages import exports
 from hallnet.messages import Envelope
 
-from .conftest import Driver
+from .conftest import Driver, demo_config
 
 
 @pytest.fixture
 def plain_hub(tmp_path: Path):
-    h = Hub(tmp_path / "hall.db")
+    h = Hub(tmp_path / "hall.db", demo_config())
     yield h
     h.close()
 
@@ -73,11 +73,11 @@ def test_two_nodes_with_the_same_message_id_are_both_applied(plain_hub: Hub) -> 
 
 
 def test_migration_35_keeps_the_dedupe_of_messages_applied_before(tmp_path: Path) -> None:
-    old = Hub(tmp_path / "hall.db", migrations=_before(35))   # the schema before 35: `applied` keyed by id
+    old = Hub(tmp_path / "hall.db", demo_config(), migrations=_before(35))   # the schema before 35: `applied` keyed by id
     note = _note("kiosk-1", "before", seq=7)
     stored, = old.apply([note])
     old.close()
-    hub = Hub(tmp_path / "hall.db")
+    hub = Hub(tmp_path / "hall.db", demo_config())
     try:
         assert 35 in store.applied_numbers(hub.db)
         resend, = hub.apply([note])

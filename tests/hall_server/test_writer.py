@@ -11,10 +11,12 @@ from hall_server.domain.context import Context, Handlers, Handling
 from hall_server.hub import Hub
 from hallnet.messages import Envelope
 
+from .conftest import demo_config
+
 
 @pytest.fixture
 def hub(tmp_path: Path):
-    h = Hub(tmp_path / "hall.db")
+    h = Hub(tmp_path / "hall.db", demo_config())
     yield h
     h.close()
 
@@ -72,11 +74,11 @@ def test_audit_is_append_only(hub: Hub, tmp_path: Path) -> None:
 
 
 def test_state_survives_a_restart_with_its_sequence(tmp_path: Path) -> None:
-    hub = Hub(tmp_path / "hall.db")
+    hub = Hub(tmp_path / "hall.db", demo_config())
     hub.apply([_note(i) for i in range(1, 6)])
     seq, values = hub.state.snapshot()
     hub.close()
-    again = Hub(tmp_path / "hall.db")
+    again = Hub(tmp_path / "hall.db", demo_config())
     assert again.state.snapshot() == (seq, values)
     assert values["notes/kiosk-1"]["count"] == 5
     again.close()

@@ -12,13 +12,14 @@ from hall_server.hub import Hub
 from hallnet.client import HallClient
 from hallnet.keys import load_node_keys, new_node_key, server_keys
 from tests.conftest import wait_until
+from tests.hall_server.conftest import demo_config
 
 
 
 
 @pytest.fixture
 def hall(tmp_path: Path):
-    hub = Hub(tmp_path / "hall.db")
+    hub = Hub(tmp_path / "hall.db", demo_config())
     bus = Bus(hub, f"ipc://{tmp_path}/bus", server_keys(tmp_path), tmp_path / "keys" / "nodes",
               heartbeat_s=0.2, silence_s=1.0).start()
     yield tmp_path, hub, bus
