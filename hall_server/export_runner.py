@@ -22,6 +22,7 @@ from typing import Any
 from hall_server.domain.export import Exporter, FolderSink, Sink, SinkError, make_sink
 from hall_server.hub import Hub
 from hall_server.store import StorageFault
+from hallnet.vocabulary import Msg
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class ExportRunner:
         return cls(hub, submit, sink_for(policy.sink, data_dir), policy.every_s)
 
     def _commit(self, sink: str, upto: int) -> None:
-        applied = self._submit("export.delivered", {"sink": sink, "upto": upto}, EXPORT_NODE).result(
+        applied = self._submit(Msg.EXPORT_DELIVERED, {"sink": sink, "upto": upto}, EXPORT_NODE).result(
             self.commit_timeout_s)
         if not applied.ok:
             raise SinkError(f"cursor not moved: {applied.error} {applied.message}")

@@ -15,6 +15,7 @@ from hall_server.domain.context import (
     MAX_DEVICE_DETAIL_BYTES, MAX_DEVICES_PER_NODE, MAX_REPORT_BYTES, BadRequest, Context, Handlers, TooLarge,
     TooManyKeys, need,
 )
+from hallnet.vocabulary import Key, Msg, NodeKind
 
 FOUNDATION = Handlers()
 
@@ -26,7 +27,7 @@ def hall_handlers() -> Handlers:
 
 # --- the foundation's own message types -----------------------------------------------------
 
-@FOUNDATION.on("audit.note")
+@FOUNDATION.on(Msg.AUDIT_NOTE)
 def audit_note(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """A node records something worth keeping in the hall's audit log."""
     kind = need(body, "kind", str, max_len=64)
@@ -37,13 +38,13 @@ def audit_note(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(detail, dict):
         raise BadRequest("field 'detail' must be a map", field="detail")
     ctx.audit(f"note.{kind}", subject, **detail)
-    key = f"notes/{ctx.node}"
+    key = f"{Key.NOTES}{ctx.node}"
     count = ctx.current(key, {"count": 0})["count"] + 1
     ctx.publish(key, {"count": count, "last": kind})
     return {"count": count}
 
 
-@FOUNDATION.on("node.report")
+@FOUNDATION.on(Msg.NODE_REPORT)
 def node_report(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """A node reports its devices' health: {"devices": {"keypad-3": {"online": true, ...}}}.
 
@@ -86,15 +87,15 @@ def node_report(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             "changed_ms = CASE WHEN devices.online = excluded.online THEN devices.changed_ms ELSE excluded.changed_ms END",
             [ctx.node, device, int(online), detail, ctx.now_ms],
         )
-        ctx.publish(f"device/{ctx.node}/{device}", {"online": online, **json.loads(detail)})
+        ctx.publish(f"{Key.DEVICE}{ctx.node}/{device}", {"online": online, **json.loads(detail)})
     return {"changed": changed}
 
 
-@FOUNDATION.on("node.presence", kinds={"server"})
+@FOUNDATION.on(Msg.NODE_PRESENCE, kinds={NodeKind.SERVER})
 def node_presence(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """The bus saw a node come or go (heartbeats); screens show it, the audit log keeps it."""
     node = need(body, "node", str, max_len=64)
     alive = need(body, "alive", bool)
     ctx.audit("node.up" if alive else "node.down", node)
-    ctx.publish(f"node/{node}", {"alive": alive, "since_ms": ctx.now_ms})
+    ctx.publish(f"{Key.NODE}{node}", {"alive": alive, "since_ms": ctx.now_ms})
     return {}

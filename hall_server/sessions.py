@@ -19,15 +19,15 @@ from typing import Any
 import sqlite_utils
 
 from hall_server.domain.context import BadRequest, Context, Handlers, need
+from hallnet.vocabulary import Msg, NodeKind
 
-WEB = "web"
 _NONCE = re.compile(r"^[0-9a-f]{16,64}$")
 
 
 HANDLERS = Handlers()   # this module's message types (collected in hall_server.handlers)
 
 
-@HANDLERS.on("session.end", kinds={WEB})
+@HANDLERS.on(Msg.SESSION_END, kinds={NodeKind.WEB})
 def session_end(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """A manager logged out: that session's cookie is dead from now on, restarts included."""
     if not isinstance(body, dict) or set(body) - {"nonce", "user", "expires_ms"}:

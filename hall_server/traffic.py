@@ -42,12 +42,12 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from config.reserved_tags import PENDING_REASON_TAG
 from config.schema import HallConfig, Window
 from hall_server.printed_slips import SlipReader
 from hallnet.client import HallClient, NotDelivered
 from hallnet.clock import BadClock, Clock
 from hallnet.keys import load_node_keys
+from hallnet.vocabulary import REASON_PENDING, Channel, Key, Msg
 
 log = logging.getLogger("traffic")
 
@@ -56,8 +56,8 @@ RATED_SHARE = 0.72
 # how the rating citizens rate: at a window with a keypad / without one (QR only with --http)
 CHANNEL_MIX_KEYPAD = (("keypad", 0.45), ("kiosk", 0.40), ("qr", 0.15))
 CHANNEL_MIX = (("kiosk", 0.85), ("qr", 0.15))
-CHANNEL_CODES = {"qr": 3, "kiosk": 4, "keypad": 5}
-KEYPAD_TAG = PENDING_REASON_TAG  # what the hall server records as the reason of a keypad 差评
+CHANNEL_CODES = {"qr": int(Channel.QR), "kiosk": int(Channel.KIOSK), "keypad": int(Channel.KEYPAD)}
+KEYPAD_TAG = REASON_PENDING  # what the hall server records as the reason of a keypad 差评
 RETRY_REAL_S = 0.05              # a citizen tries the keypad / kiosk again after this (real) time
 PAUSE_REASONS_SHORT = ("临时离开", "业务咨询")
 MIN_MS = 60_000
@@ -258,7 +258,7 @@ class Traffic:
             body["priority"] = "elderly"
         elif r < 0.10:
             body["priority"] = "appointment"
-        if self._call("dispenser-1", "queue.take", body).get("ok"):
+        if self._call("dispenser-1", Msg.QUEUE_TAKE, body).get("ok"):
             self.counts["tickets"] += 1
             self._wake_idle_desks()
 
@@ -269,7 +269,7 @@ class Traffic:
                 self.after(self.rng.uniform(5, 40) * 1000, lambda d=desk: self._call_next(d))
 
     def _sign_in(self, desk: _Desk) -> None:
-        if self._call(f"terminal-{desk.window.number}", "window.sign_in",
+        if self._call(f"terminal-{desk.window.number}", Msg.WINDOW_SIGN_IN,
                       {"staff_no": desk.staff_no, "pin": "1234"}).get("ok"):
             desk.signed_in = True
             desk.busy = False
@@ -279,7 +279,7 @@ class Traffic:
         if desk.busy:
             self.after(2 * MIN_MS, lambda: self._sign_out(desk))
             return
-        if self._call(f"terminal-{desk.window.number}", "window.sign_out", {}).get("ok"):
+        if self._call(f"terminal-{desk.window.number}", Msg.WINDOW_SIGN_OUT, {}).get("ok"):
             desk.signed_in = False
 
     def _pause(self, desk: _Desk, reason: str) -> None:
@@ -288,12 +288,12 @@ class Traffic:
         if desk.busy:
             desk.pending_pause = reason
             return
-        if self._call(f"terminal-{desk.window.number}", "window.pause", {"reason": reason}).get("ok"):
+        if self._call(f"terminal-{desk.window.number}", Msg.WINDOW_PAUSE, {"reason": reason}).get("ok"):
             desk.paused = True
 
     def _resume(self, desk: _Desk) -> None:
         desk.pending_pause = None
-        if desk.paused and self._call(f"terminal-{desk.window.number}", "window.resume", {}).get("ok"):
+        if desk.paused and self._call(f"terminal-{desk.window.number}", Msg.WINDOW_RESUME, {}).get("ok"):
             desk.paused = False
             self._wake_idle_desks()
 
@@ -302,23 +302,23 @@ class Traffic:
             desk.busy = False
             return
         terminal = f"terminal-{desk.window.number}"
-        answer = self._call(terminal, "queue.call_next", {})
+        answer = self._call(terminal, Msg.QUEUE_CALL_NEXT, {})
         if not answer.get("ok"):
             desk.busy = False
             return
         if self.rng.random() < 0.04:                        # nobody comes: recall twice, then no-show
-            self.after(60_000, lambda: self._call(terminal, "queue.recall", {}))
+            self.after(60_000, lambda: self._call(terminal, Msg.QUEUE_RECALL, {}))
             self.after(120_000, lambda: self._no_show(desk))
             return
         self.after(self.rng.uniform(20, 90) * 1000, lambda: self._start(desk))
 
     def _no_show(self, desk: _Desk) -> None:
-        self._call(f"terminal-{desk.window.number}", "queue.no_show", {})
+        self._call(f"terminal-{desk.window.number}", Msg.QUEUE_NO_SHOW, {})
         self._next_or_rest(desk)
 
     def _start(self, desk: _Desk) -> None:
         terminal = f"terminal-{desk.window.number}"
-        if not self._call(terminal, "job.start", {}).get("ok"):
+        if not self._call(terminal, Msg.JOB_START, {}).get("ok"):
             self._next_or_rest(desk)
             return
         services = [s for s in self.config.services if s.category in desk.window.categories]
@@ -328,7 +328,7 @@ class Traffic:
 
     def _finish(self, desk: _Desk, service_code: str) -> None:
         n = desk.window.number
-        answer = self._call(f"terminal-{n}", "job.finish", {"service_code": service_code})
+        answer = self._call(f"terminal-{n}", Msg.JOB_FINISH, {"service_code": service_code})
         if answer.get("ok"):
             self.counts["jobs"] += 1
             result = answer["result"]
@@ -400,7 +400,7 @@ class Traffic:
         if control is None:
             node = f"kiosk-{window}"
             self._intent(window, finished, "kiosk", opinion, body=body)
-            self.clients[node].send("rating.submit", body)          # on the kiosk's disk: the citizen sees 谢谢
+            self.clients[node].send(Msg.RATING_SUBMIT, body)          # on the kiosk's disk: the citizen sees 谢谢
         else:
             node = f"kiosk-{window} (process)"
             from devices.control_lines import send_control_line    # noqa: PLC0415 (only with a kiosk process)
@@ -424,7 +424,7 @@ class Traffic:
         self._given(window, finished, "kiosk", node, opinion)
 
     def _on_change(self, key: str, value: Any) -> None:           # hallnet I/O thread
-        if key.startswith("rating/") and isinstance(value, dict) and "job" in value:
+        if key.startswith(Key.RATING) and isinstance(value, dict) and "job" in value:
             self._handles[value["job"]] = value.get("handle")
 
     def _rate_keypad(self, window: int, finished: dict[str, Any], opinion: dict[str, Any]) -> None:
@@ -530,7 +530,7 @@ class Traffic:
         for job, r in open_intents.items():
             node = f"kiosk-{r['window']}"
             if r["intent"] == "kiosk" and "body" in r and node in self.clients:
-                self.clients[node].send("rating.submit", r["body"])
+                self.clients[node].send(Msg.RATING_SUBMIT, r["body"])
                 self._given(r["window"], {"job": job}, "kiosk", node, r["opinion"], resent=True)
         dispenser = self.clients["dispenser-1"]
         deadline = time.monotonic() + 60
@@ -538,7 +538,7 @@ class Traffic:
             time.sleep(0.1)
         for desk in self.desks.values():
             n = desk.window.number
-            w = dispenser.get(f"window/{n}") or {}
+            w = dispenser.get(Key.window(n)) or {}
             state = w.get("state", "closed")
             desk.signed_in = state != "closed"
             desk.paused = state == "paused"

@@ -30,6 +30,7 @@ from hall_server.plain import NotPlain, check_plain
 from hall_server.state import StateMap
 from hall_server.store import storage_fault
 from hallnet.messages import Envelope, now_ms
+from hallnet.vocabulary import reply_body
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +47,8 @@ class Applied:
     details: dict[str, Any] = field(default_factory=dict)
 
     def reply_body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"ref": self.env.id, "ok": self.ok, "retry": self.retry}
-        if self.ok:
-            body["result"] = self.result
-        else:
-            body["error"] = self.error
-            body["message"] = self.message
-            if self.details:
-                body["details"] = self.details
-        return body
+        return reply_body(self.env.id, ok=self.ok, result=self.result, error=self.error, message=self.message,
+                          retry=self.retry, details=self.details)
 
 
 

@@ -47,6 +47,7 @@ from hall_server.domain.common import (
 from hall_server.domain.errors import AlreadyRated, BadRequest, ChannelNotAllowed, RatingExpired, UnknownJob
 from hall_server.domain.floor import ensure_windows, refresh_floor
 from hall_server.domain.context import Context, Handler, Handlers, need
+from hallnet.vocabulary import Channel, Msg
 
 COMMANDS = Handlers()   # the domain's node commands (collected in hall_server.handlers)
 
@@ -69,8 +70,8 @@ def handler(type_name: str, kinds: set[str] | None = None) -> Callable[[Handler]
 STAFF_SIDE = {TERMINAL}
 MANAGERS = {WEB, MANAGER}
 RATERS = {KIOSK, GATEWAY, QR, WEB}
-NODE_CHANNEL = {KIOSK: 4, GATEWAY: 5, QR: 3}
-WEB_CHANNELS = {1, 2, 3, 6, 7}
+NODE_CHANNEL = {KIOSK: int(Channel.KIOSK), GATEWAY: int(Channel.KEYPAD), QR: int(Channel.QR)}
+WEB_CHANNELS = {int(c) for c in (Channel.PC, Channel.MOBILE, Channel.QR, Channel.PHONE, Channel.SMS)}
 
 
 def _fields(body: Any, *allowed: str) -> dict[str, Any]:
@@ -85,7 +86,7 @@ def _fields(body: Any, *allowed: str) -> dict[str, Any]:
 
 # --- tickets ---------------------------------------------------------------------------------
 
-@handler("queue.take", kinds={DISPENSER, TERMINAL, GATEWAY, WEB, MANAGER})
+@handler(Msg.QUEUE_TAKE, kinds={DISPENSER, TERMINAL, GATEWAY, WEB, MANAGER})
 def queue_take(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     body = _fields(body, "category", "priority")
     category = need(body, "category", str, max_len=8)
@@ -95,42 +96,42 @@ def queue_take(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return tickets.take(ctx, category, priority)
 
 
-@handler("queue.call_next", kinds=STAFF_SIDE)
+@handler(Msg.QUEUE_CALL_NEXT, kinds=STAFF_SIDE)
 def queue_call_next(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     w = window_of(ctx, _fields(body, "window"))
     staff.working(ctx, w.number)
     return tickets.call_next(ctx, w)
 
 
-@handler("queue.recall", kinds=STAFF_SIDE)
+@handler(Msg.QUEUE_RECALL, kinds=STAFF_SIDE)
 def queue_recall(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     w = window_of(ctx, _fields(body, "window"))
     staff.working(ctx, w.number)
     return tickets.recall(ctx, w)
 
 
-@handler("queue.no_show", kinds=STAFF_SIDE)
+@handler(Msg.QUEUE_NO_SHOW, kinds=STAFF_SIDE)
 def queue_no_show(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     w = window_of(ctx, _fields(body, "window"))
     staff.signed_in(ctx, w.number)
     return tickets.no_show(ctx, w)
 
 
-@handler("queue.park", kinds=STAFF_SIDE)
+@handler(Msg.QUEUE_PARK, kinds=STAFF_SIDE)
 def queue_park(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     w = window_of(ctx, _fields(body, "window"))
     staff.signed_in(ctx, w.number)
     return tickets.park(ctx, w)
 
 
-@handler("queue.call_back", kinds=STAFF_SIDE)
+@handler(Msg.QUEUE_CALL_BACK, kinds=STAFF_SIDE)
 def queue_call_back(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     w = window_of(ctx, _fields(body, "window", "ticket_id"))
     staff.working(ctx, w.number)
     return tickets.call_back(ctx, w, req_int(body, "ticket_id", 1, 2**62))
 
 
-@handler("queue.transfer", kinds=STAFF_SIDE)
+@handler(Msg.QUEUE_TRANSFER, kinds=STAFF_SIDE)
 def queue_transfer(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     w = window_of(ctx, _fields(body, "window", "to_window", "to_category"))
     staff.signed_in(ctx, w.number)
@@ -141,7 +142,7 @@ def queue_transfer(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 # --- staff -----------------------------------------------------------------------------------
 
-@handler("window.sign_in", kinds=STAFF_SIDE)
+@handler(Msg.WINDOW_SIGN_IN, kinds=STAFF_SIDE)
 def window_sign_in(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     w = window_of(ctx, _fields(body, "window", "staff_no", "pin"))
     staff_no = need(body, "staff_no", str, max_len=8)
@@ -149,13 +150,13 @@ def window_sign_in(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return staff.sign_in(ctx, w.number, staff_no, pin)
 
 
-@handler("window.sign_out", kinds=STAFF_SIDE)
+@handler(Msg.WINDOW_SIGN_OUT, kinds=STAFF_SIDE)
 def window_sign_out(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     w = window_of(ctx, _fields(body, "window"))
     return staff.sign_out(ctx, w.number)
 
 
-@handler("window.pause", kinds=STAFF_SIDE)
+@handler(Msg.WINDOW_PAUSE, kinds=STAFF_SIDE)
 def window_pause(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     w = window_of(ctx, _fields(body, "window", "reason"))
     reason = need(body, "reason", str, max_len=32).strip()
@@ -164,13 +165,13 @@ def window_pause(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return staff.pause(ctx, w.number, reason)
 
 
-@handler("window.resume", kinds=STAFF_SIDE)
+@handler(Msg.WINDOW_RESUME, kinds=STAFF_SIDE)
 def window_resume(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     w = window_of(ctx, _fields(body, "window"))
     return staff.resume(ctx, w.number)
 
 
-@handler("staff.today", kinds=STAFF_SIDE)
+@handler(Msg.STAFF_TODAY, kinds=STAFF_SIDE)
 def staff_today(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     w = window_of(ctx, _fields(body, "window"))
     return staff.today(ctx, w.number)
@@ -178,14 +179,14 @@ def staff_today(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 # --- 办件 --------------------------------------------------------------------------------------
 
-@handler("job.start", kinds=STAFF_SIDE)
+@handler(Msg.JOB_START, kinds=STAFF_SIDE)
 def job_start(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     w = window_of(ctx, _fields(body, "window"))
     r = staff.working(ctx, w.number)
     return jobs.start(ctx, w.number, r["staff_no"])
 
 
-@handler("job.finish", kinds=STAFF_SIDE | {BIZSYS})
+@handler(Msg.JOB_FINISH, kinds=STAFF_SIDE | {BIZSYS})
 def job_finish(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """The window finishes its 办件; or the business system does, with its 办件编号, for a window.
     A called ticket not yet marked as served is started first."""
@@ -251,7 +252,7 @@ def _job_for_rating(ctx: Context, body: dict[str, Any]) -> tuple[dict[str, Any],
     return j, own
 
 
-@handler("rating.submit", kinds=RATERS)
+@handler(Msg.RATING_SUBMIT, kinds=RATERS)
 def rating_submit(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     _fields(body, "job", "handle", "window", "level", "tags", "efficiency", "skill", "attitude", "text", "phone",
             "channel", "pressed_ms")
@@ -265,7 +266,7 @@ def rating_submit(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return ratings.submit(ctx, job, channel, own, level, body.get("tags"), sub, text, tel, pressed)
 
 
-@handler("rating.followup", kinds={QR, WEB})
+@handler(Msg.RATING_FOLLOWUP, kinds={QR, WEB})
 def rating_followup(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     _fields(body, "job", "level", "tags", "text", "channel")
     channel = _channel(ctx, body)
@@ -281,25 +282,25 @@ def _case_id(body: dict[str, Any]) -> int:
     return req_int(body, "case_id", 1, 2**62)
 
 
-@handler("case.callback", kinds=MANAGERS)
+@handler(Msg.CASE_CALLBACK, kinds=MANAGERS)
 def case_callback(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     _fields(body, "case_id", "note")
     return cases.callback(ctx, _case_id(body), opt_str(body, "note", 1000))
 
 
-@handler("case.rectify", kinds=MANAGERS)
+@handler(Msg.CASE_RECTIFY, kinds=MANAGERS)
 def case_rectify(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     _fields(body, "case_id", "note")
     return cases.rectify(ctx, _case_id(body), opt_str(body, "note", 1000))
 
 
-@handler("case.close", kinds=MANAGERS)
+@handler(Msg.CASE_CLOSE, kinds=MANAGERS)
 def case_close(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     _fields(body, "case_id", "note")
     return cases.close(ctx, _case_id(body), opt_str(body, "note", 1000))
 
 
-@handler("case.appeal", kinds=STAFF_SIDE | MANAGERS)
+@handler(Msg.CASE_APPEAL, kinds=STAFF_SIDE | MANAGERS)
 def case_appeal(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     _fields(body, "case_id", "reason", "window")
     reason = need(body, "reason", str, max_len=1000)
@@ -310,14 +311,14 @@ def case_appeal(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return cases.appeal(ctx, _case_id(body), staff_no, reason)
 
 
-@handler("case.decide", kinds=MANAGERS)
+@handler(Msg.CASE_DECIDE, kinds=MANAGERS)
 def case_decide(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     _fields(body, "case_id", "upheld", "note")
     upheld = need(body, "upheld", bool)
     return cases.decide(ctx, _case_id(body), upheld, opt_str(body, "note", 1000))
 
 
-@handler("comment.submit", kinds={QR, WEB, KIOSK})
+@handler(Msg.COMMENT_SUBMIT, kinds={QR, WEB, KIOSK})
 def comment_submit(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     _fields(body, "text", "phone")
     text = need(body, "text", str, max_len=1000).strip()
@@ -328,7 +329,7 @@ def comment_submit(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 # --- the server's own timer and exporter -----------------------------------------------------
 
-@handler("system.tick", kinds={SYSTEM})
+@handler(Msg.SYSTEM_TICK, kinds={SYSTEM})
 def system_tick(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Periodic (every few seconds): expire rating opportunities, flag 离岗/空岗, recompute provisional
     case due dates once the official calendar is known, flag overdue cases, expire earlier days'
@@ -346,7 +347,7 @@ def system_tick(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@handler("export.delivered", kinds={SYSTEM})
+@handler(Msg.EXPORT_DELIVERED, kinds={SYSTEM})
 def export_delivered(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """The exporter delivered every rating up to `upto` to `sink`: move its cursor forward."""
     _fields(body, "sink", "upto")

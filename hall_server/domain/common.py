@@ -13,17 +13,18 @@ import sqlite_utils
 from config.schema import HallConfig, Window
 from hall_server.domain.errors import BadRequest, Forbidden, UnknownWindow
 from hall_server.domain.context import Context
+from hallnet.vocabulary import NodeKind
 
-# Node kinds (the prefix of the authenticated node id).
-TERMINAL = "terminal"      # the staff's window terminal, terminal-<window>
-KIOSK = "kiosk"            # the citizen's touchscreen evaluator, kiosk-<window>
-GATEWAY = "gateway"        # the serial devices gateway (keypads, printers), any window
-DISPENSER = "dispenser"    # the ticket dispenser
-WEB = "web"                # the HTTP side (QR page, manager console, JSON API)
-QR = "qr"                  # the QR page's own node id, when it has one
-BIZSYS = "bizsys"          # the hall's business system (integration API key)
-MANAGER = "manager"        # the manager console, when it is its own node
-SYSTEM = "system"          # the server's own timer (system.tick)
+# Node kinds (the prefix of the authenticated node id), short names for hallnet.vocabulary.NodeKind.
+TERMINAL = NodeKind.TERMINAL
+KIOSK = NodeKind.KIOSK
+GATEWAY = NodeKind.GATEWAY
+DISPENSER = NodeKind.DISPENSER
+WEB = NodeKind.WEB
+QR = NodeKind.QR
+BIZSYS = NodeKind.BIZSYS
+MANAGER = NodeKind.MANAGER
+SYSTEM = NodeKind.SYSTEM
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,19}$")
 

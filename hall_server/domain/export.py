@@ -34,6 +34,7 @@ from config.schema import HallConfig
 from hall_server.domain.common import row, rows
 from hall_server.domain.csv_cells import csv_safe
 from hall_server.domain.hours import local
+from hallnet.vocabulary import Msg
 
 FIELDS = ("rating_id", "region_code", "dept_code", "service_code", "job_no", "channel", "level", "reasons", "text",
           "rated_at", "round", "staff_no", "staff_name", "promised_min", "accepted_on", "is_default")
@@ -134,7 +135,7 @@ def make_sink(spec: str, timeout_s: float = 10.0) -> Sink:
 
 class Exporter:
     """Store-and-forward to one sink. `commit(sink_name, upto)` moves the cursor through the writer,
-    e.g. `lambda s, n: hub.submit("export.delivered", {"sink": s, "upto": n}, "system-export")`."""
+    e.g. `lambda s, n: hub.submit(Msg.EXPORT_DELIVERED, {"sink": s, "upto": n}, "system-export")`."""
 
     def __init__(self, reader: Callable[[], Any], config: HallConfig, sink: Sink,
                  commit: Callable[[str, int], Any], batch: int = 500) -> None:

@@ -21,6 +21,7 @@ from hall_server.domain.floor import set_window, window_row
 from hall_server.domain.hours import day_of, local
 from hall_server.domain.tickets import event
 from hall_server.domain.context import Context
+from hallnet.vocabulary import Key
 
 SOURCES = ("window", "system", "generated")   # who gave the 办件编号
 
@@ -119,7 +120,7 @@ def publish_rating(ctx: Context, window: int, job: dict[str, Any] | None) -> Non
     """`rating/<window>`: what the evaluator needs to ask for a rating; None closes it. Never the
     QR link: every node (staff terminals too) may read every state key."""
     if job is None:
-        ctx.publish(f"rating/{window}", None)
+        ctx.publish(Key.rating(window), None)
         return
     config = ctx.config
     try:
@@ -127,7 +128,7 @@ def publish_rating(ctx: Context, window: int, job: dict[str, Any] | None) -> Non
         name, dept, stars = s.name, s.department, s.stars
     except KeyError:
         name, dept, stars = "", "", 0
-    ctx.publish(f"rating/{window}", {
+    ctx.publish(Key.rating(window), {
         "window": window, "job": job["pub"], "handle": job["id"], "staff_no": job["staff_no"], "staff_name": name,
         "department": dept, "stars": stars, "service_code": job["service_code"],
         "expires_ms": job["rating_expires_ms"], "tag_version": config.tags.version,

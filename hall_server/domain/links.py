@@ -26,8 +26,9 @@ from hall_server.domain.common import KIOSK, window_of
 from hall_server.domain.errors import AlreadyRated, BadRequest, NotFinished, RatingExpired, WrongWindow
 from hall_server.domain.jobs import by_pub, qr_link
 from hall_server.domain.context import Context, Handlers, need
+from hallnet.vocabulary import Msg
 
-LINK_TYPE = "rating.link"
+LINK_TYPE = Msg.RATING_LINK
 FIELDS = ("job",)
 
 

@@ -33,6 +33,7 @@ import sqlite_utils
 from hall_server.domain.common import QR, row, rows
 from hall_server.domain.commands import COMMANDS
 from hall_server.domain.context import BadRequest, Context, Handlers
+from hallnet.vocabulary import Msg
 
 PATTERN_MIN_JOBS = 3                   # different 办件 rated from one cookie / one address …
 PATTERN_MIN_WINDOWS = 2                # … handled at this many different windows or more …
@@ -56,13 +57,13 @@ def _pattern(ctx: Context, column: str, value: str, since_ms: int, until_ms: int
     return int(r["jobs"]), int(r["windows"])
 
 
-INNER = {"submit": "rating.submit", "followup": "rating.followup"}
+INNER = {"submit": Msg.RATING_SUBMIT, "followup": Msg.RATING_FOLLOWUP}
 
 
 HANDLERS = Handlers()   # this module's message types (collected in hall_server.handlers)
 
 
-@HANDLERS.on("rating.sourced", kinds={QR})
+@HANDLERS.on(Msg.RATING_SOURCED, kinds={QR})
 def rating_sourced(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """A QR rating together with where it came from, in one transaction: the rating is applied by
     its own handler (`rating.submit` / `rating.followup`, every rule and refusal unchanged), then its

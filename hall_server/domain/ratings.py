@@ -38,13 +38,14 @@ from hall_server.domain.errors import (
 from hall_server.domain.floor import publish_window, set_window, window_row
 from hall_server.domain.jobs import publish_rating
 from hall_server.domain.context import Context
+from hallnet.vocabulary import Channel
 
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 BAD_LEVELS = (1, 2)
 CHANNELS = {1: "PC", 2: "mobile", 3: "QR code", 4: "hall tablet", 5: "hall terminal", 6: "telephone", 7: "SMS"}
 DEFAULT_CHANNEL = 0
-EVALUATOR_CHANNELS = (4, 5)        # at the window: only while the evaluator's opportunity is open
-KEYPAD_CHANNEL = 5
+EVALUATOR_CHANNELS = (int(Channel.KIOSK), int(Channel.KEYPAD))   # at the window: only while the evaluator's opportunity is open
+KEYPAD_CHANNEL = int(Channel.KEYPAD)
 MAX_TAGS = 10
 
 

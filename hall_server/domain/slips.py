@@ -33,6 +33,7 @@ from hall_server.domain.floor import publish_window
 from hall_server.domain.hours import day_of
 from hall_server.domain.jobs import qr_link
 from hall_server.domain.context import Context, DomainError, Handlers, need
+from hallnet.vocabulary import Key, Msg
 
 STATES = ("pending", "printed", "failed")
 PRINT_ERRORS = ("no_paper", "offline", "not_connected", "error")   # why a print failed, as the gateway saw it
@@ -74,7 +75,7 @@ def pending_ids(db: Any, window: int) -> list[int]:
 
 def publish_pending(ctx: Context, window: int) -> None:
     ids = pending_ids(ctx.db, window)
-    ctx.publish(f"slips/{window}", {"window": window, "pending": ids} if ids else None)
+    ctx.publish(Key.slips(window), {"window": window, "pending": ids} if ids else None)
 
 
 def queue(ctx: Context, window: int, job_id: int, reason: str) -> tuple[int | None, bool]:
@@ -118,7 +119,7 @@ def _only(body: Any, *allowed: str) -> dict[str, Any]:
 HANDLERS = Handlers()   # this module's message types (collected in hall_server.handlers)
 
 
-@HANDLERS.on("slip.fetch", kinds={GATEWAY})
+@HANDLERS.on(Msg.SLIP_FETCH, kinds={GATEWAY})
 def slip_fetch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """The gateway asks for a pending slip: its fields and the signed QR link (to the asker alone)."""
     s = _slip(ctx, _only(body, "print_id"))
@@ -138,7 +139,7 @@ def slip_fetch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             "finished_ms": job["finished_ms"], **qr_link(ctx, job)}
 
 
-@HANDLERS.on("slip.result", kinds={GATEWAY})
+@HANDLERS.on(Msg.SLIP_RESULT, kinds={GATEWAY})
 def slip_result(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """The gateway printed a slip, or could not (`error` says why). Only a pending print changes."""
     s = _slip(ctx, _only(body, "print_id", "ok", "error"))
@@ -160,7 +161,7 @@ def slip_result(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return {"print_id": s["id"], "state": state, "already": False}
 
 
-@HANDLERS.on("slip.reprint", kinds={TERMINAL})
+@HANDLERS.on(Msg.SLIP_REPRINT, kinds={TERMINAL})
 def slip_reprint(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """补打: print a slip of this window's last finished 办件 again (or of a named one of today's)."""
     w = window_of(ctx, _only(body, "window", "job"))
