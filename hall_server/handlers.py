@@ -15,6 +15,7 @@ from hall_server.domain.context import (
     MAX_DEVICE_DETAIL_BYTES, MAX_DEVICES_PER_NODE, MAX_REPORT_BYTES, BadRequest, Context, Handlers, TooLarge,
     TooManyKeys, need,
 )
+from hallnet.bodies import AuditNote, NodePresence
 from hallnet.vocabulary import Key, Msg, NodeKind
 
 FOUNDATION = Handlers()
@@ -27,20 +28,13 @@ def hall_handlers() -> Handlers:
 
 # --- the foundation's own message types -----------------------------------------------------
 
-@FOUNDATION.on(Msg.AUDIT_NOTE)
-def audit_note(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+@FOUNDATION.on(Msg.AUDIT_NOTE, typed=True)
+def audit_note(ctx: Context, body: AuditNote) -> dict[str, Any]:
     """A node records something worth keeping in the hall's audit log."""
-    kind = need(body, "kind", str, max_len=64)
-    subject = body.get("subject", "")
-    if not isinstance(subject, str) or len(subject) > 200:
-        raise BadRequest("field 'subject' must be a string of at most 200 characters", field="subject")
-    detail = body.get("detail", {})
-    if not isinstance(detail, dict):
-        raise BadRequest("field 'detail' must be a map", field="detail")
-    ctx.audit(f"note.{kind}", subject, **detail)
+    ctx.audit(f"note.{body.kind}", body.subject, **body.detail)
     key = f"{Key.NOTES}{ctx.node}"
     count = ctx.current(key, {"count": 0})["count"] + 1
-    ctx.publish(key, {"count": count, "last": kind})
+    ctx.publish(key, {"count": count, "last": body.kind})
     return {"count": count}
 
 
@@ -91,11 +85,9 @@ def node_report(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return {"changed": changed}
 
 
-@FOUNDATION.on(Msg.NODE_PRESENCE, kinds={NodeKind.SERVER})
-def node_presence(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+@FOUNDATION.on(Msg.NODE_PRESENCE, kinds={NodeKind.SERVER}, typed=True)
+def node_presence(ctx: Context, body: NodePresence) -> dict[str, Any]:
     """The bus saw a node come or go (heartbeats); screens show it, the audit log keeps it."""
-    node = need(body, "node", str, max_len=64)
-    alive = need(body, "alive", bool)
-    ctx.audit("node.up" if alive else "node.down", node)
-    ctx.publish(f"{Key.NODE}{node}", {"alive": alive, "since_ms": ctx.now_ms})
+    ctx.audit("node.up" if body.alive else "node.down", body.node)
+    ctx.publish(f"{Key.NODE}{body.node}", {"alive": body.alive, "since_ms": ctx.now_ms})
     return {}

@@ -47,22 +47,23 @@ from hall_server.domain.common import (
 from hall_server.domain.errors import AlreadyRated, BadRequest, ChannelNotAllowed, RatingExpired, UnknownJob
 from hall_server.domain.floor import ensure_windows, refresh_floor
 from hall_server.domain.context import Context, Handler, Handlers, need
+from hallnet.bodies import ExportDelivered, QueueTake
 from hallnet.vocabulary import Channel, Msg
 
 COMMANDS = Handlers()   # the domain's node commands (collected in hall_server.handlers)
 
 
-def handler(type_name: str, kinds: set[str] | None = None) -> Callable[[Handler], Handler]:
+def handler(type_name: str, kinds: set[str] | None = None, *, typed: bool = False) -> Callable[[Handler], Handler]:
     """Add a domain command to COMMANDS; after it ran, the `floor` summary is republished if it changed."""
 
     def wrap(fn: Handler) -> Handler:
-        def run(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+        def run(ctx: Context, body: Any) -> dict[str, Any]:
             result = fn(ctx, body)
             refresh_floor(ctx)
             return result
 
         run.__name__, run.__doc__ = fn.__name__, fn.__doc__
-        COMMANDS.add(type_name, run, kinds)
+        COMMANDS.add(type_name, run, kinds, typed=typed)
         return fn
 
     return wrap
@@ -86,14 +87,9 @@ def _fields(body: Any, *allowed: str) -> dict[str, Any]:
 
 # --- tickets ---------------------------------------------------------------------------------
 
-@handler(Msg.QUEUE_TAKE, kinds={DISPENSER, TERMINAL, GATEWAY, WEB, MANAGER})
-def queue_take(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    body = _fields(body, "category", "priority")
-    category = need(body, "category", str, max_len=8)
-    priority = body.get("priority")
-    if priority is not None and not isinstance(priority, str):
-        raise BadRequest("field 'priority' must be a string", field="priority")
-    return tickets.take(ctx, category, priority)
+@handler(Msg.QUEUE_TAKE, kinds={DISPENSER, TERMINAL, GATEWAY, WEB, MANAGER}, typed=True)
+def queue_take(ctx: Context, body: QueueTake) -> dict[str, Any]:
+    return tickets.take(ctx, body.category, body.priority)
 
 
 @handler(Msg.QUEUE_CALL_NEXT, kinds=STAFF_SIDE)
@@ -347,12 +343,10 @@ def system_tick(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@handler(Msg.EXPORT_DELIVERED, kinds={SYSTEM})
-def export_delivered(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+@handler(Msg.EXPORT_DELIVERED, kinds={SYSTEM}, typed=True)
+def export_delivered(ctx: Context, body: ExportDelivered) -> dict[str, Any]:
     """The exporter delivered every rating up to `upto` to `sink`: move its cursor forward."""
-    _fields(body, "sink", "upto")
-    sink = need(body, "sink", str, max_len=200)
-    upto = req_int(body, "upto", 0, 2**62)
+    sink, upto = body.sink, body.upto
     ctx.db.execute(
         "INSERT INTO export_cursor (sink, last_rating_id, delivered_ms) VALUES (?, ?, ?) "
         "ON CONFLICT (sink) DO UPDATE SET last_rating_id = MAX(last_rating_id, excluded.last_rating_id), "

@@ -26,6 +26,7 @@ import msgpack
 import sqlite_utils
 
 from config.schema import HallConfig
+from hallnet.bodies import BadBody, typed
 
 
 class DomainError(Exception):
@@ -116,15 +117,18 @@ class Context:
         )
 
 
-Handler = Callable[[Context, dict[str, Any]], dict[str, Any]]
+Handler = Callable[[Context, Any], dict[str, Any]]    # (ctx, body: its hallnet.bodies type, or the map) → result
 
 
 @dataclass(frozen=True)
 class Handling:
-    """One message type's handler and the node kinds that may send it (None: any registered node)."""
+    """One message type's handler and the node kinds that may send it (None: any registered node).
+    `typed`: the handler takes the body as its type (`hallnet.bodies`) and trusts it; otherwise it
+    gets the map, already checked against that type."""
 
     run: Handler
     kinds: frozenset[str] | None = None
+    typed: bool = False
 
 
 class DuplicateType(ValueError):
@@ -137,19 +141,20 @@ class Handlers(Mapping[str, Handling]):
     def __init__(self, entries: Mapping[str, Handling] | None = None) -> None:
         self._table: dict[str, Handling] = dict(entries or {})
 
-    def on(self, type_name: str, kinds: Iterable[str] | None = None) -> Callable[[Handler], Handler]:
+    def on(self, type_name: str, kinds: Iterable[str] | None = None, *,
+           typed: bool = False) -> Callable[[Handler], Handler]:
         """Add the decorated function as the handler of `type_name` to this table."""
 
         def add(fn: Handler) -> Handler:
-            self.add(type_name, fn, kinds)
+            self.add(type_name, fn, kinds, typed=typed)
             return fn
 
         return add
 
-    def add(self, type_name: str, fn: Handler, kinds: Iterable[str] | None = None) -> None:
+    def add(self, type_name: str, fn: Handler, kinds: Iterable[str] | None = None, *, typed: bool = False) -> None:
         if type_name in self._table:
             raise DuplicateType(f"handler for {type_name} given twice")
-        self._table[type_name] = Handling(fn, None if kinds is None else frozenset(kinds))
+        self._table[type_name] = Handling(fn, None if kinds is None else frozenset(kinds), typed)
 
     def __getitem__(self, type_name: str) -> Handling:
         return self._table[type_name]
@@ -166,7 +171,7 @@ class Handlers(Mapping[str, Handling]):
         out = cls()
         for table in tables:
             for type_name, handling in table.items():
-                out.add(type_name, handling.run, handling.kinds)
+                out.add(type_name, handling.run, handling.kinds, typed=handling.typed)
         return out
 
     def dispatch(self, ctx: Context, type_name: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -175,7 +180,13 @@ class Handlers(Mapping[str, Handling]):
             raise UnknownType(f"no handler for {type_name!r}")
         if handling.kinds is not None and ctx.node_kind not in handling.kinds:
             raise Forbidden(f"{ctx.node_kind} may not send {type_name}")
-        return handling.run(ctx, body)
+        if not isinstance(body, dict):
+            raise BadRequest("body must be a map")
+        try:
+            as_type = typed(type_name, body)             # the edge: the body fits its type, or a named refusal
+        except BadBody as exc:
+            raise BadRequest(f"{type_name}: {exc}", **({"field": exc.field} if exc.field else {})) from None
+        return handling.run(ctx, as_type if handling.typed and as_type is not None else body)
 
 
 def need(body: dict[str, Any], key: str, kind: type | tuple[type, ...], *, max_len: int = 1000) -> Any:
