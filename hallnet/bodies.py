@@ -30,6 +30,11 @@ def _s(n: int) -> Any:
     return Annotated[str, msgspec.Meta(max_length=n)]
 
 
+def _t(n: int) -> Any:
+    """Free text: at most n characters, no NUL."""
+    return Annotated[str, msgspec.Meta(max_length=n, pattern=r"^[^\x00]*$")]
+
+
 class Body(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     """A message body: only the fields named here."""
 
@@ -80,7 +85,7 @@ class QueueCallBack(AtWindow, kw_only=True):
 
 class QueueTransfer(AtWindow, kw_only=True):
     to_window: Window | None = None
-    to_category: _s(8) | None = None
+    to_category: _t(8) | None = None
 
 
 class WindowSignIn(AtWindow, kw_only=True):
@@ -94,7 +99,7 @@ class WindowPause(AtWindow, kw_only=True):
 
 class JobFinish(AtWindow, kw_only=True):
     service_code: _s(64)
-    job_no: _s(64) | None = None
+    job_no: _t(64) | None = None
 
 
 # --- ratings, slips, cases ------------------------------------------------------------------
@@ -110,7 +115,7 @@ class RatingSubmit(AtWindow, kw_only=True):
     efficiency: Level | None = None
     skill: Level | None = None
     attitude: Level | None = None
-    text: _s(500) | None = None
+    text: _t(500) | None = None
     phone: Phone | None = None
     channel: Any = None              # a node's own channel, or a web channel (ChannelNotAllowed)
     pressed_ms: Any = None           # an evaluator's press time (checked for evaluator channels only)
@@ -120,7 +125,7 @@ class RatingFollowup(Body, kw_only=True):
     job: _s(64)
     level: Level
     tags: Any = None
-    text: _s(500) | None = None
+    text: _t(500) | None = None
     channel: Any = None
 
 
@@ -142,16 +147,16 @@ class SlipFetch(Body, kw_only=True):
 class SlipResult(Body, kw_only=True):
     print_id: Id
     ok: bool
-    error: _s(32) | None = None
+    error: _t(32) | None = None
 
 
 class SlipReprint(AtWindow, kw_only=True):
-    job: _s(64) | None = None
+    job: _t(64) | None = None
 
 
 class CaseStep(Body, kw_only=True):
     case_id: Id
-    note: _s(1000) | None = None
+    note: _t(1000) | None = None
 
 
 class CaseAppeal(AtWindow, kw_only=True):
@@ -162,7 +167,7 @@ class CaseAppeal(AtWindow, kw_only=True):
 class CaseDecide(Body, kw_only=True):
     case_id: Id
     upheld: bool
-    note: _s(1000) | None = None
+    note: _t(1000) | None = None
 
 
 class CommentSubmit(Body, kw_only=True):

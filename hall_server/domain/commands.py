@@ -42,12 +42,15 @@ from typing import Any
 from hall_server.domain import cases, jobs, ratings, slips, staff, tickets
 from hall_server.domain.common import (
     BIZSYS, DISPENSER, GATEWAY, KIOSK, MANAGER, QR, SYSTEM, TERMINAL, WEB, opt_int, opt_str, phone,
-    req_int, row, window_cfg, window_of,
+    req_int, row, window_at, window_cfg, window_of,
 )
 from hall_server.domain.errors import AlreadyRated, BadRequest, ChannelNotAllowed, RatingExpired, UnknownJob
 from hall_server.domain.floor import ensure_windows, refresh_floor
 from hall_server.domain.context import Context, Handler, Handlers, need
-from hallnet.bodies import ExportDelivered, QueueTake
+from hallnet.bodies import (
+    AtWindow, CaseAppeal, CaseDecide, CaseStep, CommentSubmit, Empty, ExportDelivered, JobFinish, QueueCallBack,
+    QueueTake, QueueTransfer, WindowPause, WindowSignIn,
+)
 from hallnet.vocabulary import Channel, Msg
 
 COMMANDS = Handlers()   # the domain's node commands (collected in hall_server.handlers)
@@ -92,103 +95,100 @@ def queue_take(ctx: Context, body: QueueTake) -> dict[str, Any]:
     return tickets.take(ctx, body.category, body.priority)
 
 
-@handler(Msg.QUEUE_CALL_NEXT, kinds=STAFF_SIDE)
-def queue_call_next(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window"))
+@handler(Msg.QUEUE_CALL_NEXT, kinds=STAFF_SIDE, typed=True)
+def queue_call_next(ctx: Context, body: AtWindow) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     staff.working(ctx, w.number)
     return tickets.call_next(ctx, w)
 
 
-@handler(Msg.QUEUE_RECALL, kinds=STAFF_SIDE)
-def queue_recall(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window"))
+@handler(Msg.QUEUE_RECALL, kinds=STAFF_SIDE, typed=True)
+def queue_recall(ctx: Context, body: AtWindow) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     staff.working(ctx, w.number)
     return tickets.recall(ctx, w)
 
 
-@handler(Msg.QUEUE_NO_SHOW, kinds=STAFF_SIDE)
-def queue_no_show(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window"))
+@handler(Msg.QUEUE_NO_SHOW, kinds=STAFF_SIDE, typed=True)
+def queue_no_show(ctx: Context, body: AtWindow) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     staff.signed_in(ctx, w.number)
     return tickets.no_show(ctx, w)
 
 
-@handler(Msg.QUEUE_PARK, kinds=STAFF_SIDE)
-def queue_park(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window"))
+@handler(Msg.QUEUE_PARK, kinds=STAFF_SIDE, typed=True)
+def queue_park(ctx: Context, body: AtWindow) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     staff.signed_in(ctx, w.number)
     return tickets.park(ctx, w)
 
 
-@handler(Msg.QUEUE_CALL_BACK, kinds=STAFF_SIDE)
-def queue_call_back(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window", "ticket_id"))
+@handler(Msg.QUEUE_CALL_BACK, kinds=STAFF_SIDE, typed=True)
+def queue_call_back(ctx: Context, body: QueueCallBack) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     staff.working(ctx, w.number)
-    return tickets.call_back(ctx, w, req_int(body, "ticket_id", 1, 2**62))
+    return tickets.call_back(ctx, w, body.ticket_id)
 
 
-@handler(Msg.QUEUE_TRANSFER, kinds=STAFF_SIDE)
-def queue_transfer(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window", "to_window", "to_category"))
+@handler(Msg.QUEUE_TRANSFER, kinds=STAFF_SIDE, typed=True)
+def queue_transfer(ctx: Context, body: QueueTransfer) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     staff.signed_in(ctx, w.number)
-    to_window = window_cfg(ctx.config, body["to_window"]) if body.get("to_window") is not None else None
-    to_category = opt_str(body, "to_category", 8) or None
+    to_window = window_cfg(ctx.config, body.to_window) if body.to_window is not None else None
+    to_category = body.to_category or None
     return tickets.transfer(ctx, w, to_window, to_category)
 
 
 # --- staff -----------------------------------------------------------------------------------
 
-@handler(Msg.WINDOW_SIGN_IN, kinds=STAFF_SIDE)
-def window_sign_in(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window", "staff_no", "pin"))
-    staff_no = need(body, "staff_no", str, max_len=8)
-    pin = need(body, "pin", str, max_len=32)
-    return staff.sign_in(ctx, w.number, staff_no, pin)
+@handler(Msg.WINDOW_SIGN_IN, kinds=STAFF_SIDE, typed=True)
+def window_sign_in(ctx: Context, body: WindowSignIn) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
+    return staff.sign_in(ctx, w.number, body.staff_no, body.pin)
 
 
-@handler(Msg.WINDOW_SIGN_OUT, kinds=STAFF_SIDE)
-def window_sign_out(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window"))
+@handler(Msg.WINDOW_SIGN_OUT, kinds=STAFF_SIDE, typed=True)
+def window_sign_out(ctx: Context, body: AtWindow) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     return staff.sign_out(ctx, w.number)
 
 
-@handler(Msg.WINDOW_PAUSE, kinds=STAFF_SIDE)
-def window_pause(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window", "reason"))
-    reason = need(body, "reason", str, max_len=32).strip()
+@handler(Msg.WINDOW_PAUSE, kinds=STAFF_SIDE, typed=True)
+def window_pause(ctx: Context, body: WindowPause) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
+    reason = body.reason.strip()
     if not reason:
         raise BadRequest("a pause needs a reason", field="reason")
     return staff.pause(ctx, w.number, reason)
 
 
-@handler(Msg.WINDOW_RESUME, kinds=STAFF_SIDE)
-def window_resume(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window"))
+@handler(Msg.WINDOW_RESUME, kinds=STAFF_SIDE, typed=True)
+def window_resume(ctx: Context, body: AtWindow) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     return staff.resume(ctx, w.number)
 
 
-@handler(Msg.STAFF_TODAY, kinds=STAFF_SIDE)
-def staff_today(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window"))
+@handler(Msg.STAFF_TODAY, kinds=STAFF_SIDE, typed=True)
+def staff_today(ctx: Context, body: AtWindow) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     return staff.today(ctx, w.number)
 
 
 # --- 办件 --------------------------------------------------------------------------------------
 
-@handler(Msg.JOB_START, kinds=STAFF_SIDE)
-def job_start(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window"))
+@handler(Msg.JOB_START, kinds=STAFF_SIDE, typed=True)
+def job_start(ctx: Context, body: AtWindow) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     r = staff.working(ctx, w.number)
     return jobs.start(ctx, w.number, r["staff_no"])
 
 
-@handler(Msg.JOB_FINISH, kinds=STAFF_SIDE | {BIZSYS})
-def job_finish(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+@handler(Msg.JOB_FINISH, kinds=STAFF_SIDE | {BIZSYS}, typed=True)
+def job_finish(ctx: Context, body: JobFinish) -> dict[str, Any]:
     """The window finishes its 办件; or the business system does, with its 办件编号, for a window.
     A called ticket not yet marked as served is started first."""
-    w = window_of(ctx, _fields(body, "window", "service_code", "job_no"))
-    service_code = need(body, "service_code", str, max_len=64)
-    job_no = opt_str(body, "job_no", 64) or None
+    w = window_at(ctx, body.window)
+    service_code, job_no = body.service_code, body.job_no or None
     r = staff.signed_in(ctx, w.number)
     if r["job_id"] is None and r["ticket_id"] is not None:
         jobs.start(ctx, w.number, r["staff_no"])
@@ -274,63 +274,50 @@ def rating_followup(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 # --- cases -----------------------------------------------------------------------------------
 
-def _case_id(body: dict[str, Any]) -> int:
-    return req_int(body, "case_id", 1, 2**62)
+@handler(Msg.CASE_CALLBACK, kinds=MANAGERS, typed=True)
+def case_callback(ctx: Context, body: CaseStep) -> dict[str, Any]:
+    return cases.callback(ctx, body.case_id, body.note or "")
 
 
-@handler(Msg.CASE_CALLBACK, kinds=MANAGERS)
-def case_callback(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _fields(body, "case_id", "note")
-    return cases.callback(ctx, _case_id(body), opt_str(body, "note", 1000))
+@handler(Msg.CASE_RECTIFY, kinds=MANAGERS, typed=True)
+def case_rectify(ctx: Context, body: CaseStep) -> dict[str, Any]:
+    return cases.rectify(ctx, body.case_id, body.note or "")
 
 
-@handler(Msg.CASE_RECTIFY, kinds=MANAGERS)
-def case_rectify(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _fields(body, "case_id", "note")
-    return cases.rectify(ctx, _case_id(body), opt_str(body, "note", 1000))
+@handler(Msg.CASE_CLOSE, kinds=MANAGERS, typed=True)
+def case_close(ctx: Context, body: CaseStep) -> dict[str, Any]:
+    return cases.close(ctx, body.case_id, body.note or "")
 
 
-@handler(Msg.CASE_CLOSE, kinds=MANAGERS)
-def case_close(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _fields(body, "case_id", "note")
-    return cases.close(ctx, _case_id(body), opt_str(body, "note", 1000))
-
-
-@handler(Msg.CASE_APPEAL, kinds=STAFF_SIDE | MANAGERS)
-def case_appeal(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _fields(body, "case_id", "reason", "window")
-    reason = need(body, "reason", str, max_len=1000)
+@handler(Msg.CASE_APPEAL, kinds=STAFF_SIDE | MANAGERS, typed=True)
+def case_appeal(ctx: Context, body: CaseAppeal) -> dict[str, Any]:
     staff_no = None
     if ctx.node_kind == TERMINAL:
-        w = window_of(ctx, body)
+        w = window_at(ctx, body.window)
         staff_no = staff.signed_in(ctx, w.number)["staff_no"]
-    return cases.appeal(ctx, _case_id(body), staff_no, reason)
+    return cases.appeal(ctx, body.case_id, staff_no, body.reason)
 
 
-@handler(Msg.CASE_DECIDE, kinds=MANAGERS)
-def case_decide(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _fields(body, "case_id", "upheld", "note")
-    upheld = need(body, "upheld", bool)
-    return cases.decide(ctx, _case_id(body), upheld, opt_str(body, "note", 1000))
+@handler(Msg.CASE_DECIDE, kinds=MANAGERS, typed=True)
+def case_decide(ctx: Context, body: CaseDecide) -> dict[str, Any]:
+    return cases.decide(ctx, body.case_id, body.upheld, body.note or "")
 
 
-@handler(Msg.COMMENT_SUBMIT, kinds={QR, WEB, KIOSK})
-def comment_submit(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _fields(body, "text", "phone")
-    text = need(body, "text", str, max_len=1000).strip()
+@handler(Msg.COMMENT_SUBMIT, kinds={QR, WEB, KIOSK}, typed=True)
+def comment_submit(ctx: Context, body: CommentSubmit) -> dict[str, Any]:
+    text = body.text.strip()
     if not text:
         raise BadRequest("a comment needs text", field="text")
-    return {"case_id": cases.open_comment(ctx, text, phone(body))}
+    return {"case_id": cases.open_comment(ctx, text, body.phone or "")}
 
 
 # --- the server's own timer and exporter -----------------------------------------------------
 
-@handler(Msg.SYSTEM_TICK, kinds={SYSTEM})
-def system_tick(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+@handler(Msg.SYSTEM_TICK, kinds={SYSTEM}, typed=True)
+def system_tick(ctx: Context, body: Empty) -> dict[str, Any]:
     """Periodic (every few seconds): expire rating opportunities, flag 离岗/空岗, recompute provisional
     case due dates once the official calendar is known, flag overdue cases, expire earlier days'
     tickets, sign out sessions left open overnight."""
-    _fields(body)
     config = ctx.config
     ensure_windows(ctx.db, config)
     out: dict[str, Any] = {}

@@ -45,19 +45,24 @@ def node_window(node: str) -> int | None:
 
 
 def window_of(ctx: Context, body: dict[str, Any]) -> Window:
-    """The window a command is for: a terminal or kiosk is bound to its own window; other nodes
-    (gateway, web, business system) name it in the body."""
-    config = ctx.config
+    """The window a command (a body map) is for; see `window_at`."""
+    return window_at(ctx, body["window"] if "window" in body else None, named="window" in body)
+
+
+def window_at(ctx: Context, window: Any, named: bool | None = None) -> Window:
+    """The window a command is for: a terminal or kiosk is bound to its own window (it may name
+    it, no other); other nodes (gateway, web, business system) must name it."""
+    named = window is not None if named is None else named
     if ctx.node_kind in (TERMINAL, KIOSK):
         own = node_window(ctx.node)
         if own is None:
             raise Forbidden(f"{ctx.node} is not bound to a window")
-        if "window" in body and body["window"] != own:
+        if named and window != own:
             raise Forbidden(f"{ctx.node} may only act for window {own}", window=own)
-        return window_cfg(config, own)
-    if "window" not in body:
+        return window_cfg(ctx.config, own)
+    if not named:
         raise BadRequest("missing field 'window'", field="window")
-    return window_cfg(config, body["window"])
+    return window_cfg(ctx.config, window)
 
 
 def opt_str(body: dict[str, Any], key: str, max_len: int, default: str = "") -> str:
