@@ -12,7 +12,7 @@ the hall (a known window, a tag of the current list) stay in the domain.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -133,11 +133,14 @@ class RatingLink(Body, kw_only=True):
     job: _s(64)
 
 
+Hash32 = Annotated[str, msgspec.Meta(pattern=r"^$|^[0-9a-f]{32}$")]   # a keyed hash, or '' when unknown
+
+
 class RatingSourced(Body, kw_only=True):
-    kind: str
-    rating: dict[str, Any]
-    rater_hash: str = ""
-    address_hash: str = ""
+    kind: Literal["submit", "followup"]
+    rating: dict[str, Any]          # the inner rating.submit / rating.followup body, typed by its own handler
+    rater_hash: Hash32 = ""
+    address_hash: Hash32 = ""
 
 
 class SlipFetch(Body, kw_only=True):

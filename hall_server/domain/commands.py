@@ -41,15 +41,15 @@ from typing import Any
 
 from hall_server.domain import cases, jobs, ratings, slips, staff, tickets
 from hall_server.domain.common import (
-    BIZSYS, DISPENSER, GATEWAY, KIOSK, MANAGER, QR, SYSTEM, TERMINAL, WEB, opt_int, opt_str, phone,
-    req_int, row, window_at, window_cfg, window_of,
+    BIZSYS, DISPENSER, GATEWAY, KIOSK, MANAGER, QR, SYSTEM, TERMINAL, WEB, opt_int, req_int, row, window_at,
+    window_cfg,
 )
 from hall_server.domain.errors import AlreadyRated, BadRequest, ChannelNotAllowed, RatingExpired, UnknownJob
 from hall_server.domain.floor import ensure_windows, refresh_floor
-from hall_server.domain.context import Context, Handler, Handlers, need
+from hall_server.domain.context import Context, Handler, Handlers
 from hallnet.bodies import (
     AtWindow, CaseAppeal, CaseDecide, CaseStep, CommentSubmit, Empty, ExportDelivered, JobFinish, QueueCallBack,
-    QueueTake, QueueTransfer, WindowPause, WindowSignIn,
+    QueueTake, QueueTransfer, RatingFollowup, RatingSubmit, WindowPause, WindowSignIn,
 )
 from hallnet.vocabulary import Channel, Msg
 
@@ -71,21 +71,12 @@ def handler(type_name: str, kinds: set[str] | None = None, *, typed: bool = Fals
 
     return wrap
 
+
 STAFF_SIDE = {TERMINAL}
 MANAGERS = {WEB, MANAGER}
 RATERS = {KIOSK, GATEWAY, QR, WEB}
 NODE_CHANNEL = {KIOSK: int(Channel.KIOSK), GATEWAY: int(Channel.KEYPAD), QR: int(Channel.QR)}
 WEB_CHANNELS = {int(c) for c in (Channel.PC, Channel.MOBILE, Channel.QR, Channel.PHONE, Channel.SMS)}
-
-
-def _fields(body: Any, *allowed: str) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise BadRequest("body must be a map")
-    extra = [k for k in body if k not in allowed]
-    if extra:
-        raise BadRequest(f"unknown field(s): {', '.join(str(k)[:40] for k in extra[:5])}",
-                         fields=[str(k)[:40] for k in extra[:5]])
-    return body
 
 
 # --- tickets ---------------------------------------------------------------------------------
@@ -200,35 +191,39 @@ def job_finish(ctx: Context, body: JobFinish) -> dict[str, Any]:
 
 # --- ratings ---------------------------------------------------------------------------------
 
-def _channel(ctx: Context, body: dict[str, Any]) -> int:
+def _channel(ctx: Context, sent: object) -> int:
+    """The rating's channel: the node's own (kiosk, keypad gateway, QR), or the web's named one."""
     if ctx.node_kind in NODE_CHANNEL:
         ch = NODE_CHANNEL[ctx.node_kind]
-        if body.get("channel") not in (None, ch):
-            raise ChannelNotAllowed(f"{ctx.node_kind} rates on channel {ch}", channel=body.get("channel"), allowed=[ch])
+        if sent not in (None, ch):
+            raise ChannelNotAllowed(f"{ctx.node_kind} rates on channel {ch}", channel=sent, allowed=[ch])
         return ch
-    ch = req_int(body, "channel", 0, 99)
+    ch = req_int({} if sent is None else {"channel": sent}, "channel", 0, 99)
     if ch not in WEB_CHANNELS:
         raise ChannelNotAllowed(f"channel {ch} cannot be used here (allowed: {sorted(WEB_CHANNELS)})", channel=ch,
                                 allowed=sorted(WEB_CHANNELS))
     return ch
 
 
-def _job_for_rating(ctx: Context, body: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
+def _pressed_ms(sent: object) -> int | None:
+    return opt_int({"pressed_ms": sent}, "pressed_ms", 0, 2**53)
+
+
+def _job_for_rating(ctx: Context, body: RatingSubmit) -> tuple[dict[str, Any], int | None]:
     """The 办件 a rating is for and the rating node's own window (None for QR / web)."""
     own: int | None = None
     if ctx.node_kind in (KIOSK, GATEWAY):
-        own = window_of(ctx, body).number
-    if "job" in body:
-        pub = need(body, "job", str, max_len=64)
-        return jobs.by_pub(ctx.db, pub), own
-    if "handle" in body and own is not None:
-        j = row(ctx, "SELECT * FROM jobs WHERE id = ?", [req_int(body, "handle", 1, 2**32 - 1)])
+        own = window_at(ctx, body.window).number
+    if body.job is not None:
+        return jobs.by_pub(ctx.db, body.job), own
+    if body.handle is not None and own is not None:
+        j = row(ctx, "SELECT * FROM jobs WHERE id = ?", [body.handle])
         if j is None:
             raise UnknownJob("no such 办件")
         return j, own
     if own is None:
         raise BadRequest("missing field 'job'", field="job")
-    pressed = opt_int(body, "pressed_ms", 0, 2**53)
+    pressed = _pressed_ms(body.pressed_ms)
     if pressed is not None:
         # a late delivery: the 办件 that was open at this window when the citizen pressed
         j = row(ctx, "SELECT * FROM jobs WHERE window = ? AND status = 'finished' AND finished_ms <= ? "
@@ -248,28 +243,21 @@ def _job_for_rating(ctx: Context, body: dict[str, Any]) -> tuple[dict[str, Any],
     return j, own
 
 
-@handler(Msg.RATING_SUBMIT, kinds=RATERS)
-def rating_submit(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _fields(body, "job", "handle", "window", "level", "tags", "efficiency", "skill", "attitude", "text", "phone",
-            "channel", "pressed_ms")
-    channel = _channel(ctx, body)
-    level = req_int(body, "level", 1, 5)
-    sub = {k: opt_int(body, k, 1, 5) for k in ("efficiency", "skill", "attitude")}
-    text = opt_str(body, "text", 500)
-    tel = phone(body)
-    pressed = opt_int(body, "pressed_ms", 0, 2**53) if channel in ratings.EVALUATOR_CHANNELS else None
+@handler(Msg.RATING_SUBMIT, kinds=RATERS, typed=True)
+def rating_submit(ctx: Context, body: RatingSubmit) -> dict[str, Any]:
+    channel = _channel(ctx, body.channel)
+    sub = {"efficiency": body.efficiency, "skill": body.skill, "attitude": body.attitude}
+    pressed = _pressed_ms(body.pressed_ms) if channel in ratings.EVALUATOR_CHANNELS else None
     job, own = _job_for_rating(ctx, body)
-    return ratings.submit(ctx, job, channel, own, level, body.get("tags"), sub, text, tel, pressed)
+    return ratings.submit(ctx, job, channel, own, body.level, body.tags, sub, body.text or "", body.phone or "",
+                          pressed)
 
 
-@handler(Msg.RATING_FOLLOWUP, kinds={QR, WEB})
-def rating_followup(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _fields(body, "job", "level", "tags", "text", "channel")
-    channel = _channel(ctx, body)
-    level = req_int(body, "level", 1, 5)
-    text = opt_str(body, "text", 500)
-    job = jobs.by_pub(ctx.db, need(body, "job", str, max_len=64))
-    return ratings.followup(ctx, job, channel, level, body.get("tags"), text)
+@handler(Msg.RATING_FOLLOWUP, kinds={QR, WEB}, typed=True)
+def rating_followup(ctx: Context, body: RatingFollowup) -> dict[str, Any]:
+    channel = _channel(ctx, body.channel)
+    job = jobs.by_pub(ctx.db, body.job)
+    return ratings.followup(ctx, job, channel, body.level, body.tags, body.text or "")
 
 
 # --- cases -----------------------------------------------------------------------------------
