@@ -13,9 +13,9 @@ from hall_server import sessions
 from hall_server.domain.handlers import domain_handlers
 from hall_server.domain.context import (
     MAX_DEVICE_DETAIL_BYTES, MAX_DEVICES_PER_NODE, MAX_REPORT_BYTES, BadRequest, Context, Handlers, TooLarge,
-    TooManyKeys, need,
+    TooManyKeys,
 )
-from hallnet.bodies import AuditNote, NodePresence
+from hallnet.bodies import AuditNote, NodePresence, NodeReport
 from hallnet.vocabulary import Key, Msg, NodeKind
 
 FOUNDATION = Handlers()
@@ -38,17 +38,17 @@ def audit_note(ctx: Context, body: AuditNote) -> dict[str, Any]:
     return {"count": count}
 
 
-@FOUNDATION.on(Msg.NODE_REPORT)
-def node_report(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+@FOUNDATION.on(Msg.NODE_REPORT, typed=True)
+def node_report(ctx: Context, body: NodeReport) -> dict[str, Any]:
     """A node reports its devices' health: {"devices": {"keypad-3": {"online": true, ...}}}.
 
     Limits (refused whole, nothing stored): at most MAX_DEVICES_PER_NODE devices per node (those
     already known count), MAX_DEVICE_DETAIL_BYTES of detail per device, MAX_REPORT_BYTES in all."""
-    devices = need(body, "devices", dict, max_len=MAX_DEVICES_PER_NODE)
+    devices = body.devices
     changed = []
     details: dict[str, str] = {}
     for device, info in devices.items():
-        if not isinstance(device, str) or not device or len(device) > 64 or not isinstance(info, dict):
+        if not device or len(device) > 64:
             raise BadRequest("devices must map a device name to a map", field="devices")
         online = info.get("online")
         if not isinstance(online, bool):
