@@ -1,7 +1,7 @@
 """The foundation's own message types (`FOUNDATION`: audit.note, node.report, node.presence) and
 the hall's whole handler table (`hall_handlers()`), which the hub is given.
 
-Handlers, their `Context`, `need` and the generic refusals live in `hall_server.domain.context`.
+Handlers, their `Context` and the generic refusals live in `hall_server.domain.context`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def hall_handlers() -> Handlers:
 
 # --- the foundation's own message types -----------------------------------------------------
 
-@FOUNDATION.on(Msg.AUDIT_NOTE, typed=True)
+@FOUNDATION.on(Msg.AUDIT_NOTE)
 def audit_note(ctx: Context, body: AuditNote) -> dict[str, Any]:
     """A node records something worth keeping in the hall's audit log."""
     ctx.audit(f"note.{body.kind}", body.subject, **body.detail)
@@ -38,7 +38,7 @@ def audit_note(ctx: Context, body: AuditNote) -> dict[str, Any]:
     return {"count": count}
 
 
-@FOUNDATION.on(Msg.NODE_REPORT, typed=True)
+@FOUNDATION.on(Msg.NODE_REPORT)
 def node_report(ctx: Context, body: NodeReport) -> dict[str, Any]:
     """A node reports its devices' health: {"devices": {"keypad-3": {"online": true, ...}}}.
 
@@ -85,7 +85,7 @@ def node_report(ctx: Context, body: NodeReport) -> dict[str, Any]:
     return {"changed": changed}
 
 
-@FOUNDATION.on(Msg.NODE_PRESENCE, kinds={NodeKind.SERVER}, typed=True)
+@FOUNDATION.on(Msg.NODE_PRESENCE, kinds={NodeKind.SERVER})
 def node_presence(ctx: Context, body: NodePresence) -> dict[str, Any]:
     """The bus saw a node come or go (heartbeats); screens show it, the audit log keeps it."""
     ctx.audit("node.up" if body.alive else "node.down", body.node)

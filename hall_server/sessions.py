@@ -24,7 +24,7 @@ from hallnet.vocabulary import Msg, NodeKind
 HANDLERS = Handlers()   # this module's message types (collected in hall_server.handlers)
 
 
-@HANDLERS.on(Msg.SESSION_END, kinds={NodeKind.WEB}, typed=True)
+@HANDLERS.on(Msg.SESSION_END, kinds={NodeKind.WEB})
 def session_end(ctx: Context, body: SessionEnd) -> dict[str, Any]:
     """A manager logged out: that session's cookie is dead from now on, restarts included."""
     nonce, user, expires_ms = body.nonce, body.user, body.expires_ms

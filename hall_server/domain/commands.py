@@ -56,7 +56,7 @@ from hallnet.vocabulary import Channel, Msg
 COMMANDS = Handlers()   # the domain's node commands (collected in hall_server.handlers)
 
 
-def handler(type_name: str, kinds: set[str] | None = None, *, typed: bool = False) -> Callable[[Handler], Handler]:
+def handler(type_name: str, kinds: set[str] | None = None) -> Callable[[Handler], Handler]:
     """Add a domain command to COMMANDS; after it ran, the `floor` summary is republished if it changed."""
 
     def wrap(fn: Handler) -> Handler:
@@ -66,7 +66,7 @@ def handler(type_name: str, kinds: set[str] | None = None, *, typed: bool = Fals
             return result
 
         run.__name__, run.__doc__ = fn.__name__, fn.__doc__
-        COMMANDS.add(type_name, run, kinds, typed=typed)
+        COMMANDS.add(type_name, run, kinds)
         return fn
 
     return wrap
@@ -81,47 +81,47 @@ WEB_CHANNELS = {int(c) for c in (Channel.PC, Channel.MOBILE, Channel.QR, Channel
 
 # --- tickets ---------------------------------------------------------------------------------
 
-@handler(Msg.QUEUE_TAKE, kinds={DISPENSER, TERMINAL, GATEWAY, WEB, MANAGER}, typed=True)
+@handler(Msg.QUEUE_TAKE, kinds={DISPENSER, TERMINAL, GATEWAY, WEB, MANAGER})
 def queue_take(ctx: Context, body: QueueTake) -> dict[str, Any]:
     return tickets.take(ctx, body.category, body.priority)
 
 
-@handler(Msg.QUEUE_CALL_NEXT, kinds=STAFF_SIDE, typed=True)
+@handler(Msg.QUEUE_CALL_NEXT, kinds=STAFF_SIDE)
 def queue_call_next(ctx: Context, body: AtWindow) -> dict[str, Any]:
     w = window_at(ctx, body.window)
     staff.working(ctx, w.number)
     return tickets.call_next(ctx, w)
 
 
-@handler(Msg.QUEUE_RECALL, kinds=STAFF_SIDE, typed=True)
+@handler(Msg.QUEUE_RECALL, kinds=STAFF_SIDE)
 def queue_recall(ctx: Context, body: AtWindow) -> dict[str, Any]:
     w = window_at(ctx, body.window)
     staff.working(ctx, w.number)
     return tickets.recall(ctx, w)
 
 
-@handler(Msg.QUEUE_NO_SHOW, kinds=STAFF_SIDE, typed=True)
+@handler(Msg.QUEUE_NO_SHOW, kinds=STAFF_SIDE)
 def queue_no_show(ctx: Context, body: AtWindow) -> dict[str, Any]:
     w = window_at(ctx, body.window)
     staff.signed_in(ctx, w.number)
     return tickets.no_show(ctx, w)
 
 
-@handler(Msg.QUEUE_PARK, kinds=STAFF_SIDE, typed=True)
+@handler(Msg.QUEUE_PARK, kinds=STAFF_SIDE)
 def queue_park(ctx: Context, body: AtWindow) -> dict[str, Any]:
     w = window_at(ctx, body.window)
     staff.signed_in(ctx, w.number)
     return tickets.park(ctx, w)
 
 
-@handler(Msg.QUEUE_CALL_BACK, kinds=STAFF_SIDE, typed=True)
+@handler(Msg.QUEUE_CALL_BACK, kinds=STAFF_SIDE)
 def queue_call_back(ctx: Context, body: QueueCallBack) -> dict[str, Any]:
     w = window_at(ctx, body.window)
     staff.working(ctx, w.number)
     return tickets.call_back(ctx, w, body.ticket_id)
 
 
-@handler(Msg.QUEUE_TRANSFER, kinds=STAFF_SIDE, typed=True)
+@handler(Msg.QUEUE_TRANSFER, kinds=STAFF_SIDE)
 def queue_transfer(ctx: Context, body: QueueTransfer) -> dict[str, Any]:
     w = window_at(ctx, body.window)
     staff.signed_in(ctx, w.number)
@@ -132,19 +132,19 @@ def queue_transfer(ctx: Context, body: QueueTransfer) -> dict[str, Any]:
 
 # --- staff -----------------------------------------------------------------------------------
 
-@handler(Msg.WINDOW_SIGN_IN, kinds=STAFF_SIDE, typed=True)
+@handler(Msg.WINDOW_SIGN_IN, kinds=STAFF_SIDE)
 def window_sign_in(ctx: Context, body: WindowSignIn) -> dict[str, Any]:
     w = window_at(ctx, body.window)
     return staff.sign_in(ctx, w.number, body.staff_no, body.pin)
 
 
-@handler(Msg.WINDOW_SIGN_OUT, kinds=STAFF_SIDE, typed=True)
+@handler(Msg.WINDOW_SIGN_OUT, kinds=STAFF_SIDE)
 def window_sign_out(ctx: Context, body: AtWindow) -> dict[str, Any]:
     w = window_at(ctx, body.window)
     return staff.sign_out(ctx, w.number)
 
 
-@handler(Msg.WINDOW_PAUSE, kinds=STAFF_SIDE, typed=True)
+@handler(Msg.WINDOW_PAUSE, kinds=STAFF_SIDE)
 def window_pause(ctx: Context, body: WindowPause) -> dict[str, Any]:
     w = window_at(ctx, body.window)
     reason = body.reason.strip()
@@ -153,13 +153,13 @@ def window_pause(ctx: Context, body: WindowPause) -> dict[str, Any]:
     return staff.pause(ctx, w.number, reason)
 
 
-@handler(Msg.WINDOW_RESUME, kinds=STAFF_SIDE, typed=True)
+@handler(Msg.WINDOW_RESUME, kinds=STAFF_SIDE)
 def window_resume(ctx: Context, body: AtWindow) -> dict[str, Any]:
     w = window_at(ctx, body.window)
     return staff.resume(ctx, w.number)
 
 
-@handler(Msg.STAFF_TODAY, kinds=STAFF_SIDE, typed=True)
+@handler(Msg.STAFF_TODAY, kinds=STAFF_SIDE)
 def staff_today(ctx: Context, body: AtWindow) -> dict[str, Any]:
     w = window_at(ctx, body.window)
     return staff.today(ctx, w.number)
@@ -167,14 +167,14 @@ def staff_today(ctx: Context, body: AtWindow) -> dict[str, Any]:
 
 # --- 办件 --------------------------------------------------------------------------------------
 
-@handler(Msg.JOB_START, kinds=STAFF_SIDE, typed=True)
+@handler(Msg.JOB_START, kinds=STAFF_SIDE)
 def job_start(ctx: Context, body: AtWindow) -> dict[str, Any]:
     w = window_at(ctx, body.window)
     r = staff.working(ctx, w.number)
     return jobs.start(ctx, w.number, r["staff_no"])
 
 
-@handler(Msg.JOB_FINISH, kinds=STAFF_SIDE | {BIZSYS}, typed=True)
+@handler(Msg.JOB_FINISH, kinds=STAFF_SIDE | {BIZSYS})
 def job_finish(ctx: Context, body: JobFinish) -> dict[str, Any]:
     """The window finishes its 办件; or the business system does, with its 办件编号, for a window.
     A called ticket not yet marked as served is started first."""
@@ -243,7 +243,7 @@ def _job_for_rating(ctx: Context, body: RatingSubmit) -> tuple[dict[str, Any], i
     return j, own
 
 
-@handler(Msg.RATING_SUBMIT, kinds=RATERS, typed=True)
+@handler(Msg.RATING_SUBMIT, kinds=RATERS)
 def rating_submit(ctx: Context, body: RatingSubmit) -> dict[str, Any]:
     channel = _channel(ctx, body.channel)
     sub = {"efficiency": body.efficiency, "skill": body.skill, "attitude": body.attitude}
@@ -253,7 +253,7 @@ def rating_submit(ctx: Context, body: RatingSubmit) -> dict[str, Any]:
                           pressed)
 
 
-@handler(Msg.RATING_FOLLOWUP, kinds={QR, WEB}, typed=True)
+@handler(Msg.RATING_FOLLOWUP, kinds={QR, WEB})
 def rating_followup(ctx: Context, body: RatingFollowup) -> dict[str, Any]:
     channel = _channel(ctx, body.channel)
     job = jobs.by_pub(ctx.db, body.job)
@@ -262,22 +262,22 @@ def rating_followup(ctx: Context, body: RatingFollowup) -> dict[str, Any]:
 
 # --- cases -----------------------------------------------------------------------------------
 
-@handler(Msg.CASE_CALLBACK, kinds=MANAGERS, typed=True)
+@handler(Msg.CASE_CALLBACK, kinds=MANAGERS)
 def case_callback(ctx: Context, body: CaseStep) -> dict[str, Any]:
     return cases.callback(ctx, body.case_id, body.note or "")
 
 
-@handler(Msg.CASE_RECTIFY, kinds=MANAGERS, typed=True)
+@handler(Msg.CASE_RECTIFY, kinds=MANAGERS)
 def case_rectify(ctx: Context, body: CaseStep) -> dict[str, Any]:
     return cases.rectify(ctx, body.case_id, body.note or "")
 
 
-@handler(Msg.CASE_CLOSE, kinds=MANAGERS, typed=True)
+@handler(Msg.CASE_CLOSE, kinds=MANAGERS)
 def case_close(ctx: Context, body: CaseStep) -> dict[str, Any]:
     return cases.close(ctx, body.case_id, body.note or "")
 
 
-@handler(Msg.CASE_APPEAL, kinds=STAFF_SIDE | MANAGERS, typed=True)
+@handler(Msg.CASE_APPEAL, kinds=STAFF_SIDE | MANAGERS)
 def case_appeal(ctx: Context, body: CaseAppeal) -> dict[str, Any]:
     staff_no = None
     if ctx.node_kind == TERMINAL:
@@ -286,12 +286,12 @@ def case_appeal(ctx: Context, body: CaseAppeal) -> dict[str, Any]:
     return cases.appeal(ctx, body.case_id, staff_no, body.reason)
 
 
-@handler(Msg.CASE_DECIDE, kinds=MANAGERS, typed=True)
+@handler(Msg.CASE_DECIDE, kinds=MANAGERS)
 def case_decide(ctx: Context, body: CaseDecide) -> dict[str, Any]:
     return cases.decide(ctx, body.case_id, body.upheld, body.note or "")
 
 
-@handler(Msg.COMMENT_SUBMIT, kinds={QR, WEB, KIOSK}, typed=True)
+@handler(Msg.COMMENT_SUBMIT, kinds={QR, WEB, KIOSK})
 def comment_submit(ctx: Context, body: CommentSubmit) -> dict[str, Any]:
     text = body.text.strip()
     if not text:
@@ -301,7 +301,7 @@ def comment_submit(ctx: Context, body: CommentSubmit) -> dict[str, Any]:
 
 # --- the server's own timer and exporter -----------------------------------------------------
 
-@handler(Msg.SYSTEM_TICK, kinds={SYSTEM}, typed=True)
+@handler(Msg.SYSTEM_TICK, kinds={SYSTEM})
 def system_tick(ctx: Context, body: Empty) -> dict[str, Any]:
     """Periodic (every few seconds): expire rating opportunities, flag 离岗/空岗, recompute provisional
     case due dates once the official calendar is known, flag overdue cases, expire earlier days'
@@ -318,7 +318,7 @@ def system_tick(ctx: Context, body: Empty) -> dict[str, Any]:
     return out
 
 
-@handler(Msg.EXPORT_DELIVERED, kinds={SYSTEM}, typed=True)
+@handler(Msg.EXPORT_DELIVERED, kinds={SYSTEM})
 def export_delivered(ctx: Context, body: ExportDelivered) -> dict[str, Any]:
     """The exporter delivered every rating up to `upto` to `sink`: move its cursor forward."""
     sink, upto = body.sink, body.upto

@@ -1,18 +1,20 @@
 """What a message handler works with, below the domain: the handler's `Context`, the refusals
-every handler may raise (`DomainError` and its generic subclasses), `need` for a body field, and
-`Handlers`, a table of message types to handlers that the hub is given (no global registry).
+every handler may raise (`DomainError` and its generic subclasses), and `Handlers`, a table of
+message types to handlers that the hub is given (no global registry).
 
 A handler runs inside the open group transaction (a savepoint per message):
 
     COMMANDS = Handlers()
 
-    @COMMANDS.on("queue.take", kinds={DISPENSER, ...})
-    def take(ctx: Context, body: dict) -> dict: ...
+    @COMMANDS.on(Msg.QUEUE_TAKE, kinds={DISPENSER, ...})
+    def take(ctx: Context, body: QueueTake) -> dict: ...
 
-It validates its body (raise `BadRequest`), applies the domain rule (raise a named `DomainError`
-subclass to refuse), writes through `ctx.db`, publishes state changes with `ctx.publish(key,
-value)` and returns the result body. A refusal is recorded like a success, so a resent message
-gets the same answer. Any other exception rolls the message back and the sender retries.
+`Handlers.dispatch` checks the sender's kind, then converts the body into its type
+(`hallnet.bodies`): a misfit is refused as `bad_request` naming the field, before the handler.
+The handler trusts its typed body, applies the domain rule (raise a named `DomainError` subclass
+to refuse), writes through `ctx.db`, publishes state changes with `ctx.publish(key, value)` and
+returns the result body. A refusal is recorded like a success, so a resent message gets the same
+answer. Any other exception rolls the message back and the sender retries.
 """
 
 from __future__ import annotations
@@ -117,18 +119,17 @@ class Context:
         )
 
 
-Handler = Callable[[Context, Any], dict[str, Any]]    # (ctx, body: its hallnet.bodies type, or the map) → result
+Handler = Callable[[Context, Any], dict[str, Any]]    # (ctx, body as its hallnet.bodies type) → result
 
 
 @dataclass(frozen=True)
 class Handling:
     """One message type's handler and the node kinds that may send it (None: any registered node).
-    `typed`: the handler takes the body as its type (`hallnet.bodies`) and trusts it; otherwise it
-    gets the map, already checked against that type."""
+    The handler takes the body as its type (`hallnet.bodies.BODIES`) and trusts it; a type with no
+    body type (a test's own) gets the map."""
 
     run: Handler
     kinds: frozenset[str] | None = None
-    typed: bool = False
 
 
 class DuplicateType(ValueError):
@@ -141,20 +142,19 @@ class Handlers(Mapping[str, Handling]):
     def __init__(self, entries: Mapping[str, Handling] | None = None) -> None:
         self._table: dict[str, Handling] = dict(entries or {})
 
-    def on(self, type_name: str, kinds: Iterable[str] | None = None, *,
-           typed: bool = False) -> Callable[[Handler], Handler]:
+    def on(self, type_name: str, kinds: Iterable[str] | None = None) -> Callable[[Handler], Handler]:
         """Add the decorated function as the handler of `type_name` to this table."""
 
         def add(fn: Handler) -> Handler:
-            self.add(type_name, fn, kinds, typed=typed)
+            self.add(type_name, fn, kinds)
             return fn
 
         return add
 
-    def add(self, type_name: str, fn: Handler, kinds: Iterable[str] | None = None, *, typed: bool = False) -> None:
+    def add(self, type_name: str, fn: Handler, kinds: Iterable[str] | None = None) -> None:
         if type_name in self._table:
             raise DuplicateType(f"handler for {type_name} given twice")
-        self._table[type_name] = Handling(fn, None if kinds is None else frozenset(kinds), typed)
+        self._table[type_name] = Handling(fn, None if kinds is None else frozenset(kinds))
 
     def __getitem__(self, type_name: str) -> Handling:
         return self._table[type_name]
@@ -171,7 +171,7 @@ class Handlers(Mapping[str, Handling]):
         out = cls()
         for table in tables:
             for type_name, handling in table.items():
-                out.add(type_name, handling.run, handling.kinds, typed=handling.typed)
+                out.add(type_name, handling.run, handling.kinds)
         return out
 
     def dispatch(self, ctx: Context, type_name: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -186,18 +186,4 @@ class Handlers(Mapping[str, Handling]):
             as_type = typed(type_name, body)             # the edge: the body fits its type, or a named refusal
         except BadBody as exc:
             raise BadRequest(f"{type_name}: {exc}", **({"field": exc.field} if exc.field else {})) from None
-        return handling.run(ctx, as_type if handling.typed and as_type is not None else body)
-
-
-def need(body: dict[str, Any], key: str, kind: type | tuple[type, ...], *, max_len: int = 1000) -> Any:
-    """The value of a required body field of the given type (bool is never an int)."""
-    if key not in body:
-        raise BadRequest(f"missing field {key!r}", field=key)
-    value = body[key]
-    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-        raise BadRequest(f"field {key!r} must be {kind}", field=key)
-    if not isinstance(value, kind):
-        raise BadRequest(f"field {key!r} must be {kind}", field=key)
-    if isinstance(value, (str, list, dict, bytes)) and len(value) > max_len:
-        raise BadRequest(f"field {key!r} is too long", field=key, max_len=max_len)
-    return value
+        return handling.run(ctx, body if as_type is None else as_type)

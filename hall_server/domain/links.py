@@ -49,7 +49,7 @@ def link_for(ctx: Context, window: int, pub: str) -> dict[str, Any]:
 HANDLERS = Handlers()   # this module's message types (collected in hall_server.handlers)
 
 
-@HANDLERS.on(LINK_TYPE, kinds={KIOSK}, typed=True)
+@HANDLERS.on(LINK_TYPE, kinds={KIOSK})
 def rating_link(ctx: Context, body: RatingLink) -> dict[str, Any]:
     """The evaluator of window n (kiosk-n) asks for the QR link of the 办件 its rating screen shows."""
     own = window_at(ctx, None)

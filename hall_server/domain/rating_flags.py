@@ -55,7 +55,7 @@ INNER = {"submit": Msg.RATING_SUBMIT, "followup": Msg.RATING_FOLLOWUP}
 HANDLERS = Handlers()   # this module's message types (collected in hall_server.handlers)
 
 
-@HANDLERS.on(Msg.RATING_SOURCED, kinds={QR}, typed=True)
+@HANDLERS.on(Msg.RATING_SOURCED, kinds={QR})
 def rating_sourced(ctx: Context, body: RatingSourced) -> dict[str, Any]:
     """A QR rating together with where it came from, in one transaction: the rating is applied by
     its own handler (`rating.submit` / `rating.followup`, every rule and refusal unchanged), then its

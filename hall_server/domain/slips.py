@@ -111,7 +111,7 @@ def _slip(ctx: Context, print_id: int) -> dict[str, Any]:
 HANDLERS = Handlers()   # this module's message types (collected in hall_server.handlers)
 
 
-@HANDLERS.on(Msg.SLIP_FETCH, kinds={GATEWAY}, typed=True)
+@HANDLERS.on(Msg.SLIP_FETCH, kinds={GATEWAY})
 def slip_fetch(ctx: Context, body: SlipFetch) -> dict[str, Any]:
     """The gateway asks for a pending slip: its fields and the signed QR link (to the asker alone)."""
     s = _slip(ctx, body.print_id)
@@ -131,7 +131,7 @@ def slip_fetch(ctx: Context, body: SlipFetch) -> dict[str, Any]:
             "finished_ms": job["finished_ms"], **qr_link(ctx, job)}
 
 
-@HANDLERS.on(Msg.SLIP_RESULT, kinds={GATEWAY}, typed=True)
+@HANDLERS.on(Msg.SLIP_RESULT, kinds={GATEWAY})
 def slip_result(ctx: Context, body: SlipResult) -> dict[str, Any]:
     """The gateway printed a slip, or could not (`error` says why). Only a pending print changes."""
     s = _slip(ctx, body.print_id)
@@ -153,7 +153,7 @@ def slip_result(ctx: Context, body: SlipResult) -> dict[str, Any]:
     return {"print_id": s["id"], "state": state, "already": False}
 
 
-@HANDLERS.on(Msg.SLIP_REPRINT, kinds={TERMINAL}, typed=True)
+@HANDLERS.on(Msg.SLIP_REPRINT, kinds={TERMINAL})
 def slip_reprint(ctx: Context, body: SlipReprint) -> dict[str, Any]:
     """补打: print a slip of this window's last finished 办件 again (or of a named one of today's)."""
     w = window_at(ctx, body.window)
