@@ -1,6 +1,7 @@
-"""The domain's node commands: one handler per message type, registered with the hub.
+"""The domain's node commands (`COMMANDS`, a handler table the hub is given): one handler per type.
 
-Each validates its body at the edge, then calls the rule functions of the domain modules.
+Each takes its body as its type (`hallnet.bodies`, checked at the edge), then calls the rule
+functions of the domain modules.
 Who may send what (`kinds`): staff terminals never submit a rating (R6); only the server's
 own timer sends `system.tick`.
 
