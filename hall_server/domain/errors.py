@@ -9,7 +9,7 @@ from __future__ import annotations
 from hall_server.domain.context import BadRequest, DomainError, Forbidden
 
 __all__ = [
-    "DomainError", "BadRequest", "Forbidden", "NotConfigured", "UnknownWindow", "UnknownCategory",
+    "DomainError", "BadRequest", "Forbidden", "UnknownWindow", "UnknownCategory",
     "UnknownService", "UnknownStaff", "UnknownTicket", "UnknownJob", "UnknownCase", "UnknownTag",
     "NotSignedIn", "AlreadySignedIn", "WindowOccupied", "WrongPin", "AccountLocked", "Paused",
     "NotPaused", "WindowBusy", "QueueEmpty", "NoCurrentTicket", "TicketNotHere", "WrongTicketState",
@@ -18,10 +18,6 @@ __all__ = [
     "AppealExists",
     "PriorityNotAllowed",
 ]
-
-
-class NotConfigured(DomainError):
-    code = "not_configured"
 
 
 class UnknownWindow(DomainError):
