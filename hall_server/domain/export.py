@@ -30,6 +30,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+import sqlite_utils
+
 from config.schema import HallConfig
 from hall_server.domain.common import row, rows
 from hall_server.domain.csv_cells import csv_safe
@@ -60,7 +62,7 @@ def record(config: HallConfig, r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def pending(db: Any, config: HallConfig, after_id: int, limit: int) -> list[dict[str, Any]]:
+def pending(db: sqlite_utils.Database, config: HallConfig, after_id: int, limit: int) -> list[dict[str, Any]]:
     found = rows(db, "SELECT r.*, j.job_no, j.promised_min, j.started_ms FROM ratings r JOIN jobs j ON j.id = r.job_id "
                      "WHERE r.id > ? ORDER BY r.id LIMIT ?", [after_id, limit])
     return [record(config, r) for r in found]
@@ -137,7 +139,7 @@ class Exporter:
     """Store-and-forward to one sink. `commit(sink_name, upto)` moves the cursor through the writer,
     e.g. `lambda s, n: hub.submit(Msg.EXPORT_DELIVERED, {"sink": s, "upto": n}, "system-export")`."""
 
-    def __init__(self, reader: Callable[[], Any], config: HallConfig, sink: Sink,
+    def __init__(self, reader: Callable[[], sqlite_utils.Database], config: HallConfig, sink: Sink,
                  commit: Callable[[str, int], Any], batch: int = 500) -> None:
         self.reader, self.config, self.sink, self.commit, self.batch = reader, config, sink, commit, batch
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlite_utils
+
 from config.schema import HallConfig
 from hall_server import qr_token
 from hall_server.domain import rollup
@@ -135,7 +137,7 @@ def publish_rating(ctx: Context, window: int, job: dict[str, Any] | None) -> Non
     })
 
 
-def by_pub(db: Any, pub: str) -> dict[str, Any]:
+def by_pub(db: sqlite_utils.Database, pub: str) -> dict[str, Any]:
     j = row(db, "SELECT * FROM jobs WHERE pub = ?", [pub])
     if j is None:
         raise UnknownJob("no such 办件")
@@ -149,7 +151,7 @@ def view(j: dict[str, Any]) -> dict[str, Any]:
                               "wait_ms", "rating", "rating_expires_ms", "qr_expires_ms")} | {"overdue": bool(j["overdue"])}
 
 
-def listing(db: Any, *, window: int | None = None, day: str | None = None, status: str | None = None,
+def listing(db: sqlite_utils.Database, *, window: int | None = None, day: str | None = None, status: str | None = None,
             limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
     where, params = [], []
     for col, val in (("window", window), ("day", day), ("status", status)):

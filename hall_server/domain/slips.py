@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlite_utils
+
 from config.schema import HallConfig
 from hall_server.domain import staff
 from hall_server.domain.common import GATEWAY, TERMINAL, row, rows, window_at
@@ -69,7 +71,7 @@ def has_printer(config: HallConfig, window: int) -> bool:
         return False
 
 
-def pending_ids(db: Any, window: int) -> list[int]:
+def pending_ids(db: sqlite_utils.Database, window: int) -> list[int]:
     return [r["id"] for r in rows(db, "SELECT id FROM slips WHERE window = ? AND state = 'pending' ORDER BY id",
                                   [window])]
 

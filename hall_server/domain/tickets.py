@@ -270,6 +270,6 @@ def expire_old(ctx: Context) -> int:
     return len(old)
 
 
-def timeline(db: Any, ticket_id: int) -> list[dict[str, Any]]:
+def timeline(db: sqlite_utils.Database, ticket_id: int) -> list[dict[str, Any]]:
     return rows(db, "SELECT at_ms, kind, window, node, detail FROM ticket_events WHERE ticket_id = ? ORDER BY id",
                 [ticket_id])
