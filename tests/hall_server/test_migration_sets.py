@@ -4,6 +4,8 @@ by the older code (numbers in `_migrations`) is recognised once and never migrat
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,3 +65,9 @@ def test_a_database_from_a_newer_server_is_refused_unchanged(tmp_path: Path) -> 
         migrate(db, HALL)
     assert db["_migrations"].exists() and not db["_sqlite_migrations"].exists()
     db.close()
+
+
+def test_the_store_knows_no_migration_and_imports_none() -> None:
+    code = ("import sys, hall_server.store; "
+            "assert not any(m.endswith('migrations') and m.startswith('hall_server') for m in sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
