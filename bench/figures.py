@@ -40,6 +40,7 @@ from hall_server.domain import assessment, figures  # noqa: E402
 from hall_server.domain.floor_snapshot import build_snapshot  # noqa: E402
 from hall_server.core.state import StateMap  # noqa: E402
 from hall_server.domain.workdays import is_workday  # noqa: E402
+from hall_server.core.migrations import HALL  # noqa: E402
 from hall_server.core.store import open_store  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -217,7 +218,7 @@ def main() -> None:
     if not (args.keep and args.db.exists()):
         for suffix in ("", "-wal", "-shm"):
             Path(str(args.db) + suffix).unlink(missing_ok=True)
-        db = open_store(args.db)
+        db = open_store(args.db, HALL)
         t0 = time.perf_counter()
         n_jobs, n_ratings = generate(db, config, args.per_day)
         gen_s = time.perf_counter() - t0
@@ -227,7 +228,7 @@ def main() -> None:
         print(f"generated {n_jobs:,} 办件 and {n_ratings:,} ratings in {gen_s:.1f} s "
               f"({n_jobs / gen_s:,.0f} 办件/s, executemany, one transaction per day)")
     else:
-        db = open_store(args.db)
+        db = open_store(args.db, HALL)
         now = ms(date(YEAR, 6, 18), 10, 30)
     counts = {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("jobs", "ratings", "rollup", "rollup_hour")}
     size_mb = args.db.stat().st_size / 1e6

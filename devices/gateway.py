@@ -34,6 +34,7 @@ from devices.keypad.session import KeypadSession
 from devices.slip_printing import SlipPrinting
 from hallnet.client import HallClient
 from hallnet.clock import Clock
+from hallnet.vocabulary import Key, Msg
 
 log = logging.getLogger("devices.gateway")
 
@@ -215,7 +216,7 @@ class Gateway:
         return self._by_window.get(int(n))
 
     def _on_change(self, key: str, value: Any) -> None:
-        if key.startswith("slips/"):
+        if key.startswith(Key.SLIPS):
             self.slips.on_change(key, value)
             return
         spot = self._spot_for_key(key)
@@ -223,7 +224,7 @@ class Gateway:
             return
         session = self.sessions[spot.url]
         try:
-            if key.startswith("window/"):
+            if key.startswith(Key.WINDOW):
                 self._mirror_window(session, spot, value or {})
             elif value is None:
                 session.cancel_rating(spot.address)
@@ -269,7 +270,7 @@ class Gateway:
         if ev.kind == EventKind.PRESS and 1 <= ev.level <= 5:
             # durable in the outbox before the keypad is told it may forget the press
             pressed_ms = self.pressed_ms(spot.window, ev)
-            self.client.send("rating.submit", {"window": spot.window, "handle": ev.handle, "level": ev.level,
+            self.client.send(Msg.RATING_SUBMIT, {"window": spot.window, "handle": ev.handle, "level": ev.level,
                                                "pressed_ms": pressed_ms})
             self.pressed += 1
             log.info("%s: press %d for handle %d (event %d, %.1f s after the rating opened; pressed_ms %d)",
@@ -306,5 +307,5 @@ class Gateway:
 
     def _report(self, spot: KeypadSpot, online: bool) -> None:
         self._reported[spot.window] = online
-        self.client.send("node.report", {"devices": {spot.device: {
+        self.client.send(Msg.NODE_REPORT, {"devices": {spot.device: {
             "online": online, "port": spot.port, "address": spot.address}}})

@@ -38,6 +38,7 @@ from devices.printer.port import PrintFailed, print_to
 from devices.printer.receipts import Slip, slip_bytes
 from hallnet import messages as m
 from hallnet.client import HallClient, NotDelivered
+from hallnet.vocabulary import Key, Msg
 
 log = logging.getLogger("devices.slips")
 
@@ -107,7 +108,7 @@ class SlipPrinting:
             th = threading.Thread(target=self._work, args=(n,), name=f"slips-{n}", daemon=True)
             th.start()
             self._threads.append(th)
-        for key, value in self.client.state("slips/").items():
+        for key, value in self.client.state(Key.SLIPS).items():
             self.on_change(key, value)
 
     def stop(self) -> None:
@@ -122,7 +123,7 @@ class SlipPrinting:
                 env = m.decode(frame)
             except m.MalformedMessage:
                 continue
-            if env.type == "slip.result" and isinstance(env.body.get("print_id"), int):
+            if env.type == Msg.SLIP_RESULT and isinstance(env.body.get("print_id"), int):
                 self._handled[env.body["print_id"]] = True
 
     def on_change(self, key: str, value: Any) -> None:
@@ -158,7 +159,7 @@ class SlipPrinting:
 
     def print_one(self, spot: PrinterSpot, print_id: int) -> None:
         try:
-            reply = self.client.call("slip.fetch", {"print_id": print_id}, timeout_s=self.fetch_timeout_s)
+            reply = self.client.call(Msg.SLIP_FETCH, {"print_id": print_id}, timeout_s=self.fetch_timeout_s)
         except NotDelivered:
             log.warning("%s: print %d: the hall server did not answer; trying again", spot.device, print_id)
             self._stop.wait(FETCH_RETRY_S)
@@ -183,7 +184,7 @@ class SlipPrinting:
             self.failed += 1
             result = {"print_id": print_id, "ok": False, "error": exc.reason}
             log.warning("%s: print %d failed: %s", spot.device, print_id, exc)
-        self.client.send("slip.result", result)
+        self.client.send(Msg.SLIP_RESULT, result)
         self._report(spot, result.get("error"))
 
     def _report(self, spot: PrinterSpot, error: str | None) -> None:
@@ -194,4 +195,4 @@ class SlipPrinting:
         detail: dict[str, Any] = {"online": error is None, "port": spot.port}
         if error is not None:
             detail["error"] = error
-        self.client.send("node.report", {"devices": {spot.device: detail}})
+        self.client.send(Msg.NODE_REPORT, {"devices": {spot.device: detail}})

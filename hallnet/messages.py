@@ -21,6 +21,8 @@ from typing import Any
 
 import msgpack
 
+from hallnet.vocabulary import Msg, reply_body
+
 VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024
 # The sockets' hard limit (zmq `maxmsgsize`): libzmq drops the connection of a peer that sends a
@@ -31,12 +33,12 @@ MAX_FRAME_BYTES = 4 * MAX_MESSAGE_BYTES + 64 * 1024
 _TYPE_RE = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 _NODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
-# Types used by the wire itself (the domain adds its own).
-HEARTBEAT = "hb"
-REPLY = "reply"
-DELTA = "delta"
-SNAPSHOT = "snapshot"          # node asks; server answers with a `snapshot` envelope
-ERROR = "error"                # server's answer to a frame it could not read or will not take
+# Types used by the wire itself (hallnet.vocabulary.Msg names every type).
+HEARTBEAT = Msg.HEARTBEAT.value
+REPLY = Msg.REPLY.value
+DELTA = Msg.DELTA.value
+SNAPSHOT = Msg.SNAPSHOT.value  # node asks; server answers with a `snapshot` envelope
+ERROR = Msg.ERROR.value        # server's answer to a frame it could not read or will not take
 
 # Error codes: `code` of an `error` envelope's body (with `reason` for logs), and the
 # `error` of a retryable reply.
@@ -159,20 +161,15 @@ def decode(data: bytes) -> Envelope:
 def reply(to: Envelope, node: str, *, ok: bool, result: dict[str, Any] | None = None,
           error: str = "", message: str = "", retry: bool = False) -> Envelope:
     """The server's answer to `to`: acknowledged (ok or refused by a rule), or `retry` (not applied)."""
-    body: dict[str, Any] = {"ref": to.id, "ok": ok, "retry": retry}
-    if ok:
-        body["result"] = result or {}
-    else:
-        body["error"] = error
-        body["message"] = message
-    return Envelope(type=REPLY, node=node, seq=0, body=body)
+    return Envelope(type=REPLY, node=node, seq=0,
+                    body=reply_body(to.id, ok=ok, result=result, error=error, message=message, retry=retry))
 
 
 def busy_body(ref: str, retry_after_ms: int) -> dict[str, Any]:
     """The body of a reply that refuses a message over its node's quota: not stored, send it again
     (and everything after it, in order) no sooner than `retry_after_ms` from now."""
-    return {"ref": ref, "ok": False, "retry": True, "error": E_BUSY,
-            "message": "over quota; not stored", "retry_after_ms": int(retry_after_ms)}
+    return {**reply_body(ref, ok=False, retry=True, error=E_BUSY, message="over quota; not stored"),
+            "retry_after_ms": int(retry_after_ms)}
 
 
 def error_body(code: str, reason: str) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from kiosk import evaluator_logic as el
 from kiosk import screens, theme
 from kiosk.kivy_setup import register_fonts
 from kiosk.widgets import Banner
+from hallnet.vocabulary import Key
 
 log = logging.getLogger("kiosk")
 LINK_AFTER_DRAW_S = 0.05        # a frame or two after the rating screen is shown
@@ -107,7 +108,7 @@ class KioskApp(App):
 
         def apply(_dt: float) -> None:
             self._apply(self.logic.on_state, key, value)
-            if self.trace is not None and key.startswith("rating/") and value:
+            if self.trace is not None and key.startswith(Key.RATING) and value:
                 self.trace("rating", job=value.get("job"), received_ms=received_ms)
 
         Clock.schedule_once(apply, 0)
@@ -176,7 +177,7 @@ class EvaluatorApp(KioskApp):
 
     def hall_change(self, key: str, value: Any) -> None:
         super().hall_change(key, value)
-        if key == f"rating/{self.logic.window}" and value:
+        if key == Key.rating(self.logic.window) and value:
             # the QR link is asked for once the rating screen is drawn: its outbox write never delays the buttons
             Clock.schedule_once(lambda _dt: self.logic.ask_link(), LINK_AFTER_DRAW_S)
 

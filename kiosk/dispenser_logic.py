@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo
 
 from config.i18n import t
 from config.schema import HallConfig
+from hallnet.vocabulary import Key, Msg
 
-TAKE_TYPE = "queue.take"
+TAKE_TYPE = Msg.QUEUE_TAKE
 PRIORITY_KINDS: tuple[str, ...] = ("elderly", "appointment", "green")
 
 Send = Callable[[str, dict[str, Any]], Any]          # returns the envelope (with .id)
@@ -100,8 +101,8 @@ class Dispenser:
     # --- the hall --------------------------------------------------------------------------------
 
     def on_state(self, key: str, value: Any) -> None:
-        if key.startswith("queue/"):
-            code = key[len("queue/"):]
+        if key.startswith(Key.QUEUE):
+            code = key[len(Key.QUEUE):]
             if isinstance(value, dict):
                 self.queues[code] = value
             else:

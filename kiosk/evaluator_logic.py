@@ -28,15 +28,15 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from config.i18n import t
-from config.reserved_tags import PENDING_REASON_TAG
 from config.schema import HallConfig
 from kiosk.drafts import DraftStore, KeptTap
 from kiosk.evaluator_reasons import Draft, ReasonsEntry, valid_mobile
 from kiosk.evaluator_view import FOLLOW_UP, Screen, StaffCard, TagChoice, View, as_int, staff_card, window_status
 from kiosk.rating_link import LinkRequests
 from kiosk.rating_link import Send as Send
+from hallnet.vocabulary import REASON_PENDING, Key, Msg
 
-SEND_TYPE = "rating.submit"
+SEND_TYPE = Msg.RATING_SUBMIT
 
 
 @dataclass
@@ -99,9 +99,9 @@ class Evaluator(ReasonsEntry):
 
     def on_state(self, key: str, value: Any) -> None:
         """A state key changed (hallnet `on_change`, handed over to the UI thread)."""
-        if key == f"window/{self.window}":
+        if key == Key.window(self.window):
             self.window_state = value if isinstance(value, dict) else None
-        elif key == f"rating/{self.window}":
+        elif key == Key.rating(self.window):
             self.on_rating(value if isinstance(value, dict) else None)
 
     def on_connection(self, connected: bool) -> None:
@@ -167,7 +167,7 @@ class Evaluator(ReasonsEntry):
                 if tap.pressed_ms is not None:
                     body["pressed_ms"] = tap.pressed_ms
                 if tap.level <= 2:
-                    body["tags"] = [PENDING_REASON_TAG]
+                    body["tags"] = [REASON_PENDING]
                 self._hand_over(body)
                 n += 1
             self.drafts.drop(tap.job)
@@ -307,7 +307,7 @@ class Evaluator(ReasonsEntry):
         if d.tags:
             body["tags"] = list(d.tags)
         elif d.level <= 2:
-            body["tags"] = [PENDING_REASON_TAG]
+            body["tags"] = [REASON_PENDING]
         if d.text:
             body["text"] = d.text
         if d.phone:

@@ -10,8 +10,9 @@ kiosk's `--qr-base` + `qr_path`.
 from __future__ import annotations
 
 from typing import Any, Callable, Protocol
+from hallnet.vocabulary import Msg
 
-LINK_TYPE = "rating.link"
+LINK_TYPE = Msg.RATING_LINK
 
 
 class Sent(Protocol):

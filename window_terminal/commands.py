@@ -15,6 +15,7 @@ from typing import Any
 from config.i18n import t
 from window_terminal.replies import Replies
 from window_terminal.state import PAUSE_REASONS
+from hallnet.vocabulary import Msg
 
 SERVER_ACTIONS = ("call_next", "recall", "no_show", "park", "call_back", "transfer", "start", "finish",
                   "pause", "resume", "sign_out", "sign_in", "reprint")
@@ -106,10 +107,10 @@ class Commands(Replies):
             self.say("error", self.tr("term.need_pin"))
             self.si_field = "pin"
             return
-        self._send("sign_in", "window.sign_in", {"staff_no": staff_no, "pin": self.si_pin}, staff_no=staff_no)
+        self._send("sign_in", Msg.WINDOW_SIGN_IN, {"staff_no": staff_no, "pin": self.si_pin}, staff_no=staff_no)
 
     def do_sign_out(self) -> None:
-        self._send("sign_out", "window.sign_out", {})
+        self._send("sign_out", Msg.WINDOW_SIGN_OUT, {})
 
     def do_pause(self) -> None:
         self.dialog = "pause"
@@ -125,25 +126,25 @@ class Commands(Replies):
         text = t(f"pause.{reason}", "zh")          # the hall's records are in Chinese
         if reason == "other" and self.pause_other.strip():
             text = f"{text}：{self.pause_other.strip()}"[:32]
-        self._send("pause", "window.pause", {"reason": text})
+        self._send("pause", Msg.WINDOW_PAUSE, {"reason": text})
 
     def set_pause_other(self, text: str) -> None:
         self.pause_other = text[:24]
 
     def do_resume(self) -> None:
-        self._send("resume", "window.resume", {})
+        self._send("resume", Msg.WINDOW_RESUME, {})
 
     def do_call_next(self) -> None:
-        self._send("call_next", "queue.call_next", {})
+        self._send("call_next", Msg.QUEUE_CALL_NEXT, {})
 
     def do_recall(self) -> None:
-        self._send("recall", "queue.recall", {})
+        self._send("recall", Msg.QUEUE_RECALL, {})
 
     def do_no_show(self) -> None:
-        self._send("no_show", "queue.no_show", {})
+        self._send("no_show", Msg.QUEUE_NO_SHOW, {})
 
     def do_park(self) -> None:
-        self._send("park", "queue.park", {})
+        self._send("park", Msg.QUEUE_PARK, {})
 
     def do_call_back(self) -> None:
         if len(self.parked) == 1:
@@ -152,19 +153,19 @@ class Commands(Replies):
             self.dialog = "call_back"
 
     def call_back(self, ticket_id: int) -> None:
-        self._send("call_back", "queue.call_back", {"ticket_id": int(ticket_id)})
+        self._send("call_back", Msg.QUEUE_CALL_BACK, {"ticket_id": int(ticket_id)})
 
     def do_transfer(self) -> None:
         self.dialog = "transfer"
 
     def transfer_to_window(self, number: int) -> None:
-        self._send("transfer", "queue.transfer", {"to_window": int(number)})
+        self._send("transfer", Msg.QUEUE_TRANSFER, {"to_window": int(number)})
 
     def transfer_to_category(self, code: str) -> None:
-        self._send("transfer", "queue.transfer", {"to_category": code})
+        self._send("transfer", Msg.QUEUE_TRANSFER, {"to_category": code})
 
     def do_start(self) -> None:
-        self._send("start", "job.start", {})
+        self._send("start", Msg.JOB_START, {})
 
     def do_finish(self) -> None:
         d = self.draft
@@ -174,11 +175,11 @@ class Commands(Replies):
         body: dict[str, Any] = {"service_code": d["service"]}
         if d.get("job_no", "").strip():
             body["job_no"] = d["job_no"].strip()
-        self._send("finish", "job.finish", body, ticket=self.ticket_no() or "")
+        self._send("finish", Msg.JOB_FINISH, body, ticket=self.ticket_no() or "")
 
     def do_reprint(self) -> None:
         """补打: the gateway prints the last 办件's slip again; the terminal never sees it."""
-        self._send("reprint", "slip.reprint", {})
+        self._send("reprint", Msg.SLIP_REPRINT, {})
 
     def do_my_day(self) -> None:
         self.dialog = None if self.dialog == "my_day" else "my_day"

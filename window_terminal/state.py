@@ -21,6 +21,7 @@ from config.schema import HallConfig
 from window_terminal import slip_status
 from window_terminal.local_store import LocalStore
 from window_terminal.services import ServiceIndex
+from hallnet.vocabulary import Key
 
 PAUSE_REASONS: tuple[str, ...] = ("lunch", "away", "consulting", "training", "other")
 RATING_MARGIN_MS = 1500        # a rating closed this long before its deadline was a rating, not a timeout
@@ -146,18 +147,18 @@ class TerminalState:
 
     def on_state(self, key: str, value: Any) -> None:
         n = self.window.number
-        if key == f"window/{n}":
+        if key == Key.window(n):
             before, self.win = self.win, value if isinstance(value, dict) else None
             self._window_changed()
             if slip_status.newly_failed(before, self.win):
                 self.say("error", slip_status.line(self.win, self.tr)[0])
-        elif key.startswith("queue/"):
+        elif key.startswith(Key.QUEUE):
             cat = key.split("/", 1)[1]
             if value is None:
                 self.queues.pop(cat, None)
             elif isinstance(value, dict):
                 self.queues[cat] = value
-        elif key == f"rating/{n}":
+        elif key == Key.rating(n):
             self._rating_changed(value if isinstance(value, dict) else None)
         elif not self.gateways.on_state(key, value):
             return

@@ -44,7 +44,7 @@ def health_report(hub: Hub, bus: Liveness | None) -> tuple[bool, dict[str, Any]]
 
 
 class Backend(Protocol):
-    config: HallConfig | None
+    config: HallConfig
 
     async def command(self, type_: str, body: dict[str, Any], node: str = "web") -> Applied: ...
 

@@ -22,6 +22,7 @@ from typing import Any
 from hall_server.domain.export import Exporter, FolderSink, Sink, SinkError, make_sink
 from hall_server.core.hub import Hub
 from hall_server.core.store import StorageFault
+from hallnet.vocabulary import Msg
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,6 @@ def sink_for(spec: str, data_dir: Path) -> Sink:
 
 class ExportRunner:
     def __init__(self, hub: Hub, submit: Submit, sink: Sink, every_s: float, commit_timeout_s: float = 10.0) -> None:
-        assert hub.config is not None
         self.every_s, self.commit_timeout_s = every_s, commit_timeout_s
         self._submit = submit
         self.exporter = Exporter(hub.reader, hub.config, sink, self._commit)
@@ -51,13 +51,13 @@ class ExportRunner:
     @classmethod
     def from_config(cls, hub: Hub, submit: Submit, data_dir: Path) -> "ExportRunner | None":
         """A runner for the hall's `[export]` section, or None when the export is off."""
-        policy = hub.config.hall.export if hub.config is not None else None
+        policy = hub.config.hall.export
         if policy is None or not policy.sink:
             return None
         return cls(hub, submit, sink_for(policy.sink, data_dir), policy.every_s)
 
     def _commit(self, sink: str, upto: int) -> None:
-        applied = self._submit("export.delivered", {"sink": sink, "upto": upto}, EXPORT_NODE).result(
+        applied = self._submit(Msg.EXPORT_DELIVERED, {"sink": sink, "upto": upto}, EXPORT_NODE).result(
             self.commit_timeout_s)
         if not applied.ok:
             raise SinkError(f"cursor not moved: {applied.error} {applied.message}")

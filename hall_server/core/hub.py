@@ -19,13 +19,17 @@ from typing import Any, Callable
 import sqlite_utils
 
 from config.schema import HallConfig
+from sqlite_utils.migrations import Migrations
+
 from hallnet.clock import Clock
+from hall_server.domain.context import Handlers
+from hall_server.core.handlers import hall_handlers
+from hall_server.core.migrations import HALL
 from hall_server.core.secret import load_secret
 from hall_server.core.state import StateMap
 from hall_server.core.store import StorageWatch, open_reader, open_store, storage_fault
 from hall_server.core.writer import Applied, apply_batch
 from hallnet.messages import Envelope
-import hall_server.core.domain_handlers  # noqa: F401  (registers the domain's message types)
 
 DeltaSink = Callable[[list[tuple[int, str, Any]]], None]
 
@@ -41,11 +45,13 @@ class Liveness:
 
 
 class Hub:
-    def __init__(self, db_path: Path | str, config: HallConfig | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, db_path: Path | str, config: HallConfig, clock: Clock | None = None,
+                 migrations: tuple[Migrations, ...] = HALL, handlers: Handlers | None = None) -> None:
         self.db_path = Path(db_path)
         self.clock = clock or Clock()
         self.config = config
-        self.db = open_store(self.db_path)
+        self.handlers = hall_handlers() if handlers is None else handlers   # message type → handler
+        self.db = open_store(self.db_path, migrations)
         self.secret = load_secret(self.db_path.parent)   # signs the QR links of finished 办件
         self.state = StateMap.load(self.db)
         self._local_seq = 0
@@ -59,7 +65,7 @@ class Hub:
         Raises StorageFault (nothing of the batch stored) when the disk refuses the write."""
         changes_before = self.db.conn.total_changes
         try:
-            outcomes, deltas = apply_batch(self.db, self.state, self.config, batch,
+            outcomes, deltas = apply_batch(self.db, self.state, self.config, self.handlers, batch,
                                            self.clock() if now_ms is None else now_ms, self.secret)
         except Exception as exc:
             fault = storage_fault(exc)

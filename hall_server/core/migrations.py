@@ -1,17 +1,22 @@
-"""Every schema migration of the hall database, numbered, in one place.
+"""The hall database's migration sets: the bus's own (`BUS`: the bus, state, audit and web-session
+tables) and the domain's (`hall_server.domain.migrations.DOMAIN`, 10-99). `HALL` is what a hub
+opens its store with (`store.open_store(path, HALL)`); nothing registers itself on import.
 
-Numbers: 1–9 foundation (bus, state, audit); 10–99 domain. Never edit a released migration:
-add a new one.
+Never edit a released migration: add a new one, numbered (`store.numbered`), at the end of its set.
 """
 
 from __future__ import annotations
 
 import sqlite_utils
+from sqlite_utils.migrations import Migrations
 
-from hall_server.core.store import append_only, migration
+from hall_server.domain.migrations import DOMAIN
+from hall_server.core.store import append_only, numbered
+
+BUS = Migrations("hall.bus")
 
 
-@migration(1, "bus: applied messages, state keys, node presence, audit")
+@BUS(name=numbered(1, "bus: applied messages, state keys, node presence, audit"))
 def _m1(db: sqlite_utils.Database) -> None:
     # Every message the bus applied, by id: a duplicate id gets the stored result back.
     db.execute(
@@ -58,21 +63,7 @@ def _m1(db: sqlite_utils.Database) -> None:
     )
 
 
-@migration(50, "web: sessions ended by logout, kept until their cookies would have expired")
-def _m50(db: sqlite_utils.Database) -> None:
-    # A logged-out session's nonce: its cookie is refused even after a restart (hall_server.web.sessions).
-    db.execute(
-        """CREATE TABLE web_sessions_ended (
-            nonce TEXT PRIMARY KEY,
-            user TEXT NOT NULL,
-            ended_ms INTEGER NOT NULL,
-            expires_ms INTEGER NOT NULL
-        )"""
-    )
-    db.execute("CREATE INDEX web_sessions_ended_expiry ON web_sessions_ended (expires_ms)")
-
-
-@migration(35, "bus: dedupe applied messages on (node, id), not id alone")
+@BUS(name=numbered(35, "bus: dedupe applied messages on (node, id), not id alone"))
 def _m35(db: sqlite_utils.Database) -> None:
     # A message id is the sender's: two nodes may send the same one (by accident or on purpose) and
     # each must be applied, while a node's own resend still gets its stored answer. The rows move
@@ -98,4 +89,19 @@ def _m35(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX applied_node_seq ON applied (node, seq)")
 
 
-import hall_server.domain.migrations  # noqa: E402,F401  (the domain's migrations, 10–99)
+@BUS(name=numbered(50, "web: sessions ended by logout, kept until their cookies would have expired"))
+def _m50(db: sqlite_utils.Database) -> None:
+    # A logged-out session's nonce: its cookie is refused even after a restart (hall_server.web.sessions).
+    db.execute(
+        """CREATE TABLE web_sessions_ended (
+            nonce TEXT PRIMARY KEY,
+            user TEXT NOT NULL,
+            ended_ms INTEGER NOT NULL,
+            expires_ms INTEGER NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX web_sessions_ended_expiry ON web_sessions_ended (expires_ms)")
+
+
+# Applied set by set, in this order: the bus's tables first, then the domain's.
+HALL: tuple[Migrations, ...] = (BUS, DOMAIN)

@@ -1,4 +1,9 @@
-"""The hall's SQLite store: one file per hall, WAL, numbered migrations recorded in the database.
+"""The hall's SQLite store: one file per hall, WAL, migration sets applied when it is opened.
+
+Migrations are `sqlite_utils.migrations.Migrations` sets handed to `open_store` / `migrate` by the
+caller (the hub opens with `hall_server.core.migrations.HALL`); this module knows none of them. Each
+migration's name starts with its number (`numbered`), so a database migrated by the older code,
+which recorded bare numbers in `_migrations`, is recognised once and never migrated twice.
 
 Only the bus's writer thread writes (one writer, group commits). Readers (HTTP, figures) open
 their own connections with `open_reader`.
@@ -12,26 +17,17 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import datetime
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+from sqlite_utils.migrations import Migrations
 
 log = logging.getLogger(__name__)
 
-Migrate = Callable[[sqlite_utils.Database], None]
-
-
-@dataclass(frozen=True)
-class Migration:
-    number: int
-    name: str
-    apply: Migrate
-
-
-MIGRATIONS: list[Migration] = []
+LEGACY_TABLE = "_migrations"      # the numbers the code before migration sets recorded
 
 
 class StoreError(Exception):
@@ -172,17 +168,17 @@ def check_writable(folder: Path | str, db_name: str = "hall.db") -> None:
                          "make it writable and start again") from None
 
 
-def migration(number: int, name: str) -> Callable[[Migrate], Migrate]:
-    """Register a numbered migration. Numbers are unique and applied in order, once per database."""
+def numbered(number: int, description: str) -> str:
+    """A migration's name: its number, four digits, then what it does ("0045 domain: ...")."""
+    return f"{number:04d} {description}"
 
-    def register(fn: Migrate) -> Migrate:
-        if any(m.number == number for m in MIGRATIONS):
-            raise StoreError(f"migration {number} registered twice")
-        MIGRATIONS.append(Migration(number, name, fn))
-        MIGRATIONS.sort(key=lambda m: m.number)
-        return fn
 
-    return register
+def migration_number(name: str) -> int:
+    """The number a migration's name starts with."""
+    head = name.split(" ", 1)[0]
+    if not head.isdigit():
+        raise StoreError(f"migration {name!r} does not start with its number")
+    return int(head)
 
 
 def append_only(db: sqlite_utils.Database, table: str) -> None:
@@ -204,10 +200,8 @@ def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
-def open_store(path: Path | str) -> sqlite_utils.Database:
-    """Open (creating if needed) the hall database for writing and bring it to the newest migration."""
-    import hall_server.core.migrations  # noqa: F401  (registers the migrations)
-
+def open_store(path: Path | str, migrations: Sequence[Migrations]) -> sqlite_utils.Database:
+    """Open (creating if needed) the hall database for writing and apply the sets' pending migrations."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -217,7 +211,7 @@ def open_store(path: Path | str) -> sqlite_utils.Database:
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: cannot open the database: {exc}") from None
     db = sqlite_utils.Database(conn)
-    migrate(db)
+    migrate(db, migrations)
     return db
 
 
@@ -226,22 +220,54 @@ def open_reader(path: Path | str) -> sqlite_utils.Database:
     return sqlite_utils.Database(_connect(Path(path), readonly=True))
 
 
-def migrate(db: sqlite_utils.Database) -> list[int]:
-    """Apply the registered migrations not yet recorded; each in its own transaction. Returns those applied."""
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL)"
-    )
-    done = {row[0] for row in db.execute("SELECT number FROM _migrations").fetchall()}
-    applied = []
-    for m in MIGRATIONS:
-        if m.number in done:
-            continue
-        with db.atomic():  # one transaction per migration; rolled back on error
-            m.apply(db)
-            db.execute(
-                "INSERT INTO _migrations (number, name, applied_ms) VALUES (?, ?, CAST(strftime('%s','now') AS INTEGER) * 1000)",
-                [m.number, m.name],
-            )
-        log.info("migration %d %s applied", m.number, m.name)
-        applied.append(m.number)
+def migrate(db: sqlite_utils.Database, migrations: Sequence[Migrations]) -> list[int]:
+    """Apply the sets' migrations not yet recorded, set by set, each in its own transaction.
+
+    Returns the numbers of those applied, in the order applied."""
+    _adopt_legacy(db, migrations)
+    applied: list[int] = []
+    for sets in migrations:
+        pending = [m.name for m in sets.pending(db)]
+        sets.apply(db)
+        for name in pending:
+            log.info("migration %s applied", name)
+        applied.extend(migration_number(name) for name in pending)
     return applied
+
+
+def applied_numbers(db: sqlite_utils.Database) -> list[int]:
+    """The numbers of every migration recorded in the database, ascending."""
+    if not db[Migrations.migrations_table].exists():
+        return []
+    return sorted(migration_number(row["name"]) for row in db.query(
+        f"SELECT name FROM {Migrations.migrations_table}"))
+
+
+def _adopt_legacy(db: sqlite_utils.Database, migrations: Sequence[Migrations]) -> None:
+    """Record, in the sets' table, the migrations an older server recorded by number in `_migrations`,
+    then drop that table: what it applied is not applied again. A number no set knows (a database
+    from a newer server) raises StoreError and changes nothing."""
+    if not db[LEGACY_TABLE].exists():
+        return
+    done = {row["number"]: row["applied_ms"] for row in db.query(f"SELECT number, applied_ms FROM {LEGACY_TABLE}")}
+    known = {migration_number(m.name): (sets, m.name) for sets in migrations for m in sets.pending(db)}
+    for sets in migrations:
+        for recorded in sets.applied(db):
+            known.setdefault(migration_number(recorded.name), (sets, recorded.name))
+    unknown = sorted(set(done) - set(known))
+    if unknown:
+        raise StoreError(f"the database records migrations {unknown} that this server does not know: "
+                         "it was written by a newer version")
+    with db.atomic():
+        for sets in migrations:
+            sets.ensure_migrations_table(db)
+        recorded = {(r["migration_set"], r["name"]) for r in db.query(
+            f"SELECT migration_set, name FROM {Migrations.migrations_table}")}
+        for number, applied_ms in sorted(done.items()):
+            sets, name = known[number]
+            if (sets.name, name) in recorded:
+                continue
+            at = datetime.datetime.fromtimestamp(applied_ms / 1000, datetime.timezone.utc)
+            db[Migrations.migrations_table].insert({"migration_set": sets.name, "name": name, "applied_at": str(at)})
+        db.execute(f"DROP TABLE {LEGACY_TABLE}")
+    log.info("adopted %d migrations recorded by number (%s)", len(done), LEGACY_TABLE)

@@ -25,11 +25,12 @@ import msgpack
 import sqlite_utils
 
 from config.schema import HallConfig
-from hall_server.core import handlers
+from hall_server.domain.context import BadRequest, Context, DomainError, Handlers
 from hall_server.core.plain import NotPlain, check_plain
 from hall_server.core.state import StateMap
 from hall_server.core.store import storage_fault
 from hallnet.messages import Envelope, now_ms
+from hallnet.vocabulary import reply_body
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +47,16 @@ class Applied:
     details: dict[str, Any] = field(default_factory=dict)
 
     def reply_body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"ref": self.env.id, "ok": self.ok, "retry": self.retry}
-        if self.ok:
-            body["result"] = self.result
-        else:
-            body["error"] = self.error
-            body["message"] = self.message
-            if self.details:
-                body["details"] = self.details
-        return body
+        return reply_body(self.env.id, ok=self.ok, result=self.result, error=self.error, message=self.message,
+                          retry=self.retry, details=self.details)
 
 
 
 def apply_batch(
     db: sqlite_utils.Database,
     state: StateMap,
-    config: HallConfig | None,
+    config: HallConfig,
+    handlers: Handlers,
     batch: list[Envelope],
     at_ms: int | None = None,
     secret: bytes = b"",
@@ -84,7 +79,7 @@ def apply_batch(
             if earlier is not None:                      # applied before, or earlier in this batch
                 outcomes.append(_duplicate_of(env, earlier))
                 continue
-            ctx = handlers.Context(db=db, config=config, node=env.node, now_ms=at_ms, msg_id=env.id,
+            ctx = Context(db=db, config=config, node=env.node, now_ms=at_ms, msg_id=env.id,
                                    batch_deltas=pending, secret=secret)
             conn.execute("SAVEPOINT msg")                # this message alone
             try:
@@ -92,13 +87,13 @@ def apply_batch(
                     _check_storable(env)
                     result = handlers.dispatch(ctx, env.type, env.body)
                     outcome = Applied(env, ok=True, result=result)
-                except handlers.DomainError as kept:
+                except DomainError as kept:
                     if not getattr(kept, "keep_writes", False):
                         raise
                     outcome = Applied(env, ok=False, error=kept.code, message=kept.message, details=kept.details)
                 _record(conn, env, at_ms, outcome)
                 conn.execute("RELEASE msg")
-            except handlers.DomainError as exc:
+            except DomainError as exc:
                 _rollback_to(conn)
                 ctx.deltas.clear()
                 outcome = Applied(env, ok=False, error=exc.code, message=exc.message, details=exc.details)
@@ -128,7 +123,7 @@ def _check_storable(env: Envelope) -> None:
     try:
         check_plain(env.body)
     except NotPlain as exc:
-        raise handlers.BadRequest(f"body cannot be stored: {exc}"[:300], field=exc.path) from None
+        raise BadRequest(f"body cannot be stored: {exc}"[:300], field=exc.path) from None
 
 
 def _already_applied(conn: sqlite3.Connection, batch: list[Envelope]) -> dict[tuple[str, str], Applied]:

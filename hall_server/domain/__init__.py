@@ -20,8 +20,10 @@ Modules, one job each:
   rollup       the figures' rollups kept by the writer  figures    R8/R10 figures from the rollups
   assessment   monthly assessment (R10)                 export     provincial record, store-and-forward (R11)
   rating_flags QR ratings' hashed sources and the one-device-many-办件 flags (issue 11)
+  context      a handler's Context, the generic refusals, body types at the edge and `Handlers` (a type → handler table)
   commands     the message handlers (the node commands' table is in its docstring)
-  migrations   the domain's tables (migrations 10–99)
+  handlers     `domain_handlers()`: every module's table merged (the hub is given it, with the foundation's)
+  migrations   the domain's tables (`DOMAIN`, a sqlite-utils migration set, 10–99)
 
 The state keys the screens subscribe to are listed in `floor`.
 """

@@ -15,19 +15,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlite_utils
+
 from config.schema import HallConfig
 from hall_server.domain.common import rows
 from hall_server.domain.figures import derive, month_days, report
 
 
-def _away_half_days(db: Any, start: str, end: str, col: str, kinds: tuple[str, ...]) -> dict[Any, int]:
+def _away_half_days(db: sqlite_utils.Database, start: str, end: str, col: str, kinds: tuple[str, ...]) -> dict[Any, int]:
     marks = ",".join("?" * len(kinds))
     return {r["key"]: r["n"] for r in rows(
         db, f"SELECT {col} AS key, COUNT(DISTINCT day || '/' || session) AS n FROM attendance "
             f"WHERE day BETWEEN ? AND ? AND kind IN ({marks}) GROUP BY 1", [start, end, *kinds])}
 
 
-def _late(db: Any, start: str, end: str, col: str) -> dict[Any, int]:
+def _late(db: sqlite_utils.Database, start: str, end: str, col: str) -> dict[Any, int]:
     return {r["key"]: r["n"] for r in rows(
         db, f"SELECT {col} AS key, COUNT(*) AS n FROM attendance WHERE day BETWEEN ? AND ? "
             "AND kind IN ('late', 'early') GROUP BY 1", [start, end])}
@@ -60,7 +62,7 @@ def _rank(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return items
 
 
-def monthly(db: Any, config: HallConfig, month: str) -> dict[str, Any]:
+def monthly(db: sqlite_utils.Database, config: HallConfig, month: str) -> dict[str, Any]:
     start, end = month_days(month)
     by_window = {r["key"]: r for r in report(db, config, start, end, "window")}
     by_staff = {r["key"]: r for r in report(db, config, start, end, "staff")}

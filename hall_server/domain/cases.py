@@ -18,15 +18,17 @@ import json
 from datetime import date
 from typing import Any
 
+import sqlite_utils
+
 from config.i18n import t
 from config.reserved_tags import reason_pending
 from config.schema import HallConfig
 from hall_server.domain import rollup
-from hall_server.domain.common import cfg, mask_phone, row, rows
+from hall_server.domain.common import mask_phone, row, rows
 from hall_server.domain.errors import AppealExists, UnknownCase, WrongCaseState
 from hall_server.domain.staff import TODAY_HOLD_MS
 from hall_server.domain.workdays import calendar_for, due, due_day
-from hall_server.core.handlers import Context
+from hall_server.domain.context import Context
 
 CALLBACK_WORKDAYS = 1
 RECTIFY_WORKDAYS = 15
@@ -63,7 +65,7 @@ def open_comment(ctx: Context, text: str, phone: str) -> int:
     return case_id
 
 
-def get(ctx_or_db: Any, case_id: int) -> dict[str, Any]:
+def get(ctx_or_db: Context | sqlite_utils.Database, case_id: int) -> dict[str, Any]:
     c = row(ctx_or_db, "SELECT * FROM cases WHERE id = ?", [case_id])
     if c is None:
         raise UnknownCase(f"no case {case_id}", case_id=case_id)
@@ -135,7 +137,7 @@ def decide(ctx: Context, case_id: int, upheld: bool, note: str) -> dict[str, Any
     if upheld and c["job_id"] is not None:
         job = row(ctx, "SELECT * FROM jobs WHERE id = ?", [c["job_id"]])
         assert job is not None
-        rollup.add_excluded(ctx.db, cfg(ctx), job)
+        rollup.add_excluded(ctx.db, ctx.config, job)
     return {"case_id": case_id, "appeal": "upheld" if upheld else "rejected"}
 
 
@@ -193,7 +195,7 @@ def _due_text(day: date, provisional: bool) -> str:
     return t("web.case.due_by", day=day.isoformat()) + (t("web.case.provisional") if provisional else "")
 
 
-def view(db: Any, c: dict[str, Any], reveal_private: bool = False,
+def view(db: sqlite_utils.Database, c: dict[str, Any], reveal_private: bool = False,
          config: HallConfig | None = None) -> dict[str, Any]:
     """R6: the rater's phone and text are masked except to the manager handling the case.
     Each due time (`*_due_ms`, the instant it passes) comes with `*_due_day` (the local working day

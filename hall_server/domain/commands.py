@@ -1,6 +1,7 @@
-"""The domain's node commands: one handler per message type, registered with the hub.
+"""The domain's node commands (`COMMANDS`, a handler table the hub is given): one handler per type.
 
-Each validates its body at the edge, then calls the rule functions of the domain modules.
+Each takes its body as its type (`hallnet.bodies`, checked at the edge), then calls the rule
+functions of the domain modules.
 Who may send what (`kinds`): staff terminals never submit a rating (R6); only the server's
 own timer sends `system.tick`.
 
@@ -36,161 +37,150 @@ own timer sends `system.tick`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hall_server.domain import cases, jobs, ratings, slips, staff, tickets
 from hall_server.domain.common import (
-    BIZSYS, DISPENSER, GATEWAY, KIOSK, MANAGER, QR, SYSTEM, TERMINAL, WEB, cfg, opt_int, opt_str, phone,
-    req_int, row, window_cfg, window_of,
+    BIZSYS, DISPENSER, GATEWAY, KIOSK, MANAGER, QR, SYSTEM, TERMINAL, WEB, opt_int, req_int, row, window_at,
+    window_cfg,
 )
 from hall_server.domain.errors import AlreadyRated, BadRequest, ChannelNotAllowed, RatingExpired, UnknownJob
 from hall_server.domain.floor import ensure_windows, refresh_floor
-from hall_server.core.handlers import Context, Handler, need
-from hall_server.core.handlers import handler as register
+from hall_server.domain.context import Context, Handler, Handlers
+from hallnet.bodies import (
+    AtWindow, CaseAppeal, CaseDecide, CaseStep, CommentSubmit, Empty, ExportDelivered, JobFinish, QueueCallBack,
+    QueueTake, QueueTransfer, RatingFollowup, RatingSubmit, WindowPause, WindowSignIn,
+)
+from hallnet.vocabulary import Channel, Msg
+
+COMMANDS = Handlers()   # the domain's node commands (collected in hall_server.core.handlers)
 
 
-def handler(type_name: str, kinds: set[str] | None = None) -> Any:
-    """Register a domain command; after it ran, the `floor` summary is republished if it changed."""
+def handler(type_name: str, kinds: set[str] | None = None) -> Callable[[Handler], Handler]:
+    """Add a domain command to COMMANDS; after it ran, the `floor` summary is republished if it changed."""
 
     def wrap(fn: Handler) -> Handler:
-        def run(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+        def run(ctx: Context, body: Any) -> dict[str, Any]:
             result = fn(ctx, body)
-            if ctx.config is not None:
-                refresh_floor(ctx)
+            refresh_floor(ctx)
             return result
 
         run.__name__, run.__doc__ = fn.__name__, fn.__doc__
-        register(type_name, kinds)(run)
+        COMMANDS.add(type_name, run, kinds)
         return fn
 
     return wrap
 
+
 STAFF_SIDE = {TERMINAL}
 MANAGERS = {WEB, MANAGER}
 RATERS = {KIOSK, GATEWAY, QR, WEB}
-NODE_CHANNEL = {KIOSK: 4, GATEWAY: 5, QR: 3}
-WEB_CHANNELS = {1, 2, 3, 6, 7}
-
-
-def _fields(body: Any, *allowed: str) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise BadRequest("body must be a map")
-    extra = [k for k in body if k not in allowed]
-    if extra:
-        raise BadRequest(f"unknown field(s): {', '.join(str(k)[:40] for k in extra[:5])}",
-                         fields=[str(k)[:40] for k in extra[:5]])
-    return body
+NODE_CHANNEL = {KIOSK: int(Channel.KIOSK), GATEWAY: int(Channel.KEYPAD), QR: int(Channel.QR)}
+WEB_CHANNELS = {int(c) for c in (Channel.PC, Channel.MOBILE, Channel.QR, Channel.PHONE, Channel.SMS)}
 
 
 # --- tickets ---------------------------------------------------------------------------------
 
-@handler("queue.take", kinds={DISPENSER, TERMINAL, GATEWAY, WEB, MANAGER})
-def queue_take(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    body = _fields(body, "category", "priority")
-    category = need(body, "category", str, max_len=8)
-    priority = body.get("priority")
-    if priority is not None and not isinstance(priority, str):
-        raise BadRequest("field 'priority' must be a string", field="priority")
-    return tickets.take(ctx, category, priority)
+@handler(Msg.QUEUE_TAKE, kinds={DISPENSER, TERMINAL, GATEWAY, WEB, MANAGER})
+def queue_take(ctx: Context, body: QueueTake) -> dict[str, Any]:
+    return tickets.take(ctx, body.category, body.priority)
 
 
-@handler("queue.call_next", kinds=STAFF_SIDE)
-def queue_call_next(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window"))
+@handler(Msg.QUEUE_CALL_NEXT, kinds=STAFF_SIDE)
+def queue_call_next(ctx: Context, body: AtWindow) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     staff.working(ctx, w.number)
     return tickets.call_next(ctx, w)
 
 
-@handler("queue.recall", kinds=STAFF_SIDE)
-def queue_recall(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window"))
+@handler(Msg.QUEUE_RECALL, kinds=STAFF_SIDE)
+def queue_recall(ctx: Context, body: AtWindow) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     staff.working(ctx, w.number)
     return tickets.recall(ctx, w)
 
 
-@handler("queue.no_show", kinds=STAFF_SIDE)
-def queue_no_show(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window"))
+@handler(Msg.QUEUE_NO_SHOW, kinds=STAFF_SIDE)
+def queue_no_show(ctx: Context, body: AtWindow) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     staff.signed_in(ctx, w.number)
     return tickets.no_show(ctx, w)
 
 
-@handler("queue.park", kinds=STAFF_SIDE)
-def queue_park(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window"))
+@handler(Msg.QUEUE_PARK, kinds=STAFF_SIDE)
+def queue_park(ctx: Context, body: AtWindow) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     staff.signed_in(ctx, w.number)
     return tickets.park(ctx, w)
 
 
-@handler("queue.call_back", kinds=STAFF_SIDE)
-def queue_call_back(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window", "ticket_id"))
+@handler(Msg.QUEUE_CALL_BACK, kinds=STAFF_SIDE)
+def queue_call_back(ctx: Context, body: QueueCallBack) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     staff.working(ctx, w.number)
-    return tickets.call_back(ctx, w, req_int(body, "ticket_id", 1, 2**62))
+    return tickets.call_back(ctx, w, body.ticket_id)
 
 
-@handler("queue.transfer", kinds=STAFF_SIDE)
-def queue_transfer(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window", "to_window", "to_category"))
+@handler(Msg.QUEUE_TRANSFER, kinds=STAFF_SIDE)
+def queue_transfer(ctx: Context, body: QueueTransfer) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     staff.signed_in(ctx, w.number)
-    to_window = window_cfg(cfg(ctx), body["to_window"]) if body.get("to_window") is not None else None
-    to_category = opt_str(body, "to_category", 8) or None
+    to_window = window_cfg(ctx.config, body.to_window) if body.to_window is not None else None
+    to_category = body.to_category or None
     return tickets.transfer(ctx, w, to_window, to_category)
 
 
 # --- staff -----------------------------------------------------------------------------------
 
-@handler("window.sign_in", kinds=STAFF_SIDE)
-def window_sign_in(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window", "staff_no", "pin"))
-    staff_no = need(body, "staff_no", str, max_len=8)
-    pin = need(body, "pin", str, max_len=32)
-    return staff.sign_in(ctx, w.number, staff_no, pin)
+@handler(Msg.WINDOW_SIGN_IN, kinds=STAFF_SIDE)
+def window_sign_in(ctx: Context, body: WindowSignIn) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
+    return staff.sign_in(ctx, w.number, body.staff_no, body.pin)
 
 
-@handler("window.sign_out", kinds=STAFF_SIDE)
-def window_sign_out(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window"))
+@handler(Msg.WINDOW_SIGN_OUT, kinds=STAFF_SIDE)
+def window_sign_out(ctx: Context, body: AtWindow) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     return staff.sign_out(ctx, w.number)
 
 
-@handler("window.pause", kinds=STAFF_SIDE)
-def window_pause(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window", "reason"))
-    reason = need(body, "reason", str, max_len=32).strip()
+@handler(Msg.WINDOW_PAUSE, kinds=STAFF_SIDE)
+def window_pause(ctx: Context, body: WindowPause) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
+    reason = body.reason.strip()
     if not reason:
         raise BadRequest("a pause needs a reason", field="reason")
     return staff.pause(ctx, w.number, reason)
 
 
-@handler("window.resume", kinds=STAFF_SIDE)
-def window_resume(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window"))
+@handler(Msg.WINDOW_RESUME, kinds=STAFF_SIDE)
+def window_resume(ctx: Context, body: AtWindow) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     return staff.resume(ctx, w.number)
 
 
-@handler("staff.today", kinds=STAFF_SIDE)
-def staff_today(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window"))
+@handler(Msg.STAFF_TODAY, kinds=STAFF_SIDE)
+def staff_today(ctx: Context, body: AtWindow) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     return staff.today(ctx, w.number)
 
 
 # --- 办件 --------------------------------------------------------------------------------------
 
-@handler("job.start", kinds=STAFF_SIDE)
-def job_start(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    w = window_of(ctx, _fields(body, "window"))
+@handler(Msg.JOB_START, kinds=STAFF_SIDE)
+def job_start(ctx: Context, body: AtWindow) -> dict[str, Any]:
+    w = window_at(ctx, body.window)
     r = staff.working(ctx, w.number)
     return jobs.start(ctx, w.number, r["staff_no"])
 
 
-@handler("job.finish", kinds=STAFF_SIDE | {BIZSYS})
-def job_finish(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+@handler(Msg.JOB_FINISH, kinds=STAFF_SIDE | {BIZSYS})
+def job_finish(ctx: Context, body: JobFinish) -> dict[str, Any]:
     """The window finishes its 办件; or the business system does, with its 办件编号, for a window.
     A called ticket not yet marked as served is started first."""
-    w = window_of(ctx, _fields(body, "window", "service_code", "job_no"))
-    service_code = need(body, "service_code", str, max_len=64)
-    job_no = opt_str(body, "job_no", 64) or None
+    w = window_at(ctx, body.window)
+    service_code, job_no = body.service_code, body.job_no or None
     r = staff.signed_in(ctx, w.number)
     if r["job_id"] is None and r["ticket_id"] is not None:
         jobs.start(ctx, w.number, r["staff_no"])
@@ -202,35 +192,39 @@ def job_finish(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 # --- ratings ---------------------------------------------------------------------------------
 
-def _channel(ctx: Context, body: dict[str, Any]) -> int:
+def _channel(ctx: Context, sent: object) -> int:
+    """The rating's channel: the node's own (kiosk, keypad gateway, QR), or the web's named one."""
     if ctx.node_kind in NODE_CHANNEL:
         ch = NODE_CHANNEL[ctx.node_kind]
-        if body.get("channel") not in (None, ch):
-            raise ChannelNotAllowed(f"{ctx.node_kind} rates on channel {ch}", channel=body.get("channel"), allowed=[ch])
+        if sent not in (None, ch):
+            raise ChannelNotAllowed(f"{ctx.node_kind} rates on channel {ch}", channel=sent, allowed=[ch])
         return ch
-    ch = req_int(body, "channel", 0, 99)
+    ch = req_int({} if sent is None else {"channel": sent}, "channel", 0, 99)
     if ch not in WEB_CHANNELS:
         raise ChannelNotAllowed(f"channel {ch} cannot be used here (allowed: {sorted(WEB_CHANNELS)})", channel=ch,
                                 allowed=sorted(WEB_CHANNELS))
     return ch
 
 
-def _job_for_rating(ctx: Context, body: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
+def _pressed_ms(sent: object) -> int | None:
+    return opt_int({"pressed_ms": sent}, "pressed_ms", 0, 2**53)
+
+
+def _job_for_rating(ctx: Context, body: RatingSubmit) -> tuple[dict[str, Any], int | None]:
     """The 办件 a rating is for and the rating node's own window (None for QR / web)."""
     own: int | None = None
     if ctx.node_kind in (KIOSK, GATEWAY):
-        own = window_of(ctx, body).number
-    if "job" in body:
-        pub = need(body, "job", str, max_len=64)
-        return jobs.by_pub(ctx.db, pub), own
-    if "handle" in body and own is not None:
-        j = row(ctx, "SELECT * FROM jobs WHERE id = ?", [req_int(body, "handle", 1, 2**32 - 1)])
+        own = window_at(ctx, body.window).number
+    if body.job is not None:
+        return jobs.by_pub(ctx.db, body.job), own
+    if body.handle is not None and own is not None:
+        j = row(ctx, "SELECT * FROM jobs WHERE id = ?", [body.handle])
         if j is None:
             raise UnknownJob("no such 办件")
         return j, own
     if own is None:
         raise BadRequest("missing field 'job'", field="job")
-    pressed = opt_int(body, "pressed_ms", 0, 2**53)
+    pressed = _pressed_ms(body.pressed_ms)
     if pressed is not None:
         # a late delivery: the 办件 that was open at this window when the citizen pressed
         j = row(ctx, "SELECT * FROM jobs WHERE window = ? AND status = 'finished' AND finished_ms <= ? "
@@ -250,92 +244,70 @@ def _job_for_rating(ctx: Context, body: dict[str, Any]) -> tuple[dict[str, Any],
     return j, own
 
 
-@handler("rating.submit", kinds=RATERS)
-def rating_submit(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _fields(body, "job", "handle", "window", "level", "tags", "efficiency", "skill", "attitude", "text", "phone",
-            "channel", "pressed_ms")
-    cfg(ctx)
-    channel = _channel(ctx, body)
-    level = req_int(body, "level", 1, 5)
-    sub = {k: opt_int(body, k, 1, 5) for k in ("efficiency", "skill", "attitude")}
-    text = opt_str(body, "text", 500)
-    tel = phone(body)
-    pressed = opt_int(body, "pressed_ms", 0, 2**53) if channel in ratings.EVALUATOR_CHANNELS else None
+@handler(Msg.RATING_SUBMIT, kinds=RATERS)
+def rating_submit(ctx: Context, body: RatingSubmit) -> dict[str, Any]:
+    channel = _channel(ctx, body.channel)
+    sub = {"efficiency": body.efficiency, "skill": body.skill, "attitude": body.attitude}
+    pressed = _pressed_ms(body.pressed_ms) if channel in ratings.EVALUATOR_CHANNELS else None
     job, own = _job_for_rating(ctx, body)
-    return ratings.submit(ctx, job, channel, own, level, body.get("tags"), sub, text, tel, pressed)
+    return ratings.submit(ctx, job, channel, own, body.level, body.tags, sub, body.text or "", body.phone or "",
+                          pressed)
 
 
-@handler("rating.followup", kinds={QR, WEB})
-def rating_followup(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _fields(body, "job", "level", "tags", "text", "channel")
-    cfg(ctx)
-    channel = _channel(ctx, body)
-    level = req_int(body, "level", 1, 5)
-    text = opt_str(body, "text", 500)
-    job = jobs.by_pub(ctx.db, need(body, "job", str, max_len=64))
-    return ratings.followup(ctx, job, channel, level, body.get("tags"), text)
+@handler(Msg.RATING_FOLLOWUP, kinds={QR, WEB})
+def rating_followup(ctx: Context, body: RatingFollowup) -> dict[str, Any]:
+    channel = _channel(ctx, body.channel)
+    job = jobs.by_pub(ctx.db, body.job)
+    return ratings.followup(ctx, job, channel, body.level, body.tags, body.text or "")
 
 
 # --- cases -----------------------------------------------------------------------------------
 
-def _case_id(body: dict[str, Any]) -> int:
-    return req_int(body, "case_id", 1, 2**62)
+@handler(Msg.CASE_CALLBACK, kinds=MANAGERS)
+def case_callback(ctx: Context, body: CaseStep) -> dict[str, Any]:
+    return cases.callback(ctx, body.case_id, body.note or "")
 
 
-@handler("case.callback", kinds=MANAGERS)
-def case_callback(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _fields(body, "case_id", "note")
-    return cases.callback(ctx, _case_id(body), opt_str(body, "note", 1000))
+@handler(Msg.CASE_RECTIFY, kinds=MANAGERS)
+def case_rectify(ctx: Context, body: CaseStep) -> dict[str, Any]:
+    return cases.rectify(ctx, body.case_id, body.note or "")
 
 
-@handler("case.rectify", kinds=MANAGERS)
-def case_rectify(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _fields(body, "case_id", "note")
-    return cases.rectify(ctx, _case_id(body), opt_str(body, "note", 1000))
+@handler(Msg.CASE_CLOSE, kinds=MANAGERS)
+def case_close(ctx: Context, body: CaseStep) -> dict[str, Any]:
+    return cases.close(ctx, body.case_id, body.note or "")
 
 
-@handler("case.close", kinds=MANAGERS)
-def case_close(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _fields(body, "case_id", "note")
-    return cases.close(ctx, _case_id(body), opt_str(body, "note", 1000))
-
-
-@handler("case.appeal", kinds=STAFF_SIDE | MANAGERS)
-def case_appeal(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _fields(body, "case_id", "reason", "window")
-    reason = need(body, "reason", str, max_len=1000)
+@handler(Msg.CASE_APPEAL, kinds=STAFF_SIDE | MANAGERS)
+def case_appeal(ctx: Context, body: CaseAppeal) -> dict[str, Any]:
     staff_no = None
     if ctx.node_kind == TERMINAL:
-        w = window_of(ctx, body)
+        w = window_at(ctx, body.window)
         staff_no = staff.signed_in(ctx, w.number)["staff_no"]
-    return cases.appeal(ctx, _case_id(body), staff_no, reason)
+    return cases.appeal(ctx, body.case_id, staff_no, body.reason)
 
 
-@handler("case.decide", kinds=MANAGERS)
-def case_decide(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _fields(body, "case_id", "upheld", "note")
-    upheld = need(body, "upheld", bool)
-    return cases.decide(ctx, _case_id(body), upheld, opt_str(body, "note", 1000))
+@handler(Msg.CASE_DECIDE, kinds=MANAGERS)
+def case_decide(ctx: Context, body: CaseDecide) -> dict[str, Any]:
+    return cases.decide(ctx, body.case_id, body.upheld, body.note or "")
 
 
-@handler("comment.submit", kinds={QR, WEB, KIOSK})
-def comment_submit(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    _fields(body, "text", "phone")
-    text = need(body, "text", str, max_len=1000).strip()
+@handler(Msg.COMMENT_SUBMIT, kinds={QR, WEB, KIOSK})
+def comment_submit(ctx: Context, body: CommentSubmit) -> dict[str, Any]:
+    text = body.text.strip()
     if not text:
         raise BadRequest("a comment needs text", field="text")
-    return {"case_id": cases.open_comment(ctx, text, phone(body))}
+    return {"case_id": cases.open_comment(ctx, text, body.phone or "")}
 
 
 # --- the server's own timer and exporter -----------------------------------------------------
 
-@handler("system.tick", kinds={SYSTEM})
-def system_tick(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+@handler(Msg.SYSTEM_TICK, kinds={SYSTEM})
+def system_tick(ctx: Context, body: Empty) -> dict[str, Any]:
     """Periodic (every few seconds): expire rating opportunities, flag 离岗/空岗, recompute provisional
     case due dates once the official calendar is known, flag overdue cases, expire earlier days'
     tickets, sign out sessions left open overnight."""
-    _fields(body)
-    config = cfg(ctx)
+    config = ctx.config
     ensure_windows(ctx.db, config)
     out: dict[str, Any] = {}
     out.update(ratings.expire(ctx))
@@ -347,12 +319,10 @@ def system_tick(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@handler("export.delivered", kinds={SYSTEM})
-def export_delivered(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+@handler(Msg.EXPORT_DELIVERED, kinds={SYSTEM})
+def export_delivered(ctx: Context, body: ExportDelivered) -> dict[str, Any]:
     """The exporter delivered every rating up to `upto` to `sink`: move its cursor forward."""
-    _fields(body, "sink", "upto")
-    sink = need(body, "sink", str, max_len=200)
-    upto = req_int(body, "upto", 0, 2**62)
+    sink, upto = body.sink, body.upto
     ctx.db.execute(
         "INSERT INTO export_cursor (sink, last_rating_id, delivered_ms) VALUES (?, ?, ?) "
         "ON CONFLICT (sink) DO UPDATE SET last_rating_id = MAX(last_rating_id, excluded.last_rating_id), "

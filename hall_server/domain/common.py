@@ -1,4 +1,5 @@
-"""Small helpers shared by the domain modules: the configured hall, which window a node is, rows."""
+"""Small helpers shared by the domain modules: the configured hall, which window a node is, and
+`row` / `rows`, the first or every row of a `db.query()` (sqlite-utils) as dicts."""
 
 from __future__ import annotations
 
@@ -7,28 +8,25 @@ import re
 import secrets
 from typing import Any
 
-from config.schema import HallConfig, Window
-from hall_server.domain.errors import BadRequest, Forbidden, NotConfigured, UnknownWindow
-from hall_server.core.handlers import Context
+import sqlite_utils
 
-# Node kinds (the prefix of the authenticated node id).
-TERMINAL = "terminal"      # the staff's window terminal, terminal-<window>
-KIOSK = "kiosk"            # the citizen's touchscreen evaluator, kiosk-<window>
-GATEWAY = "gateway"        # the serial devices gateway (keypads, printers), any window
-DISPENSER = "dispenser"    # the ticket dispenser
-WEB = "web"                # the HTTP side (QR page, manager console, JSON API)
-QR = "qr"                  # the QR page's own node id, when it has one
-BIZSYS = "bizsys"          # the hall's business system (integration API key)
-MANAGER = "manager"        # the manager console, when it is its own node
-SYSTEM = "system"          # the server's own timer (system.tick)
+from config.schema import HallConfig, Window
+from hall_server.domain.errors import BadRequest, Forbidden, UnknownWindow
+from hall_server.domain.context import Context
+from hallnet.vocabulary import NodeKind
+
+# Node kinds (the prefix of the authenticated node id), short names for hallnet.vocabulary.NodeKind.
+TERMINAL = NodeKind.TERMINAL
+KIOSK = NodeKind.KIOSK
+GATEWAY = NodeKind.GATEWAY
+DISPENSER = NodeKind.DISPENSER
+WEB = NodeKind.WEB
+QR = NodeKind.QR
+BIZSYS = NodeKind.BIZSYS
+MANAGER = NodeKind.MANAGER
+SYSTEM = NodeKind.SYSTEM
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,19}$")
-
-
-def cfg(ctx: Context) -> HallConfig:
-    if ctx.config is None:
-        raise NotConfigured("the hall server runs without a hall configuration")
-    return ctx.config
 
 
 def window_cfg(config: HallConfig, number: Any) -> Window:
@@ -47,19 +45,24 @@ def node_window(node: str) -> int | None:
 
 
 def window_of(ctx: Context, body: dict[str, Any]) -> Window:
-    """The window a command is for: a terminal or kiosk is bound to its own window; other nodes
-    (gateway, web, business system) name it in the body."""
-    config = cfg(ctx)
+    """The window a command (a body map) is for; see `window_at`."""
+    return window_at(ctx, body["window"] if "window" in body else None, named="window" in body)
+
+
+def window_at(ctx: Context, window: Any, named: bool | None = None) -> Window:
+    """The window a command is for: a terminal or kiosk is bound to its own window (it may name
+    it, no other); other nodes (gateway, web, business system) must name it."""
+    named = window is not None if named is None else named
     if ctx.node_kind in (TERMINAL, KIOSK):
         own = node_window(ctx.node)
         if own is None:
             raise Forbidden(f"{ctx.node} is not bound to a window")
-        if "window" in body and body["window"] != own:
+        if named and window != own:
             raise Forbidden(f"{ctx.node} may only act for window {own}", window=own)
-        return window_cfg(config, own)
-    if "window" not in body:
+        return window_cfg(ctx.config, own)
+    if not named:
         raise BadRequest("missing field 'window'", field="window")
-    return window_cfg(config, body["window"])
+    return window_cfg(ctx.config, window)
 
 
 def opt_str(body: dict[str, Any], key: str, max_len: int, default: str = "") -> str:
@@ -118,17 +121,13 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def row(ctx_or_db: Any, sql: str, params: list[Any]) -> dict[str, Any] | None:
+def row(ctx_or_db: Context | sqlite_utils.Database, sql: str, params: list[Any]) -> dict[str, Any] | None:
+    """The first row of a query as a dict (`db.query`), or None."""
     db = ctx_or_db.db if isinstance(ctx_or_db, Context) else ctx_or_db
-    cur = db.execute(sql, params)
-    r = cur.fetchone()
-    if r is None:
-        return None
-    return dict(zip([d[0] for d in cur.description], r))
+    return next(db.query(sql, params), None)
 
 
-def rows(ctx_or_db: Any, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+def rows(ctx_or_db: Context | sqlite_utils.Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    """Every row of a query as dicts (`db.query`)."""
     db = ctx_or_db.db if isinstance(ctx_or_db, Context) else ctx_or_db
-    cur = db.execute(sql, params or [])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return list(db.query(sql, params or []))

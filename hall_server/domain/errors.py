@@ -1,15 +1,15 @@
 """Named refusals of the hall's rules. Each has a stable `code` that clients translate.
 
-All are `hall_server.core.handlers.DomainError` subclasses: the writer records them as the answer
+All are `hall_server.domain.context.DomainError` subclasses: the writer records them as the answer
 to the message (a resent message gets the same refusal).
 """
 
 from __future__ import annotations
 
-from hall_server.core.handlers import BadRequest, DomainError, Forbidden
+from hall_server.domain.context import BadRequest, DomainError, Forbidden
 
 __all__ = [
-    "DomainError", "BadRequest", "Forbidden", "NotConfigured", "UnknownWindow", "UnknownCategory",
+    "DomainError", "BadRequest", "Forbidden", "UnknownWindow", "UnknownCategory",
     "UnknownService", "UnknownStaff", "UnknownTicket", "UnknownJob", "UnknownCase", "UnknownTag",
     "NotSignedIn", "AlreadySignedIn", "WindowOccupied", "WrongPin", "AccountLocked", "Paused",
     "NotPaused", "WindowBusy", "QueueEmpty", "NoCurrentTicket", "TicketNotHere", "WrongTicketState",
@@ -18,10 +18,6 @@ __all__ = [
     "AppealExists",
     "PriorityNotAllowed",
 ]
-
-
-class NotConfigured(DomainError):
-    code = "not_configured"
 
 
 class UnknownWindow(DomainError):

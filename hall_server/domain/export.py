@@ -30,10 +30,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+import sqlite_utils
+
 from config.schema import HallConfig
 from hall_server.domain.common import row, rows
 from hall_server.domain.csv_cells import csv_safe
 from hall_server.domain.hours import local
+from hallnet.vocabulary import Msg
 
 FIELDS = ("rating_id", "region_code", "dept_code", "service_code", "job_no", "channel", "level", "reasons", "text",
           "rated_at", "round", "staff_no", "staff_name", "promised_min", "accepted_on", "is_default")
@@ -59,7 +62,7 @@ def record(config: HallConfig, r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def pending(db: Any, config: HallConfig, after_id: int, limit: int) -> list[dict[str, Any]]:
+def pending(db: sqlite_utils.Database, config: HallConfig, after_id: int, limit: int) -> list[dict[str, Any]]:
     found = rows(db, "SELECT r.*, j.job_no, j.promised_min, j.started_ms FROM ratings r JOIN jobs j ON j.id = r.job_id "
                      "WHERE r.id > ? ORDER BY r.id LIMIT ?", [after_id, limit])
     return [record(config, r) for r in found]
@@ -134,9 +137,9 @@ def make_sink(spec: str, timeout_s: float = 10.0) -> Sink:
 
 class Exporter:
     """Store-and-forward to one sink. `commit(sink_name, upto)` moves the cursor through the writer,
-    e.g. `lambda s, n: hub.submit("export.delivered", {"sink": s, "upto": n}, "system-export")`."""
+    e.g. `lambda s, n: hub.submit(Msg.EXPORT_DELIVERED, {"sink": s, "upto": n}, "system-export")`."""
 
-    def __init__(self, reader: Callable[[], Any], config: HallConfig, sink: Sink,
+    def __init__(self, reader: Callable[[], sqlite_utils.Database], config: HallConfig, sink: Sink,
                  commit: Callable[[str, int], Any], batch: int = 500) -> None:
         self.reader, self.config, self.sink, self.commit, self.batch = reader, config, sink, commit, batch
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 from typing import Any
 
+import sqlite_utils
+
 from config.schema import HallConfig
 from hall_server.domain.common import rows
 from hall_server.domain.hours import local_ms
@@ -77,7 +79,7 @@ def month_days(month: str) -> tuple[str, str]:
     return first.isoformat(), last.isoformat()
 
 
-def report(db: Any, config: HallConfig | None, start_day: str, end_day: str, by: str = "window") -> list[dict[str, Any]]:
+def report(db: sqlite_utils.Database, config: HallConfig | None, start_day: str, end_day: str, by: str = "window") -> list[dict[str, Any]]:
     """Counts per level and the R8 rates, cut `by` one of CUTS."""
     if by not in CUTS:
         raise BadRequest(f"'by' must be one of {sorted(CUTS)}")
@@ -90,7 +92,7 @@ def report(db: Any, config: HallConfig | None, start_day: str, end_day: str, by:
     return [derive(r) for r in out]
 
 
-def heatmap(db: Any, start_day: str, end_day: str) -> dict[str, Any]:
+def heatmap(db: sqlite_utils.Database, start_day: str, end_day: str) -> dict[str, Any]:
     """Hour of day × weekday (0 = Monday): 办件 finished, rated, 差评 and mean wait."""
     check_days(start_day, end_day)
     cells = rows(db, "SELECT (CAST(strftime('%w', day) AS INTEGER) + 6) % 7 AS weekday, hour, SUM(finished) AS finished, "
@@ -110,7 +112,7 @@ def _ms_range(config: HallConfig | None, start_day: str, end_day: str) -> tuple[
     return a, b
 
 
-def case_rates(db: Any, config: HallConfig | None, start_day: str, end_day: str, by: str = "hall") -> list[dict[str, Any]]:
+def case_rates(db: sqlite_utils.Database, config: HallConfig | None, start_day: str, end_day: str, by: str = "hall") -> list[dict[str, Any]]:
     """差评 cases opened in the period: 差评回复率, 回访整改率, 整改满意率, overdue counts, appeals."""
     keys = {"hall": "'hall'", "window": "c.window", "staff": "c.staff_no"}
     if by not in keys:
@@ -130,7 +132,7 @@ def case_rates(db: Any, config: HallConfig | None, start_day: str, end_day: str,
     return out
 
 
-def attendance(db: Any, start_day: str, end_day: str, by: str = "window") -> list[dict[str, Any]]:
+def attendance(db: sqlite_utils.Database, start_day: str, end_day: str, by: str = "window") -> list[dict[str, Any]]:
     """迟到 late, 早退 early, 离岗 away, 空岗 vacant: counts and minutes."""
     keys = {"window": "window", "staff": "staff_no", "day": "day"}
     if by not in keys:
@@ -142,7 +144,7 @@ def attendance(db: Any, start_day: str, end_day: str, by: str = "window") -> lis
         FROM attendance WHERE day BETWEEN ? AND ? GROUP BY 1 ORDER BY 1""", [start_day, end_day])
 
 
-def naive_report_by_window(db: Any, start_day: str, end_day: str) -> list[dict[str, Any]]:
+def naive_report_by_window(db: sqlite_utils.Database, start_day: str, end_day: str) -> list[dict[str, Any]]:
     """The same figures as `report(by='window')` by a plain GROUP BY over the raw tables (for the
     benchmark and for a consistency test)."""
     out = rows(db, """SELECT j.window AS key, COUNT(*) AS finished, COUNT(r.id) AS rated,

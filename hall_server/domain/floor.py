@@ -30,7 +30,7 @@ import sqlite_utils
 from config.schema import HallConfig
 from hall_server.domain.common import row, rows
 from hall_server.domain.hours import day_of
-from hall_server.core.handlers import Context
+from hall_server.domain.context import Context
 
 MGR_FLOOR = "mgr/floor"     # server-private: `mgr/` keys never reach the nodes (hall_server.transport.bus)
 

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlite_utils
+
 from config.schema import HallConfig
 from hall_server.core import qr_token
 from hall_server.domain import rollup
-from hall_server.domain.common import cfg, public_id, row, rows
+from hall_server.domain.common import public_id, row, rows
 from hall_server.domain.errors import JobNoTaken, NoCurrentTicket, NotServing, UnknownJob, UnknownService
 from hall_server.domain.floor import set_window, window_row
 from hall_server.domain.hours import day_of, local
 from hall_server.domain.tickets import event
-from hall_server.core.handlers import Context
+from hall_server.domain.context import Context
+from hallnet.vocabulary import Key
 
 SOURCES = ("window", "system", "generated")   # who gave the 办件编号
 
@@ -50,12 +53,12 @@ def start(ctx: Context, window: int, staff_no: str) -> dict[str, Any]:
 def generated_no(ctx: Context, job_id: int) -> str:
     """A 办件编号 when neither the window nor the business system gave one:
     行政区划 code + local date + 8-digit job id (unique in the hall)."""
-    config = cfg(ctx)
+    config = ctx.config
     return f"{config.hall.region_code}{local(ctx.now_ms, config):%Y%m%d}{job_id:08d}"
 
 
 def finish(ctx: Context, window: int, service_code: str, job_no: str | None, source: str) -> dict[str, Any]:
-    config = cfg(ctx)
+    config = ctx.config
     try:
         service = config.service(service_code)
     except KeyError:
@@ -104,7 +107,7 @@ def qr_link(ctx: Context, job: dict[str, Any]) -> dict[str, str | None]:
     """The slip's QR link of a finished 办件 (a rating credential: only for citizen-side devices and
     the slip printer's gateway): `qr_path` "/r/<signed token>" and, when the hall has `public_url`,
     the full `qr_url` (else None). Both None when the hub has no secret."""
-    return link(ctx.secret, cfg(ctx), job)
+    return link(ctx.secret, ctx.config, job)
 
 
 def link(secret: bytes, config: HallConfig, job: dict[str, Any]) -> dict[str, str | None]:
@@ -119,22 +122,22 @@ def publish_rating(ctx: Context, window: int, job: dict[str, Any] | None) -> Non
     """`rating/<window>`: what the evaluator needs to ask for a rating; None closes it. Never the
     QR link: every node (staff terminals too) may read every state key."""
     if job is None:
-        ctx.publish(f"rating/{window}", None)
+        ctx.publish(Key.rating(window), None)
         return
-    config = cfg(ctx)
+    config = ctx.config
     try:
         s = config.staff_member(job["staff_no"])
         name, dept, stars = s.name, s.department, s.stars
     except KeyError:
         name, dept, stars = "", "", 0
-    ctx.publish(f"rating/{window}", {
+    ctx.publish(Key.rating(window), {
         "window": window, "job": job["pub"], "handle": job["id"], "staff_no": job["staff_no"], "staff_name": name,
         "department": dept, "stars": stars, "service_code": job["service_code"],
         "expires_ms": job["rating_expires_ms"], "tag_version": config.tags.version,
     })
 
 
-def by_pub(db: Any, pub: str) -> dict[str, Any]:
+def by_pub(db: sqlite_utils.Database, pub: str) -> dict[str, Any]:
     j = row(db, "SELECT * FROM jobs WHERE pub = ?", [pub])
     if j is None:
         raise UnknownJob("no such 办件")
@@ -148,7 +151,7 @@ def view(j: dict[str, Any]) -> dict[str, Any]:
                               "wait_ms", "rating", "rating_expires_ms", "qr_expires_ms")} | {"overdue": bool(j["overdue"])}
 
 
-def listing(db: Any, *, window: int | None = None, day: str | None = None, status: str | None = None,
+def listing(db: sqlite_utils.Database, *, window: int | None = None, day: str | None = None, status: str | None = None,
             limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
     where, params = [], []
     for col, val in (("window", window), ("day", day), ("status", status)):

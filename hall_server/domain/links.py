@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from hall_server.domain.common import KIOSK, window_of
-from hall_server.domain.errors import AlreadyRated, BadRequest, NotFinished, RatingExpired, WrongWindow
+from hall_server.domain.common import KIOSK, window_at
+from hall_server.domain.errors import AlreadyRated, NotFinished, RatingExpired, WrongWindow
 from hall_server.domain.jobs import by_pub, qr_link
-from hall_server.core.handlers import Context, handler, need
+from hall_server.domain.context import Context, Handlers
+from hallnet.bodies import RatingLink
+from hallnet.vocabulary import Msg
 
-LINK_TYPE = "rating.link"
-FIELDS = ("job",)
+LINK_TYPE = Msg.RATING_LINK
 
 
 def link_for(ctx: Context, window: int, pub: str) -> dict[str, Any]:
@@ -45,13 +46,11 @@ def link_for(ctx: Context, window: int, pub: str) -> dict[str, Any]:
     return {"job": job["pub"], **qr_link(ctx, job)}
 
 
-@handler(LINK_TYPE, kinds={KIOSK})
-def rating_link(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+HANDLERS = Handlers()   # this module's message types (collected in hall_server.core.handlers)
+
+
+@HANDLERS.on(LINK_TYPE, kinds={KIOSK})
+def rating_link(ctx: Context, body: RatingLink) -> dict[str, Any]:
     """The evaluator of window n (kiosk-n) asks for the QR link of the 办件 its rating screen shows."""
-    if not isinstance(body, dict):
-        raise BadRequest("body must be a map")
-    extra = [str(k)[:40] for k in body if k not in FIELDS]
-    if extra:
-        raise BadRequest(f"unknown field(s): {', '.join(extra[:5])}", fields=extra[:5])
-    own = window_of(ctx, {})
-    return link_for(ctx, own.number, need(body, "job", str, max_len=64))
+    own = window_at(ctx, None)
+    return link_for(ctx, own.number, body.job)

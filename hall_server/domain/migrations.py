@@ -7,11 +7,14 @@ Names: a 办件 is a **job** (`jobs`), a 差评 follow-up (and a hall comment, R
 from __future__ import annotations
 
 import sqlite_utils
+from sqlite_utils.migrations import Migrations
 
-from hall_server.core.store import append_only, migration
+from hall_server.core.store import append_only, numbered
+
+DOMAIN = Migrations("hall.domain")
 
 
-@migration(10, "domain: tickets, jobs, ratings, staff, attendance, cases, rollup, export cursor")
+@DOMAIN(name=numbered(10, "domain: tickets, jobs, ratings, staff, attendance, cases, rollup, export cursor"))
 def _m10(db: sqlite_utils.Database) -> None:
     x = db.execute
     # R9 queue. status: waiting | called | serving | parked | done | no_show | transferred_out | expired
@@ -240,14 +243,14 @@ def _m10(db: sqlite_utils.Database) -> None:
     )""")
 
 
-@migration(11, "domain: each window's most recent finished 办件 (for `last_rating` in window/<n>)")
+@DOMAIN(name=numbered(11, "domain: each window's most recent finished 办件 (for `last_rating` in window/<n>)"))
 def _m11(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE windows ADD COLUMN last_job_id INTEGER")
     db.execute("UPDATE windows SET last_job_id = (SELECT j.id FROM jobs j WHERE j.window = windows.number "
                "AND j.status = 'finished' ORDER BY j.finished_ms DESC, j.id DESC LIMIT 1)")
 
 
-@migration(20, "domain: slips, the print jobs of the windows' rating slips (printed by the devices gateway)")
+@DOMAIN(name=numbered(20, "domain: slips, the print jobs of the windows' rating slips (printed by the devices gateway)"))
 def _m20(db: sqlite_utils.Database) -> None:
     # One row per print of a 办件's slip: its first print after 办结, and each 补打 (reprint).
     # reason: first | reprint;  state: pending | printed | failed;  error (failed): no_paper | offline |
@@ -268,14 +271,25 @@ def _m20(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX slips_job ON slips (job_id)")
 
 
-@migration(45, "domain: each ticket's unguessable public id (a citizen looks up their own ticket with it)")
+@DOMAIN(name=numbered(40, "domain: cases' due dates may be provisional (no official calendar yet) and are recomputable"))
+def _m40(db: sqlite_utils.Database) -> None:
+    # See hall_server/domain/workdays.py. Existing rows get the fingerprint "" so the tick
+    # recomputes the open ones once on the current calendar (and the 下班 deadline).
+    db.execute("ALTER TABLE cases ADD COLUMN callback_due_provisional INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE cases ADD COLUMN rectify_due_provisional INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE cases ADD COLUMN due_calendar TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX cases_due_recompute ON cases (due_calendar) "
+               "WHERE callback_due_provisional = 1 OR rectify_due_provisional = 1 OR due_calendar = ''")
+
+
+@DOMAIN(name=numbered(45, "domain: each ticket's unguessable public id (a citizen looks up their own ticket with it)"))
 def _m45(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE tickets ADD COLUMN pub TEXT")
     db.execute("UPDATE tickets SET pub = lower(hex(randomblob(10))) WHERE pub IS NULL")
     db.execute("CREATE UNIQUE INDEX tickets_pub ON tickets (pub)")
 
 
-@migration(51, "trust: where each QR rating came from (hashed) and the append-only pattern flags")
+@DOMAIN(name=numbered(51, "trust: where each QR rating came from (hashed) and the append-only pattern flags"))
 def _m51(db: sqlite_utils.Database) -> None:
     x = db.execute
     # One row per QR rating: the rater cookie's and the client address's keyed hashes (never the
@@ -305,14 +319,3 @@ def _m51(db: sqlite_utils.Database) -> None:
     x("CREATE INDEX rating_flags_rating ON rating_flags (rating_id)")
     x("CREATE INDEX rating_flags_at ON rating_flags (at_ms)")
     append_only(db, "rating_flags")
-
-
-@migration(40, "domain: cases' due dates may be provisional (no official calendar yet) and are recomputable")
-def _m40(db: sqlite_utils.Database) -> None:
-    # See hall_server/domain/workdays.py. Existing rows get the fingerprint "" so the tick
-    # recomputes the open ones once on the current calendar (and the 下班 deadline).
-    db.execute("ALTER TABLE cases ADD COLUMN callback_due_provisional INTEGER NOT NULL DEFAULT 0")
-    db.execute("ALTER TABLE cases ADD COLUMN rectify_due_provisional INTEGER NOT NULL DEFAULT 0")
-    db.execute("ALTER TABLE cases ADD COLUMN due_calendar TEXT NOT NULL DEFAULT ''")
-    db.execute("CREATE INDEX cases_due_recompute ON cases (due_calendar) "
-               "WHERE callback_due_provisional = 1 OR rectify_due_provisional = 1 OR due_calendar = ''")

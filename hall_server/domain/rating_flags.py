@@ -25,27 +25,21 @@ are flagged, with the 好评率 without them beside it, so nothing is counted si
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import sqlite_utils
 
 from hall_server.domain.common import QR, row, rows
-from hall_server.core.handlers import BadRequest, Context, dispatch, handler
+from hall_server.domain.commands import COMMANDS
+from hall_server.domain.context import Context, Handlers
+from hallnet.bodies import RatingSourced
+from hallnet.vocabulary import Msg
 
 PATTERN_MIN_JOBS = 3                   # different 办件 rated from one cookie / one address …
 PATTERN_MIN_WINDOWS = 2                # … handled at this many different windows or more …
 PATTERN_PERIOD_MS = 24 * 3600 * 1000   # … within a day (sliding, ending at the new rating)
 PATTERN_MANY_JOBS = 6                  # … or this many different 办件 at any windows, one included
 REASONS = ("same_rater", "same_address")
-_HASH = re.compile(r"^[0-9a-f]{32}$")
-
-
-def _hash(body: dict[str, Any], key: str, *, optional: bool) -> str:
-    value = body.get(key, "")
-    if not isinstance(value, str) or not (_HASH.match(value) or (optional and value == "")):
-        raise BadRequest(f"field {key!r} must be 32 hex digits", field=key)
-    return value
 
 
 def _pattern(ctx: Context, column: str, value: str, since_ms: int, until_ms: int) -> tuple[int, int]:
@@ -55,25 +49,19 @@ def _pattern(ctx: Context, column: str, value: str, since_ms: int, until_ms: int
     return int(r["jobs"]), int(r["windows"])
 
 
-INNER = {"submit": "rating.submit", "followup": "rating.followup"}
+INNER = {"submit": Msg.RATING_SUBMIT, "followup": Msg.RATING_FOLLOWUP}
 
 
-@handler("rating.sourced", kinds={QR})
-def rating_sourced(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+HANDLERS = Handlers()   # this module's message types (collected in hall_server.core.handlers)
+
+
+@HANDLERS.on(Msg.RATING_SOURCED, kinds={QR})
+def rating_sourced(ctx: Context, body: RatingSourced) -> dict[str, Any]:
     """A QR rating together with where it came from, in one transaction: the rating is applied by
     its own handler (`rating.submit` / `rating.followup`, every rule and refusal unchanged), then its
     source is stored and the pattern checked. Result: the inner result plus `flags`."""
-    if not isinstance(body, dict) or set(body) - {"kind", "rating", "rater_hash", "address_hash"}:
-        raise BadRequest("rating.sourced takes kind, rating, rater_hash and address_hash")
-    inner = INNER.get(body.get("kind"))  # type: ignore[arg-type]
-    if inner is None:
-        raise BadRequest("field 'kind' must be submit or followup", field="kind")
-    rating = body.get("rating")
-    if not isinstance(rating, dict):
-        raise BadRequest("field 'rating' must be a map", field="rating")
-    rater, address = _hash(body, "rater_hash", optional=True), _hash(body, "address_hash", optional=True)
-    result = dispatch(ctx, inner, dict(rating))
-    return {**result, "flags": record_source(ctx, int(result["rating_id"]), rater, address)}
+    result = COMMANDS.dispatch(ctx, INNER[body.kind], dict(body.rating))
+    return {**result, "flags": record_source(ctx, int(result["rating_id"]), body.rater_hash, body.address_hash)}
 
 
 def record_source(ctx: Context, rating_id: int, rater: str, address: str) -> list[str]:

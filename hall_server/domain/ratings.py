@@ -30,21 +30,22 @@ from config import i18n
 from config.reserved_tags import PENDING_REASON_TAG, RESERVED_TAG_TEXT_KEYS, RESERVED_TAGS, reason_pending
 from config.schema import HallConfig
 from hall_server.domain import cases, rollup
-from hall_server.domain.common import cfg, dumps, mask_phone, row, rows
+from hall_server.domain.common import dumps, mask_phone, row, rows
 from hall_server.domain.errors import (
     AlreadyRated, BadRequest, ChannelNotAllowed, FollowupNotAllowed, NotFinished, RatingExpired, TagRequired,
     UnknownTag, WrongWindow,
 )
 from hall_server.domain.floor import publish_window, set_window, window_row
 from hall_server.domain.jobs import publish_rating
-from hall_server.core.handlers import Context
+from hall_server.domain.context import Context
+from hallnet.vocabulary import Channel
 
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 BAD_LEVELS = (1, 2)
 CHANNELS = {1: "PC", 2: "mobile", 3: "QR code", 4: "hall tablet", 5: "hall terminal", 6: "telephone", 7: "SMS"}
 DEFAULT_CHANNEL = 0
-EVALUATOR_CHANNELS = (4, 5)        # at the window: only while the evaluator's opportunity is open
-KEYPAD_CHANNEL = 5
+EVALUATOR_CHANNELS = (int(Channel.KIOSK), int(Channel.KEYPAD))   # at the window: only while the evaluator's opportunity is open
+KEYPAD_CHANNEL = int(Channel.KEYPAD)
 MAX_TAGS = 10
 
 
@@ -63,7 +64,7 @@ def check_tags(ctx: Context, level: int, tags: Any, channel: int | None = None) 
     tags = list(dict.fromkeys(tags))
     if tags == [PENDING_REASON_TAG] and is_bad(level) and channel in EVALUATOR_CHANNELS:
         return tags
-    allowed = {t.code for t in cfg(ctx).tags.for_level(level)}
+    allowed = {t.code for t in ctx.config.tags.for_level(level)}
     for t in tags:
         if t not in allowed:
             raise UnknownTag(f"tag {t!r} is not in the current list for level {level}"
@@ -81,7 +82,7 @@ def tag_text(config: HallConfig | None, code: str, lang: str = "zh") -> str:
     texts (原因待回访; old keypad records 按键评价，原因待回访), else the code itself."""
     if code in RESERVED_TAG_TEXT_KEYS:
         return i18n.t(RESERVED_TAG_TEXT_KEYS[code], lang)
-    by_code = config.tags.by_code() if config is not None else {}
+    by_code = config.tags.by_code() if config is not None else {}   # web pages may read without one
     return by_code[code].text if code in by_code else code
 
 
@@ -96,7 +97,7 @@ def pressed_in_time(ctx: Context, job: dict[str, Any], pressed_ms: int | None) -
     skew), and not longer ago than the QR validity (`rating.qr_valid_days`)."""
     if pressed_ms is None or job["finished_ms"] is None or job["rating_expires_ms"] is None:
         return False
-    qr_valid_ms = cfg(ctx).hall.rating.qr_valid_days * 86_400_000
+    qr_valid_ms = ctx.config.hall.rating.qr_valid_days * 86_400_000
     return (job["finished_ms"] <= pressed_ms <= job["rating_expires_ms"]
             and pressed_ms <= ctx.now_ms + MAX_CLOCK_AHEAD_MS and ctx.now_ms - pressed_ms <= qr_valid_ms)
 
@@ -158,7 +159,7 @@ def _insert(ctx: Context, job: dict[str, Any], round_: int, level: int, channel:
         "INSERT INTO ratings (job_id, round, level, channel, tags, tag_version, efficiency, skill, attitude, text, "
         "phone, is_default, at_ms, node, window, staff_no, service_code) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [job["id"], round_, level, channel, dumps(tags), cfg(ctx).tags.version, sub.get("efficiency"),
+        [job["id"], round_, level, channel, dumps(tags), ctx.config.tags.version, sub.get("efficiency"),
          sub.get("skill"), sub.get("attitude"), text, phone, int(is_default), ctx.now_ms, ctx.node, job["window"],
          job["staff_no"], job["service_code"]],
     )
@@ -185,7 +186,7 @@ def expire(ctx: Context) -> dict[str, int]:
     for job in closed:
         ctx.db.execute("UPDATE jobs SET rating = 'qr' WHERE id = ?", [job["id"]])
         _close_window(ctx, job)
-    policy = cfg(ctx).hall.rating
+    policy = ctx.config.hall.rating
     over = rows(ctx, "SELECT * FROM jobs WHERE rating IN ('open', 'qr') AND qr_expires_ms < ?", [ctx.now_ms])
     defaults = 0
     for job in over:

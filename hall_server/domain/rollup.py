@@ -18,14 +18,12 @@ from hall_server.domain.hours import local
 LEVEL_COLS = ("l1", "l2", "l3", "l4", "l5")
 
 
-def bucket(config: HallConfig | None, job: dict[str, Any]) -> dict[str, Any]:
+def bucket(config: HallConfig, job: dict[str, Any]) -> dict[str, Any]:
     return {"day": job["day"], "hour": local(job["finished_ms"], config).hour, "window": job["window"],
             "staff_no": job["staff_no"], "service_code": job["service_code"] or "", "department": job["department"]}
 
 
-def department(config: HallConfig | None, service_code: str | None, staff_no: str) -> str:
-    if config is None:
-        return ""
+def department(config: HallConfig, service_code: str | None, staff_no: str) -> str:
     try:
         dept = config.service(service_code or "").department
     except KeyError:
@@ -53,7 +51,7 @@ def _add(db: sqlite_utils.Database, key: dict[str, Any], **inc: int) -> None:
         )
 
 
-def add_finished(db: sqlite_utils.Database, config: HallConfig | None, job: dict[str, Any],
+def add_finished(db: sqlite_utils.Database, config: HallConfig, job: dict[str, Any],
                  wait_over: bool) -> None:
     inc = {"finished": 1, "overdue": int(job["overdue"]), "handle_ms": job["handle_ms"] or 0}
     if job["wait_ms"] is not None:
@@ -61,7 +59,7 @@ def add_finished(db: sqlite_utils.Database, config: HallConfig | None, job: dict
     _add(db, bucket(config, job), **inc)
 
 
-def add_rating(db: sqlite_utils.Database, config: HallConfig | None, job: dict[str, Any], level: int,
+def add_rating(db: sqlite_utils.Database, config: HallConfig, job: dict[str, Any], level: int,
                is_default: bool) -> None:
     if is_default:
         _add(db, bucket(config, job), defaults=1)
@@ -69,5 +67,5 @@ def add_rating(db: sqlite_utils.Database, config: HallConfig | None, job: dict[s
         _add(db, bucket(config, job), rated=1, level_sum=level, **{f"l{level}": 1})
 
 
-def add_excluded(db: sqlite_utils.Database, config: HallConfig | None, job: dict[str, Any]) -> None:
+def add_excluded(db: sqlite_utils.Database, config: HallConfig, job: dict[str, Any]) -> None:
     _add(db, bucket(config, job), bad_excluded=1)

@@ -25,14 +25,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlite_utils
+
 from config.schema import HallConfig
 from hall_server.domain import staff
-from hall_server.domain.common import GATEWAY, TERMINAL, cfg, opt_str, req_int, row, rows, window_of
-from hall_server.domain.errors import BadRequest, UnknownJob
+from hall_server.domain.common import GATEWAY, TERMINAL, row, rows, window_at
+from hall_server.domain.errors import UnknownJob
 from hall_server.domain.floor import publish_window
 from hall_server.domain.hours import day_of
 from hall_server.domain.jobs import qr_link
-from hall_server.core.handlers import Context, DomainError, handler, need
+from hall_server.domain.context import Context, DomainError, Handlers
+from hallnet.bodies import SlipFetch, SlipReprint, SlipResult
+from hallnet.vocabulary import Key, Msg
 
 STATES = ("pending", "printed", "failed")
 PRINT_ERRORS = ("no_paper", "offline", "not_connected", "error")   # why a print failed, as the gateway saw it
@@ -67,20 +71,20 @@ def has_printer(config: HallConfig, window: int) -> bool:
         return False
 
 
-def pending_ids(db: Any, window: int) -> list[int]:
+def pending_ids(db: sqlite_utils.Database, window: int) -> list[int]:
     return [r["id"] for r in rows(db, "SELECT id FROM slips WHERE window = ? AND state = 'pending' ORDER BY id",
                                   [window])]
 
 
 def publish_pending(ctx: Context, window: int) -> None:
     ids = pending_ids(ctx.db, window)
-    ctx.publish(f"slips/{window}", {"window": window, "pending": ids} if ids else None)
+    ctx.publish(Key.slips(window), {"window": window, "pending": ids} if ids else None)
 
 
 def queue(ctx: Context, window: int, job_id: int, reason: str) -> tuple[int | None, bool]:
     """Record a print of job `job_id`'s slip at `window` (none without a printer). Returns
     (print id, already): a print of that 办件 still waiting is not queued twice."""
-    if not has_printer(cfg(ctx), window):
+    if not has_printer(ctx.config, window):
         return None, False
     waiting = row(ctx, "SELECT id FROM slips WHERE job_id = ? AND state = 'pending'", [job_id])
     if waiting is not None:
@@ -99,31 +103,25 @@ def after_finish(ctx: Context, window: int, job_pub: str) -> None:
         queue(ctx, window, j["id"], "first")
 
 
-def _slip(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    s = row(ctx, "SELECT * FROM slips WHERE id = ?", [req_int(body, "print_id", 1, 2**62)])
+def _slip(ctx: Context, print_id: int) -> dict[str, Any]:
+    s = row(ctx, "SELECT * FROM slips WHERE id = ?", [print_id])
     if s is None:
         raise UnknownSlip("no such print")
     return s
 
 
-def _only(body: Any, *allowed: str) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise BadRequest("body must be a map")
-    extra = [str(k)[:40] for k in body if k not in allowed]
-    if extra:
-        raise BadRequest(f"unknown field(s): {', '.join(extra[:5])}", fields=extra[:5])
-    return body
+HANDLERS = Handlers()   # this module's message types (collected in hall_server.core.handlers)
 
 
-@handler("slip.fetch", kinds={GATEWAY})
-def slip_fetch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+@HANDLERS.on(Msg.SLIP_FETCH, kinds={GATEWAY})
+def slip_fetch(ctx: Context, body: SlipFetch) -> dict[str, Any]:
     """The gateway asks for a pending slip: its fields and the signed QR link (to the asker alone)."""
-    s = _slip(ctx, _only(body, "print_id"))
+    s = _slip(ctx, body.print_id)
     if s["state"] != "pending":
         raise SlipNotPending(f"print {s['id']} is {s['state']}", state=s["state"])
     job = row(ctx, "SELECT * FROM jobs WHERE id = ?", [s["job_id"]])
     assert job is not None
-    config = cfg(ctx)
+    config = ctx.config
     try:
         service_name = config.service(job["service_code"]).name
     except KeyError:
@@ -135,12 +133,12 @@ def slip_fetch(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             "finished_ms": job["finished_ms"], **qr_link(ctx, job)}
 
 
-@handler("slip.result", kinds={GATEWAY})
-def slip_result(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+@HANDLERS.on(Msg.SLIP_RESULT, kinds={GATEWAY})
+def slip_result(ctx: Context, body: SlipResult) -> dict[str, Any]:
     """The gateway printed a slip, or could not (`error` says why). Only a pending print changes."""
-    s = _slip(ctx, _only(body, "print_id", "ok", "error"))
-    ok = need(body, "ok", bool)
-    error = opt_str(body, "error", 32) or None
+    s = _slip(ctx, body.print_id)
+    ok = body.ok
+    error = body.error or None
     if ok:
         error = None
     elif error not in PRINT_ERRORS:
@@ -157,15 +155,15 @@ def slip_result(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return {"print_id": s["id"], "state": state, "already": False}
 
 
-@handler("slip.reprint", kinds={TERMINAL})
-def slip_reprint(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+@HANDLERS.on(Msg.SLIP_REPRINT, kinds={TERMINAL})
+def slip_reprint(ctx: Context, body: SlipReprint) -> dict[str, Any]:
     """补打: print a slip of this window's last finished 办件 again (or of a named one of today's)."""
-    w = window_of(ctx, _only(body, "window", "job"))
+    w = window_at(ctx, body.window)
     staff.signed_in(ctx, w.number)
-    config = cfg(ctx)
+    config = ctx.config
     if not has_printer(config, w.number):
         raise NoPrinter(f"window {w.number} has no printer", window=w.number)
-    pub = opt_str(body, "job", 64)
+    pub = body.job or ""
     if pub:
         job = row(ctx, "SELECT id, job_no, window, day, status FROM jobs WHERE pub = ?", [pub])
         if (job is None or job["window"] != w.number or job["status"] != "finished"

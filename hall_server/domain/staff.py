@@ -16,13 +16,13 @@ from datetime import timedelta
 from typing import Any
 
 from config.pins import BadPinHash, verify_pin
-from hall_server.domain.common import cfg, row, rows
+from hall_server.domain.common import row, rows
 from hall_server.domain.errors import (
     AccountLocked, AlreadySignedIn, BadRequest, NotPaused, NotSignedIn, Paused, WindowBusy, WindowOccupied, WrongPin,
 )
 from hall_server.domain.floor import set_window, window_row
 from hall_server.domain.hours import day_of, session_at, session_bounds, local
-from hall_server.core.handlers import Context
+from hall_server.domain.context import Context
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def _attend(ctx: Context, kind: str, session: int, window: int, staff_no: str, m
 
 def check_pin(ctx: Context, staff_no: str, pin: str) -> None:
     """Raises AccountLocked or WrongPin (both keep their writes: failures must count)."""
-    config = cfg(ctx)
+    config = ctx.config
     lock = row(ctx, "SELECT failures, locked_until_ms FROM staff_locks WHERE staff_no = ?", [staff_no])
     if lock and lock["locked_until_ms"] > ctx.now_ms:
         raise AccountLocked(f"too many wrong PINs: locked until {lock['locked_until_ms']}",
@@ -81,7 +81,7 @@ def check_pin(ctx: Context, staff_no: str, pin: str) -> None:
 
 
 def sign_in(ctx: Context, window: int, staff_no: str, pin: str) -> dict[str, Any]:
-    config = cfg(ctx)
+    config = ctx.config
     check_pin(ctx, staff_no, pin)
     there = row(ctx, "SELECT window FROM staff_sessions WHERE staff_no = ? AND out_ms IS NULL", [staff_no])
     if there is not None:
@@ -128,7 +128,7 @@ def working(ctx: Context, window: int) -> dict[str, Any]:
 
 
 def sign_out(ctx: Context, window: int) -> dict[str, Any]:
-    config = cfg(ctx)
+    config = ctx.config
     w = signed_in(ctx, window)
     if w["ticket_id"] is not None or w["job_id"] is not None:
         raise WindowBusy(f"window {window} still has a ticket: finish, park or transfer it first", window=window)
@@ -151,7 +151,7 @@ def today(ctx: Context, window: int) -> dict[str, Any]:
     count, 参评率 (rated / those 办件) and 好评率 ((5+4+3) / rated). Aggregates only; system default
     ratings are not active ratings and do not count."""
     w = signed_in(ctx, window)
-    staff_no, day = w["staff_no"], day_of(ctx.now_ms, cfg(ctx))
+    staff_no, day = w["staff_no"], day_of(ctx.now_ms, ctx.config)
     done = row(ctx, "SELECT COUNT(*) AS n, COALESCE(SUM(handle_ms), 0) AS handle, COALESCE(SUM(overdue), 0) AS overdue "
                     "FROM jobs WHERE staff_no = ? AND day = ? AND status = 'finished'", [staff_no, day])
     settled = row(ctx, "SELECT COUNT(*) AS n, COUNT(r.id) AS rated, COALESCE(SUM(r.level >= 3), 0) AS good "
@@ -217,7 +217,7 @@ def _end_pause(ctx: Context, window: int) -> int:
 
 
 def _check_away(ctx: Context, p: dict[str, Any], until_ms: int) -> bool:
-    config = cfg(ctx)
+    config = ctx.config
     if p["away"]:
         return False
     paused_ms = in_hours_ms(config, p["start_ms"], until_ms)
@@ -242,7 +242,7 @@ def auto_sign_out(ctx: Context) -> int:
     """Tick: sessions left open from an earlier day end at that day's closing time (audited), so
     nobody stays signed in overnight and the next day's 迟到 / 空岗 are right. A window still holding
     a ticket is left alone (the ticket expires first)."""
-    config = cfg(ctx)
+    config = ctx.config
     today = day_of(ctx.now_ms, config)
     n = 0
     for s in rows(ctx, "SELECT * FROM staff_sessions WHERE out_ms IS NULL AND day < ?", [today]):
@@ -262,7 +262,7 @@ def auto_sign_out(ctx: Context) -> int:
 
 def flag_absence(ctx: Context) -> dict[str, int]:
     """Tick: 离岗 for pauses over the limit, 空岗 for unstaffed windows in opening hours."""
-    config = cfg(ctx)
+    config = ctx.config
     away = 0
     for p in rows(ctx, "SELECT * FROM pauses WHERE end_ms IS NULL AND away = 0"):
         away += _check_away(ctx, p, ctx.now_ms)

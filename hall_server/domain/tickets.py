@@ -15,15 +15,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlite_utils
+
 from config.schema import HallConfig, Window
-from hall_server.domain.common import DISPENSER, MANAGER, TERMINAL, cfg, dumps, public_id, row, rows
+from hall_server.domain.common import DISPENSER, MANAGER, TERMINAL, dumps, public_id, row, rows
 from hall_server.domain.errors import (
     BadRequest, NoCurrentTicket, PriorityNotAllowed, QueueEmpty, TicketNotHere, UnknownCategory,
     UnknownTicket, WindowBusy, WrongTicketState,
 )
 from hall_server.domain.floor import publish_call, publish_queue, publish_window, set_window, window_row
 from hall_server.domain.hours import day_of
-from hall_server.core.handlers import Context
+from hall_server.domain.context import Context
 
 # priority kind → priority (higher is called first; equal priorities first come, first served)
 PRIORITY_KINDS: dict[str, int] = {"appointment": 1, "elderly": 1, "green": 1}
@@ -44,7 +46,7 @@ def ticket_no(category: str, seq: int) -> str:
 
 
 def take(ctx: Context, category: str, priority_kind: str | None = None) -> dict[str, Any]:
-    config = cfg(ctx)
+    config = ctx.config
     try:
         config.category(category)
     except KeyError:
@@ -82,7 +84,7 @@ def is_public_id(text: str) -> bool:
     return len(text) == PUBLIC_ID_LEN and all(c in "0123456789abcdef" for c in text)
 
 
-def public_status(db: Any, config: HallConfig | None, pub: str) -> dict[str, Any]:
+def public_status(db: sqlite_utils.Database, config: HallConfig, pub: str) -> dict[str, Any]:
     """What the citizen holding ticket `pub` may see: its number, category, status, how many are
     called before it, and the window it is called to. Nothing about other tickets."""
     t = row(db, "SELECT id, no, category, priority, status, window, target_window, queued_ms FROM tickets "
@@ -97,12 +99,10 @@ def public_status(db: Any, config: HallConfig | None, pub: str) -> dict[str, Any
             f"SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND {scope} AND (priority > ? OR "
             "(priority = ? AND (queued_ms < ? OR (queued_ms = ? AND id < ?))))",
             [*params, t["priority"], t["priority"], t["queued_ms"], t["queued_ms"], t["id"]]).fetchone()[0]
-    name = ""
-    if config is not None:
-        try:
-            name = config.category(t["category"]).name
-        except KeyError:
-            pass
+    try:
+        name = config.category(t["category"]).name
+    except KeyError:
+        name = ""
     return {"ticket": t["no"], "category": t["category"], "category_name": name, "status": t["status"],
             "ahead": ahead, "window": t["window"] if t["status"] in ("called", "serving") else None}
 
@@ -163,7 +163,7 @@ def recall(ctx: Context, w: Window) -> dict[str, Any]:
     if t["status"] != "called":
         raise WrongTicketState(f"ticket {t['no']} is {t['status']}, not called", ticket=t["no"],
                                status=t["status"])
-    cap = cfg(ctx).hall.thresholds.recall_cap
+    cap = ctx.config.hall.thresholds.recall_cap
     if t["recalls"] >= cap:
         out = no_show(ctx, w)
         return {**out, "recalls": t["recalls"], "no_show": True}
@@ -231,7 +231,7 @@ def transfer(ctx: Context, w: Window, to_window: Window | None, to_category: str
     category = t["category"]
     if to_category is not None:
         try:
-            cfg(ctx).category(to_category)
+            ctx.config.category(to_category)
         except KeyError:
             raise UnknownCategory(f"no service category {to_category!r}", category=to_category) from None
         category = to_category
@@ -256,7 +256,7 @@ def transfer(ctx: Context, w: Window, to_window: Window | None, to_category: str
 
 def expire_old(ctx: Context) -> int:
     """At a new day, tickets of earlier days still waiting or parked end as `expired`."""
-    day = day_of(ctx.now_ms, cfg(ctx))
+    day = day_of(ctx.now_ms, ctx.config)
     old = rows(ctx, "SELECT id, category, status, window FROM tickets WHERE status IN ('waiting', 'parked') "
                     "AND day < ?", [day])
     for t in old:
@@ -270,6 +270,6 @@ def expire_old(ctx: Context) -> int:
     return len(old)
 
 
-def timeline(db: Any, ticket_id: int) -> list[dict[str, Any]]:
+def timeline(db: sqlite_utils.Database, ticket_id: int) -> list[dict[str, Any]]:
     return rows(db, "SELECT at_ms, kind, window, node, detail FROM ticket_events WHERE ticket_id = ? ORDER BY id",
                 [ticket_id])

@@ -43,14 +43,14 @@ from hall_server.core.writer import Applied
 from hallnet import messages as m
 from hallnet.address import BusAddress
 from hallnet.keys import KeyPair, KeyRegistry, parse_user_id
-from hall_server.core.handlers import HANDLERS
+from hallnet.vocabulary import Key, Msg, NodeKind
 
 log = logging.getLogger(__name__)
 
-SERVER_NODE = "server"
+SERVER_NODE = NodeKind.SERVER.value
 # State keys under this prefix stay on the server (HTTP pages read them); nodes never get them —
 # e.g. today's bad-rating counts, which a staff terminal must not see change (DOMAIN R6).
-PRIVATE_PREFIX = "mgr/"
+PRIVATE_PREFIX = Key.MGR
 HEARTBEAT_REPLY_MIN_S = 0.05        # a node flooding heartbeats gets at most 20 answers a second
 REGISTRY_CHECK_S = 0.2              # how often the loop looks for revoked or deleted keys
 DRAIN_MAX_S = 0.01                  # one drain reads for at most this long (or max_batch frames)
@@ -95,7 +95,7 @@ class Bus:
         self.tick_s = tick_s
         self.max_batch = max_batch
         if limits is None:
-            limits = hub.config.hall.bus if hub.config is not None else BusLimits()
+            limits = hub.config.hall.bus
         self.limits = limits
         self.quotas = Quotas(limits)
         self._ctx = zmq.Context()
@@ -233,9 +233,9 @@ class Bus:
                     self._pub_sock.send(m.encode_plain(m.HEARTBEAT, SERVER_NODE, {"seq": self.hub.state.seq}),
                                         zmq.NOBLOCK)
                     self._check_presence()
-                if now >= next_tick_s and "system.tick" in _registered_types():
+                if now >= next_tick_s and Msg.SYSTEM_TICK in self.hub.handlers:
                     next_tick_s = now + self.tick_s
-                    self._apply([], [_WebCommand("system.tick", {}, "system", Future())])
+                    self._apply([], [_WebCommand(Msg.SYSTEM_TICK, {}, "system", Future())])
                 if now >= next_keys_s:
                     next_keys_s = now + REGISTRY_CHECK_S
                     self.registry.refresh()      # (the ZAP thread may have rescanned first: compare generations)
@@ -399,7 +399,7 @@ class Bus:
             if came:
                 self._alive.add(node)
         if came:
-            self._web.put(_WebCommand("node.presence", {"node": node, "alive": True}, SERVER_NODE, Future()))
+            self._web.put(_WebCommand(Msg.NODE_PRESENCE, {"node": node, "alive": True}, SERVER_NODE, Future()))
 
     def _check_presence(self) -> None:
         now = time.monotonic()
@@ -407,7 +407,7 @@ class Bus:
             gone = [n for n in self._alive if now - self._last_seen.get(n, 0.0) > self.silence_s]
             for n in gone:
                 self._alive.discard(n)
-        cmds = [_WebCommand("node.presence", {"node": n, "alive": False}, SERVER_NODE, Future()) for n in gone]
+        cmds = [_WebCommand(Msg.NODE_PRESENCE, {"node": n, "alive": False}, SERVER_NODE, Future()) for n in gone]
         for n in gone:
             self._hb_replied.pop(n, None)
         if cmds:
@@ -420,7 +420,3 @@ class Bus:
         thread = self._thread
         return Liveness(alive=thread is not None and thread.is_alive(),
                         last_turn_s=round(time.monotonic() - self.last_loop_s, 3), queue=self._web.qsize())
-
-
-def _registered_types() -> dict[str, Any]:
-    return HANDLERS

@@ -42,8 +42,7 @@ from hall_server.core.backend import Backend
 from hall_server.domain import assessment, cases, figures, floor, jobs, ratings, tickets
 from hall_server.domain.common import row, rows
 from hall_server.domain.floor_snapshot import coordinator_for
-from hall_server.core.handlers import DomainError
-from hall_server.core.handlers import DomainError
+from hall_server.domain.context import DomainError
 from hall_server.web.api_io import (  # noqa: F401  (re-exported: the API's errors and input helpers)
     JSON_TYPE, MAX_BODY_BYTES, STATUS, ApiError, _err, error_response, json_body, media_type, p_int, p_str, q_int,
     q_str, rate_limited, status_for,

@@ -13,27 +13,21 @@ account's generation in users.json (`hall_server.web.users`), not a row per sess
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import sqlite_utils
 
-from hall_server.core.handlers import BadRequest, Context, handler, need
+from hall_server.domain.context import Context, Handlers
+from hallnet.bodies import SessionEnd
+from hallnet.vocabulary import Msg, NodeKind
 
-WEB = "web"
-_NONCE = re.compile(r"^[0-9a-f]{16,64}$")
+HANDLERS = Handlers()   # this module's message types (collected in hall_server.core.handlers)
 
 
-@handler("session.end", kinds={WEB})
-def session_end(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+@HANDLERS.on(Msg.SESSION_END, kinds={NodeKind.WEB})
+def session_end(ctx: Context, body: SessionEnd) -> dict[str, Any]:
     """A manager logged out: that session's cookie is dead from now on, restarts included."""
-    if not isinstance(body, dict) or set(body) - {"nonce", "user", "expires_ms"}:
-        raise BadRequest("session.end takes nonce, user and expires_ms")
-    nonce = need(body, "nonce", str, max_len=64)
-    if not _NONCE.match(nonce):
-        raise BadRequest("field 'nonce' must be hex", field="nonce")
-    user = need(body, "user", str, max_len=64)
-    expires_ms = need(body, "expires_ms", int)
+    nonce, user, expires_ms = body.nonce, body.user, body.expires_ms
     ctx.db.execute("DELETE FROM web_sessions_ended WHERE expires_ms < ?", [ctx.now_ms])
     ctx.db.execute("INSERT OR IGNORE INTO web_sessions_ended (nonce, user, ended_ms, expires_ms) VALUES (?, ?, ?, ?)",
                    [nonce, user, ctx.now_ms, expires_ms])

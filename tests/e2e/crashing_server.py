@@ -14,17 +14,18 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from hall_server import cli  # noqa: E402
-from hall_server.core import handlers
+from hall_server.domain.context import Context  # noqa: E402
+from hall_server.core.handlers import FOUNDATION  # noqa: E402
 
 
 class BusKilled(BaseException):
     """Not an Exception: passes every `except Exception` between the handler and the thread's top."""
 
 
-@handlers.handler("test.kill_bus")
-def kill_bus(ctx: handlers.Context, body: dict[str, Any]) -> dict[str, Any]:
+def kill_bus(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     raise BusKilled("killed on purpose by the test")
 
 
 if __name__ == "__main__":
+    FOUNDATION.add("test.kill_bus", kill_bus)   # this process's hub is given the foundation table with it
     sys.exit(cli.main(sys.argv[1:]))

@@ -4,6 +4,7 @@ and a driver that submits commands at a chosen local time."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -11,14 +12,23 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from config.loader import load_hall
 from config.pins import hash_pin
 from config.schema import (
     Assessment, Category, Hall, HallConfig, RatingPolicy, Service, Session, Staff, Tag, TagList, Thresholds, Window,
 )
 from hall_server.core.hub import Hub
 from hall_server.core.writer import Applied
+from tests.conftest import DEMO_HALL
 
 TZ = ZoneInfo("Asia/Shanghai")
+
+
+@lru_cache(maxsize=1)
+def demo_config() -> HallConfig:
+    """The demo hall's configuration: what a test that needs no particular hall gives its hub."""
+    return load_hall(DEMO_HALL)
+
 DAY = date(2026, 11, 23)   # a Monday, a working day
 
 

@@ -12,7 +12,7 @@ import pytest
 import zmq
 
 from config.schema import BusLimits
-from hall_server.core import handlers
+from hall_server.domain import context as handlers
 from hall_server.transport.bus import Bus
 from hall_server.transport.sockets import PART_BYTES
 from hall_server.core.hub import Hub
@@ -20,6 +20,7 @@ from hallnet import messages as m
 from hallnet.client import HallClient
 from hallnet.keys import load_node_keys, new_node_key, server_keys
 from tests.conftest import wait_until
+from tests.hall_server.conftest import demo_config
 
 
 def _bus(root: Path, hub: Hub, **kw) -> Bus:
@@ -29,7 +30,7 @@ def _bus(root: Path, hub: Hub, **kw) -> Bus:
 
 @pytest.fixture
 def hall(tmp_path: Path):
-    hub = Hub(tmp_path / "hall.db")
+    hub = Hub(tmp_path / "hall.db", demo_config())
     bus = _bus(tmp_path, hub)
     yield tmp_path, hub, bus
     bus.stop()
@@ -133,7 +134,7 @@ def test_a_large_state_reaches_a_late_joiner_in_parts_cut_by_bytes(hall) -> None
 
 
 def test_a_stored_oversized_value_no_longer_kills_the_bus_after_a_restart(tmp_path: Path) -> None:
-    hub = Hub(tmp_path / "hall.db")
+    hub = Hub(tmp_path / "hall.db", demo_config())
     hub.close()
     db = sqlite3.connect(tmp_path / "hall.db")         # what the old code stored: 2 × 200 KB reports
     for i in range(2):
@@ -142,7 +143,7 @@ def test_a_stored_oversized_value_no_longer_kills_the_bus_after_a_restart(tmp_pa
     db.execute("UPDATE state_seq SET seq = 2 WHERE id = 1")
     db.commit()
     db.close()
-    hub = Hub(tmp_path / "hall.db")
+    hub = Hub(tmp_path / "hall.db", demo_config())
     bus = _bus(tmp_path, hub)
     c = _client(tmp_path, "kiosk-2")
     try:
@@ -178,7 +179,7 @@ def test_frames_over_the_limit_get_a_message_too_large_envelope(hall) -> None:
 
 
 def test_a_node_asking_for_snapshots_in_a_loop_gets_them_at_most_every_interval(tmp_path: Path) -> None:
-    hub = Hub(tmp_path / "hall.db")
+    hub = Hub(tmp_path / "hall.db", demo_config())
     bus = _bus(tmp_path, hub, limits=BusLimits(snapshot_interval_ms=500))
     ctx = zmq.Context()
     try:
@@ -226,7 +227,7 @@ def test_any_exception_while_handling_one_frame_leaves_the_loop_serving(hall, mo
 
 
 def test_replies_to_a_node_that_does_not_read_are_dropped_and_a_resend_gets_the_stored_answer(tmp_path: Path) -> None:
-    hub = Hub(tmp_path / "hall.db")
+    hub = Hub(tmp_path / "hall.db", demo_config())
     bus = _bus(tmp_path, hub, limits=BusLimits(gateway_messages_per_s=100_000, gateway_burst=1_000_000))
     keys = load_node_keys(new_node_key(tmp_path, "gateway-1"), "gateway-1")
     ctx = zmq.Context()

@@ -20,13 +20,14 @@ from hallnet import messages as m
 from hallnet.client import HallClient
 from hallnet.keys import load_node_keys, new_node_key, server_keys
 from tests.conftest import DEMO_HALL, wait_until
+from tests.hall_server.conftest import demo_config
 
 LIMITS = BusLimits(node_messages_per_s=200, node_burst=100, gateway_messages_per_s=400, gateway_burst=200)
 
 
 @pytest.fixture
 def hall(tmp_path: Path):
-    hub = Hub(tmp_path / "hall.db")
+    hub = Hub(tmp_path / "hall.db", demo_config())
     bus = Bus(hub, f"ipc://{tmp_path}/bus", server_keys(tmp_path), tmp_path / "keys" / "nodes",
               heartbeat_s=0.2, silence_s=1.0, limits=LIMITS).start()
     yield tmp_path, hub, bus

@@ -9,27 +9,28 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from hall_server.core import handlers
+from hall_server.domain.context import Context, Handlers, Handling
+from hall_server.core.handlers import hall_handlers
 from hall_server.core.backend import BusBackend
 from hall_server.transport.bus import Bus
 from hall_server.core.hub import Hub
 from hall_server.web.app import make_app
 from hallnet.keys import server_keys
 from tests.conftest import free_port_pair, wait_until
+from tests.hall_server.conftest import demo_config
 
 
 class _BusKilled(BaseException):
     """Not an Exception: nothing between the handler and the top of the bus thread stops it."""
 
 
-def _kill_bus(ctx: handlers.Context, body: dict[str, Any]) -> dict[str, Any]:
+def _kill_bus(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     raise _BusKilled("killed on purpose by the test")
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")   # the kill, on purpose
 def test_health_reports_a_dead_bus_and_writer_with_503(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(handlers.HANDLERS, "test.kill_bus", _kill_bus)
-    hub = Hub(tmp_path / "hall.db")
+    hub = Hub(tmp_path / "hall.db", demo_config(), handlers=Handlers.merged(hall_handlers(), {"test.kill_bus": Handling(_kill_bus)}))
     bus = Bus(hub, f"127.0.0.1:{free_port_pair()}", server_keys(tmp_path), tmp_path / "keys" / "nodes").start()
     try:
         app = TestClient(make_app(BusBackend(hub, bus), api_keys={}))

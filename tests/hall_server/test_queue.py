@@ -182,6 +182,7 @@ def test_each_ticket_has_an_unguessable_public_id_for_its_own_status(hall: Drive
 
 
 def test_migration_45_gives_earlier_tickets_a_public_id(hall: Driver) -> None:
+    from hall_server.core.migrations import HALL
     from hall_server.core.store import migrate
 
     hall.ok("queue.take", {"category": "A"}, "dispenser-1")
@@ -189,7 +190,7 @@ def test_migration_45_gives_earlier_tickets_a_public_id(hall: Driver) -> None:
     db = hall.hub.db
     db.execute("DROP INDEX tickets_pub")                         # the database as it was before migration 45
     db.execute("ALTER TABLE tickets DROP COLUMN pub")
-    db.execute("DELETE FROM _migrations WHERE number = 45")
-    assert migrate(db) == [45]
+    db.execute("DELETE FROM _sqlite_migrations WHERE name LIKE '0045 %'")
+    assert migrate(db, HALL) == [45]
     pubs = [r[0] for r in db.execute("SELECT pub FROM tickets").fetchall()]
     assert len(set(pubs)) == 2 and all(len(p) == 20 and int(p, 16) >= 0 for p in pubs)

@@ -12,6 +12,7 @@ from typing import Any
 
 import msgpack
 import pytest
+from sqlite_utils.migrations import Migrations
 from starlette.testclient import TestClient
 
 from hall_server.core import store
@@ -19,19 +20,32 @@ from hall_server.core.backend import LocalBackend
 from hall_server.domain import csv_cells
 from hall_server.domain.export import Exporter, FolderSink
 from hall_server.core.hub import Hub
+from hall_server.core.migrations import HALL
 from hall_server.core.store import StorageFull, StorageReadOnly, storage_fault
 from hall_server.web.app import make_app
 from hall_server.web.pages import exports
 from hallnet.messages import Envelope
 
-from .conftest import Driver
+from .conftest import Driver, demo_config
 
 
 @pytest.fixture
 def plain_hub(tmp_path: Path):
-    h = Hub(tmp_path / "hall.db")
+    h = Hub(tmp_path / "hall.db", demo_config())
     yield h
     h.close()
+
+
+def _before(number: int) -> tuple[Migrations, ...]:
+    """The hall's migration sets as they were before migration `number`."""
+    sets = []
+    for full in HALL:
+        earlier = Migrations(full.name)
+        for m in full._migrations:
+            if store.migration_number(m.name) < number:
+                earlier(name=m.name)(m.fn)
+        sets.append(earlier)
+    return tuple(sets)
 
 
 def _note(node: str, subject: str, msg_id: str | None = None, seq: int = 1, **body: Any) -> Envelope:
@@ -58,17 +72,14 @@ def test_two_nodes_with_the_same_message_id_are_both_applied(plain_hub: Hub) -> 
     assert _subjects(plain_hub) == [("kiosk-1", "from 1"), ("kiosk-2", "from 2"), ("kiosk-3", "from 3")]
 
 
-def test_migration_35_keeps_the_dedupe_of_messages_applied_before(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store, "MIGRATIONS", [m for m in store.MIGRATIONS if m.number < 35])
-    old = Hub(tmp_path / "hall.db")                       # the schema before 35: `applied` keyed by id
+def test_migration_35_keeps_the_dedupe_of_messages_applied_before(tmp_path: Path) -> None:
+    old = Hub(tmp_path / "hall.db", demo_config(), migrations=_before(35))   # the schema before 35: `applied` keyed by id
     note = _note("kiosk-1", "before", seq=7)
     stored, = old.apply([note])
     old.close()
-    monkeypatch.undo()
-    hub = Hub(tmp_path / "hall.db")
+    hub = Hub(tmp_path / "hall.db", demo_config())
     try:
-        assert hub.db.execute("SELECT 1 FROM _migrations WHERE number = 35").fetchone() is not None
+        assert 35 in store.applied_numbers(hub.db)
         resend, = hub.apply([note])
         assert resend.duplicate and resend.result == stored.result
         other, = hub.apply([_note("kiosk-2", "after", note.id)])

@@ -7,14 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from hall_server.core import handlers
+from hall_server.domain.context import Context, Handlers, Handling
 from hall_server.core.hub import Hub
 from hallnet.messages import Envelope
+
+from .conftest import demo_config
 
 
 @pytest.fixture
 def hub(tmp_path: Path):
-    h = Hub(tmp_path / "hall.db")
+    h = Hub(tmp_path / "hall.db", demo_config())
     yield h
     h.close()
 
@@ -47,12 +49,12 @@ def test_a_refusal_is_recorded_and_replayed_identically(hub: Hub) -> None:
 
 
 def test_a_failing_handler_rolls_back_only_its_message_and_asks_for_a_retry(hub: Hub, monkeypatch) -> None:
-    def half_then_crash(ctx: handlers.Context, body: dict) -> dict:
+    def half_then_crash(ctx: Context, body: dict) -> dict:
         ctx.audit("note.t", "half-written")
         ctx.publish("crash/key", 1)
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setitem(handlers.HANDLERS, "test.crash", half_then_crash)
+    monkeypatch.setattr(hub, "handlers", Handlers.merged(hub.handlers, {"test.crash": Handling(half_then_crash)}))
     crash = Envelope(type="test.crash", node="kiosk-1", seq=5, body={})
     outcomes = hub.apply([_note(1), crash, _note(2)])
     assert [o.ok for o in outcomes] == [True, False, True]
@@ -72,21 +74,22 @@ def test_audit_is_append_only(hub: Hub, tmp_path: Path) -> None:
 
 
 def test_state_survives_a_restart_with_its_sequence(tmp_path: Path) -> None:
-    hub = Hub(tmp_path / "hall.db")
+    hub = Hub(tmp_path / "hall.db", demo_config())
     hub.apply([_note(i) for i in range(1, 6)])
     seq, values = hub.state.snapshot()
     hub.close()
-    again = Hub(tmp_path / "hall.db")
+    again = Hub(tmp_path / "hall.db", demo_config())
     assert again.state.snapshot() == (seq, values)
     assert values["notes/kiosk-1"]["count"] == 5
     again.close()
 
 
 def test_migrations_are_recorded_and_not_applied_twice(tmp_path: Path) -> None:
-    from hall_server.core.store import migrate, open_store
+    from hall_server.core.migrations import HALL
+    from hall_server.core.store import applied_numbers, migrate, open_store
 
-    db = open_store(tmp_path / "hall.db")
-    numbers = [r[0] for r in db.execute("SELECT number FROM _migrations ORDER BY number")]
+    db = open_store(tmp_path / "hall.db", HALL)
+    numbers = applied_numbers(db)
     assert numbers[0] == 1 and numbers == sorted(set(numbers))
-    assert migrate(db) == []
+    assert migrate(db, HALL) == []
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -7,17 +7,19 @@ from pathlib import Path
 import pytest
 
 from hall_server.transport.bus import Bus
+from hall_server.domain.context import Context, DomainError, Handlers, Handling
 from hall_server.core.hub import Hub
 from hallnet.client import HallClient
 from hallnet.keys import load_node_keys, new_node_key, server_keys
 from tests.conftest import wait_until
+from tests.hall_server.conftest import demo_config
 
 
 
 
 @pytest.fixture
 def hall(tmp_path: Path):
-    hub = Hub(tmp_path / "hall.db")
+    hub = Hub(tmp_path / "hall.db", demo_config())
     bus = Bus(hub, f"ipc://{tmp_path}/bus", server_keys(tmp_path), tmp_path / "keys" / "nodes",
               heartbeat_s=0.2, silence_s=1.0).start()
     yield tmp_path, hub, bus
@@ -95,16 +97,14 @@ def test_silence_is_noticed_and_the_node_reconnects(hall, tmp_path: Path) -> Non
 
 
 def test_private_keys_stay_on_the_server_and_leave_no_gap(hall, monkeypatch) -> None:
-    from hall_server.core import handlers
-
     root, hub, bus = hall
 
-    def secret(ctx: handlers.Context, body: dict) -> dict:
+    def secret(ctx: Context, body: dict) -> dict:
         ctx.publish("mgr/bad_today", body["n"])
         ctx.publish("public/n", body["n"])
         return {}
 
-    monkeypatch.setitem(handlers.HANDLERS, "test.secret", secret)
+    monkeypatch.setattr(hub, "handlers", Handlers.merged(hub.handlers, {"test.secret": Handling(secret)}))
     watcher = _client(root, "kiosk-2")
     writer = _client(root, "kiosk-1")
     try:
@@ -123,14 +123,12 @@ def test_private_keys_stay_on_the_server_and_leave_no_gap(hall, monkeypatch) -> 
 
 
 def test_refusal_details_reach_the_node(hall, monkeypatch) -> None:
-    from hall_server.core import handlers
-
     root, hub, bus = hall
 
-    def refuse(ctx: handlers.Context, body: dict) -> dict:
-        raise handlers.DomainError("no", tries_left=3)
+    def refuse(ctx: Context, body: dict) -> dict:
+        raise DomainError("no", tries_left=3)
 
-    monkeypatch.setitem(handlers.HANDLERS, "test.refuse", refuse)
+    monkeypatch.setattr(hub, "handlers", Handlers.merged(hub.handlers, {"test.refuse": Handling(refuse)}))
     c = _client(root, "kiosk-1")
     try:
         answer = c.call("test.refuse", {})
