@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from config.loader import load_hall
 from devices.control_lines import send_control_line
@@ -243,7 +244,7 @@ def test_a_hall_day_under_fire_loses_nothing_and_applies_nothing_twice(tmp_path:
         if "intent" in r or "withdrawn" in r or "refused" in r:
             last[r["job"]] = r
     open_intents = {job: r for job, r in last.items() if "intent" in r and job not in given}
-    db = sqlite3.connect(data / "hall.db")
+    db = sqlite_utils.Database(sqlite3.connect(data / "hall.db"))    # the domain's reads take a Database
     q = db.execute
 
     jobs = {pub: (jid, rating) for jid, pub, rating in q("SELECT id, pub, rating FROM jobs WHERE status = 'finished'")}
