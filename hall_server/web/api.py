@@ -31,7 +31,6 @@ import hmac
 import inspect
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -47,6 +46,9 @@ from hall_server.web.api_io import (  # noqa: F401  (re-exported: the API's erro
     JSON_TYPE, MAX_BODY_BYTES, STATUS, ApiError, _err, error_response, json_body, media_type, p_int, p_str, q_int,
     q_str, rate_limited, status_for,
 )
+from hall_server.web.api_auth import (  # noqa: F401  (re-exported: app.py and the tests use them)
+    KEY_NODE, MANAGER, VIEWER, Auth, Caller, env_api_keys,
+)
 from hall_server.web.limits import PublicLimits
 from hall_server.web.openapi import (  # noqa: F401  (re-exported: app.py builds the document)
     ERROR_SCHEMA, I, LEVEL, S, SECURITY_SCHEMES, TAGS, Op, obj, openapi_paths, pp, qp,
@@ -54,71 +56,12 @@ from hall_server.web.openapi import (  # noqa: F401  (re-exported: app.py builds
 from hall_server.web.pages.rater import staff_network_refusal, submit_rating
 from hall_server.web.public_state import api_floor_json
 from hallnet.messages import now_ms
-from hall_server.web.pages.auth import same_origin, session_of
 from hall_server.web.pages.site import Site
 from hall_server.core import qr_token
 
 INTEGRATION_NODE = "bizsys-1"
 API_NODE = "web"
-KEY_NODE = "manager-api"          # commands sent with a manager API key
 QR_NODE = "qr-web"                # ratings with a QR token (channel 3), as the QR page sends them
-VIEWER, MANAGER = "viewer", "manager"
-
-# --- who is calling -------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Caller:
-    role: str          # "manager" | "viewer"
-    node: str          # the node id its commands are sent as, e.g. "manager-boss"
-    via: str           # "session" | "key"
-
-
-def env_api_keys() -> dict[str, str]:
-    """API keys from the environment: HALL_MANAGER_KEY (role manager), HALL_VIEWER_KEY (viewer)."""
-    out = {}
-    for var, role in (("HALL_VIEWER_KEY", VIEWER), ("HALL_MANAGER_KEY", MANAGER)):
-        if os.environ.get(var):
-            out[os.environ[var]] = role
-    return out
-
-
-class Auth:
-    """Finds the caller of a request: an `X-Api-Key` from `api_keys` (key → role), else the web
-    session cookie (needs the pages' `Site`: its secret and logged-out sessions)."""
-
-    def __init__(self, api_keys: Mapping[str, str], site: Any = None) -> None:
-        self.api_keys = {k: r for k, r in api_keys.items() if k and r in (VIEWER, MANAGER)}
-        self.site = site
-
-    def caller(self, request: Request) -> Caller | None:
-        given = request.headers.get("x-api-key")
-        if given is not None:
-            role = None
-            for key, r in self.api_keys.items():
-                if hmac.compare_digest(given.encode(), key.encode()):
-                    role = r
-            if role is None:
-                raise ApiError(401, "unauthorized", "the X-Api-Key header is not a valid manager or viewer key")
-            return Caller(role, KEY_NODE, "key")
-        if self.site is None:
-            return None
-
-        s = session_of(self.site, request)
-        if s is None:
-            return None
-        return Caller(s.user.role, f"manager-{s.user.name}", "session")
-
-    def require(self, request: Request, role: str) -> Caller:
-        c = self.caller(request)
-        if c is None:
-            raise ApiError(401, "unauthorized", "log in (web session) or send a valid X-Api-Key header")
-        if role == MANAGER and c.role != MANAGER:
-            raise ApiError(403, "forbidden", "the viewer role is read-only: this needs a manager")
-        if c.via == "session" and request.method == "POST":
-            if media_type(request) != JSON_TYPE or not same_origin(request):
-                raise ApiError(403, "forbidden", "a session's POST must be same-origin JSON")
-        return c
-
 
 class PrebuiltJSON(JSONResponse):
     """A JSON response whose body was serialised before (the floor's, once per snapshot)."""
