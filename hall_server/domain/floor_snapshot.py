@@ -37,6 +37,7 @@ from config.schema import HallConfig
 from hall_server.domain.alerts import Aged, Alert, floor_alerts, minutes_since
 from hall_server.domain.common import rows
 from hall_server.domain.floor import (
+    window_name,
     MGR_FLOOR, ManagerSummary, PublicSummary, QueueValue, StaffCard, floor_summary, manager_summary,
 )
 from hall_server.domain.hours import day_of
@@ -111,15 +112,6 @@ def _devices(presence: Mapping[str, Mapping[str, Any]], window: int) -> tuple[De
     return tuple(out)
 
 
-def _window_name(config: HallConfig | None, number: int) -> str:
-    if config is None:
-        return ""
-    try:
-        return config.window(number).name
-    except KeyError:
-        return ""
-
-
 def _windows(state: Mapping[str, Any], config: HallConfig | None, figures: Mapping[int, Mapping[str, Any]],
              presence: Mapping[str, Mapping[str, Any]]) -> tuple[WindowFloor, ...]:
     numbers = [w.number for w in config.windows] if config is not None else sorted(
@@ -129,7 +121,7 @@ def _windows(state: Mapping[str, Any], config: HallConfig | None, figures: Mappi
         w = state.get(f"window/{n}") or {}
         fig = figures.get(n) or {}
         out.append(WindowFloor(
-            window=n, name=w.get("name") or _window_name(config, n), state=w.get("state") or "closed",
+            window=n, name=w.get("name") or window_name(config, n), state=w.get("state") or "closed",
             staff=_staff(w.get("staff")), ticket=w.get("ticket"), job=w.get("job"), since_ms=w.get("since_ms") or 0,
             pause_reason=w.get("pause_reason"), rating_open=w.get("rating") == "open",
             rating_expires_ms=w.get("rating_expires_ms") if w.get("rating") == "open" else None,
