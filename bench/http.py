@@ -39,32 +39,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.measure import free_port, percentile  # noqa: E402
 MANAGER_KEY = "bench-manager-key-0123456789abcdef"
 CATEGORIES = "ABCDEFGH"         # the demo hall's service categories
 SEED_TICKETS = 200              # waiting when a measurement starts
-
-
-def _port(pair: bool = False) -> int:
-    """A free loopback port (with `pair`, one whose next port is free too: the bus takes both)."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if not pair:
-            return port
-        try:
-            with socket.socket() as s2:
-                s2.bind(("127.0.0.1", port + 1))
-            return port
-        except OSError:
-            continue
-
-
-def _pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 class Server:
@@ -73,10 +53,10 @@ class Server:
     def __init__(self, root: Path) -> None:
         config = root / "hall"
         shutil.copytree(ROOT / "config/examples/demo-hall", config)
-        self.http = _port()
-        bus = _port(pair=True)
+        self.http = free_port()
+        bus = free_port(pair=True)
         while self.http in (bus, bus + 1):
-            bus = _port(pair=True)
+            bus = free_port(pair=True)
         env = {**os.environ, "HALL_MANAGER_KEY": MANAGER_KEY, "PYTHONPATH": str(ROOT)}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hall_server", "--config", str(config), "--data", str(root / "data"),
@@ -209,7 +189,7 @@ def run(server: Server, route: str, clients: int, keep: bool, seconds: float) ->
         p.join(10)
     lat = [x for r in results for x in r[0]]
     errors = sum(r[1] for r in results)
-    return Result(len(lat) / seconds, _pct(lat, 50), _pct(lat, 99), errors,
+    return Result(len(lat) / seconds, percentile(lat, 50), percentile(lat, 99), errors,
                   (cpu1 - cpu0) * 1000 / max(1, len(lat)))
 
 

@@ -22,7 +22,6 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 import argparse
 import multiprocessing as mp
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -39,29 +38,10 @@ import zmq  # noqa: E402
 import zmq.auth  # noqa: E402
 from zmq.auth.thread import ThreadAuthenticator  # noqa: E402
 
+from bench.measure import free_port, percentile  # noqa: E402
 from hallnet import messages as m  # noqa: E402
 from hallnet.client import HallClient  # noqa: E402
 from hallnet.keys import load_node_keys, new_node_key  # noqa: E402
-
-
-def _ports() -> int:
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        try:
-            with socket.socket() as s2:
-                s2.bind(("127.0.0.1", port + 1))
-            return port
-        except OSError:
-            continue
-
-
-def _pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 # --- full path ---------------------------------------------------------------------------------
@@ -70,8 +50,8 @@ class FullHall:
     def __init__(self, root: Path, nodes: int) -> None:
         self.root = root
         self.data = root / "data"
-        self.port = _ports()
-        self.http = _ports()
+        self.port = free_port(pair=True)
+        self.http = free_port(pair=True)
         self.keys = None
         for i in range(1, nodes + 1):
             self.keys = new_node_key(self.data, f"bench-{i}")
@@ -202,7 +182,7 @@ def _drive_full(hall: FullHall, tmp: Path, nodes: int, events: int, rate_total: 
     lat_ms = [x for r in results for x in r[0]]
     acked = int(sum(r[2] for r in results))
     elapsed = max(r[1] for r in results) - start_at
-    return {"events_s": acked / elapsed, "p50_ms": _pct(lat_ms, 50), "p99_ms": _pct(lat_ms, 99),
+    return {"events_s": acked / elapsed, "p50_ms": percentile(lat_ms, 50), "p99_ms": percentile(lat_ms, 99),
             "acked": acked, "server_cpu_us": (cpu1 - cpu0) * 1e6 / max(1, acked),
             "nodes_cpu_us": sum(r[3] for r in results) * 1e6 / max(1, acked),
             "puts_per_commit": acked / max(1, sum(r[4] for r in results))}
@@ -340,7 +320,7 @@ def run_reference(kind: str, nodes: int, events: int) -> dict[str, float]:
         zmq.auth.create_certificates(tmp, "server")
         (keydir / "clients").mkdir()
         zmq.auth.create_certificates(str(keydir / "clients"), "c")
-        port = _ports()
+        port = free_port(pair=True)
         ready = mp.Event()
         target = _naive_server if kind == "naive" else _raw_server
         proc = mp.Process(target=target, args=(tmp, port, ready))
@@ -367,7 +347,7 @@ def run_reference(kind: str, nodes: int, events: int) -> dict[str, float]:
         proc.join(20)
         stopper.close()
         ctx.destroy(0)
-        return {"events_s": len(lat_ms) / elapsed, "p50_ms": _pct(lat_ms, 50), "p99_ms": _pct(lat_ms, 99),
+        return {"events_s": len(lat_ms) / elapsed, "p50_ms": percentile(lat_ms, 50), "p99_ms": percentile(lat_ms, 99),
                 "acked": len(lat_ms)}
 
 
