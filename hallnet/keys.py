@@ -159,6 +159,7 @@ class KeyRegistry:
         self.nodes_dir = nodes_dir
         self.revoked_dir = nodes_dir.parent / "revoked"
         self._lock = threading.Lock()
+        self._reload_lock = threading.Lock()   # one rescan at a time (bus loop and ZAP thread both rescan)
         self._by_key: dict[bytes, str] = {}
         self._revoked: set[bytes] = set()
         self._stamp: frozenset[tuple[str, int, int, int]] = frozenset()
@@ -180,6 +181,12 @@ class KeyRegistry:
         return frozenset(entries)
 
     def reload(self) -> None:
+        """Rescan both folders. Serialized, and a vanished key is written under revoked/ before the
+        new map is published: a key file put back at once is never taken again."""
+        with self._reload_lock:
+            self._reload()
+
+    def _reload(self) -> None:
         stamp = self._folder_stamp()
         revoked: set[bytes] = set()
         if self.revoked_dir.is_dir():
@@ -204,15 +211,20 @@ class KeyRegistry:
                     found[public] = name
                     files[public] = path
         with self._lock:
-            vanished = {k: n for k, n in self._by_key.items() if k not in found}
+            revoked |= self._revoked            # revocations seen earlier are never forgotten
+            previous = dict(self._by_key)
+        vanished = {k: n for k, n in previous.items() if k not in found}
+        for public, name in vanished.items():
+            if public not in revoked:
+                self._remember(public, name)
+                revoked.add(public)
+        found = {k: n for k, n in found.items() if k not in revoked}
+        with self._lock:
             self._by_key = found
             self._revoked = revoked
             self._stamp = stamp
             if vanished:
                 self.generation += 1
-        for public, name in vanished.items():
-            if public not in revoked:
-                self._remember(public, name)
 
     def _remember(self, public: bytes, name: str) -> None:
         """A key deleted from nodes/ by hand: never accept it again, even under another name."""
@@ -225,8 +237,6 @@ class KeyRegistry:
             os.replace(tmp, target)
         except OSError as exc:
             log.warning("could not record the deleted key of %s under %s: %s", name, self.revoked_dir, exc)
-        with self._lock:
-            self._revoked.add(public)
 
     def refresh(self) -> bool:
         """Rescan if the folders changed; True if a key stopped being accepted."""

@@ -130,8 +130,12 @@ def test_revoke_takes_effect_at_once_and_the_key_is_never_accepted_again(server:
     c3 = _client(server, server.data / "keys" / "issued", "kiosk-3", tmp_path / "c3.db")
     try:
         assert c3.call("audit.note", {"kind": "three"}, timeout_s=10)["ok"]
+        revoked_dir = server.data / "keys" / "revoked"
+        before = set(revoked_dir.glob("*.key"))
         deleted.unlink()
         assert wait_until(lambda: not c3.connected, 5)
+        # the server noticed the deletion (a silence of the client alone is not proof): it remembered the key
+        assert wait_until(lambda: len(set(revoked_dir.glob("*.key")) - before) == 1, 5)
         deleted.write_bytes(kept)                       # put back by hand: still refused
         c3.send("audit.note", {"kind": "three-back"})
         time.sleep(1.5)
