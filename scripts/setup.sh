@@ -7,7 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
-DEB_PACKAGES=(fonts-noto-cjk fonts-noto-cjk-extra fonts-hanazono chromium)
+# fonts: Simplified Chinese incl. rare characters; chromium: browser tests and screenshots;
+# libpango*/libharfbuzz-subset0: WeasyPrint (PDF bulletins); poppler-utils: pdftoppm (PDF checks);
+# postgresql: the city tier (tests start a throwaway server).
+DEB_PACKAGES=(fonts-noto-cjk fonts-noto-cjk-extra fonts-hanazono chromium
+              libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils postgresql)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
