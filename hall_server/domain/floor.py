@@ -212,10 +212,11 @@ def publish_queue(ctx: Context, category: str) -> None:
 
 def publish_call(ctx: Context) -> None:
     """`calls`: the last 10 calls and recalls, for the hall display's announcements."""
-    recent = rows(ctx, "SELECT e.at_ms, e.window, e.kind, t.no FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+    recent = rows(ctx, "SELECT e.id, e.at_ms, e.window, e.kind, t.no FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
                        "WHERE e.kind IN ('called', 'recalled', 'called_back') ORDER BY e.id DESC LIMIT 10")
-    ctx.publish("calls", {"recent": [{"ticket": r["no"], "window": r["window"], "at_ms": r["at_ms"],
-                                      "recall": r["kind"] == "recalled"} for r in recent]})
+    # `id` (the ticket event's id) names one announcement: a screen that reconnects announces each id once
+    ctx.publish("calls", {"recent": [{"id": r["id"], "ticket": r["no"], "window": r["window"], "at_ms": r["at_ms"],
+                                      "kind": r["kind"], "recall": r["kind"] == "recalled"} for r in recent]})
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from hall_server.domain.floor_snapshot import FloorSnapshot
 FLOOR_FIELDS = ("day", "windows_open", "windows_paused", "windows_closed", "waiting", "waiting_over_limit",
                 "served_today")
 QUEUE_FIELDS = ("category", "name", "waiting", "priority_waiting", "oldest_queued_ms", "last_called")
-CALL_FIELDS = ("ticket", "window", "at_ms", "recall")
+CALL_FIELDS = ("id", "ticket", "window", "at_ms", "kind", "recall")
 WINDOW_FIELDS = ("window", "name", "state", "ticket")
 STAFF_FIELDS = ("staff_no", "name", "department", "stars")
 

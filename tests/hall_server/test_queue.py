@@ -125,7 +125,10 @@ def test_queue_state_published(hall: Driver) -> None:
     hall.sign_in(1, "1001")
     hall.ok("queue.call_next", {}, "terminal-1")
     assert hall.hub.state.get("queue/A")["waiting"] == 1
-    assert hall.hub.state.get("calls")["recent"][0] == {"ticket": "A002", "window": 1, "at_ms": hall.now, "recall": False}
+    call = hall.hub.state.get("calls")["recent"][0]
+    assert {k: v for k, v in call.items() if k != "id"} == {"ticket": "A002", "window": 1, "at_ms": hall.now,
+                                                            "kind": "called", "recall": False}
+    assert isinstance(call["id"], int)          # one id per call: a screen announces each once
     assert hall.hub.state.get("window/1")["state"] == "calling"
 
 
