@@ -156,8 +156,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "term.signed_out": {"zh": "已签退", "en": "Signed out"},
     "term.signed_out_by_server": {"zh": "大厅服务器显示本窗口已签退，请重新签到",
                                   "en": "The hall server shows this window signed out; please sign in again"},
-    "term.offline_banner": {"zh": "未连接大厅服务器：叫号、办结等操作暂不可用，已输入的内容会保留",
-                            "en": "Not connected to the hall server: calling, finishing etc. are unavailable; what you type is kept"},
+    "term.offline_banner": {"zh": "未连接大厅服务器：叫号等操作需要联网；办结、暂停、恢复、签退可继续，联网后自动发送",
+                            "en": "Not connected to the hall server: calling needs it; finishing, pausing, resuming and signing out still work and are sent when it returns"},
     "term.reason_offline": {"zh": "未连接大厅服务器", "en": "Not connected to the hall server"},
     "term.reason_busy": {"zh": "正在等待服务器确认…", "en": "Waiting for the server…"},
     "term.reason_queued": {"zh": "上一操作已保存，待服务器确认后生效", "en": "The last action is saved; it takes effect when the server confirms"},
@@ -612,4 +612,11 @@ TEXTS.update({
 TEXTS.update({
     "err.already_signed_in_at": {"zh": "该工号已在{window}号窗口签到，请先在那里签退",
                                  "en": "Signed in at window {window}: sign out there first"},
+})
+
+# Window terminal offline (window_terminal/commands.py OFFLINE_ACTIONS): what still works and what waits.
+TEXTS.update({
+    "term.offline_saved": {"zh": "{action}已保存，联网后自动发送", "en": "{action} saved: sent when the server returns"},
+    "term.offline_waiting": {"zh": "待发送 {n} 项：{items}", "en": "{n} waiting to be sent: {items}"},
+    "term.offline_sending": {"zh": "正在发送离线时的 {n} 项操作：{items}", "en": "Sending {n} actions done offline: {items}"},
 })

@@ -64,6 +64,7 @@ class NodeReport(Body, kw_only=True):
 class NodePresence(Body, kw_only=True):
     node: _s(64)
     alive: bool
+    since_ms: int | None = None     # (going down at server start: when the previous run last applied a message)
 
 
 class SessionEnd(Body, kw_only=True):
@@ -93,11 +94,19 @@ class WindowSignIn(AtWindow, kw_only=True):
     pin: _s(32)
 
 
-class WindowPause(AtWindow, kw_only=True):
+class DoneAt(AtWindow, kw_only=True):
+    """An action a window terminal may take while the hall server is unreachable: `done_ms` is when
+    the clerk did it (epoch ms), sent from its outbox later; the server bounds it to the time the
+    terminal was offline (`hall_server.domain.offline`)."""
+
+    done_ms: Annotated[int, msgspec.Meta(ge=0)] | None = None
+
+
+class WindowPause(DoneAt, kw_only=True):
     reason: _s(32)
 
 
-class JobFinish(AtWindow, kw_only=True):
+class JobFinish(DoneAt, kw_only=True):
     service_code: _s(64)
     job_no: _t(64) | None = None
 
@@ -189,8 +198,8 @@ BODIES: dict[str, type[Body]] = {
     Msg.QUEUE_TAKE: QueueTake, Msg.QUEUE_CALL_NEXT: AtWindow, Msg.QUEUE_RECALL: AtWindow,
     Msg.QUEUE_NO_SHOW: AtWindow, Msg.QUEUE_PARK: AtWindow, Msg.QUEUE_CALL_BACK: QueueCallBack,
     Msg.QUEUE_TRANSFER: QueueTransfer,
-    Msg.WINDOW_SIGN_IN: WindowSignIn, Msg.WINDOW_SIGN_OUT: AtWindow, Msg.WINDOW_PAUSE: WindowPause,
-    Msg.WINDOW_RESUME: AtWindow, Msg.STAFF_TODAY: AtWindow, Msg.JOB_START: AtWindow, Msg.JOB_FINISH: JobFinish,
+    Msg.WINDOW_SIGN_IN: WindowSignIn, Msg.WINDOW_SIGN_OUT: DoneAt, Msg.WINDOW_PAUSE: WindowPause,
+    Msg.WINDOW_RESUME: DoneAt, Msg.STAFF_TODAY: AtWindow, Msg.JOB_START: AtWindow, Msg.JOB_FINISH: JobFinish,
     Msg.RATING_SUBMIT: RatingSubmit, Msg.RATING_FOLLOWUP: RatingFollowup, Msg.RATING_LINK: RatingLink,
     Msg.RATING_SOURCED: RatingSourced,
     Msg.SLIP_FETCH: SlipFetch, Msg.SLIP_RESULT: SlipResult, Msg.SLIP_REPRINT: SlipReprint,

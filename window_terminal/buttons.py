@@ -52,7 +52,9 @@ class Buttons(Commands):
         out: dict[str, Btn] = {}
         for name, (ok, reason) in rules.items():
             if name in SERVER_ACTIONS and not reach:
-                ok, reason = False, why
+                can, because = self.can_reach_server(name)      # offline: 办结, pause, resume, sign-out still work
+                if not can:
+                    ok, reason = False, because
             label = self.tr(f"term.btn.{name}")
             if name == "recall" and state == "calling":
                 label = f"{label} {int(cur.get('recalls') or 0)}/{cap}"

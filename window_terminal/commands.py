@@ -6,6 +6,12 @@ Commands are sent durably (`sender.send` stores them in the outbox first) and an
 answer comes within `answer_timeout_s` the terminal says the action is saved and will be applied
 once the hall server answers; the late answer is still applied, even after a restart (pending
 commands are kept in the local store).
+
+Offline (the hall server unreachable), the actions that need no decision of the server —
+办结 of the 办件 being served, pause, resume, sign-out (`OFFLINE_ACTIONS`) — still work: they
+take effect on the screen at once, wait in the outbox with the time they were done (`done_ms`)
+and are sent, in order and once, when the server returns; the screen lists what waits. Calling
+and everything else that needs the server's decision says so.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from hallnet.vocabulary import Msg
 
 SERVER_ACTIONS = ("call_next", "recall", "no_show", "park", "call_back", "transfer", "start", "finish",
                   "pause", "resume", "sign_out", "sign_in", "reprint")
+OFFLINE_ACTIONS = ("finish", "pause", "resume", "sign_out")
 MAX_JOB_NO = 64
 GIVE_UP_MS = 60_000            # connected but unanswered this long: stop blocking the screen
 MESSAGE_MS = 8000              # a success or info line fades after this; errors stay until the next action
@@ -27,29 +34,65 @@ MESSAGE_MS = 8000              # a success or info line fades after this; errors
 class Commands(Replies):
     # --- sending and answers -----------------------------------------------------------------
 
-    def can_reach_server(self) -> tuple[bool, str]:
+    def can_reach_server(self, action: str = "") -> tuple[bool, str]:
+        """Whether `action` can be sent now, and why not. Offline, only `OFFLINE_ACTIONS` can, and only
+        behind other actions done offline (never behind one whose answer decides what comes next)."""
+        offline_only = all(p.get("offline") for p in self.pending.values())
         if not self.connected:
+            if action in OFFLINE_ACTIONS and offline_only:
+                return True, ""
             return False, self.tr("term.reason_offline")
         if self.pending:
-            late = any(p.get("late") for p in self.pending.values())
+            late = any(p.get("late") or p.get("offline") for p in self.pending.values())
             return False, self.tr("term.reason_queued" if late else "term.reason_busy")
         return True, ""
 
     def _send(self, action: str, type_: str, body: dict[str, Any], **extra: Any) -> bool:
-        ok, reason = self.can_reach_server()
+        ok, reason = self.can_reach_server(action)
         if not ok or self.sender is None:
             self.say("error", reason or self.tr("term.reason_offline"))
             self.changed()
             return False
+        offline = not self.connected
+        if offline:
+            body = {**body, "done_ms": self.now_ms()}     # when the clerk did it (the server bounds it)
         env = self.sender.send(type_, body)
         msg_id = getattr(env, "id", env)
         kept = {k: v for k, v in body.items() if k != "pin"}        # never keep a PIN on disk
         self.pending[msg_id] = {"action": action, "type": type_, "body": kept, "sent_ms": self.now_ms(),
-                                "extra": extra, "late": False}
+                                "extra": extra, "late": False, "offline": offline}
         self.store.set("pending", self.pending)
-        self.say("info", self.tr("term.sending"))
+        if offline:
+            self._done_offline(action, extra)
+            self.say("info", self.tr("term.offline_saved", action=self.tr(f"term.btn.{action}")))
+        else:
+            self.say("info", self.tr("term.sending"))
         self.changed()
         return True
+
+    def _done_offline(self, action: str, extra: dict[str, Any]) -> None:
+        """What an action done offline changes on the screen at once (the server's answer confirms it)."""
+        if action == "finish":
+            self.store.update(current=None, draft={"search": "", "service": "", "job_no": ""})
+        elif action == "pause":
+            self.store.set("paused", {"reason": extra.get("reason", ""), "since_ms": self.now_ms()})
+            self.dialog, self.pause_other = None, ""
+        elif action == "resume":
+            self.store.set("paused", None)
+        elif action == "sign_out":
+            self.store.update(session=None, paused=None)
+            self.dialog = None
+
+    def offline_lines(self) -> list[str]:
+        """What waits to be sent, in the clerk's words: "办结 A012 · 10:42"."""
+        out = []
+        for p in self.queued_offline():
+            done = p["body"].get("done_ms")
+            when = self.local(int(done)).strftime("%H:%M") if isinstance(done, int) else ""
+            what = self.tr(f"term.btn.{p['action']}")
+            ticket = p["extra"].get("ticket") or ""
+            out.append(" ".join(x for x in (what, ticket, when) if x))
+        return out
 
     def on_reply(self, msg_id: str, reply: dict[str, Any]) -> None:
         p = self.pending.pop(msg_id, None)
@@ -67,6 +110,8 @@ class Commands(Replies):
             details = reply.get("details")
             self._refused(action, str(reply.get("error") or ""), details if isinstance(details, dict) else {}, p)
         self._answered_ms = self.now_ms()
+        if not self.queued_offline() and self.win is not None and p.get("offline"):
+            self._window_changed()        # the last offline action is answered: the server's word again
         self.changed()
 
     def tick(self) -> None:
@@ -74,7 +119,7 @@ class Commands(Replies):
         now = self.now_ms()
         late = False
         for p in self.pending.values():
-            if not p.get("late") and now - p["sent_ms"] > self.answer_timeout_ms:
+            if not p.get("late") and not p.get("offline") and now - p["sent_ms"] > self.answer_timeout_ms:
                 p["late"] = late = True
         if late:
             self.store.set("pending", self.pending)
@@ -87,6 +132,8 @@ class Commands(Replies):
             if lost:
                 self.store.set("pending", self.pending)
                 self.say("error", self.tr("term.no_answer"))
+                if not self.queued_offline() and self.win is not None:
+                    self._window_changed()
         if self.message and self.message_kind != "error" and now - self._said_ms > MESSAGE_MS and not self.pending:
             self.message, self.message_kind = "", ""
         last = self.last_case
@@ -118,7 +165,7 @@ class Commands(Replies):
     def pause_with(self, reason: str) -> None:
         if reason not in PAUSE_REASONS:
             return
-        ok, why = self.can_reach_server()
+        ok, why = self.can_reach_server("pause")
         if not ok:
             self.say("error", why)
             self.changed()
@@ -126,7 +173,7 @@ class Commands(Replies):
         text = t(f"pause.{reason}", "zh")          # the hall's records are in Chinese
         if reason == "other" and self.pause_other.strip():
             text = f"{text}：{self.pause_other.strip()}"[:32]
-        self._send("pause", Msg.WINDOW_PAUSE, {"reason": text})
+        self._send("pause", Msg.WINDOW_PAUSE, {"reason": text}, reason=text)
 
     def set_pause_other(self, text: str) -> None:
         self.pause_other = text[:24]

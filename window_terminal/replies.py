@@ -80,7 +80,7 @@ class Replies(TerminalState):
         self.say("ok", self.tr("term.signed_out"))
 
     def _ok_pause(self, r: dict[str, Any], p: dict[str, Any]) -> None:
-        self.store.set("paused", {"reason": r.get("reason", ""), "since_ms": self.now_ms()})
+        self.store.set("paused", {"reason": r.get("reason", ""), "since_ms": p["body"].get("done_ms") or self.now_ms()})
         self.dialog = None
         self.pause_other = ""
 

@@ -34,13 +34,15 @@ class Sender(Protocol):
 
 
 def fmt_duration(ms: int | None, lang: str) -> str:
-    """12:05 for minutes:seconds; 1:02:05 past an hour."""
+    """A duration as people say it: 45秒, 24分, 1小时2分 (45 s, 24 min, 1 h 2 min) — never a clock face."""
     if ms is None:
         return "—"
     s = max(0, int(ms // 1000))
     h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"
+    m = rest // 60
+    if lang == "zh":
+        return f"{s}秒" if s < 60 else f"{m}分" if not h else f"{h}小时{m}分" if m else f"{h}小时"
+    return f"{s} s" if s < 60 else f"{m} min" if not h else f"{h} h {m} min" if m else f"{h} h"
 
 
 def category_of(ticket: str) -> str:
@@ -121,9 +123,14 @@ class TerminalState:
     def last_case(self) -> dict[str, Any] | None:
         return self.store.get("last_case")
 
+    def queued_offline(self) -> list[dict[str, Any]]:
+        """Actions done while the hall server was unreachable, waiting in the outbox, oldest first."""
+        return [p for p in self.pending.values() if p.get("offline")]
+
     def win_state(self) -> str:
-        """closed / idle / calling / serving / paused, from the server, else from what we know."""
-        if self.win is not None:
+        """closed / idle / calling / serving / paused, from the server, else from what we know (and
+        always from what we know while actions done offline wait to be sent)."""
+        if self.win is not None and not self.queued_offline():
             return str(self.win.get("state") or "closed")
         if self.session is None:
             return "closed"
@@ -135,13 +142,18 @@ class TerminalState:
         return "idle"
 
     def ticket_no(self) -> str | None:
-        if self.win is not None:
+        if self.win is not None and not self.queued_offline():
             return self.win.get("ticket")
         return self.current.get("ticket")
 
     # --- what arrives from the hall server -----------------------------------------------------
 
     def on_connection(self, connected: bool) -> None:
+        if connected and not self.connected and self.pending:
+            now = self.now_ms()           # the outbox resends now: count the answer's time from here
+            for p in self.pending.values():
+                p["sent_ms"], p["late"] = max(int(p["sent_ms"]), now), False
+            self.store.set("pending", self.pending)
         self.connected = connected
         self.changed()
 
@@ -165,6 +177,8 @@ class TerminalState:
         self.changed()
 
     def _window_changed(self) -> None:
+        if self.queued_offline():
+            return            # what the clerk did offline stands until the server has answered it
         w = self.win or {}
         cur = self.current
         tid = w.get("ticket_id")

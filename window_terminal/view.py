@@ -75,12 +75,22 @@ class TerminalView(Keys):
             screen=self.screen(), lang=self.lang,
             title=f"{self.tr('window.number', number=self.window.number)} · {self.window.name}",
             clock=self.local(now).strftime("%H:%M:%S"), online=self.connected,
-            banner="" if self.connected else self.tr("term.offline_banner"),
+            banner=self._banner(),
             message=self.message, message_kind=self.message_kind, staff_line=staff_line,
             **self._sign_in_part(), **self._queue_part(now), **self._case_part(now), **self._pause_part(now),
             **self._transfer_part(), day_lines=self._day_lines(),
             btn=self.buttons(), slip_line=slip_text, slip_kind=slip_kind,
         )
+
+    def _banner(self) -> str:
+        """Offline: what still works; and what was done offline and waits to be sent."""
+        waiting = self.offline_lines()
+        head = "" if self.connected else self.tr("term.offline_banner")
+        if not waiting:
+            return head
+        tail = self.tr("term.offline_waiting" if not self.connected else "term.offline_sending",
+                       n=len(waiting), items="、".join(waiting[:4]) + ("…" if len(waiting) > 4 else ""))
+        return f"{head}\n{tail}" if head else tail
 
     def _sign_in_part(self) -> dict[str, Any]:
         hint = ""

@@ -89,5 +89,9 @@ def node_report(ctx: Context, body: NodeReport) -> dict[str, Any]:
 def node_presence(ctx: Context, body: NodePresence) -> dict[str, Any]:
     """The bus saw a node come or go (heartbeats); screens show it, the audit log keeps it."""
     ctx.audit("node.up" if body.alive else "node.down", body.node)
-    ctx.publish(f"{Key.NODE}{body.node}", {"alive": body.alive, "since_ms": ctx.now_ms})
+    value: dict[str, Any] = {"alive": body.alive, "since_ms": body.since_ms or ctx.now_ms}
+    before = ctx.current(f"{Key.NODE}{body.node}")
+    if body.alive and isinstance(before, dict) and not before.get("alive") and isinstance(before.get("since_ms"), int):
+        value["down_ms"] = before["since_ms"]     # the gap an offline terminal's actions may fall in
+    ctx.publish(f"{Key.NODE}{body.node}", value)
     return {}

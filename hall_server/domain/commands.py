@@ -9,9 +9,9 @@ own timer sends `system.tick`.
 |---|---|---|---|
 | `queue.take` | dispenser, terminal, gateway, web, manager | `{category, priority?: appointment/elderly/green}` — a priority only from a dispenser, terminal or manager (`tickets.PRIORITY_GIVERS`; else `priority_not_allowed`) | `{ticket_id, ticket, public_id, category, priority, waiting_before, taken_ms}` — `public_id` is the ticket's unguessable id for its status (`GET /api/tickets/{public_id}`) |
 | `window.sign_in` | terminal | `{staff_no, pin}` | `{window, staff_no, late, already}` |
-| `window.sign_out` | terminal | `{}` | `{window, staff_no, early}` |
-| `window.pause` | terminal | `{reason}` | `{window, reason}` |
-| `window.resume` | terminal | `{}` | `{window, paused_ms}` |
+| `window.sign_out` | terminal | `{done_ms?}` (all four: done offline, see `offline`) | `{window, staff_no, early}` |
+| `window.pause` | terminal | `{reason, done_ms?}` | `{window, reason}` |
+| `window.resume` | terminal | `{done_ms?}` | `{window, paused_ms}` |
 | `staff.today` | terminal | `{}` | "my day" of the staff member signed in there: `{staff_no, day, served, mean_handle_ms, overdue, rated, participation (参评率), good_rate (好评率), counted, held_back, hold_back_min}` — ratings count only for 办件 finished ≥ 15 min ago (R6, `staff.TODAY_HOLD_MS`) |
 | `queue.call_next` | terminal | `{}` | `{ticket_id, ticket, category, priority, wait_ms}` |
 | `queue.recall` | terminal | `{}` | `{ticket_id, ticket, recalls, no_show}` |
@@ -22,7 +22,7 @@ own timer sends `system.tick`.
 | `job.start` | terminal | `{}` | `{job, ticket, already}` |
 | `rating.submit` | kiosk (channel 4), gateway (5), qr (3), web (`channel` 1/2/3/6/7) | `{job? (public id), handle? (keypad handle = rating/<n>.handle), window (gateway), level, tags?, efficiency?, skill?, attitude?, text?, phone?, channel? (web), pressed_ms? (evaluators: when pressed; a late delivery still counts if pressed while the evaluator was open, see `ratings.pressed_in_time`)}` — a keypad (gateway) 差评 without tags is kept with the reserved tag `REASON_PENDING` (原因待回访); an evaluator (kiosk, keypad) may send that tag alone on a 差评 (the citizen walked away from the reasons) | `{rating_id, job, round: 1, case_id}` |
 | `rating.link` | kiosk (own window only) | `{job}` (the public id `rating/<n>` carries) | `{job, qr_path, qr_url}` — the signed QR link of a 办件 finished at the kiosk's window that can still be rated by QR; refused `wrong_window`, `unknown_job`, `already_rated`, `rating_expired`; a read (module `links`) |
-| `job.finish` | terminal, bizsys | `{service_code, job_no?, window (bizsys)}` | `{job, job_no, job_no_source, handle_ms, overdue, rating_expires_ms, qr_expires_ms}` — never the slip's QR link (a rating credential): the devices gateway prints the slip (`slips`) |
+| `job.finish` | terminal, bizsys | `{service_code, job_no?, window (bizsys), done_ms?}` | `{job, job_no, job_no_source, handle_ms, overdue, rating_expires_ms, qr_expires_ms}` — never the slip's QR link (a rating credential): the devices gateway prints the slip (`slips`) |
 | `slip.fetch` / `slip.result` / `slip.reprint` | gateway / gateway / terminal | see `hall_server.domain.slips` | the slip's print jobs; only `slip.fetch` (gateway) carries the QR link |
 | `rating.followup` | qr, web | `{job, level, tags?, text?, channel? (web)}` | `{rating_id, job, round: 2, case_id}` |
 | `case.callback` / `case.rectify` / `case.close` | web, manager | `{case_id, note?}` | `{case_id, status, late?}` |
@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hall_server.domain import cases, jobs, ratings, slips, staff, tickets
+from hall_server.domain import cases, jobs, offline, ratings, slips, staff, tickets
 from hall_server.domain.common import (
     BIZSYS, DISPENSER, GATEWAY, KIOSK, MANAGER, QR, SYSTEM, TERMINAL, WEB, opt_int, req_int, row, window_at,
     window_cfg,
@@ -49,7 +49,7 @@ from hall_server.domain.errors import AlreadyRated, BadRequest, ChannelNotAllowe
 from hall_server.domain.floor import ensure_windows, refresh_floor
 from hall_server.domain.context import Context, Handler, Handlers
 from hallnet.bodies import (
-    AtWindow, CaseAppeal, CaseDecide, CaseStep, CommentSubmit, Empty, ExportDelivered, JobFinish, QueueCallBack,
+    AtWindow, CaseAppeal, CaseDecide, CaseStep, CommentSubmit, DoneAt, Empty, ExportDelivered, JobFinish, QueueCallBack,
     QueueTake, QueueTransfer, RatingFollowup, RatingSubmit, WindowPause, WindowSignIn,
 )
 from hallnet.vocabulary import Channel, Msg
@@ -140,9 +140,9 @@ def window_sign_in(ctx: Context, body: WindowSignIn) -> dict[str, Any]:
 
 
 @handler(Msg.WINDOW_SIGN_OUT, kinds=STAFF_SIDE)
-def window_sign_out(ctx: Context, body: AtWindow) -> dict[str, Any]:
+def window_sign_out(ctx: Context, body: DoneAt) -> dict[str, Any]:
     w = window_at(ctx, body.window)
-    return staff.sign_out(ctx, w.number)
+    return staff.sign_out(offline.as_done(ctx, body.done_ms), w.number)
 
 
 @handler(Msg.WINDOW_PAUSE, kinds=STAFF_SIDE)
@@ -151,13 +151,13 @@ def window_pause(ctx: Context, body: WindowPause) -> dict[str, Any]:
     reason = body.reason.strip()
     if not reason:
         raise BadRequest("a pause needs a reason", field="reason")
-    return staff.pause(ctx, w.number, reason)
+    return staff.pause(offline.as_done(ctx, body.done_ms), w.number, reason)
 
 
 @handler(Msg.WINDOW_RESUME, kinds=STAFF_SIDE)
-def window_resume(ctx: Context, body: AtWindow) -> dict[str, Any]:
+def window_resume(ctx: Context, body: DoneAt) -> dict[str, Any]:
     w = window_at(ctx, body.window)
-    return staff.resume(ctx, w.number)
+    return staff.resume(offline.as_done(ctx, body.done_ms), w.number)
 
 
 @handler(Msg.STAFF_TODAY, kinds=STAFF_SIDE)
@@ -180,6 +180,7 @@ def job_finish(ctx: Context, body: JobFinish) -> dict[str, Any]:
     """The window finishes its 办件; or the business system does, with its 办件编号, for a window.
     A called ticket not yet marked as served is started first."""
     w = window_at(ctx, body.window)
+    ctx = offline.as_done(ctx, body.done_ms)        # done while the server was unreachable: at that time
     service_code, job_no = body.service_code, body.job_no or None
     r = staff.signed_in(ctx, w.number)
     if r["job_id"] is None and r["ticket_id"] is not None:

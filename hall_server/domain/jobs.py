@@ -74,7 +74,7 @@ def finish(ctx: Context, window: int, service_code: str, job_no: str | None, sou
             raise JobNoTaken(f"办件编号 {job_no} is already used", job_no=job_no)
     else:
         job_no, source = generated_no(ctx, job["id"]), "generated"
-    handle_ms = ctx.now_ms - job["started_ms"]
+    handle_ms = max(0, ctx.now_ms - job["started_ms"])
     overdue = int(handle_ms > service.promised_min * 60_000)
     policy = config.hall.rating
     expires = ctx.now_ms + policy.open_s * 1000

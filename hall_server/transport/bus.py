@@ -125,6 +125,7 @@ class Bus:
     # --- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> "Bus":
+        self._mark_nodes_down()
         self._auth = NodeAuthenticator(self._ctx, self.registry)
         self._auth.start()
         self._auth.configure_curve_callback(ZAP_DOMAIN, credentials_provider=self._auth)
@@ -134,6 +135,18 @@ class Bus:
         if self._error is not None:
             raise self._error
         return self
+
+    def _mark_nodes_down(self) -> None:
+        """At start every node is away until it is heard again; the gap began when the previous run
+        last applied a message (what a terminal did offline meanwhile counts from then)."""
+        alive = [k[len(Key.NODE):] for k, v in self.hub.state.snapshot(Key.NODE)[1].items()
+                 if isinstance(v, dict) and v.get("alive")]
+        if not alive:
+            return
+        last = self.hub.db.execute("SELECT MAX(applied_ms) FROM applied").fetchone()[0]
+        for node in alive:
+            body = {"node": node, "alive": False, **({"since_ms": int(last)} if last else {})}
+            self._web.put(_WebCommand(Msg.NODE_PRESENCE, body, SERVER_NODE, Future()))
 
     def stop(self) -> None:
         if self._stop.is_set():

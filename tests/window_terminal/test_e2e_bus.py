@@ -139,3 +139,44 @@ def test_a_working_round_then_offline_then_restart(hall, demo) -> None:
         term2.stop()
         dispenser.stop()
         kiosk.stop()
+
+
+def test_a_finish_done_while_the_server_is_down_is_delivered_once_at_its_time(hall, demo) -> None:
+    root, hub, address, state, start_bus = hall
+    new_node_key(root, "terminal-3")
+    ui = UiThread()
+    term = terminal(root, demo, address, ui)
+    lg = term.logic
+    dispenser = node(root, address, "dispenser-1")
+    try:
+        assert ui.until(lambda: lg.connected)
+        for key in ("2", "1", "0", "3", "enter", "1", "2", "3", "4", "enter"):
+            lg.key(key)
+        assert ui.until(lambda: lg.screen() == "main"), lg.message
+        assert dispenser.call("queue.take", {"category": "A"})["ok"]
+        assert ui.until(lambda: lg.view().queues[0]["waiting"] == "1")
+        assert lg.key("f1") and ui.until(lambda: lg.win_state() == "calling" and not lg.pending)
+        assert lg.key("f7") and ui.until(lambda: lg.win_state() == "serving" and not lg.pending)
+        started_ms = hub.db.execute("SELECT started_ms FROM jobs").fetchone()[0]
+
+        state["bus"].stop()                                  # the hall server goes away
+        state["bus"] = None
+        assert ui.until(lambda: not lg.connected, 5)
+        lg.set_search("异地就医")
+        lg.choose_first()
+        assert lg.key("f8"), lg.message                      # 办结 offline
+        done_ms = lg.queued_offline()[0]["body"]["done_ms"]
+        assert lg.win_state() == "idle" and "办结" in lg.view().banner
+        assert not lg.view().btn["call_next"].enabled
+        time.sleep(1.5)                                      # the outage lasts
+        state["bus"] = start_bus()                           # the server returns: the outbox is delivered
+        assert ui.until(lambda: lg.connected and not lg.pending and lg.last_case is not None, 15), lg.message
+        rows = hub.db.execute("SELECT status, finished_ms, handle_ms FROM jobs").fetchall()
+        assert len(rows) == 1 and rows[0][0] == "finished"
+        assert rows[0][1] == done_ms and rows[0][2] == done_ms - started_ms      # at the clerk's time
+        applied = hub.db.execute("SELECT COUNT(*) FROM applied WHERE type = 'job.finish'").fetchone()[0]
+        assert applied == 1
+        assert lg.view().banner == "" and lg.last_case["job_no"]
+    finally:
+        term.stop()
+        dispenser.stop()

@@ -142,7 +142,7 @@ def test_call_recall_no_show_with_counts_and_waits(hub_server, tmp_path) -> None
     assert lg.key("f1")
     v = lg.view()
     assert v.ticket == "A001" and v.state_text == t("term.state.calling")
-    assert t("term.waited", t="02:05") in v.ticket_info
+    assert t("term.waited", t="2分") in v.ticket_info
     assert v.queues[0]["waiting"] == "1"
     assert v.btn["recall"].label.startswith("重呼 0/5") and v.btn["call_next"].enabled is False
     assert v.btn["call_next"].reason == t("term.reason_has_ticket")
@@ -235,7 +235,7 @@ def test_finish_opens_the_rating_and_shows_only_whether_it_was_given(hub_server,
     day = {d["label"]: d["value"] for d in v.day_lines}
     assert day[t("term.day.served")] == "1" and day[t("term.day.overdue")] == "1"
     assert day[t("term.day.rated")] == "1" and day[t("term.day.rate")] == "100%"
-    assert day[t("term.day.mean")] == "12:00"
+    assert day[t("term.day.mean")] == "12分"
 
 
 def test_finish_without_a_job_no_lets_the_server_make_one(hub_server, tmp_path) -> None:
@@ -275,10 +275,10 @@ def test_pause_with_a_reason_shows_the_time_then_resume(hub_server, tmp_path) ->
     assert hub_server.hub.state.snapshot()[1]["window/3"]["pause_reason"] == "午休"
     hub_server.clock.advance(23 * 60 + 5)
     v = lg.view()
-    assert v.paused_line == t("term.paused_line", reason="午休") and v.paused_elapsed == "23:05"
+    assert v.paused_line == t("term.paused_line", reason="午休") and v.paused_elapsed == "23分"
     assert not v.btn["call_next"].enabled
     assert lg.key("f9")                                # F9 resumes when paused
-    assert lg.screen() == "main" and lg.message == t("term.resumed", t="23:05")
+    assert lg.screen() == "main" and lg.message == t("term.resumed", t="23分")
     lg.key("f9")
     lg.set_pause_other("去窗口7协助")
     lg.pause_with("other")
@@ -295,7 +295,7 @@ def test_pause_needs_a_free_window(hub_server, tmp_path) -> None:
 
 # --- offline, slow answers, restarts ------------------------------------------------------
 
-def test_offline_disables_server_actions_with_the_reason_and_keeps_typing(demo, tmp_path, clock) -> None:
+def test_offline_calling_needs_the_server_and_typing_is_kept(demo, tmp_path, clock) -> None:
     rec = Recorder()
     lg = new_logic(demo, tmp_path, clock, rec)
     lg.store.set("session", {"staff_no": "HC2103", "name": "张丽娟", "in_ms": clock.now})
@@ -303,8 +303,10 @@ def test_offline_disables_server_actions_with_the_reason_and_keeps_typing(demo, 
                              "ticket_id": 1, "since_ms": clock.now})
     v = lg.view()
     assert not v.online and v.banner
-    for name in ("call_next", "recall", "no_show", "park", "transfer", "start", "finish", "pause", "sign_out"):
+    for name in ("call_next", "recall", "no_show", "park", "transfer", "start"):
         assert not v.btn[name].enabled and v.btn[name].reason == t("term.reason_offline"), name
+    assert v.btn["finish"].reason == t("term.need_service")          # 办结 works offline: only the 事项 is missing
+    assert v.btn["pause"].reason == v.btn["sign_out"].reason == t("term.reason_has_ticket")
     assert v.btn["my_day"].enabled and v.btn["search"].enabled
     assert lg.key("f8") is False and rec.sent == []
     lg.set_search("异地")
@@ -317,6 +319,44 @@ def test_offline_disables_server_actions_with_the_reason_and_keeps_typing(demo, 
                                 "ticket_id": 1, "since_ms": clock.now})
     assert again.key("f8")
     assert rec.last[1:] == ("job.finish", {"service_code": "YB-0102", "job_no": "SCAN-0001"})
+
+
+def test_finish_pause_and_sign_out_work_offline_and_are_sent_in_order(demo, tmp_path, clock) -> None:
+    rec = Recorder()
+    lg = new_logic(demo, tmp_path, clock, rec)
+    lg.store.set("session", {"staff_no": "HC2103", "name": "张丽娟", "in_ms": clock.now})
+    lg.on_connection(True)
+    lg.on_state("window/3", {"window": 3, "state": "serving", "staff": {"staff_no": "HC2103"}, "ticket": "A001",
+                             "ticket_id": 1, "since_ms": clock.now})
+    lg.on_connection(False)
+    lg.set_search("异地")
+    lg.choose_first()
+    clock.advance(60)
+    done = clock.now
+    assert lg.key("f8")                                     # 办结 offline
+    assert rec.last[1:] == ("job.finish", {"service_code": "YB-0102", "done_ms": done})
+    v = lg.view()
+    assert lg.win_state() == "idle" and v.ticket == "—" and lg.draft["service"] == ""
+    assert "A001" in v.banner and t("term.btn.finish") in v.banner
+    assert not v.btn["call_next"].enabled                  # calling needs the server
+    lg.pause_with("lunch")
+    assert rec.last[1] == "window.pause" and rec.last[2]["done_ms"] == clock.now
+    assert lg.screen() == "paused"
+    again = new_logic(demo, tmp_path, clock, rec)          # a restart keeps what waits
+    assert len(again.queued_offline()) == 2 and again.screen() == "paused"
+    again.on_connection(True)
+    stale = {"window": 3, "state": "serving", "staff": {"staff_no": "HC2103"}, "ticket": "A001", "ticket_id": 1,
+             "since_ms": clock.now}
+    again.on_state("window/3", stale)                      # the snapshot before the outbox arrives
+    assert again.screen() == "paused" and again.ticket_no() is None
+    assert t("term.offline_sending", n=2, items="").split("：")[0] in again.view().banner
+    again.on_reply("m1", {"ok": True, "result": {"job": "J1", "job_no": "X1", "handle_ms": 60_000,
+                                                  "rating_expires_ms": clock.now + 30_000}})
+    again.on_state("window/3", {"window": 3, "state": "paused", "staff": {"staff_no": "HC2103"},
+                                "pause_reason": "午休", "since_ms": done})
+    again.on_reply("m2", {"ok": True, "result": {"reason": "午休"}})
+    assert again.pending == {} and again.screen() == "paused" and again.last_case["job_no"] == "X1"
+    assert again.view().banner == ""
 
 
 def test_one_command_at_a_time_and_a_late_answer_still_counts(demo, tmp_path, clock) -> None:
@@ -342,7 +382,7 @@ def test_one_command_at_a_time_and_a_late_answer_still_counts(demo, tmp_path, cl
     again.on_state("window/3", {"window": 3, "state": "calling", "staff": {"staff_no": "HC2103"}, "ticket": "A009",
                                 "ticket_id": 9, "since_ms": clock.now})
     assert again.view().btn["recall"].enabled
-    assert t("term.waited", t="01:00") in again.view().ticket_info
+    assert t("term.waited", t="1分") in again.view().ticket_info
 
 
 def test_a_broken_state_file_is_set_aside(demo, tmp_path, clock) -> None:
@@ -396,9 +436,11 @@ def test_term_texts_are_complete() -> None:
 
 def test_durations() -> None:
     assert fmt_duration(None, "zh") == "—"
-    assert fmt_duration(65_000, "zh") == "01:05"
-    assert fmt_duration(3_725_000, "zh") == "1:02:05"
-    assert fmt_duration(-5, "zh") == "00:00"
+    assert fmt_duration(65_000, "zh") == "1分"              # durations read as durations (最久 24分)
+    assert fmt_duration(3_725_000, "zh") == "1小时2分"
+    assert fmt_duration(3_600_000, "en") == "1 h"
+    assert fmt_duration(45_000, "zh") == "45秒" and fmt_duration(45_000, "en") == "45 s"
+    assert fmt_duration(-5, "zh") == "0秒"
 
 
 def test_an_answer_nobody_waits_for_is_ignored(demo, tmp_path, clock) -> None:
