@@ -15,7 +15,6 @@ Ctrl-C (or SIGTERM) stops every process it started.
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import socket
 import subprocess
@@ -27,7 +26,10 @@ from pathlib import Path
 
 from config.errors import ConfigError
 from config.loader import load_hall
+from config.i18n import t
+from demo import console
 from demo.traffic import node_ids
+from hallnet.clock import Clock
 from hall_server.web.users import add_user, users_path
 from hallnet.keys import new_node_key
 
@@ -147,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         return proc
 
     try:
-        server = spawn("hall server", ["-m", "hall_server", "--config", args.config, "--data", str(data),
+        server = spawn(t("demo.proc.server"), ["-m", "hall_server", "--config", args.config, "--data", str(data),
                                        "--http", args.http, "--bus", args.bus, "--log-level", "WARNING", *clock_args])
         if not _wait_ready(url + "/api/health", server):
             print(f"demo: the hall server did not start; see {data / 'demo.log'}", file=sys.stderr)
@@ -160,36 +162,29 @@ def main(argv: list[str] | None = None) -> int:
         keypad_maps, keypad_controls = keypads
         printer_maps, slip_files = printers
         if keypad_maps or printer_maps:
-            spawn("devices gateway", ["-m", "devices", "--config", args.config, "--bus", args.bus,
+            spawn(t("demo.proc.gateway"), ["-m", "devices", "--config", args.config, "--bus", args.bus,
                                       "--keys", str(keys_dir), "--data", str(data / "nodes"), "--node", GATEWAY_NODE,
                                       "--qr-base", url, *keypad_maps, *printer_maps, *clock_args])
         gui_window = args.gui_window if args.gui else None
         if args.gui:
             for app, extra in (("kiosk", ["--windowed", *clock_args]),
                                ("window_terminal", ["--windowed", *clock_args])):
-                spawn(f"{app} (window {gui_window})",
+                label = "demo.proc.kiosk" if app == "kiosk" else "demo.proc.terminal"
+                spawn(t(label, n=gui_window),
                       ["-m", app, "--config", args.config, "--window", str(gui_window), "--bus", args.bus,
                        "--keys", str(keys_dir), "--data", str(data / "gui" / app), *extra], essential=False)
         if not args.no_traffic:
-            spawn("traffic simulator",
+            spawn(t("demo.proc.traffic"),
                   ["-m", "demo.traffic", "--config", args.config, "--bus", args.bus,
                    "--keys", str(keys_dir), "--data", str(data / "nodes"), "--log", str(data / "ratings-given.jsonl"),
                    "--seed", str(args.seed), "--http", url, *clock_args,
                    *(["--keypad-control", keypad_controls[0]] if keypad_controls else []),
                    *[arg for window, path in slip_files.items() for arg in ("--slips", f"{window}={path}")],
                    *(["--skip-window", str(gui_window)] if gui_window is not None else [])])
-        print(f"演示大厅已启动 / demo hall running: {config.hall.name}, clock starts {clock_start} ×{args.speed:g}")
-        print(f"  live floor 大厅实时: {url}/floor")
-        print(f"  manager login 管理员登录: {url}/login  {_manager_login(accounts)}")
-        print(f"  hall server API: {url}/api/state   (OpenAPI: {url}/api/openapi.json)")
-        print(f"  bus: {args.bus} (+1 for state)   data: {data}   log: {data / 'demo.log'}")
-        print(f"  hall QR comments: {url}/c   keypad simulator control: {', '.join(keypad_controls) or '-'}")
-        print(f"  slip printer simulators: {len(printer_maps) // 2} (the gateway prints), "
-              f"slips decoded into {data}/printer-N.jsonl")
-        for line in accounts:
-            print(f"  {line}")
-        print(f"  running: {', '.join(c.name for c in children)}")
-        print("  Ctrl-C stops everything.", flush=True)
+        print(console.banner(hall_name=config.hall.name, url=url, accounts=accounts, clock_start=clock_start,
+                             speed=args.speed, data=data, running=[c.name for c in children],
+                             account_note=data / "demo-accounts.txt"), flush=True)
+        hall_clock = Clock.parse(clock_start, args.speed, float(clock_args[-1]))
         started = time.monotonic()
         next_status = 0.0
         gone: set[str] = set()
@@ -206,21 +201,14 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"demo: {child.name} exited with {child.proc.returncode} (no display?); the hall goes on; "
                           f"see {data / 'demo.log'}", file=sys.stderr, flush=True)
             if now >= next_status:
-                print(_status_line(url, data / "ratings-given.jsonl"), flush=True)
+                print(console.status_line(url, data / "ratings-given.jsonl", hall_clock, tz), flush=True)
                 next_status = now + args.status_every
             time.sleep(0.2)
         return 0
     finally:
         _stop_all(children)
         log.close()
-        print("演示已停止 / demo stopped", flush=True)
-
-
-def _manager_login(accounts: list[str]) -> str:
-    for line in accounts:
-        if "(manager)" in line:
-            return line.removeprefix("web login ")
-    return accounts[0] if accounts else ""
+        print(t("demo.stopped"), flush=True)
 
 
 def _start_keypads(config: object, data: Path, spawn: object,
@@ -237,7 +225,7 @@ def _start_keypads(config: object, data: Path, spawn: object,
         control = str(data / f"keypad-{i}.sock")
         out_path = data / f"keypad-{i}.out"
         out = open(out_path, "wb")
-        proc = spawn(f"keypad simulator {port}",  # type: ignore[operator]
+        proc = spawn(t("demo.proc.keypad"),  # type: ignore[operator]
                      ["-m", "devices", "simulate", "keypad", "--addresses", ",".join(map(str, sorted(addresses))),
                       "--control", control, "--seed", str(args.seed + i)], stdout=out)
         pty = _first_line(out_path, "PTY ", proc)
@@ -260,7 +248,7 @@ def _start_printers(config: object, data: Path, spawn: object) -> tuple[list[str
     for i, port in enumerate(ports, start=1):
         out_path = data / f"printer-{i}.out"
         files[port] = data / f"printer-{i}.jsonl"
-        proc = spawn(f"printer simulator {port}",  # type: ignore[operator]
+        proc = spawn(t("demo.proc.printer"),  # type: ignore[operator]
                      ["-m", "devices", "simulate", "printer", "--out", str(files[port]), "--idle-flush-s", "0.5"],
                      stdout=open(out_path, "wb"))
         pty = _first_line(out_path, "PTY ", proc)
@@ -304,41 +292,6 @@ def _wait_ready(url: str, proc: subprocess.Popen, timeout_s: float = 30.0) -> bo
         except OSError:
             time.sleep(0.1)
     return False
-
-
-def _given(log_path: Path) -> str:
-    """What the simulated citizens rated so far, by channel (the traffic's log; the manager's
-    figures are private to the floor page)."""
-    counts: dict[str, int] = {}
-    bad = 0
-    try:
-        for line in log_path.read_text(encoding="utf-8").splitlines():
-            g = json.loads(line)
-            if "level" in g:
-                counts[g["channel"]] = counts.get(g["channel"], 0) + 1
-                bad += g["level"] <= 2
-    except (OSError, ValueError):
-        pass
-    by_channel = " ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    return f"rated {sum(counts.values())} ({by_channel or '-'}) 差评 {bad}"
-
-
-def _status_line(url: str, given_log: Path) -> str:
-    try:
-        with urllib.request.urlopen(url + "/api/state", timeout=2) as r:
-            state = json.load(r)
-        with urllib.request.urlopen(url + "/api/nodes", timeout=2) as r:
-            alive = json.load(r).get("alive", 0)          # the public summary: {alive, total}
-    except (OSError, ValueError) as exc:
-        return f"[{time.strftime('%H:%M:%S')}] hall server not answering: {exc}"
-    floor = state["state"].get("floor") or {}
-    windows = [v for k, v in state["state"].items() if k.startswith("window/")]
-    by_state: dict[str, int] = {}
-    for w in windows:
-        by_state[w.get("state", "?")] = by_state.get(w.get("state", "?"), 0) + 1
-    summary = " ".join(f"{k}:{v}" for k, v in sorted(by_state.items()))
-    return (f"[{time.strftime('%H:%M:%S')}] windows {summary or '-'} | waiting {floor.get('waiting', 0)} | "
-            f"served {floor.get('served_today', 0)} | {_given(given_log)} | nodes alive {alive}")
 
 
 if __name__ == "__main__":

@@ -174,6 +174,9 @@ class TerminalView(Keys):
                 rating_line = self.tr("term.rating_done")
             elif r == "closed":
                 rating_line = self.tr("term.rating_closed")
+            if rating_line:          # said of its own 办件, never mistaken for the one being served now
+                of = " · ".join(x for x in (last.get("ticket") or "", last.get("job_no") or "") if x)
+                rating_line = self.tr("term.rating_of", status=rating_line, case=of) if of else rating_line
         return {"search": draft.get("search", ""), "services": services, "service_line": service_line,
                 "job_no": draft.get("job_no", ""), "rating_line": rating_line, "last_case_line": last_line}
 

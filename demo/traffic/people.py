@@ -40,10 +40,7 @@ class People:
         return answer
 
     def _arrive(self) -> None:
-        weights: dict[str, int] = {}
-        for desk in self.desks.values():
-            for c in desk.window.categories:
-                weights[c] = weights.get(c, 0) + 1
+        weights = self.capacity_per_min()           # each category in proportion to what its windows serve
         if not weights:
             return
         cats, w = zip(*sorted(weights.items()))

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("traffic")
 
 MIN_MS = 60_000
+LOAD = 0.85            # arrivals over the day as a share of what the staffed windows can serve
+HANDLE_FACTOR = 0.55   # a 办件 takes its promised time × E[min(1.4, lognormal(-0.7, 0.45))] (people._start)
+OVERHEAD_MIN = 1.7     # per citizen: calling, walking up, starting, the clerk's next call
+PEAK_GAIN = 1.37       # the thinning hump keeps 73 % of its candidates: its peak is 1.37 × the mean
 PAUSE_REASONS_SHORT = ("临时离开", "业务咨询")
 
 
@@ -44,7 +48,8 @@ class Schedule:
     clock: Clock
     tz: ZoneInfo
     rng: random.Random
-    arrivals_per_window_day: float
+    arrivals_per_window_day: float | None
+    load: float
     clients: dict[str, HallClient]
     desks: dict[int, Desk]
     counts: dict[str, int]
@@ -137,17 +142,39 @@ class Schedule:
         self.at(self._ms(closes[-1]) + 30 * MIN_MS, lambda: self._plan_day(self.clock()))
         log.info("planned %s: %d staffed windows", day, len(self.desks))
 
+    def capacity_per_min(self) -> dict[str, float]:
+        """Citizens per minute the staffed windows can serve, by category (a window serving several
+        categories shares its time among them)."""
+        cap: dict[str, float] = {}
+        for desk in self.desks.values():
+            cats = desk.window.categories
+            promised = [s.promised_min for s in self.config.services if s.category in cats]
+            mean_min = (sum(promised) / len(promised) if promised else 10.0) * HANDLE_FACTOR + OVERHEAD_MIN
+            for c in cats:
+                cap[c] = cap.get(c, 0.0) + 1.0 / mean_min / len(cats)
+        return cap
+
+    def _arrivals_per_min(self) -> float:
+        """The mean arrival rate over the open hours: the hall's capacity × `load` (a hall that keeps
+        up, with a queue at the morning and afternoon peaks), or `arrivals_per_window_day` if given."""
+        if self.arrivals_per_window_day is not None:
+            day_min = sum((datetime.combine(datetime.min, s.end) - datetime.combine(datetime.min, s.start)).seconds
+                          / 60 for s in self.config.hall.sessions)
+            return self.arrivals_per_window_day * len(self.config.windows) / day_min
+        return self.load * sum(self.capacity_per_min().values())
+
     def _plan_arrivals(self, start_ms: int, end_ms: int) -> None:
-        """Poisson arrivals whose rate peaks an hour into each session."""
+        """Poisson arrivals whose rate peaks early in each session (about 1.2 × capacity at the
+        peak with the default load, below it the rest of the session)."""
         if end_ms <= start_ms:
             return
-        day_min = sum((datetime.combine(datetime.min, s.end) - datetime.combine(datetime.min, s.start)).seconds / 60
-                      for s in self.config.hall.sessions)
-        base_per_min = self.arrivals_per_window_day * len(self.config.windows) / day_min
+        candidates_per_min = self._arrivals_per_min() * PEAK_GAIN
+        if candidates_per_min <= 0:
+            return
         t = start_ms
         span = end_ms - start_ms
         while True:
-            t += int(self.rng.expovariate(base_per_min * 1.6) * MIN_MS)
+            t += int(self.rng.expovariate(candidates_per_min) * MIN_MS)
             if t >= end_ms:
                 break
             x = (t - start_ms) / span                          # thinning: a hump early in the session

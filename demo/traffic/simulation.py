@@ -41,7 +41,7 @@ from config.schema import HallConfig
 from demo.printed_slips import SlipReader
 from demo.traffic.channels import RATED_SHARE, Channels
 from demo.traffic.people import Desk, People
-from demo.traffic.schedule import Event, Schedule
+from demo.traffic.schedule import LOAD, Event, Schedule
 from hallnet.client import HallClient
 from hallnet.clock import BadClock, Clock
 from hallnet.keys import load_node_keys
@@ -61,7 +61,7 @@ class Traffic(Schedule, People, Channels):
     """The simulated hall: its day (`Schedule`), its people (`People`) and their ratings (`Channels`)."""
 
     def __init__(self, config: HallConfig, bus: str, keys_dir: Path, data_dir: Path, clock: Clock,
-                 seed: int = 1, log_path: Path | None = None, arrivals_per_window_day: float = 45.0,
+                 seed: int = 1, log_path: Path | None = None, arrivals_per_window_day: float | None = None, load: float = LOAD,
                  staffed_share: float = 0.85, rated_share: float = RATED_SHARE,
                  keypad_control: str | None = None, http: str | None = None,
                  kiosk_controls: dict[int, str] | None = None, skip_windows: set[int] | None = None,
@@ -71,6 +71,7 @@ class Traffic(Schedule, People, Channels):
         self.rng = random.Random(seed)
         self.tz = ZoneInfo(config.hall.timezone)
         self.arrivals_per_window_day = arrivals_per_window_day
+        self.load = load
         self.rated_share = rated_share
         self.keypad_control = keypad_control
         self.http = http.rstrip("/") if http else None
@@ -112,8 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--clock-start", metavar="ISO", help="the demo clock's start (as given to the server)")
     p.add_argument("--clock-speed", metavar="N", type=float, default=1.0, help="the demo clock's speed-up")
     p.add_argument("--clock-anchor", metavar="EPOCH_S", type=float, help="the demo clock's anchor")
-    p.add_argument("--arrivals", metavar="N", type=float, default=45.0,
-                   help="citizens per window per day (default 45)")
+    p.add_argument("--arrivals", metavar="N", type=float, default=None,
+                   help="citizens per window per day (default: as many as the staffed windows can serve, see --load)")
+    p.add_argument("--load", metavar="X", type=float, default=LOAD,
+                   help=f"arrivals as a share of what the staffed windows can serve over the day (default {LOAD})")
     p.add_argument("--until", metavar="ISO", help="stop at this (simulated) time")
     p.add_argument("--keypad-control", metavar="PATH",
                    help="the keypad simulator's control socket: citizens at windows with a keypad press keys there")
@@ -145,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     Path(args.data).mkdir(parents=True, exist_ok=True)
     traffic = Traffic(config, args.bus, Path(args.keys), Path(args.data), clock, args.seed,
-                      Path(args.log) if args.log else None, args.arrivals, keypad_control=args.keypad_control,
+                      Path(args.log) if args.log else None, args.arrivals, args.load, keypad_control=args.keypad_control,
                       http=args.http, kiosk_controls=kiosk_controls, skip_windows=set(args.skip_window),
                       slip_files=slip_files)
     signal.signal(signal.SIGTERM, lambda *_: traffic.stop())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -36,9 +37,14 @@ def test_the_demo_runs_a_living_hall_and_stops_cleanly(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "演示大厅已启动" in proc.stdout and "演示已停止" in proc.stdout
     assert f"http://{http}/floor" in proc.stdout
-    assert "admin (manager) password: " in proc.stdout
-    for part in ("hall server", "keypad simulator", "printer simulator", "devices gateway", "traffic simulator"):
-        assert part in proc.stdout, part
+    first_screen, _, statuses = proc.stdout.partition("按 Ctrl-C 停止全部进程。")
+    assert re.search(r"管理员\s+admin\s+密码 \S+", first_screen), first_screen     # the logins, once
+    assert proc.stdout.count("admin ") == 1
+    for part in ("大厅服务器", "评价按键模拟器", "凭条打印模拟器", "设备网关", "客流模拟"):
+        assert part in first_screen, part
+    lines = [line for line in statuses.splitlines() if line.strip() and "演示已停止" not in line]
+    assert lines and all(re.match(r"^\[大厅时间 \d\d:\d\d\] ", line) for line in lines), lines
+    assert all(re.search(r"[A-Za-z]{3,}", line.split("]", 1)[1]) is None for line in lines), lines   # Chinese only
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "Traceback" not in (data / "demo.log").read_text(errors="replace")
     assert _descendants(os.getpid()) == [], "the demo left processes behind"
@@ -82,6 +88,6 @@ def test_the_demo_with_gui_opens_a_kiosk_and_a_terminal_and_stops_them(tmp_path:
         cwd=ROOT, capture_output=True, text=True, timeout=90,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "kiosk (window 2)" in proc.stdout and "window_terminal (window 2)" in proc.stdout
+    assert "2号窗口评价器" in proc.stdout and "2号窗口终端" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
     assert _descendants(os.getpid()) == [], "the demo left processes behind"

@@ -108,7 +108,7 @@ def test_a_working_round_then_offline_then_restart(hall, demo) -> None:
 
         # the citizen rates at this window's kiosk: the terminal learns that, not how
         assert kiosk.call("rating.submit", {"level": 5})["ok"]
-        assert ui.until(lambda: lg.view().rating_line == t("term.rating_done"))
+        assert ui.until(lambda: lg.view().rating_line.startswith(t("term.rating_done") + "（上一件 "))
 
         # the hall server goes away
         state["bus"].stop()

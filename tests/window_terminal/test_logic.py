@@ -229,7 +229,7 @@ def test_finish_opens_the_rating_and_shows_only_whether_it_was_given(hub_server,
     hub_server.clock.advance(5)
     hub_server.other("rating.submit", {"level": 2, "tags": ["N01"]}, "kiosk-3")
     v = lg.view()
-    assert v.rating_line == t("term.rating_done")
+    assert v.rating_line.startswith(t("term.rating_done") + "（上一件 ")
     shown = json.dumps([v.rating_line, v.message, v.last_case_line, v.day_lines], ensure_ascii=False)
     assert "不满意" not in shown and "level" not in shown        # R6: never the level
     day = {d["label"]: d["value"] for d in v.day_lines}
@@ -247,7 +247,7 @@ def test_finish_without_a_job_no_lets_the_server_make_one(hub_server, tmp_path) 
     assert lg.last_case["job_no_source"] == "generated" and lg.last_case["job_no"].startswith("371002")
     hub_server.clock.advance(61)
     lg.tick()
-    assert lg.view().rating_line == t("term.rating_closed")
+    assert lg.view().rating_line.startswith(t("term.rating_closed") + "（上一件 ")
 
 
 def test_a_job_no_already_used_is_refused_and_kept(hub_server, tmp_path) -> None:
