@@ -13,7 +13,7 @@ from typing import TypeVar
 from config.reader import CODE, CODE_RULE, Table, quote, show
 from config.schema import (
     BusLimits,
-    Assessment, ExportPolicy, Hall, HallCalendar, IPNetwork, Network, RatingPolicy, Session, Thresholds,
+    Assessment, CityLink, ExportPolicy, Hall, HallCalendar, IPNetwork, Network, RatingPolicy, Session, Thresholds,
 )
 
 T = TypeVar("T")
@@ -61,6 +61,7 @@ def read_hall(root: Table) -> Hall | None:
     rating = _defaults(root.section("rating"), RatingPolicy)
     assessment = _defaults(root.section("assessment"), Assessment)
     export = _read_export(root.section("export"))
+    city = _read_city(root.section("city"))
     network = _read_network(root.section("network"))
     bus = _defaults(root.section("bus"), BusLimits)
     calendar = _read_calendar(root.section("calendar"))
@@ -78,7 +79,7 @@ def read_hall(root: Table) -> Hall | None:
                 timezone=timezone, sessions=_read_sessions(table), thresholds=thresholds,
                 rating=rating, assessment=assessment,
                 screen_dpi=table.integer("screen_dpi", 72, 640, default=160),
-                public_url=(public_url or "").rstrip("/"), export=export, network=network,
+                public_url=(public_url or "").rstrip("/"), export=export, city=city, network=network,
                 calendar=calendar, bus=bus)
 
 
@@ -151,6 +152,20 @@ def _read_export(table: Table) -> ExportPolicy:
         sink = None
     every_s = table.integer("every_s", 1, 86400, default=60)
     return ExportPolicy(sink=sink or "", every_s=every_s if every_s is not None else 60)
+
+
+def _read_city(table: Table) -> CityLink | None:
+    url = table.text("url", "")
+    if url and not (url.startswith(("http://", "https://")) and len(url) > 8):
+        table.bad("url", f'must be "" or an http(s):// address, got {quote(url)}')
+        url = None
+    hall = table.text("hall", "", pattern=CODE, rule=CODE_RULE)
+    every_s = table.integer("every_s", 1, 3600, default=5)
+    if url and not hall:
+        table.bad("hall", "is needed with url: the code the city registered this hall under")
+    if not url:
+        return None
+    return CityLink(url=url.rstrip("/"), hall=hall or "", every_s=every_s if every_s is not None else 5)
 
 
 def _is_zone(name: str) -> bool:

@@ -70,6 +70,15 @@ class ExportPolicy:
 
 
 @dataclass(frozen=True)
+class CityLink:
+    """Forwarding to the city tier (issue #16): its address and this hall's code there."""
+
+    url: str = ""                     # "" off, else the city server's http(s):// address
+    hall: str = ""                    # the code the city registered this hall under
+    every_s: int = 5                  # seconds between deliveries
+
+
+@dataclass(frozen=True)
 class Network:
     """Which addresses the hall's web side treats specially (CIDR blocks, IPv4 or IPv6)."""
 
@@ -116,6 +125,7 @@ class Hall:
     screen_dpi: int = 160             # the evaluators' screen density, for touch-target sizes
     public_url: str = ""              # the server's address as citizens' phones reach it; "" = relative links
     export: ExportPolicy = field(default_factory=ExportPolicy)
+    city: CityLink | None = None
     network: Network = field(default_factory=Network)
     calendar: HallCalendar = field(default_factory=HallCalendar)
     bus: BusLimits = field(default_factory=BusLimits)

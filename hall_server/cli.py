@@ -185,14 +185,16 @@ def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: s
     log.info("hall %s: bus %s + %s, http %s:%d, state seq %d", config.hall.name, address.commands,
              address.states, http_addr[0], http_addr[1], hub.state.seq)
 
-    exporter = ExportRunner.from_config(hub, bus.submit, data_dir)      # R11, when [export] sink is set
-    if exporter is not None:
-        exporter.start()
+    runners = [r for r in (ExportRunner.from_config(hub, bus.submit, data_dir),   # R11, when [export] sink is set
+                           ExportRunner.for_city(hub, bus.submit, data_dir))     # the city tier, when [city] url is set
+               if r is not None]
+    for runner in runners:
+        runner.start()
     try:
         return _serve_http(BusBackend(hub, bus), http_addr)
     finally:
-        if exporter is not None:
-            exporter.stop()
+        for runner in runners:
+            runner.stop()
         bus.stop()
         hub.close()
         log.info("stopped")

@@ -19,6 +19,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from hall_server.domain.city_records import CityForwarder, CitySink
 from hall_server.domain.export import Exporter, FolderSink, Sink, SinkError, make_sink
 from hall_server.core.hub import Hub
 from hall_server.core.store import StorageFault
@@ -27,6 +28,7 @@ from hallnet.vocabulary import Msg
 log = logging.getLogger(__name__)
 
 EXPORT_NODE = "system-export"
+CITY_KEY_FILE = "city.key"          # the key the city issued to this hall (python -m city_server halls add)
 Submit = Callable[[str, dict[str, Any], str], "Future[Any]"]
 
 
@@ -39,10 +41,16 @@ def sink_for(spec: str, data_dir: Path) -> Sink:
 
 
 class ExportRunner:
-    def __init__(self, hub: Hub, submit: Submit, sink: Sink, every_s: float, commit_timeout_s: float = 10.0) -> None:
+    def __init__(self, hub: Hub, submit: Submit, sink: Sink | None, every_s: float, commit_timeout_s: float = 10.0,
+                 city: CitySink | None = None) -> None:
         self.every_s, self.commit_timeout_s = every_s, commit_timeout_s
         self._submit = submit
-        self.exporter = Exporter(hub.reader, hub.config, sink, self._commit)
+        self.exporter: Exporter | CityForwarder
+        if city is not None:           # the same guarantees, another outbox: the city tier's
+            self.exporter = CityForwarder(hub.reader, hub.config, city, self._commit)
+        else:
+            assert sink is not None
+            self.exporter = Exporter(hub.reader, hub.config, sink, self._commit)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.sent = 0                      # records delivered since start (for logs and tests)
@@ -55,6 +63,20 @@ class ExportRunner:
         if policy is None or not policy.sink:
             return None
         return cls(hub, submit, sink_for(policy.sink, data_dir), policy.every_s)
+
+    @classmethod
+    def for_city(cls, hub: Hub, submit: Submit, data_dir: Path) -> "ExportRunner | None":
+        """A runner forwarding to the city (`[city]` in hall.toml; the key in DATA/city.key), or None."""
+        link = hub.config.hall.city
+        if link is None or not link.url:
+            return None
+        key_file = data_dir / CITY_KEY_FILE
+        try:
+            key = key_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            log.error("[city] url is set but the hall's city key %s cannot be read (%s): not forwarding", key_file, exc)
+            return None
+        return cls(hub, submit, None, link.every_s, city=CitySink(link.url, link.hall, key))
 
     def _commit(self, sink: str, upto: int) -> None:
         applied = self._submit(Msg.EXPORT_DELIVERED, {"sink": sink, "upto": upto}, EXPORT_NODE).result(
@@ -81,7 +103,7 @@ class ExportRunner:
         return n
 
     def start(self) -> "ExportRunner":
-        self._thread = threading.Thread(target=self._run, name="hall-export", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"hall-export-{self.exporter.sink.name}", daemon=True)
         self._thread.start()
         log.info("exporting ratings to %s every %gs", self.exporter.sink.name, self.every_s)
         return self

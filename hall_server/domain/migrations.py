@@ -319,3 +319,33 @@ def _m51(db: sqlite_utils.Database) -> None:
     x("CREATE INDEX rating_flags_rating ON rating_flags (rating_id)")
     x("CREATE INDEX rating_flags_at ON rating_flags (at_ms)")
     append_only(db, "rating_flags")
+
+
+@DOMAIN(name=numbered(110, "city: the forwarding outbox (every finished 办件, rating, case change, case event and attendance flag)"))
+def _m110(db: sqlite_utils.Database) -> None:
+    """`city_outbox` lists, in order, what the city tier must hear of (hall_server.domain.city_records);
+    triggers fill it in the transaction that made the change, so nothing can be missed; the rows
+    already in the store are listed first (a hall that joins a city forwards its history)."""
+    x = db.execute
+    x("""CREATE TABLE city_outbox (
+        id INTEGER PRIMARY KEY,
+        stream TEXT NOT NULL,
+        ref INTEGER NOT NULL
+    )""")
+    x("INSERT INTO city_outbox (stream, ref) SELECT 'job', id FROM jobs WHERE status = 'finished' ORDER BY finished_ms, id")
+    x("INSERT INTO city_outbox (stream, ref) SELECT 'rating', id FROM ratings ORDER BY id")
+    x("INSERT INTO city_outbox (stream, ref) SELECT 'case', id FROM cases ORDER BY id")
+    x("INSERT INTO city_outbox (stream, ref) SELECT 'case_event', id FROM case_events ORDER BY id")
+    x("INSERT INTO city_outbox (stream, ref) SELECT 'attendance', id FROM attendance ORDER BY id")
+    x("""CREATE TRIGGER city_job_finished AFTER UPDATE OF status ON jobs WHEN NEW.status = 'finished'
+         AND OLD.status IS NOT 'finished' BEGIN INSERT INTO city_outbox (stream, ref) VALUES ('job', NEW.id); END""")
+    x("""CREATE TRIGGER city_rating AFTER INSERT ON ratings
+         BEGIN INSERT INTO city_outbox (stream, ref) VALUES ('rating', NEW.id); END""")
+    x("""CREATE TRIGGER city_case_new AFTER INSERT ON cases
+         BEGIN INSERT INTO city_outbox (stream, ref) VALUES ('case', NEW.id); END""")
+    x("""CREATE TRIGGER city_case_changed AFTER UPDATE ON cases
+         BEGIN INSERT INTO city_outbox (stream, ref) VALUES ('case', NEW.id); END""")
+    x("""CREATE TRIGGER city_case_event AFTER INSERT ON case_events
+         BEGIN INSERT INTO city_outbox (stream, ref) VALUES ('case_event', NEW.id); END""")
+    x("""CREATE TRIGGER city_attendance AFTER INSERT ON attendance
+         BEGIN INSERT INTO city_outbox (stream, ref) VALUES ('attendance', NEW.id); END""")

@@ -1,0 +1,1 @@
+"""The city tier (issue #16): every hall of a city forwards its records here; PostgreSQL."""

@@ -1,0 +1,3 @@
+from city_server.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""Applying one hall's batch: in one transaction, after the hall's cursor (so a batch resent after
+a lost answer, or after the city died mid-batch, is applied once), upserting each record under the
+hall's code, then moving the cursor. Partitions for new months are made on the way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import msgspec
+import psycopg
+
+from city_server.records import Attendance, Case, CaseEvent, Job, Rating
+from city_server.store import ensure_partitions
+
+_COLUMNS: dict[type, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    # type: (table, columns after hall, the primary key's columns after hall)
+    Job: ("jobs", ("id", "day", "pub", "window", "staff_no", "department", "service_code", "job_no", "started_ms",
+                   "finished_ms", "handle_ms", "wait_ms", "overdue", "promised_min"), ("id", "day")),
+    Rating: ("ratings", ("id", "day", "job_id", "round", "level", "channel", "tags", "text", "is_default", "at_ms",
+                         "window", "staff_no", "service_code"), ("id", "day")),
+    Attendance: ("attendance", ("id", "day", "session", "kind", "window", "staff_no", "at_ms", "minutes"),
+                 ("id", "day")),
+    Case: ("cases", ("id", "day", "kind", "rating_id", "job_id", "window", "staff_no", "opened_ms", "callback_due_ms",
+                     "rectify_due_ms", "callback_ms", "rectified_ms", "status", "appeal", "excluded",
+                     "callback_overdue", "rectify_overdue"), ("id",)),
+    CaseEvent: ("case_events", ("id", "case_id", "at_ms", "kind", "note"), ("id",)),
+}
+_SQL = {   # (identifiers quoted: "window" is a reserved word in PostgreSQL)
+    kind: (f"INSERT INTO {table} (hall, {', '.join(f'{chr(34)}{c}{chr(34)}' for c in cols)}) "
+           f"VALUES (%s, {', '.join(['%s'] * len(cols))}) ON CONFLICT (hall, {', '.join(key)}) DO UPDATE SET "
+           + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in cols if c not in key))
+    for kind, (table, cols, key) in _COLUMNS.items()
+}
+
+
+@dataclass(frozen=True)
+class Applied:
+    applied: int          # records written now
+    skipped: int          # already applied before (a resent batch)
+    upto: int             # the hall's cursor after this batch
+
+
+def _value(record: msgspec.Struct, column: str) -> object:
+    v = getattr(record, column)
+    if column == "day":
+        return date.fromisoformat(v)
+    if column == "tags":
+        return psycopg.types.json.Jsonb(v)
+    return v
+
+
+def apply(conn: psycopg.Connection, hall: str, entries: list[tuple[int, str, msgspec.Struct]]) -> Applied:
+    with conn.transaction():
+        row = conn.execute("SELECT upto FROM hall_cursor WHERE hall = %s FOR UPDATE", [hall]).fetchone()
+        upto = int(row[0]) if row else 0
+        fresh = [(seq, rec) for seq, _stream, rec in entries if seq > upto]
+        months = {date.fromisoformat(getattr(rec, "day")).replace(day=1) for _seq, rec in fresh
+                  if isinstance(rec, (Job, Rating, Attendance))}
+        if months:
+            ensure_partitions(conn, months)
+        by_kind: dict[type, list[tuple[object, ...]]] = {}
+        for _seq, rec in fresh:
+            cols = _COLUMNS[type(rec)][1]
+            by_kind.setdefault(type(rec), []).append((hall, *(_value(rec, c) for c in cols)))
+        with conn.cursor() as cur:
+            for kind, params in by_kind.items():
+                cur.executemany(_SQL[kind], params)
+        if fresh:
+            upto = fresh[-1][0]
+            conn.execute("INSERT INTO hall_cursor (hall, upto) VALUES (%s, %s) ON CONFLICT (hall) DO UPDATE "
+                         "SET upto = EXCLUDED.upto, updated_at = now()", [hall, upto])
+    return Applied(len(fresh), len(entries) - len(fresh), upto)
