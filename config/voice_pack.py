@@ -5,6 +5,9 @@ Windows zip tools and USB sticks, where Chinese file names get mangled); `VOCABU
 each clip says to its file name, and the pack's README.md lists them. All clips of a pack share
 one format (sample rate, channels, sample width): `index_pack` refuses a pack whose clips differ.
 
+A pack may say more words than the built-in ones: its optional `words.toml` maps each extra word to
+its clip (`[words]` "顾客" = "word-guke.wav"), so a hall's template can use them.
+
 The announcement template (hall.toml `[calling] announce_template`, e.g. "请{ticket}号到{window}号窗口办理")
 is split by `parse_template` into placeholders and words, each word one clip of the pack, the
 longest clip first ("号窗口" before "号" + "窗口" when the pack has it). `needed_clips` says which
@@ -22,6 +25,8 @@ import wave
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from config.toml_read import UnreadableToml, read_toml
 
 CHIME = "[chime]"                    # the clip played before an announcement (says nothing)
 DIGITS = "零一二三四五六七八九"        # digit d is read DIGITS[d], in ticket numbers and window numbers
@@ -46,6 +51,9 @@ MAX_CLIP_S = 10.0                    # a clip says one word: longer is a mistake
 MAX_CLIP_BYTES = 2 * 1024 * 1024
 RATES_HZ = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000)
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+WORDS_FILE = "words.toml"
+MAX_EXTRA_WORDS = 200
+_EXTRA_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\.wav")
 
 
 class VoicePackError(ValueError):
@@ -131,9 +139,9 @@ def index_pack(folder: Path) -> PackIndex:
         raise VoicePackError(f"no such folder {folder}")
     files: dict[str, Path] = {}
     first: tuple[str, ClipFormat] | None = None
-    for text, stem in VOCABULARY.items():
-        path = folder / f"{stem}.wav"
-        if not path.exists():
+    wanted = {text: folder / f"{stem}.wav" for text, stem in VOCABULARY.items()}
+    for text, path in {**wanted, **extra_words(folder)}.items():
+        if not path.exists() and text in VOCABULARY:
             continue
         fmt, _ = _header(path)
         if first is None:
@@ -146,6 +154,42 @@ def index_pack(folder: Path) -> PackIndex:
         raise ClipMissing(f"{folder} holds none of the pack's clips (e.g. {clip_file(CHIME)}, "
                           f"{clip_file(DIGITS[0])}); see {DEFAULT_PACK.name}/README.md")
     return PackIndex(folder=folder, files=files, format=first[1])
+
+
+def extra_words(folder: Path) -> dict[str, Path]:
+    """The pack's own words from its optional words.toml (`[words]` text = "file.wav"); raise
+    VoicePackError naming the entry when one is wrong. A listed file must exist."""
+    try:
+        data = read_toml(folder / WORDS_FILE)
+    except FileNotFoundError:
+        return {}
+    except UnreadableToml as exc:
+        raise VoicePackError(f"{WORDS_FILE}: {exc}") from None
+    unknown = sorted(set(data) - {"words"})
+    if unknown:
+        raise VoicePackError(f"{WORDS_FILE}: {unknown[0]}: unknown key; the file holds one table [words]")
+    words = data.get("words", {})
+    if not isinstance(words, dict):
+        raise VoicePackError(f"{WORDS_FILE}: words: expected a table of \"text\" = \"file.wav\"")
+    if len(words) > MAX_EXTRA_WORDS:
+        raise VoicePackError(f"{WORDS_FILE}: words: at most {MAX_EXTRA_WORDS} words, got {len(words)}")
+    builtin_files = {f"{stem}.wav" for stem in VOCABULARY.values()}
+    out: dict[str, Path] = {}
+    for text, name in words.items():
+        where = f"{WORDS_FILE}: words.{text}"
+        if not text.strip() or any(c.isspace() or c in "{}[]" for c in text):
+            raise VoicePackError(f"{where}: a word has no spaces, braces or brackets")
+        if text in VOCABULARY:
+            raise VoicePackError(f"{where}: already a built-in word (its clip is {clip_file(text)})")
+        if not isinstance(name, str) or not _EXTRA_FILE.fullmatch(name):
+            raise VoicePackError(f'{where}: expected a file name such as "word-guke.wav" (ASCII letters, '
+                                 "digits, _ . -)")
+        if name in builtin_files:
+            raise VoicePackError(f"{where}: {name} is the clip of a built-in word")
+        if not (folder / name).exists():
+            raise ClipMissing(f"{where}: {name} is not in the pack")
+        out[text] = folder / name
+    return out
 
 
 def needed_clips(parts: Iterable[str], letters: Iterable[str], window_numbers: Iterable[int]) -> list[str]:
@@ -216,8 +260,8 @@ def _unsayable(template: str, pos: int, words: set[str]) -> str:
     while end < len(template) and template[end] not in "{}" and not template[end].isspace() and not any(
             template.startswith(w, end) for w in words):
         end += 1
-    return (f'no clip of the voice pack says "{template[pos:end]}" (at character {pos + 1}); '
-            f"the words a pack can say are listed in {DEFAULT_PACK.name}/README.md")
+    return (f'no clip of the voice pack says "{template[pos:end]}" (at character {pos + 1}); the words a '
+            f"pack can say are listed in {DEFAULT_PACK.name}/README.md, and a pack adds its own in {WORDS_FILE}")
 
 
 def load_frames(index: PackIndex) -> dict[str, bytes]:

@@ -21,6 +21,7 @@ from config.voice_pack import (
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = set(VOCABULARY) - {CHIME}
+LISTED = "the words a pack can say are listed in zh-mandarin/README.md, and a pack adds its own in words.toml"
 
 
 def pack_copy(tmp: Path, name: str = "our-pack") -> Path:
@@ -160,10 +161,8 @@ def test_a_missing_pack_folder(hall_copy: Path) -> None:
     ("请{ticket号到{window}号窗口办理", "unmatched '{' at character 2; the placeholders are {ticket} and {window}"),
     ("请{ticket}号到号窗口办理", "must hold {window} exactly once, holds it 0 times"),
     ("请{ticket}{ticket}号到{window}号窗口", "must hold {ticket} exactly once, holds it 2 times"),
-    ("请{ticket}号顾客到{window}号窗口办理", 'no clip of the voice pack says "顾客" (at character 11); '
-                                       "the words a pack can say are listed in zh-mandarin/README.md"),
-    ("请{ticket}号到{window}号窗口办理。", 'no clip of the voice pack says "。" (at character 25); '
-                                     "the words a pack can say are listed in zh-mandarin/README.md"),
+    ("请{ticket}号顾客到{window}号窗口办理", 'no clip of the voice pack says "顾客" (at character 11); ' + LISTED),
+    ("请{ticket}号到{window}号窗口办理。", 'no clip of the voice pack says "。" (at character 25); ' + LISTED),
     ("  ", "must not be empty"),
 ])
 def test_template_errors(hall_copy: Path, template: str, message: str) -> None:
@@ -187,6 +186,54 @@ def test_a_valid_custom_calling_section(hall_copy: Path) -> None:
     calling = load_hall(hall_copy).calling
     assert calling.template_parts == ("{ticket}", "号", "请", "到", "{window}", "窗口")
     assert calling.announce_repeat == 3
+
+
+# --- a pack's own words (words.toml) ------------------------------------------------------------
+
+def test_a_pack_adds_its_own_words(hall_copy: Path) -> None:
+    pack = pack_copy(hall_copy, "voice")
+    write_wav(pack / "word-guke.wav")
+    (pack / "words.toml").write_text('[words]\n"顾客" = "word-guke.wav"\n', "utf-8")
+    with_calling(hall_copy, 'voice_pack = "voice"\nannounce_template = "请{ticket}号顾客到{window}号窗口办理"')
+    calling = load_hall(hall_copy).calling
+    assert calling.template_parts == ("请", "{ticket}", "号", "顾客", "到", "{window}", "号窗口", "办理")
+    assert index_pack(pack).files["顾客"] == pack / "word-guke.wav"
+
+
+@pytest.mark.parametrize("words, message", [
+    ('"顾客" = "word-guke.wav"', "words.toml: words.顾客: word-guke.wav is not in the pack"),
+    ('"请" = "x.wav"', "words.toml: words.请: already a built-in word (its clip is word-qing.wav)"),
+    ('"顾 客" = "x.wav"', "words.toml: words.顾 客: a word has no spaces, braces or brackets"),
+    ('"顾客" = "../x.wav"', 'words.toml: words.顾客: expected a file name such as "word-guke.wav" (ASCII letters, '
+                          "digits, _ . -)"),
+    ('"顾客" = "digit-1.wav"', "words.toml: words.顾客: digit-1.wav is the clip of a built-in word"),
+    ('"顾客" = 3', 'words.toml: words.顾客: expected a file name such as "word-guke.wav" (ASCII letters, '
+                  "digits, _ . -)"),
+])
+def test_bad_words_toml(tmp_path: Path, words: str, message: str) -> None:
+    pack = pack_copy(tmp_path)
+    (pack / "words.toml").write_text("[words]\n" + words + "\n", "utf-8")
+    with pytest.raises(VoicePackError) as err:
+        index_pack(pack)
+    assert str(err.value) == message
+
+
+def test_words_toml_that_is_no_toml(tmp_path: Path) -> None:
+    pack = pack_copy(tmp_path)
+    (pack / "words.toml").write_text("[words\n", "utf-8")
+    with pytest.raises(VoicePackError, match="^words.toml: invalid TOML"):
+        index_pack(pack)
+    (pack / "words.toml").write_text("[word]\n", "utf-8")
+    with pytest.raises(VoicePackError, match="^words.toml: word: unknown key"):
+        index_pack(pack)
+
+
+def test_an_extra_clip_in_another_format_is_refused(tmp_path: Path) -> None:
+    pack = pack_copy(tmp_path)
+    write_wav(pack / "word-guke.wav", rate_hz=8000)
+    (pack / "words.toml").write_text('[words]\n"顾客" = "word-guke.wav"\n', "utf-8")
+    with pytest.raises(MixedFormats, match="word-guke.wav is 8000 Hz"):
+        index_pack(pack)
 
 
 # --- python -m config check ----------------------------------------------------------------------

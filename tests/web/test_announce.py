@@ -177,3 +177,16 @@ def test_cache_is_bounded_and_notices_a_changed_clip(tmp_path: Path) -> None:
     changed = cache.wav(calling, "A001", 1)
     assert changed != first
     assert b"\x01\x00" * 3200 in changed
+
+
+def test_a_packs_own_word_is_said(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    for path in DEFAULT_PACK.glob("*.wav"):
+        (pack / path.name).write_bytes(path.read_bytes())
+    (pack / "word-guke.wav").write_bytes((DEFAULT_PACK / "letter-G.wav").read_bytes())   # stands in for 顾客
+    (pack / "words.toml").write_text('[words]\n"顾客" = "word-guke.wav"\n', "utf-8")
+    parts = ("请", "{ticket}", "号", "顾客", "到", "{window}", "号窗口")
+    wav = AnnouncementCache().wav(Calling(template_parts=parts, announce_repeat=1, voice_pack=pack), "B7", 105)
+    said = ["请", "B", "七", "号", "G", "到", "一", "百", "零", "五", "号窗口"]
+    assert read_wav(wav)[1] == expected(said, repeat=1)
