@@ -31,6 +31,7 @@ from config.voice_pack import CHIME, DEFAULT_PACK, VOCABULARY  # noqa: E402
 RATE_HZ = 16_000
 PEAK = 0.7 * 32767              # about -3 dBFS
 FADE_MS = 8
+CHIME_LEVEL = 0.5               # the chime's peak, relative to the speech's: soft, not startling
 SILENCE_LEVEL = 500             # |sample| below this at the ends counts as silence
 KEEP_MS = 15                    # silence kept before and after the speech
 VOICE = "cmn-latn-pinyin"
@@ -85,10 +86,10 @@ def resample(samples: array.array, from_hz: int, to_hz: int) -> list[float]:
     return out
 
 
-def finish(values: list[float], rate_hz: int) -> bytes:
-    """Peak-normalise, fade in and out, and pack as 16-bit little-endian samples."""
+def finish(values: list[float], rate_hz: int, level: float = 1.0) -> bytes:
+    """Peak-normalise (to `level` × PEAK), fade in and out, and pack as 16-bit little-endian samples."""
     peak = max((abs(v) for v in values), default=0.0) or 1.0
-    gain = PEAK / peak
+    gain = level * PEAK / peak
     fade = min(len(values) // 2, rate_hz * FADE_MS // 1000)
     out = array.array("h")
     for i, v in enumerate(values):
@@ -108,7 +109,7 @@ def chime(rate_hz: int) -> bytes:
             t = i / rate_hz
             env = math.exp(-4.5 * t) * min(1.0, t / 0.005)
             values.append(env * (math.sin(2 * math.pi * freq_hz * t) + 0.25 * math.sin(4 * math.pi * freq_hz * t)))
-    return finish([v * 0.6 for v in values], rate_hz)
+    return finish(values, rate_hz, CHIME_LEVEL)
 
 
 def write(path: Path, frames: bytes) -> None:
