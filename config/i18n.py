@@ -659,3 +659,13 @@ TEXTS.update({
     "demo.proc.kiosk": {"zh": "{n}号窗口评价器", "en": "kiosk (window {n})"},
     "demo.proc.terminal": {"zh": "{n}号窗口终端", "en": "window terminal (window {n})"},
 })
+
+# Voice (call announcements, hall_server/web/pages/announce.py): what /screen/announce/{id}.wav answers
+# when there is no such call today, or the voice pack cannot be read.
+TEXTS.update({
+    "voice.not_found": {"zh": "没有这条叫号播报", "en": "No such call announcement"},
+    "voice.not_found_text": {"zh": "这条叫号不存在，或不是今天的叫号。", "en": "There is no such call today."},
+    "voice.unavailable": {"zh": "叫号语音暂不可用", "en": "Call announcements unavailable"},
+    "voice.unavailable_text": {"zh": "语音包无法读取，请联系管理员检查叫号语音配置。",
+                               "en": "The voice pack cannot be read; please ask the administrator to check it."},
+})

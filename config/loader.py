@@ -4,7 +4,8 @@ A hall folder holds five UTF-8 TOML files (every key is listed in `config/REFERE
 
   hall.toml      [hall] name, region_code, department_code, timezone, screen_dpi, public_url
                  [[hall.sessions]] start, end ("HH:MM", in order, not overlapping)
-                 [thresholds], [rating], [assessment], [export], [network], [calendar], [bus]: optional,
+                 [thresholds], [rating], [assessment], [export], [network], [calendar], [bus],
+                 [calling] (config.read_calling: the announcement and its voice pack): optional,
                  every key has a default
   windows.toml   [[windows]] number, name, categories, kiosk,
                  keypad = {port, address, baud} (optional), printer = {port, baud} (optional)
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from config.errors import ConfigError, Problem
+from config.read_calling import read_calling
 from config.read_hall import read_hall
 from config.read_lists import read_services, read_staff, read_tags, read_windows
 from config.reader import File, Table, quote
@@ -110,6 +112,7 @@ def _build(folder: Path, docs: Mapping[str, Mapping[str, Any] | None],
                 files["services.toml"].problem(f"{path}.code", f"no window serves category {quote(code)}")
     staff = read("staff.toml", read_staff, folder)
     tags = read("tags.toml", read_tags)
+    calling = read("hall.toml", read_calling, folder, categories, windows)   # after services and windows
 
     for file in files.values():
         file.finish()
@@ -117,4 +120,4 @@ def _build(folder: Path, docs: Mapping[str, Mapping[str, Any] | None],
         order = {name: i for i, name in enumerate(HALL_FILES)}
         raise ConfigError(sorted(problems, key=lambda p: order.get(p.file, -1)))
     return HallConfig(folder=folder, hall=hall, windows=windows, categories=categories,
-                      services=services, staff=staff, tags=tags)
+                      services=services, staff=staff, tags=tags, calling=calling)

@@ -17,6 +17,8 @@ from ipaddress import IPv4Network, IPv6Network
 from datetime import date, time
 from pathlib import Path
 
+from config.voice_pack import DEFAULT_PACK, DEFAULT_TEMPLATE
+
 IPNetwork = IPv4Network | IPv6Network
 
 HALL_FILES: tuple[str, ...] = ("hall.toml", "windows.toml", "services.toml", "staff.toml", "tags.toml")
@@ -110,6 +112,17 @@ class BusLimits:
     gateway_messages_per_s: int = 200     # the same for a devices gateway (many keypads and printers)
     gateway_burst: int = 5000
     snapshot_interval_ms: int = 1000      # a node gets a state snapshot at most this often
+
+
+@dataclass(frozen=True)
+class Calling:
+    """How calls are announced (hall.toml [calling]); `voice_pack` is absolute, `template_parts`
+    is the template split into "{ticket}", "{window}" and the words of the pack's clips."""
+
+    announce_template: str = DEFAULT_TEMPLATE
+    announce_repeat: int = 2          # times the announcement is said, after one chime
+    voice_pack: Path = DEFAULT_PACK   # the folder of clips; by default the shipped Mandarin pack
+    template_parts: tuple[str, ...] = ("请", "{ticket}", "号", "到", "{window}", "号窗口", "办理")
 
 
 @dataclass(frozen=True)
@@ -216,6 +229,7 @@ class HallConfig:
     services: tuple[Service, ...]
     staff: tuple[Staff, ...]
     tags: TagList
+    calling: Calling = field(default_factory=Calling)
     _index: dict = field(default_factory=dict, compare=False, repr=False)
 
     def window(self, number: int) -> Window:

@@ -82,10 +82,12 @@ def static_script(name: str) -> Markup:
 
 def content_security_policy() -> str:
     """The policy of every response: only this origin, the stylesheet and registered scripts by
-    hash, images from here, no framing, no plugins, forms post here."""
+    hash, images and sound (the hall screen's announcements) from here, no framing, no plugins,
+    forms post here."""
     scripts = " ".join(["'self'", *sorted(_SCRIPT_HASHES)])
     return (f"default-src 'none'; script-src {scripts}; "
-            f"style-src 'self' {_sha256(CSS)}; img-src 'self'; connect-src 'self'; font-src 'self'; "
+            f"style-src 'self' {_sha256(CSS)}; img-src 'self'; media-src 'self'; connect-src 'self'; "
+            "font-src 'self'; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
