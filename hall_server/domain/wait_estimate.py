@@ -6,7 +6,8 @@ The estimate is a pure function (`handle_times`, `estimate`); `estimate_for` rea
 from the store. The model, deliberately simple and explainable:
 
 - A handling takes between a quick one (`low_ms`) and a slow one (`high_ms`): the 25th and 75th
-  percentiles of today's finished 办件 of the category once there are `MIN_SAMPLES` of them; before
+  percentiles of today's finished 办件 of the category's 事项 (the latest `RECENT_JOBS` of them)
+  once there are `MIN_SAMPLES` of them; before
   that, from the category's 事项: the median 承诺时限 (promised time, the most a handling may take)
   as a slow handling and half of it as a quick one; a category without 事项 uses the hall's
   `thresholds.default_handle_min` the same way.
@@ -27,6 +28,7 @@ from typing import Any, Literal, Sequence
 from config.schema import HallConfig
 
 MIN_SAMPLES = 3                 # today's finished 办件 needed before their times are used
+RECENT_JOBS = 60                # … of which the latest this many count (today's recent pace)
 OPEN_STATES = ("idle", "calling", "serving")     # window states that call tickets (not paused, not closed)
 Source = Literal["today", "promised", "default"]
 
@@ -92,16 +94,21 @@ def open_windows(db: Any, config: HallConfig, category: str, target_window: int 
                           f"({','.join('?' * len(OPEN_STATES))})", [*numbers, *OPEN_STATES]).fetchone()[0])
 
 
-def today_handle_ms(db: Any, category: str, day: str) -> list[int]:
-    """Handling times (ms) of the 办件 finished on `day` whose ticket is of `category`."""
+def today_handle_ms(db: Any, service_codes: Sequence[str], day: str, recent: int = RECENT_JOBS) -> list[int]:
+    """Handling times (ms) of the latest `recent` 办件 finished on `day` with one of these 事项 (the
+    category's): the pace of the last hours, not the morning's."""
+    if not service_codes:
+        return []
+    marks = ",".join("?" * len(service_codes))
     return [r[0] for r in db.execute(
-        "SELECT j.handle_ms FROM jobs j JOIN tickets t ON t.id = j.ticket_id WHERE j.day = ? AND "
-        "j.status = 'finished' AND t.category = ? AND j.handle_ms IS NOT NULL", [day, category]).fetchall()]
+        f"SELECT handle_ms FROM jobs WHERE day = ? AND status = 'finished' AND service_code IN ({marks}) "
+        "AND handle_ms IS NOT NULL ORDER BY finished_ms DESC LIMIT ?", [day, *service_codes, recent]).fetchall()]
 
 
 def estimate_for(db: Any, config: HallConfig, category: str, day: str, ahead: int,
                  target_window: int | None = None) -> WaitEstimate:
     """The estimate of a ticket of `category` taken on `day` with `ahead` people in front."""
-    promised = [s.promised_min for s in config.services if s.category == category]
-    handle = handle_times(today_handle_ms(db, category, day), promised, config.hall.thresholds.default_handle_min)
+    services = [s for s in config.services if s.category == category]
+    handle = handle_times(today_handle_ms(db, [s.code for s in services], day), [s.promised_min for s in services],
+                          config.hall.thresholds.default_handle_min)
     return estimate(ahead, open_windows(db, config, category, target_window), handle)
