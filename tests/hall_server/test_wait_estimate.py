@@ -60,3 +60,32 @@ def test_the_estimate_reads_open_windows_and_todays_handling(hall: Driver) -> No
         hall.ok("job.finish", {"service_code": "S001"}, "terminal-1")
     now = public_status(db, config, pub)
     assert now["ahead"] == 0 and (now["wait_min_minutes"], now["wait_max_minutes"]) == (0, 2)
+
+
+def test_the_take_result_fits_its_wire_type(hall: Driver) -> None:
+    """`hallnet.bodies.QueueTaken` is what the dispenser reads: the server's result fits it exactly."""
+    import pytest
+
+    from hallnet.bodies import BadBody, queue_taken
+
+    hall.sign_in(1, "1001")
+    taken = queue_taken(hall.ok("queue.take", {"category": "A"}, "dispenser-1"))
+    assert taken.ticket == "A001" and taken.people_ahead == 0 and taken.status_path == f"/t/{taken.public_id}"
+    assert taken.wait_min_minutes == 0 and taken.wait_max_minutes is not None and taken.status_url is None
+    with pytest.raises(BadBody) as bad:
+        queue_taken({"ticket": "A001", "ahead": "many"})
+    assert bad.value.field == "ahead"
+
+
+def test_the_status_url_uses_the_halls_public_url(tmp_path, config) -> None:
+    from dataclasses import replace
+
+    from hall_server.core.hub import Hub
+    from tests.hall_server.conftest import at
+
+    hub = Hub(tmp_path / "hall.db", replace(config, hall=replace(config.hall, public_url="https://zwfw.example.gov.cn")))
+    try:
+        r = Driver(hub, at(9, 0)).ok("queue.take", {"category": "C"}, "dispenser-1")
+        assert r["status_url"] == f"https://zwfw.example.gov.cn/t/{r['public_id']}"
+    finally:
+        hub.close()
