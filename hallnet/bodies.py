@@ -82,7 +82,8 @@ class QueueTake(Body, kw_only=True):
 class QueueTaken(msgspec.Struct, frozen=True, kw_only=True):
     """The result of `queue.take` (the server's reply), as the dispenser reads it: not a request
     body (not in BODIES), so unknown fields are ignored (a newer server may add some). `ahead` is
-    `waiting_before` under the name the ticket page uses; the wait is a range in whole minutes,
+    the people called before it, as its status page says (`waiting_before` is the older count, read
+    when a server sends no `ahead`); the wait is a range in whole minutes,
     both None when no window serving the category is open; `status_path` is the ticket's status
     page ("/t/<public_id>"), `status_url` the same with the hall's `public_url` (None without one)."""
 

@@ -81,10 +81,12 @@ def take(ctx: Context, category: str, priority_kind: str | None = None) -> dict[
     tid = cur.lastrowid
     event(ctx, tid, "taken", None, priority=priority_kind)
     publish_queue(ctx, category)
-    wait = estimate_for(ctx.db, config, category, day, before)
+    ahead = ahead_of(ctx.db, {"id": tid, "category": category, "priority": priority, "target_window": None,
+                              "queued_ms": ctx.now_ms})       # what its status page says
+    wait = estimate_for(ctx.db, config, category, day, ahead)
     path = status_path(pub)
     return {"ticket_id": tid, "ticket": no, "public_id": pub, "category": category, "priority": priority_kind,
-            "waiting_before": before, "taken_ms": ctx.now_ms, "ahead": before,
+            "waiting_before": before, "taken_ms": ctx.now_ms, "ahead": ahead,
             "wait_min_minutes": wait.min_minutes, "wait_max_minutes": wait.max_minutes,
             "status_path": path, "status_url": config.hall.public_url + path if config.hall.public_url else None}
 
@@ -108,12 +110,7 @@ def public_status(db: sqlite_utils.Database, config: HallConfig, pub: str) -> di
         raise UnknownTicket("no such ticket")
     ahead = wait_min = wait_max = None
     if t["status"] == "waiting":
-        scope, params = ("target_window = ?", [t["target_window"]]) if t["target_window"] is not None else (
-            "target_window IS NULL AND category = ?", [t["category"]])
-        ahead = db.execute(
-            f"SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND {scope} AND (priority > ? OR "
-            "(priority = ? AND (queued_ms < ? OR (queued_ms = ? AND id < ?))))",
-            [*params, t["priority"], t["priority"], t["queued_ms"], t["queued_ms"], t["id"]]).fetchone()[0]
+        ahead = ahead_of(db, t)
         wait = estimate_for(db, config, t["category"], t["day"], ahead, t["target_window"])
         wait_min, wait_max = wait.min_minutes, wait.max_minutes
     try:
@@ -123,6 +120,17 @@ def public_status(db: sqlite_utils.Database, config: HallConfig, pub: str) -> di
     return {"ticket": t["no"], "category": t["category"], "category_name": name, "status": t["status"],
             "ahead": ahead, "window": t["window"] if t["status"] in ("called", "serving") else None,
             "wait_min_minutes": wait_min, "wait_max_minutes": wait_max}
+
+
+def ahead_of(db: Any, t: dict[str, Any]) -> int:
+    """Waiting tickets called before ticket `t` (its id, category, priority, target_window, queued_ms):
+    of its queue (or of the window it was sent to), higher priority first, then first come."""
+    scope, params = ("target_window = ?", [t["target_window"]]) if t["target_window"] is not None else (
+        "target_window IS NULL AND category = ?", [t["category"]])
+    return int(db.execute(
+        f"SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND {scope} AND (priority > ? OR "
+        "(priority = ? AND (queued_ms < ? OR (queued_ms = ? AND id < ?))))",
+        [*params, t["priority"], t["priority"], t["queued_ms"], t["queued_ms"], t["id"]]).fetchone()[0])
 
 
 def get(ctx: Context, ticket_id: int) -> dict[str, Any]:

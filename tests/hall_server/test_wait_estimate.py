@@ -89,3 +89,15 @@ def test_the_status_url_uses_the_halls_public_url(tmp_path, config) -> None:
         assert r["status_url"] == f"https://zwfw.example.gov.cn/t/{r['public_id']}"
     finally:
         hub.close()
+
+
+def test_the_take_says_the_same_ahead_as_the_status_page(hall: Driver) -> None:
+    """A ticket sent to one window (转移) waits for that window only: not ahead of the category's queue."""
+    hall.sign_in(1, "1001")
+    hall.ok("queue.take", {"category": "A"}, "dispenser-1")
+    hall.ok("queue.call_next", {}, "terminal-1")
+    hall.ok("queue.transfer", {"to_window": 2}, "terminal-1")          # A001 now waits for window 2 only
+    hall.ok("queue.take", {"category": "A"}, "dispenser-1")
+    mine = hall.ok("queue.take", {"category": "A"}, "dispenser-1")
+    assert mine["waiting_before"] == 2                                  # the old count (kept for older readers)
+    assert mine["ahead"] == public_status(hall.hub.db, hall.hub.config, mine["public_id"])["ahead"] == 1
