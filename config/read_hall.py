@@ -26,6 +26,7 @@ _PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(/[!-~]*)?")
 _RANGES: dict[str, tuple[float, float | None]] = {
     # [thresholds]
     "wait_alert_min": (1, 480), "pause_limit_min": (1, 480), "recall_cap": (1, 20),
+    "default_handle_min": (1, 240),
     "late_grace_min": (0, 120), "bad_alert_window_min": (5, 1440), "bad_alert_percent": (1, 100),
     "bad_alert_min_count": (1, 1000),
     # [rating]: open_s matches the keypad's START_RATING timeout range

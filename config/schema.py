@@ -37,6 +37,7 @@ class Thresholds:
     wait_alert_min: int = 30          # a ticket waiting longer than this raises an alert / counts as 超时
     pause_limit_min: int = 30         # a pause longer than this is 离岗
     recall_cap: int = 5               # recalls before a ticket becomes a no-show
+    default_handle_min: int = 10      # a handling's length for the wait estimate of a category without 事项
     late_grace_min: int = 0           # sign-in later than start + grace is 迟到
     bad_alert_window_min: int = 60    # "X % bad ratings in the last N minutes ..."
     bad_alert_percent: int = 20

@@ -80,6 +80,39 @@ class QueueTake(Body, kw_only=True):
     priority: str | None = None
 
 
+class QueueTaken(msgspec.Struct, frozen=True, kw_only=True):
+    """The result of `queue.take` (the server's reply), as the dispenser reads it: not a request
+    body (not in BODIES), so unknown fields are ignored (a newer server may add some). `ahead` is
+    the people called before it, as its status page says (`waiting_before` is the older count, read
+    when a server sends no `ahead`); the wait is a range in whole minutes,
+    both None when no window serving the category is open; `status_path` is the ticket's status
+    page ("/t/<public_id>"), `status_url` the same with the hall's `public_url` (None without one)."""
+
+    ticket: str
+    public_id: str = ""
+    category: str = ""
+    priority: str | None = None
+    taken_ms: int | None = None
+    waiting_before: int = 0
+    ahead: int | None = None
+    wait_min_minutes: int | None = None
+    wait_max_minutes: int | None = None
+    status_path: str | None = None
+    status_url: str | None = None
+
+    @property
+    def people_ahead(self) -> int:
+        return self.ahead if self.ahead is not None else self.waiting_before
+
+
+def queue_taken(result: dict[str, Any]) -> QueueTaken:
+    """A `queue.take` result as its type; raises BadBody naming the field that does not fit."""
+    try:
+        return msgspec.convert(result, QueueTaken, strict=True)
+    except msgspec.ValidationError as exc:
+        raise BadBody(str(exc)[:300], _field(str(exc), result, QueueTaken)) from None  # type: ignore[arg-type]
+
+
 class QueueCallBack(AtWindow, kw_only=True):
     ticket_id: Id
 

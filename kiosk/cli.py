@@ -37,6 +37,7 @@ A level tapped on the evaluator and waiting on the reasons or tags screen is kep
 and sent at the next start if the kiosk stopped before (a 差评 then with the reason 原因待回访).
 The QR code of a 办件 is the signed link the hall server gives this kiosk (rating.link) when the rating
 opens: its hall.public_url, or --qr-base + the signed path; --qr-base is the hall server's public HTTP address.
+The dispenser prints on each ticket a QR code to the ticket's status page (/t/<id>) the same way.
 """
 
 
@@ -162,7 +163,7 @@ def run(config, args, node, address, keys, outbox_path, audio) -> int:   # noqa:
     client = HallClient(node, address, keys, outbox_path)
     drafts: DraftStore | None = None
     if args.mode == "tickets":
-        logic = Dispenser(config, client.send, lang=args.lang,
+        logic = Dispenser(config, client.send, lang=args.lang, qr_base=args.qr_base or _default_qr_base(args.bus),
                           print_ticket=ticket_printer(config, args.printer, args.printer_baud, args.lang))
         app: kapp.KioskApp = kapp.DispenserApp(config, logic, client=client, lang=args.lang, trace=trace)
     else:

@@ -4,8 +4,10 @@
   ticket (`queue.take`), once: further taps are ignored until the answer is there.
 - priority: behind a button for the hall's staff (导办员): choose the kind and the category,
   then hold "confirm" for `hold_s` seconds — a citizen's quick tap does not issue one.
-- ticket: number, category, waiting ahead, time — shown for `ticket_s`, and printed through
-  `print_ticket` if the dispenser has a printer.
+- ticket: number, category, the people ahead and the estimated wait (the `queue.take` reply,
+  `hallnet.bodies.QueueTaken`), time — shown for `ticket_s`, and printed through `print_ticket`
+  if the dispenser has a printer, with a QR code to the ticket's status page (`status_url`, else
+  `qr_base` + `status_path`).
 While the hall server is not connected, nothing is sent (a ticket nobody holds must not appear
 in the queue later): the buttons are disabled and a banner says so.
 """
@@ -21,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 from config.i18n import t
 from config.schema import HallConfig
+from devices.printer.receipts import wait_text
+from hallnet.bodies import BadBody, queue_taken
 from hallnet.vocabulary import Key, Msg
 
 TAKE_TYPE = Msg.QUEUE_TAKE
@@ -51,6 +55,16 @@ class TicketInfo:
     waiting_ahead: int
     time: datetime                  # local hall time
     priority: str | None
+    wait_min_minutes: int | None = None     # the estimated wait; both None: no open window
+    wait_max_minutes: int | None = None
+    status_url: str | None = None           # the ticket's status page, for its QR code
+    estimated: bool = False                 # the hall server answered with an estimate
+    lang: str = "zh"
+
+    @property
+    def wait_text(self) -> str:
+        """The estimated wait as the screen and the ticket say it ("" from a server without one)."""
+        return wait_text(self.wait_min_minutes, self.wait_max_minutes, self.lang) if self.estimated else ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,7 @@ class Dispenser:
         *,
         lang: str = "zh",
         print_ticket: Callable[[TicketInfo], None] | None = None,
+        qr_base: str = "",
         clock: Callable[[], float] = time.monotonic,
         ticket_s: float = 10.0,
         hold_s: float = 2.0,
@@ -82,6 +97,7 @@ class Dispenser:
         self.send = send
         self.lang = lang
         self.print_ticket = print_ticket
+        self.qr_base = qr_base.rstrip("/")      # the hall server's public HTTP address (status page links)
         self.clock = clock
         self.ticket_s = ticket_s
         self.hold_s = hold_s
@@ -121,12 +137,7 @@ class Dispenser:
             self.message = t("dispenser.failed", self.lang, reason=str(body.get("message") or body.get("error") or ""))
             self._go(Screen.HOME)
             return
-        r = body.get("result") or {}
-        taken_ms = r.get("taken_ms")
-        when = datetime.fromtimestamp(taken_ms / 1000 if isinstance(taken_ms, int) else time.time(), self.tz)
-        info = TicketInfo(number=str(r.get("ticket", "")), category=self._category_name(str(r.get("category") or category)),
-                          waiting_ahead=int(r.get("waiting_before") or 0), time=when.replace(tzinfo=None),
-                          priority=r.get("priority") or priority)
+        info = self._ticket_info(body.get("result") or {}, category, priority)
         self.ticket = info
         self.issued.append(info)
         self.message = ""
@@ -211,6 +222,27 @@ class Dispenser:
         self.message = ""
         self._go(Screen.WAIT)
         return True
+
+    def _ticket_info(self, r: dict[str, Any], category: str, priority: str | None) -> TicketInfo:
+        """The ticket from the `queue.take` result; a result that does not fit `QueueTaken` still
+        gives its number (from an older or odd server: no estimate, no QR code)."""
+        try:
+            taken = queue_taken(r)
+        except BadBody:
+            taken = None
+        if taken is None:
+            taken_ms = r.get("taken_ms")
+            when = datetime.fromtimestamp(taken_ms / 1000 if isinstance(taken_ms, int) else time.time(), self.tz)
+            return TicketInfo(number=str(r.get("ticket", "")), category=self._category_name(str(r.get("category") or category)),
+                              waiting_ahead=int(r.get("waiting_before") or 0) if isinstance(r.get("waiting_before"), int) else 0,
+                              time=when.replace(tzinfo=None), priority=r.get("priority") or priority, lang=self.lang)
+        when = datetime.fromtimestamp(taken.taken_ms / 1000 if taken.taken_ms is not None else time.time(), self.tz)
+        url = taken.status_url or (self.qr_base + taken.status_path if self.qr_base and taken.status_path else None)
+        return TicketInfo(number=taken.ticket, category=self._category_name(taken.category or category),
+                          waiting_ahead=taken.people_ahead, time=when.replace(tzinfo=None),
+                          priority=taken.priority or priority, wait_min_minutes=taken.wait_min_minutes,
+                          wait_max_minutes=taken.wait_max_minutes, status_url=url,
+                          estimated=taken.ahead is not None, lang=self.lang)
 
     def _category_name(self, code: str) -> str:
         try:

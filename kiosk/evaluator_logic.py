@@ -2,7 +2,8 @@
 citizen's taps and a clock; the Kivy screens only display `view()` and forward taps.
 
 Flow (DOMAIN R1–R6):
-- identity (亮身份): who serves at this window and the window's state.
+- identity (亮身份): who serves at this window and the window's state, with the ticket it called
+  or serves (`window/<n>`'s `ticket`) while no 办件 waits for a rating.
 - `rating/<n>` opens → rate: five levels and a countdown to the server's deadline at once; the
   QR code when the hall server answers `rating.link` (`kiosk.rating_link`: public state carries
   no rating token). The request leaves after the screen is drawn (`ask_link`, also from `tick`).
@@ -31,7 +32,9 @@ from config.i18n import t
 from config.schema import HallConfig
 from kiosk.drafts import DraftStore, KeptTap
 from kiosk.evaluator_reasons import Draft, ReasonsEntry, valid_mobile
-from kiosk.evaluator_view import FOLLOW_UP, Screen, StaffCard, TagChoice, View, as_int, staff_card, window_status
+from kiosk.evaluator_view import (
+    FOLLOW_UP, Screen, StaffCard, TagChoice, View, as_int, called_ticket, staff_card, window_status,
+)
 from kiosk.rating_link import LinkRequests
 from kiosk.rating_link import Send as Send
 from hallnet.vocabulary import REASON_PENDING, Key, Msg
@@ -278,6 +281,7 @@ class Evaluator(ReasonsEntry):
             candidates=tuple(pinyin.shown()) if pinyin is not None else (),
             message=self.message,
             can_submit=d is not None and (self.screen == Screen.TAGS or bool(d.tags)),
+            called=called_ticket(self.connected, self.window_state) if self.screen == Screen.IDENTITY else "",
         )
 
     def _status(self) -> tuple[str, str]:

@@ -60,6 +60,7 @@ class View:
     candidates: tuple[str, ...] = ()
     message: str = ""               # a hint or an error to show on the current screen
     can_submit: bool = False
+    called: str = ""                # the ticket this window called or serves, shown while idle (identity)
 
 
 def window_status(connected: bool, window_state: dict[str, Any] | None, lang: str) -> tuple[str, str]:
@@ -76,6 +77,16 @@ def window_status(connected: bool, window_state: dict[str, Any] | None, lang: st
     if state in ("idle", "calling", "serving"):
         return "serving", t("window.serving", lang)
     return "closed", t("window.closed", lang)
+
+
+def called_ticket(connected: bool, window_state: dict[str, Any] | None) -> str:
+    """The ticket number window/<n> has called or is serving ("" when none, or not connected: an
+    old number must not be shown as current)."""
+    w = window_state or {}
+    ticket = w.get("ticket")
+    if not connected or w.get("state") not in ("calling", "serving") or not isinstance(ticket, str):
+        return ""
+    return ticket[:16]
 
 
 def staff_card(config: HallConfig, card: dict[str, Any] | None) -> StaffCard | None:

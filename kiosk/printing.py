@@ -1,5 +1,6 @@
 """The dispenser's ticket printing: ESC/POS through devices/printer (the port code the devices
-gateway prints the windows' slips with), off the UI thread."""
+gateway prints the windows' slips with), off the UI thread: the people ahead, the estimated wait
+and a QR code linking to the ticket's status page (issue 13)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,13 @@ from devices.printer.receipts import Ticket
 from kiosk import dispenser_logic as dl
 
 log = logging.getLogger("kiosk.printing")
+
+
+def ticket_of(config: HallConfig, info: dl.TicketInfo) -> Ticket:
+    """The printed ticket: number, category, people ahead, the estimated wait, the status page's QR."""
+    return Ticket(config.hall.name, info.number, info.category, info.waiting_ahead, info.time,
+                  wait_min_minutes=info.wait_min_minutes, wait_max_minutes=info.wait_max_minutes,
+                  status_url=info.status_url, estimated=info.estimated)
 
 
 def ticket_printer(config: HallConfig, port: str | None, baud: int, lang: str) -> Callable[[dl.TicketInfo], None] | None:
@@ -30,8 +38,7 @@ def ticket_printer(config: HallConfig, port: str | None, baud: int, lang: str) -
             try:
                 transport = open_port(port, baud, timeout_s=1)
                 try:
-                    ReceiptPrinter(transport).print_ticket(
-                        Ticket(config.hall.name, info.number, info.category, info.waiting_ahead, info.time), lang)
+                    ReceiptPrinter(transport).print_ticket(ticket_of(config, info), lang)
                 finally:
                     transport.close()
             except Exception as exc:      # a printer problem must not stop the dispenser

@@ -89,7 +89,8 @@ class IdentityScreen(StaffScreen):
         super().show(v)
         lang = _lang()
         self.window_title = mk(v.window_title)
-        self.status_text = mk(v.status_text)
+        called = t("ticket.evaluator.called", lang, ticket=v.called) if v.called else ""
+        self.status_text = mk(v.status_text + (("　" if lang == "zh" else "  ") + called if called else ""))
         self.status_colour = {"serving": theme.LEVEL_COLOURS[5], "paused": theme.LEVEL_COLOURS[2],
                               "offline": theme.BANNER}.get(v.status, theme.DISABLED)
         self.welcome = t("kiosk.welcome", lang)
@@ -340,7 +341,8 @@ class TicketScreen(Screen):
         self.number = tk.number
         kind = f"（{t(f'dispenser.kind.{tk.priority}', lang)}）" if tk.priority else ""
         self.category = mk(tk.category) + kind
-        self.waiting = t("dispenser.waiting_ahead", lang, n=tk.waiting_ahead)
+        self.waiting = ("，" if lang == "zh" else "; ").join(
+            x for x in (t("dispenser.waiting_ahead", lang, n=tk.waiting_ahead), tk.wait_text) if x)
         self.when = t("dispenser.time", lang, time=tk.time.strftime("%Y-%m-%d %H:%M"))
         self.hint = t("dispenser.take_ticket", lang)
         self.ok_text = t("common.ok", lang)

@@ -110,7 +110,8 @@ def evaluator_steps(app: Any, clock: list[float]) -> list[tuple[str, Callable[[]
 
     def serving() -> None:
         logic.on_connection(True)
-        logic.on_state(f"window/{w}", {"window": w, "state": "serving", "staff": staff, "pause_reason": None})
+        logic.on_state(f"window/{w}", {"window": w, "state": "serving", "staff": staff, "pause_reason": None,
+                                       "ticket": "A012"})
 
     def paused() -> None:
         logic.on_state(f"window/{w}", {"window": w, "state": "paused", "pause_reason": "lunch", "staff": {
@@ -202,7 +203,9 @@ def dispenser_steps(app: Any) -> list[tuple[str, Callable[[], None]]]:
         ref = next(iter(logic.pending))
         logic.on_reply(ref, {"ok": True, "result": {"ticket_id": 1, "ticket": "A013", "category": "A",
                                                     "priority": None, "waiting_before": 12,
-                                                    "taken_ms": int(time.time() * 1000)}})
+                                                    "taken_ms": int(time.time() * 1000), "ahead": 12,
+                                                    "wait_min_minutes": 18, "wait_max_minutes": 45,
+                                                    "status_path": "/t/0123456789abcdef0123", "status_url": None}})
         app.refresh()
 
     def priority() -> None:

@@ -1,4 +1,5 @@
-"""Receipt layouts for the hall's 80 mm printers: the rating slip and the queue ticket.
+"""Receipt layouts for the hall's 80 mm printers: the rating slip and the queue ticket (with the
+people ahead, the estimated wait and a QR code to its status page, issue 13).
 
 `slip_blocks(slip)` / `ticket_blocks(ticket)` lay a receipt out as blocks (already wrapped to
 the paper width); `slip_bytes` / `ticket_bytes` give the ESC/POS bytes to send.
@@ -40,6 +41,19 @@ class Ticket:
     category: str              # e.g. "社保医保"
     waiting_ahead: int
     time: datetime             # local time
+    wait_min_minutes: int | None = None     # the estimated wait (issue 13); both None: no estimate
+    wait_max_minutes: int | None = None
+    status_url: str | None = None           # the ticket's status page (/t/<public id>), printed as a QR code
+    estimated: bool = False                 # the hall answered with an estimate (else no wait line)
+
+
+def wait_text(low: int | None, high: int | None, lang: str = "zh") -> str:
+    """The estimated wait as printed and shown on the dispenser (the status page says the same)."""
+    if low is None or high is None:
+        return t("ticket.wait.unknown", lang)
+    if low <= 0:
+        return t("ticket.wait.within", lang, hi=high)
+    return t("ticket.wait.range", lang, lo=low, hi=high)
 
 
 def slip_blocks(slip: Slip, lang: str = "zh") -> list[Block]:
@@ -69,7 +83,13 @@ def ticket_blocks(ticket: Ticket, lang: str = "zh") -> list[Block]:
     blocks += _centered(ticket.category, width=2, height=2)
     blocks.append(Line(""))
     blocks += _centered(t("dispenser.waiting_ahead", lang, n=ticket.waiting_ahead))
+    if ticket.estimated:
+        blocks += _centered(wait_text(ticket.wait_min_minutes, ticket.wait_max_minutes, lang))
     blocks += _centered(t("dispenser.time", lang, time=ticket.time.strftime(TIME_FORMAT)))
+    if ticket.status_url:
+        blocks.append(Line(""))
+        blocks.append(Qr(ticket.status_url, size=5, error="M"))
+        blocks += _centered(t("ticket.print.scan", lang))
     blocks.append(Feed(2))
     return blocks
 

@@ -7,7 +7,7 @@ own timer sends `system.tick`.
 
 | type | from | body | result |
 |---|---|---|---|
-| `queue.take` | dispenser, terminal, gateway, web, manager | `{category, priority?: appointment/elderly/green}` — a priority only from a dispenser, terminal or manager (`tickets.PRIORITY_GIVERS`; else `priority_not_allowed`) | `{ticket_id, ticket, public_id, category, priority, waiting_before, taken_ms}` — `public_id` is the ticket's unguessable id for its status (`GET /api/tickets/{public_id}`) |
+| `queue.take` | dispenser, terminal, gateway, web, manager | `{category, priority?: appointment/elderly/green}` — a priority only from a dispenser, terminal or manager (`tickets.PRIORITY_GIVERS`; else `priority_not_allowed`) | `{ticket_id, ticket, public_id, category, priority, waiting_before, taken_ms, ahead, wait_min_minutes, wait_max_minutes, status_path, status_url}` (`hallnet.bodies.QueueTaken`) — `public_id` is the ticket's unguessable id for its status (`GET /api/tickets/{public_id}`, the page `status_path` = `/t/{public_id}`; `status_url` with `hall.public_url`, else None); `ahead` is what the status page says (tickets called before it; `waiting_before`, the older count, also counts tickets sent to one window); the estimated wait in whole minutes, both None when no window of the category is open |
 | `window.sign_in` | terminal | `{staff_no, pin}` | `{window, staff_no, late, already}` |
 | `window.sign_out` | terminal | `{done_ms?}` (all four: done offline, see `offline`) | `{window, staff_no, early}` |
 | `window.pause` | terminal | `{reason, done_ms?}` | `{window, reason}` |

@@ -7,6 +7,9 @@ previous day's ticket still waiting at the first tick of a new day). Every step 
 
 Each ticket has an unguessable public id (`pub`, returned by `take` as `public_id`): a citizen
 looks up their own ticket's status with it (`public_status`), never by the sequential id.
+`take` also answers how many are ahead and the estimated wait (`hall_server.domain.wait_estimate`)
+and the ticket's status page (`status_path` "/t/<pub>", `status_url` with the hall's `public_url`),
+which the dispenser prints as a QR code; `public_status` gives the same estimate while it waits.
 Priority tickets are taken only by a dispenser (its 导办员 chooses the kind) or by a staff
 decision (a terminal, a manager); the HTTP side's anonymous node `web` only takes normal ones.
 """
@@ -26,12 +29,14 @@ from hall_server.domain.errors import (
 from hall_server.domain.floor import publish_call, publish_queue, publish_window, set_window, window_row
 from hall_server.domain.hours import day_of
 from hall_server.domain.context import Context
+from hall_server.domain.wait_estimate import estimate_for
 
 # priority kind → priority (higher is called first; equal priorities first come, first served)
 PRIORITY_KINDS: dict[str, int] = {"appointment": 1, "elderly": 1, "green": 1}
 # node kinds that may give a priority ticket: the dispenser (导办员) and staff decisions
 PRIORITY_GIVERS = frozenset({DISPENSER, TERMINAL, MANAGER})
 PUBLIC_ID_LEN = 20                      # `public_id()`: 80 random bits as hex
+STATUS_PATH = "/t/"                     # the citizen's ticket status page: /t/<public id>
 
 
 def event(ctx: Context, ticket_id: int, kind: str, window: int | None = None, **detail: Any) -> None:
@@ -76,8 +81,19 @@ def take(ctx: Context, category: str, priority_kind: str | None = None) -> dict[
     tid = cur.lastrowid
     event(ctx, tid, "taken", None, priority=priority_kind)
     publish_queue(ctx, category)
+    ahead = ahead_of(ctx.db, {"id": tid, "category": category, "priority": priority, "target_window": None,
+                              "queued_ms": ctx.now_ms})       # what its status page says
+    wait = estimate_for(ctx.db, config, category, day, ahead)
+    path = status_path(pub)
     return {"ticket_id": tid, "ticket": no, "public_id": pub, "category": category, "priority": priority_kind,
-            "waiting_before": before, "taken_ms": ctx.now_ms}
+            "waiting_before": before, "taken_ms": ctx.now_ms, "ahead": ahead,
+            "wait_min_minutes": wait.min_minutes, "wait_max_minutes": wait.max_minutes,
+            "status_path": path, "status_url": config.hall.public_url + path if config.hall.public_url else None}
+
+
+def status_path(pub: str) -> str:
+    """The path of ticket `pub`'s status page (the QR code on the printed ticket)."""
+    return STATUS_PATH + pub
 
 
 def is_public_id(text: str) -> bool:
@@ -86,25 +102,35 @@ def is_public_id(text: str) -> bool:
 
 def public_status(db: sqlite_utils.Database, config: HallConfig, pub: str) -> dict[str, Any]:
     """What the citizen holding ticket `pub` may see: its number, category, status, how many are
-    called before it, and the window it is called to. Nothing about other tickets."""
-    t = row(db, "SELECT id, no, category, priority, status, window, target_window, queued_ms FROM tickets "
+    called before it and the estimated wait (minutes, None without an open window) while it waits,
+    and the window it is called to. Nothing about other tickets."""
+    t = row(db, "SELECT id, day, no, category, priority, status, window, target_window, queued_ms FROM tickets "
                 "WHERE pub = ?", [pub]) if is_public_id(pub) else None
     if t is None:
         raise UnknownTicket("no such ticket")
-    ahead = None
+    ahead = wait_min = wait_max = None
     if t["status"] == "waiting":
-        scope, params = ("target_window = ?", [t["target_window"]]) if t["target_window"] is not None else (
-            "target_window IS NULL AND category = ?", [t["category"]])
-        ahead = db.execute(
-            f"SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND {scope} AND (priority > ? OR "
-            "(priority = ? AND (queued_ms < ? OR (queued_ms = ? AND id < ?))))",
-            [*params, t["priority"], t["priority"], t["queued_ms"], t["queued_ms"], t["id"]]).fetchone()[0]
+        ahead = ahead_of(db, t)
+        wait = estimate_for(db, config, t["category"], t["day"], ahead, t["target_window"])
+        wait_min, wait_max = wait.min_minutes, wait.max_minutes
     try:
         name = config.category(t["category"]).name
     except KeyError:
         name = ""
     return {"ticket": t["no"], "category": t["category"], "category_name": name, "status": t["status"],
-            "ahead": ahead, "window": t["window"] if t["status"] in ("called", "serving") else None}
+            "ahead": ahead, "window": t["window"] if t["status"] in ("called", "serving") else None,
+            "wait_min_minutes": wait_min, "wait_max_minutes": wait_max}
+
+
+def ahead_of(db: Any, t: dict[str, Any]) -> int:
+    """Waiting tickets called before ticket `t` (its id, category, priority, target_window, queued_ms):
+    of its queue (or of the window it was sent to), higher priority first, then first come."""
+    scope, params = ("target_window = ?", [t["target_window"]]) if t["target_window"] is not None else (
+        "target_window IS NULL AND category = ?", [t["category"]])
+    return int(db.execute(
+        f"SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND {scope} AND (priority > ? OR "
+        "(priority = ? AND (queued_ms < ? OR (queued_ms = ? AND id < ?))))",
+        [*params, t["priority"], t["priority"], t["queued_ms"], t["queued_ms"], t["id"]]).fetchone()[0])
 
 
 def get(ctx: Context, ticket_id: int) -> dict[str, Any]:

@@ -309,14 +309,17 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
     ops = [
         Op("GET", "/api/floor", "The live floor: windows, queues, today's summary", get_floor, tag="floor"),
         Op("GET", "/api/queue", "Waiting tickets and queue counts", get_queue, [qp("category")], tag="queue"),
-        Op("POST", "/api/tickets", "Take a ticket (取号); the answer's `public_id` looks up its status. "
+        Op("POST", "/api/tickets", "Take a ticket (取号); the answer's `public_id` looks up its status "
+           "(`status_path` /t/{public_id} is the citizen's page), with `ahead` and the estimated wait in minutes "
+           "(`wait_min_minutes`, `wait_max_minutes`; null when no window of the category is open). "
            "A priority ticket needs a manager (X-Api-Key or session): anonymous callers get 403 "
            "priority_not_allowed", post_ticket,
            body=obj({"category": S, "priority": {"type": "string", "enum": ["appointment", "elderly", "green"],
                                                  "description": "manager only"}},
                     ["category"]), status=201, tag="queue"),
         Op("GET", "/api/tickets/{ticket}", "One ticket's own status by its public id: {ticket, category, "
-           "category_name, status, ahead (tickets called before it), window (called to)}; a logged-in caller may "
+           "category_name, status, ahead (tickets called before it), window (called to), wait_min_minutes, "
+           "wait_max_minutes (the estimated wait while it waits)}; a logged-in caller may "
            "give the row id and gets the ticket with its timeline", get_ticket,
            [pp("ticket", desc="the public_id returned when the ticket was taken")], tag="queue"),
         Op("GET", "/api/jobs", "办件, newest first", get_jobs,

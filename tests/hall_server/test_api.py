@@ -69,7 +69,8 @@ def test_floor_queue_and_ticket(client: TestClient) -> None:
     assert "ticket_id" not in mine and len(mine["public_id"]) == 20
     status = client.get(f"/api/tickets/{mine['public_id']}").json()
     assert status == {"ticket": "B002", "category": "B", "category_name": status["category_name"],
-                      "status": "waiting", "ahead": 1, "window": None}
+                      "status": "waiting", "ahead": 1, "window": None,
+                      "wait_min_minutes": status["wait_min_minutes"], "wait_max_minutes": status["wait_max_minutes"]}
     assert client.get("/api/tickets/999").status_code == 404
     assert client.get("/api/tickets/" + "0" * 20).status_code == 404
     assert client.post("/api/tickets", json={"category": "Z"}).json()["error"] == "unknown_category"

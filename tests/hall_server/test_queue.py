@@ -181,7 +181,8 @@ def test_each_ticket_has_an_unguessable_public_id_for_its_own_status(hall: Drive
     hall.sign_in(1, "1001")
     hall.ok("queue.call_next", {}, "terminal-1")
     assert public_status(db, config, p["public_id"]) == {"ticket": "A003", "category": "A", "category_name": "社保医保",
-                                                         "status": "called", "ahead": None, "window": 1}
+                                                         "status": "called", "ahead": None, "window": 1,
+                                                         "wait_min_minutes": None, "wait_max_minutes": None}
 
 
 def test_migration_45_gives_earlier_tickets_a_public_id(hall: Driver) -> None:

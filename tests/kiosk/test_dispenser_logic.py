@@ -107,3 +107,34 @@ def test_unknown_replies_and_categories_are_ignored(d, outbox) -> None:
     assert not d.tap_category("Z")
     d.on_state("queue/A", None)
     assert d.view().categories[0].waiting == 0
+
+
+def test_the_ticket_says_the_people_ahead_and_the_wait_and_links_its_status_page(demo, clock, outbox, printed) -> None:
+    d = Dispenser(demo, outbox, clock=clock, print_ticket=printed.append, qr_base="http://hall.example:8080/")
+    d.on_connection(True)
+    d.tap_category("A")
+    d.on_reply(next(iter(d.pending)), {"ok": True, "result": {
+        "ticket": "A012", "public_id": "0123456789abcdef0123", "category": "A", "priority": None,
+        "waiting_before": 3, "taken_ms": 1_800_000_000_000, "ahead": 3, "wait_min_minutes": 6,
+        "wait_max_minutes": 20, "status_path": "/t/0123456789abcdef0123", "status_url": None, "ticket_id": 12}})
+    tk = d.view().ticket
+    assert (tk.waiting_ahead, tk.wait_text) == (3, "预计等待 6–20 分钟")
+    assert tk.status_url == "http://hall.example:8080/t/0123456789abcdef0123" and printed == [tk]
+    # the hall's public_url wins; no open window: said so; an older server (no estimate): no wait line
+    d.cancel()
+    d.tap_category("A")
+    d.on_reply(next(iter(d.pending)), {"ok": True, "result": {
+        "ticket": "A013", "category": "A", "taken_ms": 1_800_000_000_000, "waiting_before": 4, "ahead": 4,
+        "wait_min_minutes": None, "wait_max_minutes": None, "status_path": "/t/x", "status_url": "https://g.cn/t/x"}})
+    tk = d.view().ticket
+    assert tk.status_url == "https://g.cn/t/x" and "暂无窗口" in tk.wait_text
+    d.cancel()
+    d.tap_category("A")
+    d.on_reply(next(iter(d.pending)), {"ok": True, "result": {"ticket": "A014", "category": "A", "waiting_before": 5,
+                                                             "taken_ms": 1_800_000_000_000}})
+    tk = d.view().ticket
+    assert (tk.number, tk.waiting_ahead, tk.wait_text, tk.status_url) == ("A014", 5, "", None)
+    d.cancel()
+    d.tap_category("A")                    # a result that does not fit still gives the number
+    d.on_reply(next(iter(d.pending)), {"ok": True, "result": {"ticket": "A015", "category": "A", "ahead": "many"}})
+    assert d.view().ticket.number == "A015" and d.view().ticket.wait_text == ""

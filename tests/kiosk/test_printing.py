@@ -59,3 +59,25 @@ def test_a_broken_printer_is_logged_not_raised(demo, caplog) -> None:
         while "not printed" not in caplog.text and time.monotonic() < deadline:
             time.sleep(0.02)
     assert "not printed" in caplog.text
+
+
+def test_the_printed_ticket_carries_the_wait_and_a_qr_code_to_its_status_page(demo) -> None:
+    """The bytes decoded by the printer simulator's decoder: the wait line and the QR's data."""
+    from devices.printer.decoder import EscPosDecoder
+    from kiosk.printing import ticket_of
+    from devices.printer.receipts import ticket_bytes
+
+    url = "https://hall.example.gov.cn/t/0123456789abcdef0123"
+    info = TicketInfo(number="A013", category="社保医保", waiting_ahead=12, time=datetime(2026, 11, 23, 9, 30),
+                      priority=None, wait_min_minutes=18, wait_max_minutes=45, status_url=url, estimated=True)
+    data = ticket_bytes(ticket_of(demo, info))
+    assert "前面还有12人等候".encode("gb18030") in data and "预计等待 18–45 分钟".encode("gb18030") in data
+    assert b"\x1d(k" in data and url.encode() in data and "扫码查看排队进度".encode("gb18030") in data
+    [doc] = EscPosDecoder().feed(data)
+    assert doc.qr_payloads() == [url] and doc.cut == "partial" and not doc.unknown
+    assert "预计等待 18–45 分钟" in doc.lines() and "扫码查看排队进度" in doc.lines()
+    assert doc.lines().index("前面还有12人等候") < doc.lines().index("预计等待 18–45 分钟")
+    unknown = ticket_bytes(ticket_of(demo, TicketInfo(number="A014", category="社保医保", waiting_ahead=0,
+                                                      time=datetime(2026, 11, 23, 9, 31), priority=None,
+                                                      estimated=True)))
+    assert "暂无窗口办理此类业务".encode("gb18030") in unknown and b"\x1d(k" not in unknown

@@ -31,10 +31,11 @@ def test_ticket_status_by_public_id_shows_only_that_ticket(hall_env: Hall) -> No
         other = c.post("/api/tickets", json={"category": "A"}).json()
         c.cookies.clear()
         mine = c.post("/api/tickets", json={"category": "A"}).json()
-        assert set(mine) == {"ticket", "public_id", "category", "priority", "waiting_before", "taken_ms"}
+        assert set(mine) == {"ticket", "public_id", "category", "priority", "waiting_before", "taken_ms", "ahead",
+                             "wait_min_minutes", "wait_max_minutes", "status_path", "status_url"}
         status = c.get(f"/api/tickets/{mine['public_id']}").json()
         assert status == {"ticket": "A002", "category": "A", "category_name": "社保医保", "status": "waiting",
-                          "ahead": 1, "window": None}
+                          "ahead": 1, "window": None, "wait_min_minutes": None, "wait_max_minutes": None}
         assert other["ticket"] not in json.dumps(status, ensure_ascii=False)
         hall_env.drv.sign_in(1, "1001")
         hall_env.drv.ok("queue.call_next", {}, "terminal-1")

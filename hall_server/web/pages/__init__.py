@@ -13,6 +13,7 @@ one per page on `base.html`; `layout` holds the environment): the citizen's QR p
 | `GET /cases`, `/cases/{id}`, `POST /cases/{id}/{action}` | manager (viewer reads) | cases and their forms |
 | `GET /figures`, `/figures/export.{csv,xlsx}?table=` | manager, viewer | figures and exports |
 | `GET /screen/announce/{event_id}.wav` | hall screen (public) | one call announcement (`announce`) |
+| `GET /t/{pub}`, `/t/{pub}/data` | citizen (phone) | one ticket's status from its QR code: people ahead, wait, 请到 N 号窗口 (`ticket_page`) |
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 from config.i18n import t
 from hall_server.core.backend import Backend
 from hall_server.web.pages import announce, auth, cases_page, figures_page, floor_page, qr_page
+from hall_server.web.pages import ticket_page
 from hall_server.web.pages.layout import message
 from hall_server.web.pages.site import Site
 
@@ -35,7 +37,10 @@ def routes(backend: Backend, site: Site | None = None) -> list[BaseRoute]:
         return RedirectResponse("/floor", status_code=303)
 
     out: list[BaseRoute] = [Route("/", home, methods=["GET"])]
-    for module in (qr_page, auth, floor_page, cases_page, figures_page, announce):
+    for module in (qr_page, auth, floor_page, cases_page, figures_page,
+                   announce,
+                   ticket_page,
+                   ):
         out.extend(module.routes(site))
     return out
 
