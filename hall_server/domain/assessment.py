@@ -7,8 +7,8 @@ configured deductions and bonuses (`config.schema.Assessment`); 优质服务窗�
           − per_late × (迟到 + 早退) + per_praise × max(0, 非常满意 − praise_threshold)
 
 Ties rank by 好评率, then by more 办件, then by number. A window or staff member with no finished
-办件 in the month is ranked but never named 优质服务窗口 / 标兵 nor 末位: an idle month is not a
-month of service (its score is just the base).
+办件 in the month ranks after every one that served (its base score is not earned) and is never
+named 优质服务窗口 / 标兵 nor 末位: an idle month is not a month of service.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def _empty(key: Any) -> dict[str, Any]:
 
 
 def _rank(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    items.sort(key=lambda r: (-r["score"], -(r["good_rate"] or 0), -r["finished"], str(r["key"])))
+    items.sort(key=lambda r: (not r["finished"], -r["score"], -(r["good_rate"] or 0), -r["finished"], str(r["key"])))
     for i, r in enumerate(items, 1):
         r["rank"] = i
     return items

@@ -89,3 +89,15 @@ def test_no_finished_job_no_title(hall: Driver) -> None:
     assert m["top_staff"] == ["1002", "1001"]
     empty = assessment.monthly(hall.hub.db, hall.hub.config, "2026-10")     # nobody served at all
     assert empty["top_windows"] == [] and empty["top_staff"] == [] and empty["bottom_windows"] == []
+
+
+def test_an_idle_window_never_ranks_above_one_that_served(hall: Driver) -> None:
+    """An idle month keeps the base score, which is not earned: it ranks after every window that served."""
+    hall.sign_in(1, "1001")
+    hall.serve(1)
+    hall.ok("rating.submit", {"level": 1, "tags": ["N01"]}, "kiosk-1")        # window 1: 100 − 差评 (below the base)
+    m = assessment.monthly(hall.hub.db, hall.hub.config, "2026-11")
+    ranks = {w["key"]: w["rank"] for w in m["windows"]}
+    idle = [w["key"] for w in m["windows"] if not w["finished"]]
+    assert idle and all(ranks[1] < ranks[k] for k in idle)
+    assert m["windows"][0]["key"] == 1
