@@ -8,7 +8,7 @@ scheduled" — on open days only (`workdays.open_slots`): never a weekend or a p
 | type | from | body | result |
 |---|---|---|---|
 | `roster.set_week` | web, manager | `{monday, cells: [{day, half, window, staff_no}]}` | `{monday, days, cells}` — every open day of the week gets exactly these cells (a window without a cell is closed that half) |
-| `roster.copy_week` | web, manager | `{monday}` | `{monday, days, cells, skipped}` — each open day takes the roster of the same weekday a week earlier; a day whose source has no roster is skipped (keeps its own) |
+| `roster.copy_week` | web, manager | `{monday}` | `{monday, days, cells, skipped}` — each open day takes the roster of the same weekday a week earlier (of up to 4 weeks back when that day had none, e.g. a holiday); a day without any source is skipped (keeps its own) |
 
 Refusals: `closed_day` (a cell on a day the hall is closed), `not_monday`, `nothing_to_copy`,
 `unknown_window`, `unknown_staff`, `double_booked` (one clerk at two windows in one half).
@@ -188,20 +188,26 @@ def set_week(ctx: Context, body: RosterSetWeek) -> dict[str, Any]:
     return {"monday": monday.isoformat(), "days": len(new), "cells": len(body.cells)}
 
 
+COPY_WEEKS_BACK = 4
+
+
 @HANDLERS.on(Msg.ROSTER_COPY_WEEK, kinds=MANAGERS)
 def copy_week(ctx: Context, body: RosterCopyWeek) -> dict[str, Any]:
     """Each open day of the week takes the roster of the same weekday of the week before (its
-    windows and people as far as they still exist); days without a source keep their own."""
+    windows and people as far as they still exist); when that day has none (a holiday), of the
+    latest of the `COPY_WEEKS_BACK` weeks before that has one. Days without any keep their own."""
     monday = _monday(body.monday)
-    sources = plans(ctx.db, monday - timedelta(days=7), monday - timedelta(days=1))
-    if not sources:
+    earliest = monday - timedelta(days=7 * COPY_WEEKS_BACK)
+    sources = plans(ctx.db, earliest, monday - timedelta(days=1))
+    if not any(d >= monday - timedelta(days=7) for d in sources):
         raise NothingToCopy(f"no roster entered in the week of {monday - timedelta(days=7)}",
                             monday=(monday - timedelta(days=7)).isoformat())
     windows = {w.number for w in ctx.config.windows}
     staff = {s.staff_no for s in ctx.config.staff}
     copied, skipped, cells = 0, [], 0
     for d, halves in sorted(_open_days(ctx.config, monday).items()):
-        source = sources.get(d - timedelta(days=7))
+        back = [d - timedelta(days=7 * k) for k in range(1, COPY_WEEKS_BACK + 1)]
+        source = next((sources[b] for b in back if b in sources), None)
         if source is None:
             skipped.append(d.isoformat())
             continue
