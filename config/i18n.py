@@ -679,5 +679,11 @@ TEXTS.update({
     "roster.leave.cancelled": {"zh": "已销假", "en": "Cancelled"},
     "roster.leave.done.added": {"zh": "已登记。请假期间不计迟到、早退、离岗，所排窗口不计空岗。", "en": "Entered. No lateness, early leaving or absence is counted during it, nor vacancy at the window scheduled."},
     "roster.leave.done.cancelled": {"zh": "已销假。", "en": "Cancelled."},
+    "roster.leave.col.who": {"zh": "人员", "en": "Who"},
+    "roster.leave.col.kind": {"zh": "类别", "en": "Kind"},
+    "roster.leave.col.when": {"zh": "时间", "en": "When"},
+    "roster.leave.col.note": {"zh": "事由", "en": "Reason"},
+    "roster.leave.col.entered": {"zh": "登记", "en": "Entered"},
+    "roster.leave.col.status": {"zh": "状态", "en": "Status"},
     "roster.leave.bad_date": {"zh": "请填写正确的开始和结束日期。", "en": "Enter a valid start and end date."},
 })
