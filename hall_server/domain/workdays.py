@@ -198,6 +198,13 @@ def missing_years(config: HallConfig | None, years: list[int] | range) -> list[i
     return [y for y in years if y not in calendar.official_years]
 
 
+def calendar_warnings(config: HallConfig | None, now_ms: int) -> list[str]:
+    """One line per year (this one and the next) without an official arrangement, for the server's
+    log at start; the roster pages show the same to managers."""
+    year = local(now_ms, config).year
+    return [str(NoCalendarData(y)) for y in missing_years(config, [year, year + 1])]
+
+
 def closing_time(config: HallConfig | None) -> time | None:
     """下班: the end of the hall's last session; None without a configuration (then 24:00)."""
     if config is None or not config.hall.sessions:

@@ -155,6 +155,11 @@ def test_a_year_without_official_data_is_named_and_the_hall_goes_on(config: Hall
     assert open_sessions(date(2027, 2, 15), c) == ()                             # a Monday off
     assert open_sessions(date(2027, 2, 20), c) == c.hall.sessions               # a Saturday worked
     assert calendar_for(c).is_public_holiday(date(2027, 1, 1))
+    # what the server logs at start
+    assert workdays.calendar_warnings(config, at(9, 0, day=date(2026, 12, 2))) == [
+        "no official holiday arrangement for 2027: the chinese-calendar package lacks it; list the year's holidays "
+        "and makeup working days in hall.toml [calendar]"]
+    assert workdays.calendar_warnings(c, at(9, 0, day=date(2026, 12, 2))) == []
 
 
 def test_without_a_roster_every_window_opens_on_open_days_only(hall: Driver) -> None:

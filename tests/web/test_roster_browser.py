@@ -6,10 +6,13 @@ docs/screens/web-roster.png. Every page runs under the server's Content-Security
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
 
+from config.loader import load_hall
+from hall_server.domain.workdays import calendar_warnings
 from hall_server.web.users import add_user
 from tests.conftest import ROOT, ServerProcess
 from tests.web.test_browser import ARGS, CHROMIUM, watch, no_csp_violations  # noqa: F401  (fixture)
@@ -111,3 +114,8 @@ def test_roster_and_leave_on_a_laptop(server: ServerProcess, browser: Any) -> No
     assert "已销假" in page.text_content("#leave-list tr.item")
     page.screenshot(path=str(SCREENS / "web-leave.png"), full_page=True)
     ctx.close()
+    # the server said at start which years lack an official calendar (a warning, the hall runs on)
+    assert server.log_path is not None
+    log = server.log_path.read_text("utf-8")
+    for warning in calendar_warnings(load_hall(server.config), int(time.time() * 1000)):
+        assert f"calendar: {warning}" in log
