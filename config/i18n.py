@@ -685,5 +685,13 @@ TEXTS.update({
     "roster.leave.col.note": {"zh": "事由", "en": "Reason"},
     "roster.leave.col.entered": {"zh": "登记", "en": "Entered"},
     "roster.leave.col.status": {"zh": "状态", "en": "Status"},
+    "roster.leave.status.requested": {"zh": "待审批", "en": "Awaiting approval"},
+    "roster.leave.status.rejected": {"zh": "未批准", "en": "Rejected"},
+    "roster.leave.status.cancelled": {"zh": "已销假", "en": "Cancelled"},
+    "roster.leave.decide.yes": {"zh": "批准", "en": "Approve"},
+    "roster.leave.decide.no": {"zh": "不批准", "en": "Reject"},
+    "roster.leave.done.approved": {"zh": "已批准。请假期间不计迟到、早退、离岗。", "en": "Approved. No lateness, early leaving or absence is counted during it."},
+    "roster.leave.done.rejected": {"zh": "已不予批准。", "en": "Rejected."},
+    "roster.err.not_requested": {"zh": "该申请已处理过。", "en": "This request was already decided."},
     "roster.leave.bad_date": {"zh": "请填写正确的开始和结束日期。", "en": "Enter a valid start and end date."},
 })

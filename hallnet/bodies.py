@@ -224,6 +224,22 @@ class LeaveCancel(Body, kw_only=True):
     leave_id: Id
 
 
+class LeaveRequest(AtWindow, kw_only=True):
+    """A clerk asks for leave at their terminal (the 工号 is whoever is signed in there)."""
+
+    kind: Literal["leave", "trip"] = "leave"
+    start_day: Day
+    start_half: Half = 0
+    end_day: Day
+    end_half: Half = 1
+    note: _t(200) = ""
+
+
+class LeaveDecide(Body, kw_only=True):
+    leave_id: Id
+    approve: bool
+
+
 BODIES: dict[str, type[Body]] = {
     Msg.AUDIT_NOTE: AuditNote, Msg.NODE_REPORT: NodeReport, Msg.NODE_PRESENCE: NodePresence,
     Msg.SESSION_END: SessionEnd,
@@ -239,7 +255,8 @@ BODIES: dict[str, type[Body]] = {
     Msg.CASE_APPEAL: CaseAppeal, Msg.CASE_DECIDE: CaseDecide, Msg.COMMENT_SUBMIT: CommentSubmit,
     Msg.SYSTEM_TICK: Empty, Msg.EXPORT_DELIVERED: ExportDelivered,
     Msg.ROSTER_SET_WEEK: RosterSetWeek, Msg.ROSTER_COPY_WEEK: RosterCopyWeek,
-    Msg.LEAVE_ADD: LeaveAdd, Msg.LEAVE_CANCEL: LeaveCancel,
+    Msg.LEAVE_ADD: LeaveAdd, Msg.LEAVE_CANCEL: LeaveCancel, Msg.LEAVE_REQUEST: LeaveRequest,
+    Msg.LEAVE_DECIDE: LeaveDecide,
 }
 
 

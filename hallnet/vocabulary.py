@@ -70,6 +70,8 @@ class Msg(enum.StrEnum):
     ROSTER_COPY_WEEK = "roster.copy_week"
     LEAVE_ADD = "leave.add"
     LEAVE_CANCEL = "leave.cancel"
+    LEAVE_REQUEST = "leave.request"
+    LEAVE_DECIDE = "leave.decide"
     # the server's own timer
     SYSTEM_TICK = "system.tick"
     EXPORT_DELIVERED = "export.delivered"

@@ -5,7 +5,8 @@
 - `roster`: for an entered day, each open (day, half, window) and who is scheduled there
   ('' = open, nobody named). A window without a row on an entered day is closed for that half.
 - `leave`: 请假 (`leave`) and 出差 (`trip`) of a clerk from (start_day, start_half) to (end_day,
-  end_half), halves 0 上午 / 1 下午, inclusive; status approved | cancelled (a cancelled leave stays).
+  end_half), halves 0 上午 / 1 下午, inclusive; status requested (by the clerk at the terminal) |
+  approved (entered or approved by a manager) | rejected | cancelled (销假); no row is ever deleted.
 - `roster_audit`: append-only, every change to the above: who (the manager's node), when, what,
   the subject (a day or a leave id), before and after as JSON.
 """
@@ -45,9 +46,11 @@ def _m80(db: sqlite_utils.Database) -> None:
         end_day TEXT NOT NULL,
         end_half INTEGER NOT NULL CHECK (end_half IN (0, 1)),
         note TEXT NOT NULL DEFAULT '',
-        status TEXT NOT NULL DEFAULT 'approved' CHECK (status IN ('approved', 'cancelled')),
+        status TEXT NOT NULL DEFAULT 'approved' CHECK (status IN ('requested', 'approved', 'rejected', 'cancelled')),
         created_ms INTEGER NOT NULL,
         created_by TEXT NOT NULL,
+        decided_ms INTEGER,
+        decided_by TEXT,
         cancelled_ms INTEGER,
         cancelled_by TEXT
     )""")

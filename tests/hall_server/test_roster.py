@@ -170,3 +170,27 @@ def test_without_a_roster_every_window_opens_on_open_days_only(hall: Driver) -> 
     hall.ok("system.tick", {}, "system-1", now=at(10, 0, day=sunday))
     hall.ok("system.tick", {}, "system-1", now=at(10, 0, day=date(2026, 10, 5)))
     assert rows(hall.hub.db, "SELECT * FROM attendance") == []
+
+
+def test_a_clerk_requests_leave_at_the_terminal_and_a_manager_decides(hall: Driver) -> None:
+    body = {"kind": "leave", "start_day": "2026-11-24", "start_half": 0, "end_day": "2026-11-24", "end_half": 0,
+            "note": "看病"}
+    hall.refused("not_signed_in", "leave.request", body, "terminal-2")
+    hall.sign_in(2, "1002")
+    out = hall.ok("leave.request", body, "terminal-2")
+    assert out["status"] == "requested" and out["halves"] == 1
+    db = hall.hub.db
+    assert leave.on_leave(db, "1002", date(2026, 11, 24), 0) is None          # not yet: awaiting approval
+    hall.refused("overlapping_leave", "leave.request", body, "terminal-2")
+    hall.refused("forbidden", "leave.decide", {"leave_id": out["leave_id"], "approve": True}, "terminal-2")
+    hall.refused("forbidden", "leave.add", {"staff_no": "1002", "start_day": "2026-11-25", "end_day": "2026-11-25"},
+                 "terminal-2")                                               # a clerk cannot approve their own
+    assert hall.ok("leave.decide", {"leave_id": out["leave_id"], "approve": True}, MANAGER)["status"] == "approved"
+    assert leave.on_leave(db, "1002", date(2026, 11, 24), 0) is not None
+    hall.refused("not_requested", "leave.decide", {"leave_id": out["leave_id"], "approve": False}, MANAGER)
+    second = hall.ok("leave.request", {**body, "start_day": "2026-11-26", "end_day": "2026-11-26"}, "terminal-2")
+    assert hall.ok("leave.decide", {"leave_id": second["leave_id"], "approve": False}, MANAGER)["status"] == "rejected"
+    assert leave.on_leave(db, "1002", date(2026, 11, 26), 0) is None
+    assert [(r["who"], r["what"]) for r in rows(db, "SELECT who, what FROM roster_audit ORDER BY id")] == [
+        ("terminal-2", "leave.request"), (MANAGER, "leave.approve"), ("terminal-2", "leave.request"),
+        (MANAGER, "leave.reject")]

@@ -109,3 +109,18 @@ def test_odd_addresses_get_a_page_not_a_trace(client, hall_env: Hall) -> None:
         assert r.status_code == 200 and "Traceback" not in r.text, url
     r = client.post("/roster/leave/abc/cancel", data={"csrf": csrf, "month": "2026-11"})
     assert r.status_code == 404 and "请假记录不存在" in r.text
+
+
+def test_a_request_from_the_terminal_is_approved_on_the_page(client, hall_env: Hall) -> None:
+    csrf = login(client)
+    hall_env.drv.sign_in(1, "1001")
+    out = hall_env.drv.ok("leave.request", {"start_day": "2026-11-24", "start_half": 1, "end_day": "2026-11-24",
+                                             "end_half": 1, "note": "家中有事"}, "terminal-1")
+    page = client.get("/roster/leave?month=2026-11")
+    assert "待审批" in page.text and "张三（1001）" in page.text
+    r = client.post(f"/roster/leave/{out['leave_id']}/decide", data={"csrf": csrf, "month": "2026-11", "approve": "yes"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/roster/leave?month=2026-11&done=approved"
+    assert "待审批" not in client.get("/roster/leave?month=2026-11").text
+    r = client.post(f"/roster/leave/{out['leave_id']}/decide", data={"csrf": csrf, "month": "2026-11", "approve": "no"})
+    assert r.status_code == 409 and "该申请已处理过" in r.text

@@ -10,7 +10,8 @@ writer (`roster.set_week`, `roster.copy_week`, `leave.add`, `leave.cancel`), aud
 | `POST /roster/copy` | manager | `monday`: copy last week |
 | `GET /roster/leave?month=YYYY-MM` | manager, viewer | leave and trips of the month, the form to add one |
 | `POST /roster/leave` | manager | `staff_no, kind, start_day, start_half, end_day, end_half, note` |
-| `POST /roster/leave/{id}/cancel` | manager | 销假 |
+| `POST /roster/leave/{id}/cancel` | manager | 销假 (or withdraw a request) |
+| `POST /roster/leave/{id}/decide` | manager | `approve=yes/no`: a clerk's request from the terminal (`leave.request`) |
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ def routes(site: Site) -> list[Route]:
                   "kind": t(f"roster.leave.kind.{lv['kind']}"),
                   "from": f"{lv['start_day']} {t('roster.half.%d' % lv['start_half'])}",
                   "to": f"{lv['end_day']} {t('roster.half.%d' % lv['end_half'])}",
-                  "note": lv["note"], "cancelled": lv["status"] == "cancelled",
+                  "note": lv["note"], "status": lv["status"], "cancelled": lv["status"] in ("cancelled", "rejected"),
                   "entered": site.local_text(lv["created_ms"]), "by": lv["created_by"].removeprefix("manager-")}
                  for lv in found]
         prev = (start - timedelta(days=1)).strftime("%Y-%m")
@@ -173,7 +174,8 @@ def routes(site: Site) -> list[Route]:
         if not _month_ok(month):
             month = today().strftime("%Y-%m")
         done = request.query_params.get("done", "")
-        return leave_page(s, month, notice=t(f"roster.leave.done.{done}") if done in ("added", "cancelled") else "")
+        return leave_page(s, month, notice=t(f"roster.leave.done.{done}")
+                          if done in ("added", "cancelled", "approved", "rejected") else "")
 
     @guard(site, "manager", form=True)
     async def leave_post(request: Request, s: Session) -> Response:
@@ -207,7 +209,24 @@ def routes(site: Site) -> list[Route]:
             return RedirectResponse(f"/roster/leave?month={month}&done=cancelled", status_code=303)
         return leave_page(s, month, error=_refusal(a.error), status=409)
 
+    @guard(site, "manager", form=True)
+    async def leave_decide(request: Request, s: Session) -> Response:
+        raw = request.path_params["leave_id"]
+        form = request.state.form
+        month = first(form, "month")
+        month = month if _month_ok(month) else today().strftime("%Y-%m")
+        choice = first(form, "approve")
+        if not raw.isdigit() or len(raw) > 12 or choice not in ("yes", "no"):
+            return leave_page(s, month, error=t("roster.err.unknown_leave"), status=404)
+        a = await site.backend.command("leave.decide", {"leave_id": int(raw), "approve": choice == "yes"},
+                                       f"manager-{s.user.name}")
+        if a.ok:
+            done = "approved" if choice == "yes" else "rejected"
+            return RedirectResponse(f"/roster/leave?month={month}&done={done}", status_code=303)
+        return leave_page(s, month, error=_refusal(a.error), status=409)
+
     return [
+        Route("/roster/leave/{leave_id}/decide", leave_decide, methods=["POST"]),
         Route("/roster", roster_get, methods=["GET"]),
         Route("/roster", roster_post, methods=["POST"]),
         Route("/roster/copy", copy_post, methods=["POST"]),
@@ -218,7 +237,7 @@ def routes(site: Site) -> list[Route]:
 
 
 KNOWN_REFUSALS = ("closed_day", "not_monday", "nothing_to_copy", "unknown_window", "unknown_staff", "double_booked",
-                  "overlapping_leave", "unknown_leave", "already_cancelled", "bad_request")
+                  "overlapping_leave", "unknown_leave", "already_cancelled", "bad_request", "not_requested")
 
 
 def _refusal(code: str | None) -> str:
