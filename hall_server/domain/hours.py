@@ -6,11 +6,10 @@ A session's number is its half of the day (0 上午, 1 下午: `config.schema.ha
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
-
-from dataclasses import dataclass
 
 from config.schema import HallConfig, Session, half_of
 
@@ -66,7 +65,8 @@ def slots(d: date, sessions: tuple[Session, ...], config: HallConfig) -> tuple[S
 
 def session_at(ms: int, config: HallConfig) -> tuple[int, int, int] | None:
     """(half, start_ms, end_ms) of the weekday's session containing `ms`, or None (by the clock only)."""
-    for slot in slots(local(ms, config).date(), weekday_sessions(local(ms, config).date(), config), config):
+    d = local(ms, config).date()
+    for slot in slots(d, weekday_sessions(d, config), config):
         if slot.start_ms <= ms < slot.end_ms:
             return slot.half, slot.start_ms, slot.end_ms
     return None
