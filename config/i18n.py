@@ -649,6 +649,7 @@ TEXTS.update({
     "roster.on_leave": {"zh": "请假/出差", "en": "On leave"},
     "roster.grid_hint": {"zh": "每格选择该窗口该半天的值班人员；“开放”表示开放但不指定人员，“关闭”表示不开放（不计空岗）。灰色为休息日。",
                          "en": "Choose who is on duty at each window each half day; 'open' opens it with nobody in particular, 'closed' does not open it (no vacancy counted). Grey days are closed."},
+    "roster.conflict": {"zh": "所排人员这半天请假或出差，请另行安排", "en": "The person scheduled is on leave then: schedule someone else"},
     "roster.save": {"zh": "保存本周排班", "en": "Save this week"},
     "roster.done.saved": {"zh": "本周排班已保存。", "en": "The week's roster is saved."},
     "roster.done.copied": {"zh": "已复制上周排班，请核对后按需调整。", "en": "Last week's roster is copied; check and adjust it."},

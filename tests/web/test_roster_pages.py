@@ -68,8 +68,12 @@ def test_leave_in_half_days_and_cancel(client, hall_env: Hall) -> None:
     assert r.status_code == 303 and r.headers["location"] == "/roster/leave?month=2026-11&done=added"
     page = client.get("/roster/leave?month=2026-11")
     assert "李𠀀（1002）" in page.text and "出差" in page.text and "2026-11-23 下午 — 2026-11-24 上午" in page.text
+    client.post("/roster", data={"csrf": csrf, "monday": "2026-11-23", "c0-1-2": "1002", "c0-0-2": "1002"})
     week = client.get("/roster?week=2026-11-23")
     assert "李𠀀" in week.text.split('class="leave-row"')[1]
+    # scheduled in a half on the trip: that cell is marked, the morning is not
+    assert re.search(r'<td class=" conflict" title="所排人员这半天请假或出差[^"]*"><select name="c0-1-2"', week.text)
+    assert re.search(r'<td class=""><select name="c0-0-2"', week.text)
     r = client.post("/roster/leave", data={"csrf": csrf, "staff_no": "1002", "start_day": "2026-11-24",
                                            "start_half": "0", "end_day": "2026-11-24", "end_half": "1"})
     assert r.status_code == 409 and "已有请假或出差记录" in r.text

@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from config.i18n import t
 from hall_server.domain import leave as domain_leave, roster as domain_roster
-from hall_server.domain.workdays import calendar_for, missing_years, open_slots
+from hall_server.domain.workdays import calendar_for, missing_years, open_sessions, open_slots
 from hall_server.web.pages.auth import Session, guard
 from hall_server.web.pages.layout import page
 from hall_server.web.pages.site import Site, first
@@ -68,12 +68,16 @@ def week_grid(site: Site, monday: date) -> dict[str, Any]:
     calendar = calendar_for(config)
     days = []
     for i, d in enumerate(domain_roster.week_days(monday)):
+        sessions = open_sessions(d, config)
         halves = sorted({slot.half for slot in open_slots(d, config)})
         makeup = d.weekday() >= 5 and calendar.is_workday(d)
+        own_hours = "" if not sessions or sessions == config.hall.sessions else \
+            " ".join(f"{x.start:%H:%M}–{x.end:%H:%M}" for x in sessions)
         days.append({"i": i, "date": d.isoformat(), "label": f"{d:%m-%d}", "weekday": t(f"roster.wd.{WEEKDAY_KEYS[i]}"),
-                     "halves": halves, "closed": "" if halves else _closed_reason(site, d),
+                     "halves": halves, "closed": "" if halves else _closed_reason(site, d), "hours": own_hours,
                      "makeup": makeup, "entered": d in plans, "official": calendar.is_official(d)})
     cells: dict[str, str] = {}
+    conflicts: set[str] = set()            # a clerk scheduled in a half they are on leave
     names = {s.staff_no: s.name for s in config.staff}
     for day in days:
         d = date.fromisoformat(day["date"])
@@ -82,10 +86,12 @@ def week_grid(site: Site, monday: date) -> dict[str, Any]:
             for w in config.windows:
                 value = opened.get(w.number)
                 cells[f"c{day['i']}-{half}-{w.number}"] = "" if value is None else (value or OPEN)
+                if value and (value, d, half) in off:
+                    conflicts.add(f"c{day['i']}-{half}-{w.number}")
     on_leave: dict[str, list[str]] = {}
     for staff_no, d, half in sorted(off, key=lambda x: (x[1], x[2], x[0])):
         on_leave.setdefault(f"{d.weekday()}-{half}", []).append(names.get(staff_no, staff_no))
-    return {"days": days, "cells": cells, "windows": config.windows,
+    return {"days": days, "cells": cells, "conflicts": conflicts, "windows": config.windows,
             "staff": [(s.staff_no, s.name) for s in config.staff], "on_leave": on_leave,
             "missing": missing_years(config, sorted({monday.year, (monday + timedelta(days=6)).year}))}
 
