@@ -25,6 +25,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from config.i18n import t
+from config.schema import Staff
 from hall_server.domain import leave as domain_leave, roster as domain_roster
 from hall_server.domain.workdays import calendar_for, missing_years, open_sessions, open_slots
 from hall_server.web.pages.auth import Session, guard
@@ -36,6 +37,11 @@ GRID_LIMITS = (128 * 1024, 4000)
 _CELL = re.compile(r"c([0-6])-([01])-([0-9]{1,4})")
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _active(member: Staff) -> bool:
+    """Not disabled by a manager (the admin pages' `Staff.active`; every clerk before them)."""
+    return bool(getattr(member, "active", True))
 
 
 def _month_ok(text: str) -> bool:
@@ -91,8 +97,10 @@ def week_grid(site: Site, monday: date) -> dict[str, Any]:
     on_leave: dict[str, list[str]] = {}
     for staff_no, d, half in sorted(off, key=lambda x: (x[1], x[2], x[0])):
         on_leave.setdefault(f"{d.weekday()}-{half}", []).append(names.get(staff_no, staff_no))
+    named = set(cells.values())
     return {"days": days, "cells": cells, "conflicts": conflicts, "windows": config.windows,
-            "staff": [(s.staff_no, s.name) for s in config.staff], "on_leave": on_leave,
+            "staff": [(s.staff_no, s.name) for s in config.staff if _active(s) or s.staff_no in named],
+            "on_leave": on_leave,
             "missing": missing_years(config, sorted({monday.year, (monday + timedelta(days=6)).year}))}
 
 
@@ -169,7 +177,7 @@ def routes(site: Site) -> list[Route]:
         prev = (start - timedelta(days=1)).strftime("%Y-%m")
         return page("leave.html", status=status, title=t("roster.leave.title"), **shell(s), notice=notice,
                     error=error, month=month, prev=prev, next=(end + timedelta(days=1)).strftime("%Y-%m"),
-                    items=items, staff=[(m.staff_no, m.name) for m in site.config.staff],
+                    items=items, staff=[(m.staff_no, m.name) for m in site.config.staff if _active(m)],
                     can_edit=s.user.role == "manager",
                     values=values or {"start_day": today().isoformat(), "end_day": today().isoformat(),
                                       "start_half": "0", "end_half": "1", "kind": "leave"})
