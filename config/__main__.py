@@ -15,6 +15,7 @@ import sys
 from config.errors import ConfigError
 from config.loader import load_hall
 from config.pins import hash_pin
+from config.schema import WEEKDAYS
 
 MIN_PIN_LENGTH = 4
 
@@ -36,6 +37,10 @@ def check(folder: str) -> int:
     print(f"  {len(cfg.windows)} windows ({keypads} with keypads, {printers} with printers), "
           f"{len(cfg.categories)} categories, {len(cfg.services)} services, {len(cfg.staff)} staff, "
           f"{len(cfg.tags.tags)} tags (version {cfg.tags.version})")
+    for name, sessions in zip(WEEKDAYS, hall.hours.weekdays):
+        if sessions is not None:
+            spans = ", ".join(f"{s.start:%H:%M}-{s.end:%H:%M}" for s in sessions) or "closed"
+            print(f"  {name}: {spans}")
     calendar = hall.calendar
     if calendar.holidays or calendar.workdays:
         years = ", ".join(str(y) for y in sorted(calendar.covered_years)) or "none"

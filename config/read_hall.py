@@ -10,6 +10,7 @@ from dataclasses import fields
 from datetime import date, datetime, time
 from typing import TypeVar
 
+from config.read_hours import MAX_SESSIONS, read_hours
 from config.reader import CODE, CODE_RULE, Table, quote, show
 from config.schema import (
     BusLimits,
@@ -66,6 +67,7 @@ def read_hall(root: Table) -> Hall | None:
     network = _read_network(root.section("network"))
     bus = _defaults(root.section("bus"), BusLimits)
     calendar = _read_calendar(root.section("calendar"))
+    hours = read_hours(root.section("hours"))
     if table is None:
         return None
     name = table.text("name")
@@ -81,7 +83,7 @@ def read_hall(root: Table) -> Hall | None:
                 rating=rating, assessment=assessment,
                 screen_dpi=table.integer("screen_dpi", 72, 640, default=160),
                 public_url=(public_url or "").rstrip("/"), export=export, city=city, network=network,
-                calendar=calendar, bus=bus)
+                calendar=calendar, bus=bus, hours=hours)
 
 
 def _read_network(table: Table) -> Network:
@@ -180,7 +182,10 @@ def _is_zone(name: str) -> bool:
 def _read_sessions(hall: Table) -> tuple[Session, ...]:
     out = []
     previous_end: time | None = None
-    for table in hall.tables("sessions"):
+    for i, table in enumerate(hall.tables("sessions")):
+        if i == MAX_SESSIONS:
+            hall.bad("sessions", f"at most {MAX_SESSIONS} sessions a day (上午 and 下午; the gap between "
+                                 "them is the lunch break)")
         start, end = _clock(table, "start"), _clock(table, "end")
         if start is not None and end is not None and not start < end:
             table.bad("end", f"must be after start {start:%H:%M}, got {end:%H:%M}")

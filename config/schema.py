@@ -32,6 +32,33 @@ class Session:
     end: time
 
 
+WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MORNING, AFTERNOON = 0, 1             # the two halves of a day (上午, 下午): roster, leave and attendance
+NOON = time(12, 0)
+
+
+@dataclass(frozen=True)
+class HallHours:
+    """hall.toml [hours]: the hall's sessions per weekday (Monday first), where they differ from
+    `[[hall.sessions]]`. None: that weekday keeps `hall.sessions`; (): the hall is closed that
+    weekday. A weekend day listed here is an open day unless it falls in a public holiday; a makeup
+    working day (调休上班) keeps `hall.sessions` whatever its weekday says."""
+
+    weekdays: tuple[tuple[Session, ...] | None, ...] = (None,) * 7
+
+    def for_weekday(self, weekday: int, default: tuple[Session, ...]) -> tuple[Session, ...]:
+        sessions = self.weekdays[weekday]
+        return default if sessions is None else sessions
+
+
+def half_of(sessions: tuple[Session, ...], index: int) -> int:
+    """Which half of the day (MORNING or AFTERNOON) the `index`-th of a day's sessions is: with two
+    sessions the first is 上午 and the second 下午; a lone session is 上午 when it starts before noon."""
+    if len(sessions) >= 2:
+        return MORNING if index == 0 else AFTERNOON
+    return MORNING if sessions[index].start < NOON else AFTERNOON
+
+
 @dataclass(frozen=True)
 class Thresholds:
     wait_alert_min: int = 30          # a ticket waiting longer than this raises an alert / counts as 超时
@@ -143,6 +170,7 @@ class Hall:
     network: Network = field(default_factory=Network)
     calendar: HallCalendar = field(default_factory=HallCalendar)
     bus: BusLimits = field(default_factory=BusLimits)
+    hours: HallHours = field(default_factory=HallHours)
 
 
 @dataclass(frozen=True)

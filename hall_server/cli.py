@@ -24,6 +24,7 @@ from hall_server.core.backend import BusBackend
 from hall_server.core.export_runner import ExportRunner
 from hall_server.core.hub import Hub
 from hall_server.core.store import StoreError, check_writable
+from hall_server.domain.workdays import calendar_warnings
 from hall_server.transport.bus import Bus
 from hall_server.web.app import make_app
 from hall_server.web.users import main_users
@@ -184,6 +185,8 @@ def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: s
     log = logging.getLogger("hall_server")
     log.info("hall %s: bus %s + %s, http %s:%d, state seq %d", config.hall.name, address.commands,
              address.states, http_addr[0], http_addr[1], hub.state.seq)
+    for warning in calendar_warnings(config, hub.clock()):
+        log.warning("calendar: %s", warning)
 
     runners = [r for r in (ExportRunner.from_config(hub, bus.submit, data_dir),   # R11, when [export] sink is set
                            ExportRunner.for_city(hub, bus.submit, data_dir))     # the city tier, when [city] url is set

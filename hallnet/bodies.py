@@ -225,6 +225,63 @@ class ExportDelivered(Body, kw_only=True):
     upto: Annotated[int, msgspec.Meta(ge=0, le=2**62)]
 
 
+# --- the roster and leave (managers) ----------------------------------------------------------
+
+Day = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+Half = Annotated[int, msgspec.Meta(ge=0, le=1)]         # 0 上午, 1 下午
+StaffNo = Annotated[str, msgspec.Meta(max_length=8, pattern=r"^[!-~]*$")]
+
+
+class RosterCell(Body, kw_only=True):
+    """One window open in one half of one day; `staff_no` '' = open, nobody named."""
+
+    day: Day
+    half: Half
+    window: Window
+    staff_no: StaffNo = ""
+
+
+class RosterSetWeek(Body, kw_only=True):
+    """The whole roster of the week starting `monday`: its open days get exactly these cells."""
+
+    monday: Day
+    cells: Annotated[list[RosterCell], msgspec.Meta(max_length=7 * 2 * 400)]
+
+
+class RosterCopyWeek(Body, kw_only=True):
+    monday: Day
+
+
+class LeaveAdd(Body, kw_only=True):
+    staff_no: StaffNo
+    kind: Literal["leave", "trip"] = "leave"
+    start_day: Day
+    start_half: Half = 0
+    end_day: Day
+    end_half: Half = 1
+    note: _t(200) = ""
+
+
+class LeaveCancel(Body, kw_only=True):
+    leave_id: Id
+
+
+class LeaveRequest(AtWindow, kw_only=True):
+    """A clerk asks for leave at their terminal (the 工号 is whoever is signed in there)."""
+
+    kind: Literal["leave", "trip"] = "leave"
+    start_day: Day
+    start_half: Half = 0
+    end_day: Day
+    end_half: Half = 1
+    note: _t(200) = ""
+
+
+class LeaveDecide(Body, kw_only=True):
+    leave_id: Id
+    approve: bool
+
+
 BODIES: dict[str, type[Body]] = {
     Msg.AUDIT_NOTE: AuditNote, Msg.NODE_REPORT: NodeReport, Msg.NODE_PRESENCE: NodePresence,
     Msg.SESSION_END: SessionEnd,
@@ -239,6 +296,9 @@ BODIES: dict[str, type[Body]] = {
     Msg.CASE_CALLBACK: CaseStep, Msg.CASE_RECTIFY: CaseStep, Msg.CASE_CLOSE: CaseStep,
     Msg.CASE_APPEAL: CaseAppeal, Msg.CASE_DECIDE: CaseDecide, Msg.COMMENT_SUBMIT: CommentSubmit,
     Msg.SYSTEM_TICK: Empty, Msg.EXPORT_DELIVERED: ExportDelivered,
+    Msg.ROSTER_SET_WEEK: RosterSetWeek, Msg.ROSTER_COPY_WEEK: RosterCopyWeek,
+    Msg.LEAVE_ADD: LeaveAdd, Msg.LEAVE_CANCEL: LeaveCancel, Msg.LEAVE_REQUEST: LeaveRequest,
+    Msg.LEAVE_DECIDE: LeaveDecide,
 }
 
 

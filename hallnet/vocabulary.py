@@ -65,6 +65,13 @@ class Msg(enum.StrEnum):
     CASE_APPEAL = "case.appeal"
     CASE_DECIDE = "case.decide"
     COMMENT_SUBMIT = "comment.submit"
+    # the roster (排班) and leave (请销假), from managers' pages
+    ROSTER_SET_WEEK = "roster.set_week"
+    ROSTER_COPY_WEEK = "roster.copy_week"
+    LEAVE_ADD = "leave.add"
+    LEAVE_CANCEL = "leave.cancel"
+    LEAVE_REQUEST = "leave.request"
+    LEAVE_DECIDE = "leave.decide"
     # the server's own timer
     SYSTEM_TICK = "system.tick"
     EXPORT_DELIVERED = "export.delivered"

@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Callable
 from zoneinfo import ZoneInfo
 
 from config.schema import HallConfig
+from demo.traffic.roster import MANAGER_NODE, week_roster
 from hallnet.client import HallClient, NotDelivered
 from hallnet.clock import Clock
 
@@ -52,6 +53,7 @@ class Schedule:
     load: float
     clients: dict[str, HallClient]
     desks: dict[int, Desk]
+    rostered_weeks: set[str]
     counts: dict[str, int]
     log_file: IO[str] | None
     _events: list[Event]
@@ -111,6 +113,10 @@ class Schedule:
         end = datetime.combine(day, sessions[-1].end, self.tz)
         if self._ms(end) < now_ms:
             day = day + timedelta(days=1)
+        roster = week_roster(self.config, {n: d.staff_no for n, d in self.desks.items()}, day)
+        if roster["monday"] not in self.rostered_weeks:                  # the week's 排班, as a manager enters it
+            self.rostered_weeks.add(roster["monday"])
+            self._call(MANAGER_NODE, "roster.set_week", roster)
         opens = [datetime.combine(day, s.start, self.tz) for s in sessions]
         closes = [datetime.combine(day, s.end, self.tz) for s in sessions]
         rng = self.rng

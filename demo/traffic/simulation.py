@@ -41,6 +41,7 @@ from config.schema import HallConfig
 from demo.printed_slips import SlipReader
 from demo.traffic.channels import RATED_SHARE, Channels
 from demo.traffic.people import Desk, People
+from demo.traffic.roster import MANAGER_NODE
 from demo.traffic.schedule import LOAD, Event, Schedule
 from hallnet.client import HallClient
 from hallnet.clock import BadClock, Clock
@@ -51,7 +52,7 @@ log = logging.getLogger("traffic")
 
 def node_ids(config: HallConfig) -> list[str]:
     """Every node the traffic simulator speaks as (the demo registers their keys)."""
-    ids = ["dispenser-1"]
+    ids = ["dispenser-1", MANAGER_NODE]
     for w in config.windows:
         ids += [f"terminal-{w.number}", f"kiosk-{w.number}"]
     return ids
@@ -94,6 +95,7 @@ class Traffic(Schedule, People, Channels):
         self.rng.shuffle(staff)
         staffed = windows[: max(1, round(len(windows) * staffed_share))]
         self.desks = {w.number: Desk(w, s.staff_no) for w, s in zip(staffed, staff)}
+        self.rostered_weeks: set[str] = set()                 # the Mondays whose 排班 this process entered
         self._events: list[Event] = []
         self._n = 0
         self._stop = threading.Event()

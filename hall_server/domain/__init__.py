@@ -9,7 +9,7 @@ Names (used everywhere, tables included):
 
 Modules, one job each:
   errors       named refusals (stable codes)            hours      local time, days, opening sessions
-  workdays     China's working days (chinese_calendar)  common     node kinds, field checks, rows
+  workdays     China's working days (chinese_calendar), the hall's open days  common     node kinds, field checks, rows
   floor        window rows, state keys                  tickets    the queue (R9)
   floor_snapshot  the live floor as one typed snapshot, its coordinator (every floor reader's source)
   alerts       the floor's alerts (managers')
@@ -17,6 +17,10 @@ Modules, one job each:
   slips        the slips' print jobs for the devices gateway, 补打 (the QR link reaches only the gateway)
   cases        差评 cases, appeals, hall comments (R7, R12)
   staff        sign-in/PIN lock, pauses, attendance (R10)
+  roster       排班: windows open by day and half (上午/下午) and who is scheduled; copy last week
+  leave        请销假: leave and business trips in half days, 销假
+  attendance   who is due where (calendar, roster, leave) and which attendance events count
+  roster_tables  the roster's and leave's tables and their audit (`ROSTER`, migrations 80–84)
   rollup       the figures' rollups kept by the writer  figures    R8/R10 figures from the rollups
   assessment   monthly assessment (R10)                 export     provincial record, store-and-forward (R11)
   rating_flags QR ratings' hashed sources and the one-device-many-办件 flags (issue 11)

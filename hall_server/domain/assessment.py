@@ -6,6 +6,9 @@ configured deductions and bonuses (`config.schema.Assessment`); 优质服务窗�
           − half_day_away × half-days with 离岗/空岗 (a half-day = one opening session)
           − per_late × (迟到 + 早退) + per_praise × max(0, 非常满意 − praise_threshold)
 
+Attendance counts only as `attendance.counted` recounts it against the calendar, the roster and
+leave (no weekend, holiday, lunch break, unscheduled session or approved leave is ever deducted).
+
 Ties rank by 好评率, then by more 办件, then by number. A window or staff member with no finished
 办件 in the month ranks after every one that served (its base score is not earned) and is never
 named 优质服务窗口 / 标兵 nor 末位: an idle month is not a month of service.
@@ -13,26 +16,35 @@ named 优质服务窗口 / 标兵 nor 末位: an idle month is not a month of se
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 import sqlite_utils
 
 from config.schema import HallConfig
-from hall_server.domain.common import rows
+from hall_server.domain.attendance import counted
 from hall_server.domain.figures import derive, month_days, report
 
 
-def _away_half_days(db: sqlite_utils.Database, start: str, end: str, col: str, kinds: tuple[str, ...]) -> dict[Any, int]:
-    marks = ",".join("?" * len(kinds))
-    return {r["key"]: r["n"] for r in rows(
-        db, f"SELECT {col} AS key, COUNT(DISTINCT day || '/' || session) AS n FROM attendance "
-            f"WHERE day BETWEEN ? AND ? AND kind IN ({marks}) GROUP BY 1", [start, end, *kinds])}
-
-
-def _late(db: sqlite_utils.Database, start: str, end: str, col: str) -> dict[Any, int]:
-    return {r["key"]: r["n"] for r in rows(
-        db, f"SELECT {col} AS key, COUNT(*) AS n FROM attendance WHERE day BETWEEN ? AND ? "
-            "AND kind IN ('late', 'early') GROUP BY 1", [start, end])}
+def _attendance(db: sqlite_utils.Database, config: HallConfig, start: str,
+                end: str) -> tuple[dict[Any, int], dict[Any, int], dict[Any, int], dict[Any, int]]:
+    """From the attendance events that count (`attendance.counted`: open days, scheduled sessions,
+    not on leave): half-days with 离岗/空岗 per window, with 离岗 per staff, and 迟到+早退 per window
+    and per staff."""
+    w_half: dict[Any, set[str]] = defaultdict(set)
+    s_half: dict[Any, set[str]] = defaultdict(set)
+    w_late: dict[Any, int] = defaultdict(int)
+    s_late: dict[Any, int] = defaultdict(int)
+    for r in counted(db, config, start, end):
+        mark = f"{r['day']}/{r['session']}"
+        if r["kind"] in ("away", "vacant"):
+            w_half[r["window"]].add(mark)
+            if r["kind"] == "away":
+                s_half[r["staff_no"]].add(mark)
+        else:
+            w_late[r["window"]] += 1
+            s_late[r["staff_no"]] += 1
+    return ({k: len(v) for k, v in w_half.items()}, {k: len(v) for k, v in s_half.items()}, w_late, s_late)
 
 
 def _score(config: HallConfig, fig: dict[str, Any], half_days: int, late: int) -> dict[str, Any]:
@@ -66,9 +78,7 @@ def monthly(db: sqlite_utils.Database, config: HallConfig, month: str) -> dict[s
     start, end = month_days(month)
     by_window = {r["key"]: r for r in report(db, config, start, end, "window")}
     by_staff = {r["key"]: r for r in report(db, config, start, end, "staff")}
-    w_away = _away_half_days(db, start, end, "window", ("away", "vacant"))
-    s_away = _away_half_days(db, start, end, "staff_no", ("away",))
-    w_late, s_late = _late(db, start, end, "window"), _late(db, start, end, "staff_no")
+    w_away, s_away, w_late, s_late = _attendance(db, config, start, end)
     windows = []
     for w in config.windows:
         fig = by_window.get(w.number) or _empty(w.number)

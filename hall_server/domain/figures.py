@@ -17,6 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from config.schema import HallConfig
+from hall_server.domain.attendance import counted
 from hall_server.domain.common import rows
 from hall_server.domain.hours import local_ms
 from hall_server.domain.errors import BadRequest
@@ -132,16 +133,26 @@ def case_rates(db: sqlite_utils.Database, config: HallConfig | None, start_day: 
     return out
 
 
-def attendance(db: sqlite_utils.Database, start_day: str, end_day: str, by: str = "window") -> list[dict[str, Any]]:
-    """迟到 late, 早退 early, 离岗 away, 空岗 vacant: counts and minutes."""
+def attendance(db: sqlite_utils.Database, start_day: str, end_day: str, by: str = "window",
+               config: HallConfig | None = None) -> list[dict[str, Any]]:
+    """迟到 late, 早退 early, 离岗 away, 空岗 vacant: counts and minutes. With the hall's `config`, only
+    the events that count (`attendance.counted`: open days, scheduled sessions, not on leave)."""
     keys = {"window": "window", "staff": "staff_no", "day": "day"}
     if by not in keys:
         raise BadRequest(f"'by' must be one of {sorted(keys)}")
     check_days(start_day, end_day)
-    return rows(db, f"""SELECT {keys[by]} AS key,
-        SUM(kind = 'late') AS late, SUM(kind = 'early') AS early, SUM(kind = 'away') AS away,
-        SUM(kind = 'vacant') AS vacant, SUM(CASE WHEN kind IN ('away', 'vacant') THEN minutes ELSE 0 END) AS away_minutes
-        FROM attendance WHERE day BETWEEN ? AND ? GROUP BY 1 ORDER BY 1""", [start_day, end_day])
+    if config is None:
+        found = rows(db, "SELECT * FROM attendance WHERE day BETWEEN ? AND ?", [start_day, end_day])
+    else:
+        found = counted(db, config, start_day, end_day)
+    out: dict[Any, dict[str, Any]] = {}
+    for r in found:
+        key = r[keys[by]]
+        o = out.setdefault(key, {"key": key, "late": 0, "early": 0, "away": 0, "vacant": 0, "away_minutes": 0})
+        o[r["kind"]] += 1
+        if r["kind"] in ("away", "vacant"):
+            o["away_minutes"] += r["minutes"]
+    return [out[k] for k in sorted(out)]
 
 
 def naive_report_by_window(db: sqlite_utils.Database, start_day: str, end_day: str) -> list[dict[str, Any]]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from hall_server.domain import commands, links, rating_flags, slips
+from hall_server.domain import commands, leave, links, rating_flags, roster, slips
 from hall_server.domain.context import Handlers
 
 
 def domain_handlers() -> Handlers:
-    """The node commands, the kiosk's QR link, the slips' print jobs and the sourced QR ratings."""
-    return Handlers.merged(commands.COMMANDS, links.HANDLERS, slips.HANDLERS, rating_flags.HANDLERS)
+    """The node commands, the kiosk's QR link, the slips' print jobs, the sourced QR ratings, the
+    roster and leave."""
+    return Handlers.merged(commands.COMMANDS, links.HANDLERS, slips.HANDLERS, rating_flags.HANDLERS,
+                           roster.HANDLERS, leave.HANDLERS)

@@ -6,13 +6,16 @@ sign out. Attendance events (append-only `attendance`): 迟到 `late` (sign-in a
 start + grace), 早退 `early` (sign-out before the session's end), 离岗 `away` (a pause longer than
 the limit within opening hours), 空岗 `vacant` (a window nobody is signed in at, for longer than
 the pause limit, within opening hours; flagged once per window and session).
+
+All of them only against the calendar, the roster and leave (`attendance`): 迟到/早退 in an open
+session the clerk is due at work, 空岗 for a window due open, 离岗 for pause time in open sessions
+outside the clerk's leave. The `session` column of `attendance` is the half (0 上午, 1 下午).
 """
 
 from __future__ import annotations
 
 import logging
 import unicodedata
-from datetime import timedelta
 from typing import Any
 
 from config.pins import BadPinHash, verify_pin
@@ -21,7 +24,9 @@ from hall_server.domain.errors import (
     AccountLocked, AlreadySignedIn, BadRequest, NotPaused, NotSignedIn, Paused, WindowBusy, WindowOccupied, WrongPin,
 )
 from hall_server.domain.floor import set_window, window_row
-from hall_server.domain.hours import day_of, session_at, session_bounds, local
+from hall_server.domain.attendance import away_half, clerk_due, paused_in_hours_ms, windows_due
+from hall_server.domain.hours import day_of, session_bounds, local
+from hall_server.domain.workdays import open_slot_at, open_slots
 from hall_server.domain.context import Context
 
 log = logging.getLogger(__name__)
@@ -96,9 +101,9 @@ def sign_in(ctx: Context, window: int, staff_no: str, pin: str) -> dict[str, Any
     cur = ctx.db.execute("INSERT INTO staff_sessions (staff_no, window, in_ms, day) VALUES (?, ?, ?, ?)",
                          [staff_no, window, ctx.now_ms, day])
     late = False
-    s = session_at(ctx.now_ms, config)
-    if s is not None:
-        idx, start, _end = s
+    slot = open_slot_at(ctx.now_ms, config)
+    if slot is not None and clerk_due(ctx.db, config, staff_no, local(ctx.now_ms, config).date(), slot.half):
+        idx, start = slot.half, slot.start_ms
         grace = config.hall.thresholds.late_grace_min * 60_000
         # late only if this person was not already at work during this session (e.g. changing windows)
         earlier = row(ctx, "SELECT 1 AS x FROM staff_sessions WHERE staff_no = ? AND out_ms IS NOT NULL AND out_ms >= ?",
@@ -136,10 +141,10 @@ def sign_out(ctx: Context, window: int) -> dict[str, Any]:
         _end_pause(ctx, window)
     ctx.db.execute("UPDATE staff_sessions SET out_ms = ? WHERE id = ?", [ctx.now_ms, w["session_id"]])
     early = False
-    s = session_at(ctx.now_ms, config)
-    if s is not None:
+    slot = open_slot_at(ctx.now_ms, config)
+    if slot is not None and clerk_due(ctx.db, config, w["staff_no"], local(ctx.now_ms, config).date(), slot.half):
         early = True
-        _attend(ctx, "early", s[0], window, w["staff_no"], (s[2] - ctx.now_ms) // 60_000)
+        _attend(ctx, "early", slot.half, window, w["staff_no"], (slot.end_ms - ctx.now_ms) // 60_000)
     set_window(ctx, window, staff_no=None, session_id=None, pause_reason=None, vacant_since_ms=ctx.now_ms)
     ctx.audit("staff.sign_out", w["staff_no"], window=window, early=early)
     return {"window": window, "staff_no": w["staff_no"], "early": early}
@@ -194,19 +199,6 @@ def pause(ctx: Context, window: int, reason: str) -> dict[str, Any]:
     return {"window": window, "reason": reason}
 
 
-def in_hours_ms(config: Any, start_ms: int, end_ms: int) -> int:
-    """How much of [start_ms, end_ms) falls within the opening sessions (same or following days)."""
-    total, day = 0, local(start_ms, config).date()
-    while True:
-        bounds = session_bounds(day, config)
-        if not bounds or bounds[0][1] >= end_ms:
-            break
-        for _i, s, e in bounds:
-            total += max(0, min(e, end_ms) - max(s, start_ms))
-        day += timedelta(days=1)
-    return total
-
-
 def _end_pause(ctx: Context, window: int) -> int:
     p = row(ctx, "SELECT * FROM pauses WHERE window = ? AND end_ms IS NULL", [window])
     if p is None:
@@ -220,12 +212,12 @@ def _check_away(ctx: Context, p: dict[str, Any], until_ms: int) -> bool:
     config = ctx.config
     if p["away"]:
         return False
-    paused_ms = in_hours_ms(config, p["start_ms"], until_ms)
+    paused_ms = paused_in_hours_ms(ctx.db, config, p["staff_no"], p["start_ms"], until_ms)
     if paused_ms <= config.hall.thresholds.pause_limit_min * 60_000:
         return False
     ctx.db.execute("UPDATE pauses SET away = 1 WHERE id = ?", [p["id"]])
-    s = session_at(until_ms, config)
-    _attend(ctx, "away", s[0] if s else -1, p["window"], p["staff_no"], paused_ms // 60_000, at_ms=p["start_ms"])
+    _attend(ctx, "away", away_half(config, p["start_ms"], until_ms), p["window"], p["staff_no"],
+            paused_ms // 60_000, at_ms=p["start_ms"])
     return True
 
 
@@ -249,8 +241,9 @@ def auto_sign_out(ctx: Context) -> int:
         w = window_row(ctx, s["window"])
         if w["ticket_id"] is not None or w["job_id"] is not None:
             continue
-        bounds = session_bounds(local(s["in_ms"], config).date(), config)
-        end = max([b[2] for b in bounds] + [s["in_ms"]])
+        day = local(s["in_ms"], config).date()
+        ends = [slot.end_ms for slot in open_slots(day, config)] or [b[2] for b in session_bounds(day, config)]
+        end = max(ends + [s["in_ms"]])
         if w["pause_reason"] is not None:
             ctx.db.execute("UPDATE pauses SET end_ms = ? WHERE window = ? AND end_ms IS NULL", [end, s["window"]])
         ctx.db.execute("UPDATE staff_sessions SET out_ms = ? WHERE id = ?", [end, s["id"]])
@@ -261,24 +254,25 @@ def auto_sign_out(ctx: Context) -> int:
 
 
 def flag_absence(ctx: Context) -> dict[str, int]:
-    """Tick: 离岗 for pauses over the limit, 空岗 for unstaffed windows in opening hours."""
+    """Tick: 离岗 for pauses over the limit, 空岗 for unstaffed windows due open (roster, leave) in an
+    open session of an open day."""
     config = ctx.config
     away = 0
     for p in rows(ctx, "SELECT * FROM pauses WHERE end_ms IS NULL AND away = 0"):
         away += _check_away(ctx, p, ctx.now_ms)
     vacant = 0
-    s = session_at(ctx.now_ms, config)
-    if s is not None:
-        idx, start, _end = s
+    slot = open_slot_at(ctx.now_ms, config)
+    if slot is not None:
+        idx, start = slot.half, slot.start_ms
         mark = f"{day_of(ctx.now_ms, config)}/{idx}"
         limit = config.hall.thresholds.pause_limit_min * 60_000
-        for w in config.windows:
-            r = window_row(ctx, w.number)
+        for number in windows_due(ctx.db, config, local(ctx.now_ms, config).date(), idx):
+            r = window_row(ctx, number)
             if r["staff_no"] or r["vacant_flagged"] == mark:
                 continue
             since = max(start, r["vacant_since_ms"] or 0)
             if ctx.now_ms - since > limit:
-                ctx.db.execute("UPDATE windows SET vacant_flagged = ? WHERE number = ?", [mark, w.number])
-                _attend(ctx, "vacant", idx, w.number, "", (ctx.now_ms - since) // 60_000, at_ms=since)
+                ctx.db.execute("UPDATE windows SET vacant_flagged = ? WHERE number = ?", [mark, number])
+                _attend(ctx, "vacant", idx, number, "", (ctx.now_ms - since) // 60_000, at_ms=since)
                 vacant += 1
     return {"away": away, "vacant": vacant}

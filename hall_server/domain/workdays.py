@@ -9,6 +9,13 @@ Where each date's answer comes from, in order (`WorkCalendar.is_workday`):
    any other date; the hall copied that year's official notice, so nothing is guessed.
 4. nothing official: Monday–Friday, logged once per year. Such a day is *not official*.
 
+Open days of the hall (`open_sessions`, `open_slots`): a working day by the above (a makeup working
+day keeps `[[hall.sessions]]`), or a weekend day that hall.toml `[hours]` lists and that is not a
+public holiday; its sessions are the weekday's `[hours]`, else `[[hall.sessions]]`. Attendance counts
+nothing on any other day. A year without official data never stops the hall (Monday–Friday, logged,
+and `missing_years` lets a manager page warn); `require_official` raises `NoCalendarData` for code
+that must not guess.
+
 A due date "within N working days" of a moment passes at the end of the N-th working day after
 that moment's local date. The end of a working day is 下班: the end of the hall's last session
 that day (《民法典》第二百零三条: with business hours, the deadline is when business stops);
@@ -42,12 +49,22 @@ from functools import lru_cache
 
 import chinese_calendar
 
-from config.schema import HallCalendar, HallConfig
-from hall_server.domain.hours import local, local_ms
+from config.schema import HallCalendar, HallConfig, Session
+from hall_server.domain.hours import Slot, local, local_ms, slots, weekday_sessions
 
 log = logging.getLogger(__name__)
 PACKAGE_PROBE_YEARS = range(2000, 2101)
 _warned: set[int] = set()
+
+
+class NoCalendarData(Exception):
+    """China's official holiday arrangement for `year` is not known: the chinese-calendar package has
+    no data for it and hall.toml `[calendar]` lists no holiday in it."""
+
+    def __init__(self, year: int) -> None:
+        super().__init__(f"no official holiday arrangement for {year}: the chinese-calendar package lacks it; "
+                         f"list the year's holidays and makeup working days in hall.toml [calendar]")
+        self.year = year
 
 
 @dataclass(frozen=True)
@@ -103,6 +120,21 @@ class WorkCalendar:
                         "lists no holiday in it): counting Monday–Friday, due dates provisional", d.year)
         return d.weekday() < 5
 
+    def require_official(self, year: int) -> None:
+        """Raise NoCalendarData unless `year`'s arrangement is known (package or hall.toml)."""
+        if year not in self.official_years:
+            raise NoCalendarData(year)
+
+    def is_public_holiday(self, d: date) -> bool:
+        """Whether `d` is off by the State Council's arrangement (法定节假日 and the days around it), as
+        opposed to a plain weekend or a working day."""
+        if d in self.holidays:
+            return True
+        if d in self.workdays or d.year not in self._package_years:
+            return False
+        off, name = chinese_calendar.get_holiday_detail(d)
+        return bool(off and name is not None)
+
     def add_workdays(self, d: date, n: int) -> tuple[date, bool]:
         """The n-th working day after `d` (n ≥ 1; `d` itself never counts), and whether a day
         passed on the way was not official."""
@@ -135,6 +167,44 @@ def add_workdays(d: date, n: int, config: HallConfig | None = None) -> date:
     return calendar_for(config).add_workdays(d, n)[0]
 
 
+def open_sessions(d: date, config: HallConfig) -> tuple[Session, ...]:
+    """The hall's sessions on `d`, () when the hall is closed that day (see the module's docstring)."""
+    calendar = calendar_for(config)
+    if calendar.is_workday(d):
+        if d.weekday() >= 5:                      # 调休上班: a working day like any other
+            return config.hall.sessions
+        return weekday_sessions(d, config)
+    if d.weekday() >= 5 and config.hall.hours.weekdays[d.weekday()] and not calendar.is_public_holiday(d):
+        return weekday_sessions(d, config)
+    return ()
+
+
+def open_slots(d: date, config: HallConfig) -> tuple[Slot, ...]:
+    """The open sessions of `d` as (half, start_ms, end_ms) slots; () on a closed day."""
+    return slots(d, open_sessions(d, config), config)
+
+
+def open_slot_at(ms: int, config: HallConfig) -> Slot | None:
+    """The open session containing the instant `ms`, or None (closed day, lunch break, after hours)."""
+    for slot in open_slots(local(ms, config).date(), config):
+        if slot.start_ms <= ms < slot.end_ms:
+            return slot
+    return None
+
+
+def missing_years(config: HallConfig | None, years: list[int] | range) -> list[int]:
+    """Those of `years` without an official arrangement (a manager-visible warning, never an error)."""
+    calendar = calendar_for(config)
+    return [y for y in years if y not in calendar.official_years]
+
+
+def calendar_warnings(config: HallConfig | None, now_ms: int) -> list[str]:
+    """One line per year (this one and the next) without an official arrangement, for the server's
+    log at start; the roster pages show the same to managers."""
+    year = local(now_ms, config).year
+    return [str(NoCalendarData(y)) for y in missing_years(config, [year, year + 1])]
+
+
 def closing_time(config: HallConfig | None) -> time | None:
     """下班: the end of the hall's last session; None without a configuration (then 24:00)."""
     if config is None or not config.hall.sessions:
@@ -144,10 +214,10 @@ def closing_time(config: HallConfig | None) -> time | None:
 
 def end_of_day_ms(d: date, config: HallConfig | None) -> int:
     """UTC ms of the end of local working day `d`: 下班, or 24:00 without sessions."""
-    closing = closing_time(config)
-    if closing is None:
+    if config is None or not config.hall.sessions:
         return local_ms(d + timedelta(days=1), time(0, 0), config)
-    return local_ms(d, closing, config)
+    sessions = open_sessions(d, config) or config.hall.sessions     # that day's own hours (e.g. a short Friday)
+    return local_ms(d, max(s.end for s in sessions), config)
 
 
 def due(start_ms: int, working_days: int, config: HallConfig | None) -> Due:

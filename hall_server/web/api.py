@@ -268,7 +268,7 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
     def get_attendance(request: Request) -> Any:
         start, end = period(request)
         by = q_str(request, "by", "window", 16) or "window"
-        return {"rows": figures.attendance(db(), start, end, by)}
+        return {"rows": figures.attendance(db(), start, end, by, backend.config)}
 
     def get_assessment(request: Request) -> Any:
         if backend.config is None:

@@ -170,10 +170,13 @@ def test_every_signed_in_post_route_and_form_is_csrf_checked(hall_env, client) -
     csrf = login(client)
     routes = [r for r in client.app.routes if "POST" in (getattr(r, "methods", None) or ())  # type: ignore[attr-defined]
               and not r.path.startswith("/api/") and r.path not in PUBLIC_POSTS]
-    assert {r.path for r in routes} == {"/logout", "/cases/{case_id}/{action}"}
-    for path in ("/logout", f"/cases/{case_id}/callback", f"/cases/{case_id}/appeal"):
-        assert client.post(path, data={"note": "x", "reason": "x"}).status_code == 403, path
-    for page in ("/floor", "/cases", f"/cases/{case_id}", "/figures"):
+    assert {r.path for r in routes} == {"/logout", "/cases/{case_id}/{action}", "/roster", "/roster/copy",
+                                        "/roster/leave", "/roster/leave/{leave_id}/cancel",
+                                        "/roster/leave/{leave_id}/decide"}
+    for path in ("/logout", f"/cases/{case_id}/callback", f"/cases/{case_id}/appeal", "/roster", "/roster/copy",
+                 "/roster/leave", "/roster/leave/1/cancel", "/roster/leave/1/decide"):
+        assert client.post(path, data={"note": "x", "reason": "x", "monday": "2026-11-23"}).status_code == 403, path
+    for page in ("/floor", "/cases", f"/cases/{case_id}", "/figures", "/roster", "/roster/leave"):
         html = client.get(page).text
         forms = re.findall(r'<form[^>]*method="post"[^>]*>.*?</form>', html, re.S)
         assert forms, page

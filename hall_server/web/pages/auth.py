@@ -111,9 +111,11 @@ def same_origin(request: Request) -> bool:
 Handler = Callable[[Request, Session], Awaitable[Response]]
 
 
-def guard(site: Site, role: str | None = None, *, form: bool = False) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+def guard(site: Site, role: str | None = None, *, form: bool = False,
+          limits: tuple[int, int] | None = None) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Wrap a page: a session is required (else to /login); `role` if given; for POSTs the CSRF
-    token and the origin are checked, and the parsed form is put on `request.state.form`."""
+    token and the origin are checked, and the parsed form is put on `request.state.form`
+    (`limits`: (bytes, fields) for a big form such as the roster's week grid)."""
 
     def wrap(fn: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -128,7 +130,7 @@ def guard(site: Site, role: str | None = None, *, form: bool = False) -> Callabl
                                kind="error")
             if request.method == "POST":
                 try:
-                    data = await read_form(request)
+                    data = await (read_form(request, *limits) if limits else read_form(request))
                 except FormError:
                     return message(t("web.bad_form"), t("web.bad_form_text"), status=400, hall_name=site.hall_name,
                                    kind="error")

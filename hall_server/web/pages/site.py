@@ -108,19 +108,23 @@ class Site:
         return local(ms, self.config).strftime(fmt)
 
 
-async def read_form(request: Request) -> dict[str, list[str]]:
-    """A urlencoded form of at most MAX_FORM_BYTES; raises FormError."""
+MAX_FORM_FIELDS = 100
+
+
+async def read_form(request: Request, max_bytes: int = MAX_FORM_BYTES,
+                    max_fields: int = MAX_FORM_FIELDS) -> dict[str, list[str]]:
+    """A urlencoded form of at most `max_bytes` and `max_fields`; raises FormError."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = b""
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_FORM_BYTES:
+        if len(body) > max_bytes:
             raise FormError("form too large")
     if ctype != "application/x-www-form-urlencoded" and (body or ctype):
         raise FormError("expected a form")
     try:
         text = body.decode("utf-8")
-        return parse_qs(text, keep_blank_values=True, max_num_fields=100, strict_parsing=False)
+        return parse_qs(text, keep_blank_values=True, max_num_fields=max_fields, strict_parsing=False)
     except (UnicodeDecodeError, ValueError):
         raise FormError("form is not UTF-8 urlencoded") from None
 
