@@ -613,3 +613,32 @@ TEXTS.update({
     "err.already_signed_in_at": {"zh": "该工号已在{window}号窗口签到，请先在那里签退",
                                  "en": "Signed in at window {window}: sign out there first"},
 })
+
+# Kiosk sizes and labels (kiosk/kv, kiosk/layout_check.py, config/labels.py): the comment screen
+# where the keyboard does not fit, and the names of rating channels and nodes shown instead of
+# codes and node ids. The channel names are chosen here, once, for every screen, page and export.
+TEXTS.update({
+    "kiosk.text_by_phone_title": {"zh": "请用手机扫码填写意见", "en": "Write your comments on your phone"},
+    "kiosk.phone_given": {"zh": "回访电话\n{phone}", "en": "Call-back number\n{phone}"},
+    "kiosk.text_by_phone_hint": {"zh": "用手机扫描左侧二维码，即可在手机上填写意见建议。",
+                                 "en": "Scan the QR code on the left to write your comments on your phone."},
+    "channel.1": {"zh": "电脑端评价", "en": "PC"},
+    "channel.2": {"zh": "移动端评价", "en": "Mobile"},
+    "channel.3": {"zh": "扫码评价", "en": "QR code"},
+    "channel.4": {"zh": "窗口评价器", "en": "Window evaluator"},
+    "channel.5": {"zh": "评价按键", "en": "Rating keypad"},
+    "channel.6": {"zh": "电话评价", "en": "Telephone"},
+    "channel.7": {"zh": "短信评价", "en": "SMS"},
+    "labels.node.kiosk": {"zh": "{n}号窗口评价器", "en": "Window {n} evaluator"},
+    "labels.node.terminal": {"zh": "{n}号窗口终端", "en": "Window {n} terminal"},
+    "labels.node.keypad": {"zh": "{n}号窗口评价按键", "en": "Window {n} rating keypad"},
+    "labels.node.gateway": {"zh": "设备网关", "en": "Devices gateway"},
+    "labels.node.dispenser": {"zh": "{n}号取号机", "en": "Ticket dispenser {n}"},
+    "labels.node.dispenser_one": {"zh": "取号机", "en": "Ticket dispenser"},
+    "labels.node.screen": {"zh": "大厅显示屏", "en": "Hall screen"},
+    "labels.node.qr_web": {"zh": "扫码评价页面", "en": "QR rating page"},
+    "labels.node.web": {"zh": "管理页面", "en": "Manager pages"},
+    "labels.node.server": {"zh": "大厅服务器", "en": "Hall server"},
+    "labels.node.bizsys": {"zh": "业务系统", "en": "Business system"},
+    "labels.node.other": {"zh": "其他设备", "en": "Other device"},
+})
