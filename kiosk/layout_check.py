@@ -76,10 +76,30 @@ def visible_tree(root: Any) -> Iterator[Any]:
         yield from visible_tree(child)
 
 
+def _lines(w: Any) -> list[Any] | None:
+    return getattr(getattr(w, "_label", None), "_cached_lines", None)
+
+
 def _rendered_lines(w: Any) -> int | None:
-    core = getattr(w, "_label", None)
-    lines = getattr(core, "_cached_lines", None)
+    lines = _lines(w)
     return len(lines) if lines is not None else None
+
+
+def _cut(w: Any, text: str) -> str | None:
+    """Why a label's text is not all drawn (a fixed `text_size` height too small for its lines, or
+    lines dropped), or None. Labels that shorten on purpose (`shorten`, `max_lines`) are not cut."""
+    lines = _lines(w)
+    if lines is None or getattr(w, "shorten", False) or getattr(w, "max_lines", 0):
+        return None
+    box_h = w.text_size[1] if w.text_size else None
+    lines_h = sum(line.h for line in lines)
+    if box_h is not None and lines_h > box_h + TOLERANCE_PX:
+        return f"{len(lines)} lines of {lines_h:.0f} px in a {box_h:.0f} px box"
+    drawn = sum(len("".join("".join(word.text for word in line.words).split())) for line in lines)
+    wanted = len("".join(text.split()))
+    if drawn < wanted:
+        return f"{drawn} of its {wanted} characters drawn"
+    return None
 
 
 def check(root: Any, *, window_size: tuple[float, float], min_button_px: float, min_font_px: float = 24) -> LayoutReport:
@@ -122,6 +142,9 @@ def check(root: Any, *, window_size: tuple[float, float], min_button_px: float, 
         if tex_w > w.width + t or tex_h > w.height + t:
             report.problems.append(f"{name_of(w)}: text does not fit, {tex_w:.0f}x{tex_h:.0f} px of text "
                                    f"in {w.width:.0f}x{w.height:.0f} px")
+        cut = _cut(w, text)
+        if cut:
+            report.problems.append(f"{name_of(w)}: text cut off, {cut}")
         if missing(text):
             report.problems.append(f"no glyph for {sorted(missing(text))} in {text!r}")
         rare = [ch for ch in text if ord(ch) > 0x2E7F and fallback_for(ch) is not None]
