@@ -92,7 +92,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "kiosk.phone_title": {"zh": "请输入手机号码，便于回访", "en": "Your mobile number, for a call-back"},
     "kiosk.text_title": {"zh": "请输入意见建议（拼音输入）", "en": "Your comments (pinyin input)"},
     "kiosk.more": {"zh": "更多", "en": "More"},
-    "kiosk.delete": {"zh": "删除", "en": "Delete"},
+    "kiosk.delete": {"zh": "删除", "en": "Del"},
     "kiosk.clear": {"zh": "清空", "en": "Clear"},
     "kiosk.your_level": {"zh": "您的评价：{level}", "en": "Your rating: {level}"},
     "kiosk.thanks_detail": {"zh": "您的评价已记录，我们将持续改进服务", "en": "Your rating is recorded. We keep improving."},

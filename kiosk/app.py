@@ -18,7 +18,7 @@ from typing import Any, Callable
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.properties import BooleanProperty, NumericProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
@@ -64,6 +64,7 @@ class KioskApp(App):
     button_px = NumericProperty(theme.button_px(160))
     key_px = NumericProperty(theme.button_px(160))
     portrait = BooleanProperty(False)
+    banner_text = StringProperty("")          # what the banner above every screen says ("" : no banner)
     kv_names: tuple[str, ...] = ()
     screen_classes: dict[Any, type] = {}
 
@@ -155,7 +156,7 @@ class KioskApp(App):
         if self.sm.current != name:
             self.sm.current = name
             self.on_screen(name)
-        self.banner.text = v.banner
+        self.banner.text = self.banner_text = v.banner
 
     def on_screen(self, name: str) -> None:
         """The screen just changed to `name`."""

@@ -24,7 +24,7 @@ PAD_PX = 12              # page padding
 GAP_PX = 8               # spacing between blocks
 HEADER_PX = 52           # a title row
 BUTTON_PX = 96           # a button (about 15 mm at 160 dpi), never below the 15 mm floor (`app.min_button_px`)
-KEY_PX = 64              # a keyboard key, never below the 15 mm floor
+KEY_PX = 60              # a keyboard key, never below the 15 mm floor
 
 BASE_LONG_PX = 800       # the smallest supported screen: 800 x 480 landscape (or 480 x 800 portrait)
 BASE_SHORT_PX = 480
