@@ -640,5 +640,8 @@ TEXTS.update({
     "labels.node.web": {"zh": "管理页面", "en": "Manager pages"},
     "labels.node.server": {"zh": "大厅服务器", "en": "Hall server"},
     "labels.node.bizsys": {"zh": "业务系统", "en": "Business system"},
+    "labels.node.manager": {"zh": "管理员（{account}）", "en": "Manager ({account})"},
+    "labels.node.system": {"zh": "系统自动", "en": "The system"},
+    "web.alert.offline": {"zh": "{node}离线（{seconds}秒无响应）", "en": "{node} offline (silent {seconds} s)"},
     "labels.node.other": {"zh": "其他设备", "en": "Other device"},
 })

@@ -7,7 +7,7 @@ from config.i18n import DEFAULT_LANG, t
 
 _WINDOW_KINDS = {"kiosk": "labels.node.kiosk", "terminal": "labels.node.terminal", "keypad": "labels.node.keypad"}
 _PLAIN_KINDS = {"gateway": "labels.node.gateway", "qr": "labels.node.qr_web", "web": "labels.node.web",
-                "manager": "labels.node.web", "server": "labels.node.server", "system": "labels.node.server",
+                "manager": "labels.node.web", "server": "labels.node.server", "system": "labels.node.system",
                 "screen": "labels.node.screen", "bizsys": "labels.node.bizsys"}
 
 
@@ -21,6 +21,8 @@ def node_label(node: str | None, lang: str = DEFAULT_LANG) -> str:
         return t(_WINDOW_KINDS[kind], lang, n=int(rest))
     if kind == "dispenser":
         return t("labels.node.dispenser", lang, n=int(rest)) if rest.isdigit() else t("labels.node.dispenser_one", lang)
+    if kind == "manager" and rest:
+        return t("labels.node.manager", lang, account=rest)
     if kind in _PLAIN_KINDS:
         return t(_PLAIN_KINDS[kind], lang)
     return t("labels.node.other", lang)
