@@ -81,7 +81,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "common.minutes": {"zh": "{n}分钟", "en": "{n} min"},
     # The citizen kiosk (evaluator) and the ticket dispenser.
     "kiosk.offline_banner": {"zh": "未连接大厅服务器：评价已保存在本机，恢复后自动上传",
-                             "en": "Not connected to the hall server: ratings are kept here and sent when it is back"},
+                             "en": "Hall server offline: ratings are kept here and sent later"},
     "kiosk.pending_banner": {"zh": "{n}条评价正在上传", "en": "{n} rating(s) being sent"},
     "kiosk.phone_invalid": {"zh": "请输入正确的11位手机号码", "en": "Please enter a valid 11-digit mobile number"},
     "kiosk.countdown": {"zh": "{n}秒", "en": "{n} s"},

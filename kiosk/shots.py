@@ -134,10 +134,13 @@ def evaluator_steps(app: Any, clock: list[float]) -> list[tuple[str, Callable[[]
     def thanks_bad() -> None:
         app.submit()
 
+    def lost() -> None:                       # the hall server goes away: the banner takes its line
+        logic.on_connection(False)
+
     return [("identity", serving), ("identity-paused", paused), ("identity-closed", closed),
-            ("identity-offline", offline), ("rate", opening("demo-job-1")), ("tags", tags), ("thanks", thanks),
-            ("reasons", reasons), ("phone", phone), ("text", text), ("reasons-filled", reasons_filled),
-            ("thanks-bad", thanks_bad)]
+            ("identity-offline", offline), ("rate", opening("demo-job-1")), ("rate-offline", lost), ("tags", tags),
+            ("thanks", thanks), ("reasons", reasons), ("phone", phone), ("text", text),
+            ("reasons-filled", reasons_filled), ("reasons-offline", lost), ("thanks-bad", thanks_bad)]
 
 
 def dispenser_steps(app: Any) -> list[tuple[str, Callable[[], None]]]:
