@@ -644,4 +644,7 @@ TEXTS.update({
     "labels.node.system": {"zh": "系统自动", "en": "The system"},
     "web.alert.offline": {"zh": "{node}离线（{seconds}秒无响应）", "en": "{node} offline (silent {seconds} s)"},
     "labels.node.other": {"zh": "其他设备", "en": "Other device"},
+    "labels.yes": {"zh": "是", "en": "yes"},
+    "labels.no": {"zh": "否", "en": "no"},
+    "web.fig.rec.reasons": {"zh": "差评原因", "en": "Reasons"},
 })
