@@ -21,9 +21,9 @@ LANDSCAPE = ["800x480", "1024x600", "1280x800", "1920x1080"]
 PORTRAIT = ["1080x1920"]
 
 
-def shots_at_every_size(tmp_path: Path, only: str) -> dict:
+def shots_at_every_size(tmp_path: Path, only: str, *more: str, sizes: str = "all") -> dict:
     out = tmp_path / "shots"
-    r = subprocess.run([sys.executable, "-m", "kiosk.shots", "--out", str(out), "--only", only, "--sizes", "all"],
+    r = subprocess.run([sys.executable, "-m", "kiosk.shots", "--out", str(out), "--only", only, "--sizes", sizes, *more],
                        cwd=ROOT, env=kivy_env(tmp_path), capture_output=True, text=True, timeout=180)
     assert r.stdout.strip(), r.stderr[-3000:]
     report = json.loads(r.stdout.strip().splitlines()[-1])
@@ -72,6 +72,13 @@ def test_every_dispenser_screen_fits_every_size_and_the_portrait_kiosk(tmp_path:
         assert s[f"tickets-{size}"]["buttons"] == 9
         assert s[f"tickets-priority-{size}"]["buttons"] == 3 + 8 + 2
     assert s["tickets-ticket-1080x1920"]["smallest_font_px"] >= 2 * theme.MIN_BODY_PX
+
+
+@pytest.mark.parametrize("only", ["evaluator", "tickets"])
+def test_english_fits_the_smallest_screen(tmp_path: Path, only: str) -> None:
+    r = shots_at_every_size(tmp_path, only, "--lang", "en", "--save", "none", sizes="800x480")
+    assert r["screens"] and not {k: v["problems"] for k, v in r["screens"].items() if v["problems"]}
+    assert r["rc"] == 0
 
 
 def test_the_checker_fails_on_each_kind_of_fault(tmp_path: Path) -> None:
