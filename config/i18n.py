@@ -81,7 +81,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "common.minutes": {"zh": "{n}分钟", "en": "{n} min"},
     # The citizen kiosk (evaluator) and the ticket dispenser.
     "kiosk.offline_banner": {"zh": "未连接大厅服务器：评价已保存在本机，恢复后自动上传",
-                             "en": "Not connected to the hall server: ratings are kept here and sent when it is back"},
+                             "en": "Hall server offline: ratings are kept here and sent later"},
     "kiosk.pending_banner": {"zh": "{n}条评价正在上传", "en": "{n} rating(s) being sent"},
     "kiosk.phone_invalid": {"zh": "请输入正确的11位手机号码", "en": "Please enter a valid 11-digit mobile number"},
     "kiosk.countdown": {"zh": "{n}秒", "en": "{n} s"},
@@ -92,7 +92,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "kiosk.phone_title": {"zh": "请输入手机号码，便于回访", "en": "Your mobile number, for a call-back"},
     "kiosk.text_title": {"zh": "请输入意见建议（拼音输入）", "en": "Your comments (pinyin input)"},
     "kiosk.more": {"zh": "更多", "en": "More"},
-    "kiosk.delete": {"zh": "删除", "en": "Delete"},
+    "kiosk.delete": {"zh": "删除", "en": "Del"},
     "kiosk.clear": {"zh": "清空", "en": "Clear"},
     "kiosk.your_level": {"zh": "您的评价：{level}", "en": "Your rating: {level}"},
     "kiosk.thanks_detail": {"zh": "您的评价已记录，我们将持续改进服务", "en": "Your rating is recorded. We keep improving."},
@@ -791,4 +791,39 @@ TEXTS.update({
     "roster.leave.done.rejected": {"zh": "已不予批准。", "en": "Rejected."},
     "roster.err.not_requested": {"zh": "该申请已处理过。", "en": "This request was already decided."},
     "roster.leave.bad_date": {"zh": "请填写正确的开始和结束日期。", "en": "Enter a valid start and end date."},
+})
+
+# Kiosk sizes and labels (kiosk/kv, kiosk/layout_check.py, config/labels.py): the comment screen
+# where the keyboard does not fit, and the names of rating channels and nodes shown instead of
+# codes and node ids. The channel names are chosen here, once, for every screen, page and export.
+TEXTS.update({
+    "kiosk.text_by_phone_title": {"zh": "请用手机扫码填写意见", "en": "Write your comments on your phone"},
+    "kiosk.phone_given": {"zh": "回访电话\n{phone}", "en": "Call-back number\n{phone}"},
+    "kiosk.text_by_phone_hint": {"zh": "用手机扫描左侧二维码，即可在手机上填写意见建议。",
+                                 "en": "Scan the QR code on the left to write your comments on your phone."},
+    "channel.1": {"zh": "电脑端评价", "en": "PC"},
+    "channel.2": {"zh": "移动端评价", "en": "Mobile"},
+    "channel.3": {"zh": "扫码评价", "en": "QR code"},
+    "channel.4": {"zh": "窗口评价器", "en": "Window evaluator"},
+    "channel.5": {"zh": "评价按键", "en": "Rating keypad"},
+    "channel.6": {"zh": "电话评价", "en": "Telephone"},
+    "channel.7": {"zh": "短信评价", "en": "SMS"},
+    "labels.node.kiosk": {"zh": "{n}号窗口评价器", "en": "Window {n} evaluator"},
+    "labels.node.terminal": {"zh": "{n}号窗口终端", "en": "Window {n} terminal"},
+    "labels.node.keypad": {"zh": "{n}号窗口评价按键", "en": "Window {n} rating keypad"},
+    "labels.node.gateway": {"zh": "设备网关", "en": "Devices gateway"},
+    "labels.node.dispenser": {"zh": "{n}号取号机", "en": "Ticket dispenser {n}"},
+    "labels.node.dispenser_one": {"zh": "取号机", "en": "Ticket dispenser"},
+    "labels.node.screen": {"zh": "大厅显示屏", "en": "Hall screen"},
+    "labels.node.qr_web": {"zh": "扫码评价页面", "en": "QR rating page"},
+    "labels.node.web": {"zh": "管理页面", "en": "Manager pages"},
+    "labels.node.server": {"zh": "大厅服务器", "en": "Hall server"},
+    "labels.node.bizsys": {"zh": "业务系统", "en": "Business system"},
+    "labels.node.manager": {"zh": "管理员（{account}）", "en": "Manager ({account})"},
+    "labels.node.system": {"zh": "系统自动", "en": "The system"},
+    "web.alert.offline": {"zh": "{node}离线（{seconds}秒无响应）", "en": "{node} offline (silent {seconds} s)"},
+    "labels.node.other": {"zh": "其他设备", "en": "Other device"},
+    "labels.yes": {"zh": "是", "en": "yes"},
+    "labels.no": {"zh": "否", "en": "no"},
+    "web.fig.rec.reasons": {"zh": "差评原因", "en": "Reasons"},
 })

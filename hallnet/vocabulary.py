@@ -106,8 +106,8 @@ class Channel(enum.IntEnum):
     PC = 1            # PC端
     MOBILE = 2        # 移动端
     QR = 3            # 二维码 (the QR page)
-    KIOSK = 4         # 大厅评价平板 (the touchscreen evaluator at the window)
-    KEYPAD = 5        # 窗口评价器 (the serial keypad, through the devices gateway)
+    KIOSK = 4         # 窗口评价器 (the touchscreen evaluator at the window; config/labels.channel_label)
+    KEYPAD = 5        # 评价按键 (the serial keypad, through the devices gateway)
     PHONE = 6         # 电话
     SMS = 7           # 短信
 

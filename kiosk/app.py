@@ -18,7 +18,7 @@ from typing import Any, Callable
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.properties import NumericProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
@@ -59,6 +59,12 @@ class Trace:
 
 class KioskApp(App):
     min_button_px = NumericProperty(theme.button_px(160))
+    # what the .kv files size things by: `theme.X_PX * app.scale`, buttons `app.button_px`
+    scale = NumericProperty(1.0)
+    button_px = NumericProperty(theme.button_px(160))
+    key_px = NumericProperty(theme.button_px(160))
+    portrait = BooleanProperty(False)
+    banner_text = StringProperty("")          # what the banner above every screen says ("" : no banner)
     kv_names: tuple[str, ...] = ()
     screen_classes: dict[Any, type] = {}
 
@@ -87,7 +93,18 @@ class KioskApp(App):
         root.add_widget(self.banner)
         root.add_widget(self.sm)
         Window.clearcolor = theme.rgba(theme.BACKGROUND)
+        Window.bind(size=self._resized)
+        self._resized(Window, Window.size)
         return root
+
+    def _resized(self, _win: Any, size: tuple[int, int]) -> None:
+        width_px, height_px = size
+        self.scale = theme.scale_for(width_px, height_px)
+        self.button_px = max(self.min_button_px, theme.BUTTON_PX * self.scale)
+        self.key_px = max(self.min_button_px, theme.KEY_PX * self.scale)
+        self.portrait = height_px > width_px
+        if self.root is not None:
+            self.refresh()          # texts whose markup carries sizes
 
     def on_start(self) -> None:
         if self.client is not None:
@@ -139,7 +156,7 @@ class KioskApp(App):
         if self.sm.current != name:
             self.sm.current = name
             self.on_screen(name)
-        self.banner.text = v.banner
+        self.banner.text = self.banner_text = v.banner
 
     def on_screen(self, name: str) -> None:
         """The screen just changed to `name`."""

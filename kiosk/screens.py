@@ -83,6 +83,7 @@ class IdentityScreen(StaffScreen):
     status_text = StringProperty("")
     status_colour = StringProperty(theme.ACCENT)
     welcome = StringProperty("")
+    called_text = StringProperty("")    # a slot beside the welcome line, e.g. the number called (empty: nothing)
     staff_name = StringProperty("")
 
     def show(self, v: el.View) -> None:
@@ -107,7 +108,7 @@ class RateScreen(StaffScreen):
         lang = _lang()
         self.title = t("rating.prompt", lang)
         self.staff_name = mk(v.staff.name) if v.staff else ""
-        self.level_texts = [f"[size=36]{'★' * level}[/size]\n{t(f'level.{level}', lang)}" for level in (5, 4, 3, 2, 1)]
+        self.level_texts = [f"{'★' * level}\n{t(f'level.{level}', lang)}" for level in (5, 4, 3, 2, 1)]
 
 
 class ChipsMixin:
@@ -140,7 +141,7 @@ class ReasonsScreen(ChipsMixin, KioskScreen):
         self.title = t("kiosk.your_level", lang, level=t(f"level.{v.level}", lang))
         self.prompt = t("rating.choose_tags", lang)
         # R6: the number is private; on this screen (others may look on) only its ends show
-        self.phone_text = t("kiosk.phone_button", lang) + ("\n" + _hidden(v.phone) if v.phone else "")
+        self.phone_text = t("kiosk.phone_given", lang, phone=_hidden(v.phone)) if v.phone else t("kiosk.phone_button", lang)
         comment = v.text if len(v.text) <= 14 else v.text[:14] + "…"
         self.text_text = t("rating.comment", lang) + ("\n" + mk(comment) if v.text else "")
         self.scan_text = t("kiosk.scan_text", lang)
@@ -193,6 +194,8 @@ class PhoneScreen(KioskScreen):
 
 class TextScreen(KioskScreen):
     title = StringProperty("")
+    title_by_phone = StringProperty("")
+    hint_by_phone = StringProperty("")
     text = StringProperty("")
     pinyin = StringProperty("")
     back_text = StringProperty("")
@@ -209,20 +212,37 @@ class TextScreen(KioskScreen):
         for punct in ("，", "。"):
             key = Factory.LetterKey(key=punct)
             self.ids.row3.add_widget(key)
-        self.delete_key = Factory.LetterKey(key="del", text=t("kiosk.delete", _lang()), font_size=theme.BODY_PX)
+        self.delete_key = Factory.LetterKey(key="del", text=t("kiosk.delete", _lang()))
         self.ids.row3.add_widget(self.delete_key)
         for i in range(8):
             self.ids.candidates.add_widget(Factory.CandidateKey(index=i, text=""))
-        self.more_key = Factory.LetterKey(key="more", text=t("kiosk.more", _lang()), font_size=theme.BODY_PX)
+        self.more_key = Factory.LetterKey(key="more", text=t("kiosk.more", _lang()))
         self.ids.candidates.add_widget(self.more_key)
         self._built = True
+
+    def _place_layout(self) -> None:
+        """The keyboard where its 15 mm keys fit, else only the QR code (write on one's phone)."""
+        from kivy.core.window import Window
+
+        app = App.get_running_app()
+        if not hasattr(self, "_layouts"):
+            self._layouts = {name: getattr(self.ids[name], "__self__", self.ids[name]) for name in ("keyboard", "byphone")}
+        fits = theme.keyboard_fits(Window.width, Window.height, app.min_button_px, app.scale)
+        wanted = self._layouts["keyboard" if fits else "byphone"]
+        page = self.ids.page
+        if wanted.parent is not page:
+            page.clear_widgets()
+            page.add_widget(wanted)
 
     def show(self, v: el.View) -> None:
         super().show(v)
         if not self._built:
             self._build_keys()
+        self._place_layout()
         lang = _lang()
         self.title = t("kiosk.text_title", lang)
+        self.title_by_phone = t("kiosk.text_by_phone_title", lang)
+        self.hint_by_phone = t("kiosk.text_by_phone_hint", lang)
         self.scan_text = t("kiosk.scan_text", lang)
         self.text = mk(v.text) or ""
         self.pinyin = v.pinyin
@@ -274,12 +294,15 @@ class HomeScreen(Screen):
         if len(box.children) != len(v.categories):
             box.clear_widgets()
             for c in v.categories:
-                b = Factory.BigButton(font_size=theme.TITLE_PX)
+                b = Factory.BigButton(bold=False)
                 b.code = c.code
+                b.may_wrap = True            # a category's name comes from the hall's configuration
                 b.bind(on_release=lambda b: app.tap_category(b.code))
                 box.add_widget(b)
+        small = int(theme.BODY_PX * app.scale)
         for b, c in zip(box.children[::-1], v.categories):
-            b.text = f"[size=56]{c.code}[/size]\n{mk(c.name)}\n[size={theme.BODY_PX}]{t('dispenser.waiting', lang, n=c.waiting)}[/size]"
+            b.font_size = small
+            b.text = f"[b]{c.code} {mk(c.name)}[/b]\n[size={small}]{t('dispenser.waiting', lang, n=c.waiting)}[/size]"
             b.disabled = not v.enabled
             b.bg = theme.rgba(theme.ACCENT if v.enabled else theme.DISABLED)
 
@@ -328,6 +351,7 @@ class TicketScreen(Screen):
     number = StringProperty("")
     category = StringProperty("")
     waiting = StringProperty("")
+    estimate = StringProperty("")       # a slot for the estimated wait (no height while empty)
     when = StringProperty("")
     hint = StringProperty("")
     ok_text = StringProperty("")

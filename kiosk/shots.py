@@ -1,34 +1,36 @@
 """Drive every kiosk screen headlessly with demo data: screenshots and a layout check.
 
-    python -m kiosk.shots --out docs/screens [--lang zh|en] [--only evaluator|tickets]
+    python -m kiosk.shots --out docs/screens [--lang zh|en] --only evaluator|tickets [--sizes all]
 
 No hall server: the logic gets the hall state a server would publish, and taps go through the
-same App methods the buttons call. For each screen it writes kiosk-<name>.png and checks what
-an elderly citizen needs: every visible button at least 15 mm (at hall.screen_dpi), every text
-at least 24 px, no character without a glyph (rare ones routed to a fallback face). Prints a
-JSON report on stdout; exit status 1 if a check failed.
+same App methods the buttons call. For each screen, at each size (`--sizes all`: 800x480,
+1024x600, 1280x800, 1920x1080, and 1080x1920 for the dispenser), it writes
+kiosk-<name>-<W>x<H>.png and checks what an elderly citizen needs (kiosk.layout_check): nothing
+overlaps or leaves the screen, no text overflows its box, every usable button at least 15 mm
+(at hall.screen_dpi or --dpi), every text at least 24 px, no character without a glyph (rare ones
+routed to the SC fallback face). Prints a JSON report on stdout; exit status 1 if a check failed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-from config.fonts import fallback_for, missing
 from config.loader import load_hall
 from kiosk.dispenser_logic import Dispenser
 from kiosk.evaluator_logic import Evaluator
 from kiosk.kivy_setup import prepare
+from kiosk.layout_check import check
+from kiosk.theme import LANDSCAPE_SIZES, PORTRAIT_SIZES, button_px
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "config" / "examples" / "demo-hall"
-MARKUP_RE = re.compile(r"\[/?[a-z]+(=[^\]]*)?\]")
+SETTLE_S = 0.15          # after a step or a resize: layout passes and textures are done by then
 
 
 class _Env:
@@ -47,58 +49,11 @@ class Recorder:
         return _Env(len(self.sent))
 
 
-def inspect(root: Any, min_button_px: int) -> dict[str, Any]:
-    """Sizes and glyphs of what is visible under `root`."""
-    from kivy.uix.button import Button
-    from kivy.uix.label import Label
-
-    problems: list[str] = []
-    buttons = 0
-    smallest_button = 10_000.0
-    smallest_font = 10_000.0
-    texts: list[str] = []
-
-    def visible(w: Any) -> bool:
-        while w is not None:
-            if getattr(w, "opacity", 1) == 0:
-                return False
-            w = w.parent if w.parent is not w else None
-        return True
-
-    rects: list[tuple[str, tuple[float, float, float, float]]] = []
-    win_w, win_h = root.get_root_window().size if root.get_root_window() else (10_000, 10_000)
-    for w in root.walk(restrict=True):
-        if isinstance(w, Button) and visible(w) and w.width > 0 and w.height > 0 and not w.disabled:
-            x, y = w.to_window(w.x, w.y)
-            rects.append((MARKUP_RE.sub("", w.text)[:12], (x, y, x + w.width, y + w.height)))
-            if x < -0.5 or y < -0.5 or x + w.width > win_w + 0.5 or y + w.height > win_h + 0.5:
-                problems.append(f"button {w.text[:12]!r} goes off the screen")
-        if not isinstance(w, Label) or not visible(w) or not w.text.strip():
-            continue
-        plain = MARKUP_RE.sub("", w.text).replace("&bl;", "[").replace("&br;", "]").replace("&amp;", "&")
-        texts.append(plain)
-        smallest_font = min(smallest_font, float(w.font_size))
-        for size in re.findall(r"\[size=(\d+)\]", w.text):
-            smallest_font = min(smallest_font, float(size))
-        if missing(plain):
-            problems.append(f"no glyph for {sorted(missing(plain))} in {plain!r}")
-        rare = [ch for ch in plain if ord(ch) > 0x2E7F and fallback_for(ch) is not None]
-        if rare and "[font=" not in w.text:
-            problems.append(f"{rare} shown without its fallback face in {plain!r}")
-        if isinstance(w, Button) and not w.disabled:
-            buttons += 1
-            side = min(w.width, w.height)
-            smallest_button = min(smallest_button, side)
-            if side + 0.5 < min_button_px:
-                problems.append(f"button {plain[:20]!r} is {w.width:.0f}x{w.height:.0f} px < {min_button_px} px")
-    for i, (name_a, a) in enumerate(rects):
-        for name_b, b in rects[i + 1:]:
-            if min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1:
-                problems.append(f"buttons {name_a!r} and {name_b!r} overlap")
-    if smallest_font < 24:
-        problems.append(f"text of {smallest_font:.0f} px < 24 px")
-    return {"buttons": buttons, "smallest_button_px": round(smallest_button, 1) if buttons else None,
-            "smallest_font_px": smallest_font, "texts": texts, "problems": problems}
+def inspect(root: Any, min_button_px: float) -> dict[str, Any]:
+    """Sizes, overlaps and glyphs of what is visible under `root` (kiosk.layout_check)."""
+    win = root.get_root_window()
+    size = tuple(win.size) if win is not None else (10_000, 10_000)
+    return check(root, window_size=size, min_button_px=min_button_px).as_dict()
 
 
 def evaluator_steps(app: Any, clock: list[float]) -> list[tuple[str, Callable[[], None]]]:
@@ -180,10 +135,13 @@ def evaluator_steps(app: Any, clock: list[float]) -> list[tuple[str, Callable[[]
     def thanks_bad() -> None:
         app.submit()
 
+    def lost() -> None:                       # the hall server goes away: the banner takes its line
+        logic.on_connection(False)
+
     return [("identity", serving), ("identity-paused", paused), ("identity-closed", closed),
-            ("identity-offline", offline), ("rate", opening("demo-job-1")), ("tags", tags), ("thanks", thanks),
-            ("reasons", reasons), ("phone", phone), ("text", text), ("reasons-filled", reasons_filled),
-            ("thanks-bad", thanks_bad)]
+            ("identity-offline", offline), ("rate", opening("demo-job-1")), ("rate-offline", lost), ("tags", tags),
+            ("thanks", thanks), ("reasons", reasons), ("phone", phone), ("text", text),
+            ("reasons-filled", reasons_filled), ("reasons-offline", lost), ("thanks-bad", thanks_bad)]
 
 
 def dispenser_steps(app: Any) -> list[tuple[str, Callable[[], None]]]:
@@ -223,6 +181,20 @@ def dispenser_steps(app: Any) -> list[tuple[str, Callable[[], None]]]:
             ("tickets-offline", offline)]
 
 
+def parse_sizes(text: str, only: str) -> list[tuple[int, int]]:
+    """`all` (every size the app must fit: landscape, and portrait for the dispenser) or
+    `WxH[,WxH…]`."""
+    if text == "all":
+        return list(LANDSCAPE_SIZES) + (list(PORTRAIT_SIZES) if only == "tickets" else [])
+    sizes = []
+    for part in text.split(","):
+        w, sep, h = part.strip().partition("x")
+        if not (sep and w.isdigit() and h.isdigit()):
+            raise argparse.ArgumentTypeError(f"--sizes: {part!r} is not WIDTHxHEIGHT (e.g. 800x480) or all")
+        sizes.append((int(w), int(h)))
+    return sizes
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m kiosk.shots", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", type=Path, required=True)
@@ -230,9 +202,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.add_argument("--only", choices=["evaluator", "tickets"], required=True,
                    help="one app per process (Kivy has one window per process)")
-    p.add_argument("--size", default="1280x800")
+    p.add_argument("--size", default=None, help="one window size, files kiosk-<screen>.png (default 1280x800)")
+    p.add_argument("--sizes", default=None,
+                   help="every screen at each of these sizes (WxH,WxH… or all), files kiosk-<screen>-<W>x<H>.png")
+    p.add_argument("--save", default=None, help="write the PNGs of these screens only (comma list); all are checked")
+    p.add_argument("--dpi", type=int, default=None, help="screen density for the 15 mm check (default hall.screen_dpi)")
     args = p.parse_args(argv)
-    width, height = (int(x) for x in args.size.split("x"))
+    if args.size and args.sizes:
+        p.error("--size and --sizes exclude each other")
+    try:
+        sizes = parse_sizes(args.sizes, args.only) if args.sizes else parse_sizes(args.size or "1280x800", args.only)
+    except argparse.ArgumentTypeError as exc:
+        p.error(str(exc))
+    named_by_size = args.sizes is not None
+    save = set(args.save.split(",")) if args.save else None
+    # The offscreen window's framebuffer keeps the size it was created with: create it large enough
+    # for every size, then resize the window (the first shot is drawn at its own size).
+    width, height = max(w for w, _ in sizes), max(h for _, h in sizes)
 
     prepare(width=width, height=height, fullscreen=False, headless=True,
             kivy_home=Path(tempfile.mkdtemp(prefix="kivy-home-")))
@@ -255,19 +241,31 @@ def main(argv: list[str] | None = None) -> int:
         dlogic = Dispenser(config, rec, lang=args.lang, ticket_s=600)
         app = kapp.DispenserApp(config, dlogic, lang=args.lang)
         steps = dispenser_steps(app)
-    report: dict[str, Any] = {"screens": {}, "sent": None, "min_button_px": None}
+    if args.dpi is not None:
+        app.min_button_px = button_px(args.dpi)
+    report: dict[str, Any] = {"screens": {}, "sent": None, "min_button_px": None, "sizes": [list(s) for s in sizes]}
     queue = list(steps)
 
-    def shoot(name: str) -> None:
-        # drawn at least once since the step ran
-        path = Window.screenshot(name=str(args.out / f"kiosk-{name}{suffix}-tmp.png"))
-        final = args.out / f"kiosk-{name}{suffix}.png"
-        Path(path).replace(final)
+    def shoot(name: str, todo: list[tuple[int, int]]) -> None:
+        # drawn at least once since the step (or the resize) ran
+        w, h = todo.pop(0)
+        key = f"{name}-{w}x{h}" if named_by_size else name
         info = inspect(app.root, app.min_button_px)
+        if save is None or name in save:
+            path = Window.screenshot(name=str(args.out / f"kiosk-{key}{suffix}-tmp.png"))
+            final = args.out / f"kiosk-{key}{suffix}.png"
+            Path(path).replace(final)
+            info["file"] = final.name
         info["screen"] = app.sm.current
-        info["file"] = final.name
-        report["screens"][name] = info
-        Clock.schedule_once(lambda _dt: step(), 0)
+        info["size"] = [w, h]
+        info["scale"] = round(app.scale, 3)
+        report["screens"][key] = info
+        Clock.schedule_once(lambda _dt: resize(name, todo) if todo else step(), 0)
+
+    def resize(name: str, todo: list[tuple[int, int]]) -> None:
+        if tuple(Window.size) != todo[0]:
+            Window.size = todo[0]
+        Clock.schedule_once(lambda _dt: shoot(name, todo), SETTLE_S)
 
     def step() -> None:
         if not queue:
@@ -280,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(app.logic, "set_pending") and app.logic.connected:
             app.logic.set_pending(0)          # as if the hall server had taken it at once
         app.refresh()
-        Clock.schedule_once(lambda _dt: shoot(name), 0.15)
+        resize(name, list(sizes))
 
     Clock.schedule_once(lambda _dt: step(), 0.3)
     app.run()

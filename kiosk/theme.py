@@ -11,11 +11,27 @@ MIN_BUTTON_MM = 15.0
 MIN_BODY_PX = 24
 MIN_CONTRAST = 7.0
 
-# Font sizes in px.
-BODY_PX = 28
+# Font sizes in px at the smallest screen (BASE_LONG_PX x BASE_SHORT_PX, scale 1); the screens
+# multiply them by `scale_for(width, height)` (never below 1), so a larger screen gets larger type
+# and buttons instead of an island in the middle.
+BODY_PX = 24
 SMALL_PX = 24
-TITLE_PX = 40
-HUGE_PX = 120
+TITLE_PX = 30
+HUGE_PX = 72
+
+# Layout sizes in px at scale 1.
+PAD_PX = 12              # page padding
+GAP_PX = 8               # spacing between blocks
+HEADER_PX = 52           # a title row
+BUTTON_PX = 96           # a button (about 15 mm at 160 dpi), never below the 15 mm floor (`app.min_button_px`)
+KEY_PX = 60              # a keyboard key, never below the 15 mm floor
+
+BASE_LONG_PX = 800       # the smallest supported screen: 800 x 480 landscape (or 480 x 800 portrait)
+BASE_SHORT_PX = 480
+
+# The screens every layout is checked at (kiosk/layout_check.py, tests/kiosk/test_layout_sizes.py).
+LANDSCAPE_SIZES: tuple[tuple[int, int], ...] = ((800, 480), (1024, 600), (1280, 800), (1920, 1080))
+PORTRAIT_SIZES: tuple[tuple[int, int], ...] = ((1080, 1920),)
 
 WHITE = "#FFFFFF"
 INK = "#111111"          # body text
@@ -74,3 +90,20 @@ def mm_to_px(mm: float, dpi: float) -> float:
 def button_px(dpi: float, mm: float = MIN_BUTTON_MM) -> int:
     """The smallest button side in px for `mm` millimetres at `dpi` (rounded up)."""
     return int(mm_to_px(mm, dpi) + 0.999)
+
+
+def scale_for(width_px: float, height_px: float) -> float:
+    """How much larger than the smallest supported screen this one is (≥ 1): type, buttons and gaps
+    are multiplied by it. Landscape and portrait screens are compared by their long and short sides."""
+    long_px, short_px = max(width_px, height_px), min(width_px, height_px)
+    return max(1.0, min(long_px / BASE_LONG_PX, short_px / BASE_SHORT_PX))
+
+
+def keyboard_fits(width_px: float, height_px: float, min_button_px: float, scale: float) -> bool:
+    """Whether the on-screen pinyin keyboard (10 keys a row, 5 rows of keys) fits with every key at
+    least `min_button_px`; if not, the comment screen offers only its QR code (write on one's phone)."""
+    key_px = max(min_button_px, KEY_PX * scale)
+    gap_px = GAP_PX * scale
+    wide_px = 10 * key_px + 9 * gap_px + 2 * PAD_PX * scale
+    tall_px = 5 * key_px + 5 * gap_px + 2 * PAD_PX * scale + 2 * HEADER_PX * scale
+    return width_px >= wide_px and height_px >= tall_px

@@ -82,6 +82,7 @@ class Chip(Button):
 
     selected = BooleanProperty(False)
     code = StringProperty("")
+    may_wrap = True          # tag texts come from the hall's configuration: two lines are fine
 
 
 class Banner(Label):

@@ -1,4 +1,4 @@
-"""EKP-2 window evaluator keypads (窗口评价器), datasheet: shared/protocols/evaluator-keypad-ekp2.md.
+"""EKP-2 window evaluator keypads (评价按键), datasheet: shared/protocols/evaluator-keypad-ekp2.md.
 
 codec        bytes <-> frames <-> typed requests/replies (pure)
 link         one request/reply exchange: timeout, tries, bus silence (the transaction layer)

@@ -14,8 +14,8 @@ import pytest
 from tests.kiosk.conftest import ROOT, kivy_env
 from tests.kiosk.hall import Hall, wait
 
-EVALUATOR_SCREENS = {"identity", "identity-paused", "identity-closed", "identity-offline", "rate", "tags", "thanks",
-                     "reasons", "phone", "text", "reasons-filled", "thanks-bad"}
+EVALUATOR_SCREENS = {"identity", "identity-paused", "identity-closed", "identity-offline", "rate", "rate-offline",
+                     "tags", "thanks", "reasons", "phone", "text", "reasons-filled", "reasons-offline", "thanks-bad"}
 DISPENSER_SCREENS = {"tickets", "tickets-wait", "tickets-ticket", "tickets-priority", "tickets-offline"}
 
 

@@ -263,8 +263,8 @@ def test_floor_alerts_for_offline_devices_and_vacant_windows(hall_env, monkeypat
     hall_env.site.hall_clock = lambda: ten
     v = floor_view(hall_env.site)
     texts = [a["text"] for a in v["alerts"]]
-    assert any("terminal-3" in t and "离线" in t for t in texts), texts
+    assert any("3号窗口终端离线" in t for t in texts) and not any("terminal-3" in t for t in texts), texts
     assert any("空岗" in t for t in texts), texts
     w = {x["window"]: x for x in v["windows"]}
-    assert w[1]["devices"] == [{"node": "kiosk-1", "alive": True, "silent_s": 0.4}]
+    assert w[1]["devices"] == [{"node": "kiosk-1", "alive": True, "silent_s": 0.4, "label": "1号窗口评价器"}]
     assert w[3]["devices"][0]["alive"] is False

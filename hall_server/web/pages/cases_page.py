@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from config.i18n import t
+from config.labels import channel_label, node_label
 from config.reserved_tags import reason_pending
 from hall_server.domain import cases as domain_cases, rating_flags
 from hall_server.domain.common import mask_phone, row, rows
@@ -142,7 +143,7 @@ def routes(site: Site) -> list[Route]:
             tags = json.loads(r["tags"]) if isinstance(r["tags"], str) else r["tags"]
             facts.append((t("web.case.level"), f'{r["level"]} {t("level." + str(r["level"]))}'))
             facts.append((t("web.case.tags"), "、".join(tag_text(site.config, c_) for c_ in tags)))
-            facts.append((t("web.case.channel"), t(f"channel.{r['channel']}")))
+            facts.append((t("web.case.channel"), channel_label(r["channel"])))
             reasons = rating_flags.reasons_by_rating(db, [c["rating_id"]]).get(c["rating_id"], [])
             if reasons:
                 facts.append((t("web.case.flag"), t("web.flag.badge") + "：" + "；".join(t(f"web.flag.{x}") for x in reasons)
@@ -163,7 +164,7 @@ def routes(site: Site) -> list[Route]:
                     rectify=_due(site, c, "rectify", c["rectified_ms"], c["rectify_overdue"], now),
                     provisional=bool(c["callback_due_provisional"] or c["rectify_due_provisional"]),
                     events=[{"at": site.local_text(e["at_ms"], "%Y-%m-%d %H:%M:%S"), "kind": e["kind"],
-                             "node": e["node"], "note": e["note"]} for e in v["events"]],
+                             "node": node_label(e["node"]), "note": e["note"]} for e in v["events"]],
                     forms=offered_forms(c) if reveal else [],
                     # no link: the 追评 is the citizen's own (issue 11)
                     followup_hint=bool(reveal and job and c["status"] == "rectified"))

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from config.i18n import t
+from config.labels import channel_label
 from config.reserved_tags import RESERVED_TAGS
 from hall_server.domain import assessment, export as domain_export, figures, rating_flags
 from hall_server.domain.common import rows
@@ -116,8 +117,16 @@ def table(site: Site, name: str, p: Period) -> tuple[str, list[str], list[list[A
     out = []
     for r in found:
         rec = domain_export.record(config, r)
-        rec["reasons"] = ";".join(tag_text(config, c) if c in RESERVED_TAGS else c for c in rec["reasons"])
+        # the R11 codes stay (the province's), each beside its name; times in hall time, not compact
+        rec["reasons"] = ";".join(tag_text(config, c) if c in RESERVED_TAGS else f"{c} {tag_text(config, c)}"
+                                  for c in rec["reasons"])
         rec["text"] = "***" if rec["text"] else ""
+        rec["channel"] = f"{rec['channel']} {channel_label(rec['channel'])}".strip()
+        level = rec["level"]
+        rec["level"] = f"{level} {t(f'level.{level}')}"
+        rec["rated_at"] = site.local_text(r["at_ms"], "%Y-%m-%d %H:%M:%S")
+        rec["accepted_on"] = f"{local(r['started_ms'], config):%Y-%m-%d}"
+        rec["is_default"] = t("labels.yes") if rec["is_default"] else t("labels.no")
         out.append([rec[f] for f in domain_export.FIELDS])
     return t("web.fig.table.ratings"), headers, out
 

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from config.i18n import t
+from config.labels import node_label, pause_label
 from hall_server.domain.alerts import Alert, minutes_since
 from hall_server.domain.floor_snapshot import FloorSnapshot
 from hall_server.web.pages.auth import Session, guard
@@ -44,6 +45,8 @@ def sse_event(event: str, data: Any) -> str:
 
 def alert_text(site: Site, a: Alert) -> str:
     args = dict(a.args)
+    if "node" in args:
+        args["node"] = node_label(str(args["node"]))
     if a.kind == "bad":
         args = {"window": args["window"], "case": args["case"], "time": site.local_text(args["opened_ms"], "%H:%M")}
     return t(f"web.alert.{a.kind}", **args)
@@ -55,9 +58,9 @@ def view_of(site: Site, snap: FloorSnapshot) -> dict[str, Any]:
     windows = [{
         "window": w.window, "name": w.name, "state": w.state, "staff": asdict(w.staff) if w.staff else None,
         "ticket": w.ticket, "since_ms": w.since_ms, "in_state_min": minutes_since(now, w.since_ms),
-        "pause_reason": w.pause_reason, "rating_open": w.rating_open, "served_today": w.served_today,
+        "pause_reason": pause_label(w.pause_reason), "rating_open": w.rating_open, "served_today": w.served_today,
         "good_rate": round(w.good_today / w.rated_today, 4) if w.rated_today else None,
-        "devices": [asdict(d) for d in w.devices],
+        "devices": [{**asdict(d), "label": node_label(d.node)} for d in w.devices],
     } for w in snap.windows]
     queues = [{"category": q.category, "name": q.name, "waiting": q.waiting, "priority_waiting": q.priority_waiting,
                "longest_wait_min": minutes_since(now, q.oldest_queued_ms), "last_called": q.last_called}
