@@ -221,8 +221,11 @@ def public_board(db: sqlite_utils.Database, config: HallConfig, month: str, hono
     hall = figures.report(db, config, start, end, "hall")
     m = assessment.monthly(db, config, honour_month)
     staff = {s.staff_no: s for s in config.staff}
-    honour_windows = [{"number": k, "name": window_label(config, k)} for k in m["top_windows"]]
-    honour_staff = [{"name": staff[k].name, "department": staff[k].department} for k in m["top_staff"] if k in staff]
+    windows = _named(config, m["windows"], m["top_windows"], m["bottom_windows"], "window")
+    people = _named(config, m["staff"], m["top_staff"], [], "staff")
+    honour_windows = [{"number": w["key"], "name": w["label"]} for w in windows if w["top"]]
+    honour_staff = [{"name": staff[p["key"]].name, "department": staff[p["key"]].department} for p in people
+                    if p["top"] and p["key"] in staff]
     return {"month": month, "honour_month": honour_month, "hall": public(hall[0]) if hall else None,
             "departments": by_dept, "windows": by_window, "honour_windows": honour_windows,
             "honour_staff": honour_staff}
