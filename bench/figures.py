@@ -7,7 +7,10 @@ writer path, rollup included, is measured separately on a small sample). Then it
 same run:
   - the month report by window from the rollup, and the naive GROUP BY over jobs ⋈ ratings;
   - the hour-of-day heatmap (a month and the year) from the rollup, and naively;
-  - the live floor snapshot (150 windows, queues, today's summary).
+  - the live floor snapshot (150 windows, queues, today's summary);
+  - issue 15: the monthly bulletin (data, PDF by WeasyPrint, XLSX), the weekly one (PDF) and the
+    数据大屏's data (`bigscreen.build` over a floor snapshot; today has a full day's tickets), beside
+    the month report above. Goals: bulletin ≤ 3 s, big-screen data ≤ 100 ms.
 Prints figures; never asserts on time.
 
     .venv/bin/python bench/figures.py [--per-day 12100] [--db /tmp/bench-figures.db] [--keep]
@@ -36,7 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from config.schema import (  # noqa: E402
     Assessment, Category, Hall, HallConfig, RatingPolicy, Service, Session, Staff, Tag, TagList, Thresholds, Window,
 )
-from hall_server.domain import assessment, figures  # noqa: E402
+from hall_server.domain import assessment, bigscreen, bulletins, figures  # noqa: E402
+from hall_server.web.pages.bulletin_files import to_pdf, to_xlsx  # noqa: E402
 from hall_server.domain.floor_snapshot import build_snapshot  # noqa: E402
 from hall_server.core.state import StateMap  # noqa: E402
 from hall_server.domain.workdays import is_workday  # noqa: E402
@@ -54,7 +58,7 @@ def make_config() -> HallConfig:
     services = tuple(Service(f"{c}{i:03d}", f"事项{c}{i}", c, random.choice((10, 15, 20, 30)), f"部门{c}")
                      for c in CATS for i in range(8))
     windows = tuple(Window(n, f"{n}号窗口", (CATS[n % len(CATS)], CATS[(n + 3) % len(CATS)])) for n in range(1, WINDOWS + 1))
-    staff = tuple(Staff(f"S{n:04d}", f"员工{n}", f"部门{CATS[n % len(CATS)]}", None, "scrypt$2$1$1$00$" + "00" * 16)
+    staff = tuple(Staff(f"S{n:04d}", "李𠀀" if n == 1 else f"员工{n}", f"部门{CATS[n % len(CATS)]}", None, "scrypt$2$1$1$00$" + "00" * 16)
                   for n in range(1, WINDOWS + 1))
     return HallConfig(
         folder=Path("/nonexistent"),
@@ -158,6 +162,13 @@ def live_floor(db, config: HallConfig, now: int) -> None:
                        "VALUES (?, ?, ?, ?, ?, ?)",
                        [n, None if state == "closed" else f"S{n:04d}", state, now,
                         "午休" if state == "paused" else None, ticket])
+        served = []                   # today's tickets already served (the big screen counts them per hour)
+        for i in range(12_000):
+            tid += 1
+            taken = ms(datetime.fromtimestamp(now / 1000, TZ).date(), 9, 0) + i * 2000
+            served.append((tid, today, CATS[i % len(CATS)], 5000 + i, f"{CATS[i % len(CATS)]}{5000 + i}", taken, taken))
+        db.conn.executemany("INSERT INTO tickets (id, day, category, seq, no, status, taken_ms, queued_ms) "
+                            "VALUES (?, ?, ?, ?, ?, 'done', ?, ?)", served)
         for i in range(400):
             tid += 1
             c = CATS[i % len(CATS)]
@@ -262,6 +273,21 @@ def main() -> None:
     print(f"{'year report by month (rollup)':<52}{t_year:>12.1f}")
     print(f"{'monthly assessment (windows + staff + lists)':<52}{t_assess:>12.1f}")
     print(f"{'live floor snapshot (150 windows, 400 waiting)':<52}{t_snap:>12.2f}   ≤ 20")
+    month_p, week_p = bulletins.period("2025-06"), bulletins.period("2025-W25")
+    t_bdata, bdata = timed(lambda: bulletins.build(db, config, month_p, now), repeat=3)
+    t_pdf, pdf = timed(lambda: to_pdf(config, bulletins.build(db, config, month_p, now)), repeat=3)
+    t_xlsx, _ = timed(lambda: to_xlsx(config, bulletins.build(db, config, month_p, now)), repeat=3)
+    t_week, _ = timed(lambda: to_pdf(config, bulletins.build(db, config, week_p, now)), repeat=3)
+    t_big, big = timed(lambda: bigscreen.build(db, config, snap), repeat=20)
+    t_big_all, _ = timed(lambda: bigscreen.build(db, config, build_snapshot(seq, state, db, config, now, {})), repeat=20)
+    print(f"{'monthly bulletin: data (figures, assessment, reasons)':<52}{t_bdata:>12.1f}")
+    print(f"{'monthly bulletin: PDF (data + WeasyPrint, A4)':<52}{t_pdf:>12.1f}   ≤ 3000")
+    print(f"{'monthly bulletin: XLSX (data + openpyxl)':<52}{t_xlsx:>12.1f}")
+    print(f"{'weekly bulletin: PDF':<52}{t_week:>12.1f}   ≤ 3000")
+    print(f"{'big screen data (from the floor snapshot)':<52}{t_big:>12.2f}   ≤ 100")
+    print(f"{'big screen data incl. a fresh floor snapshot':<52}{t_big_all:>12.2f}   ≤ 100")
+    print(f"  PDF {len(pdf) / 1024:,.0f} KiB, {len(bdata['windows'])} windows, {len(bdata['staff'])} staff; "
+          f"big screen today: {big['today']['taken']:,} tickets, {big['today']['finished']:,} 办件")
     per = writer_sample(config, 300, args.db.with_name("bench-writer.db"))
     print(f"{'writer path per 办件 (5 commands, each its own commit)':<52}{per:>12.2f}")
     print(f"\nwindows in snapshot: {len(snap.windows)}, waiting: {snap.summary.waiting}")

@@ -646,6 +646,7 @@ TEXTS.update({
     "bulletins.top_staff": {"zh": "优质服务标兵", "en": "Model staff"},
     "bulletins.bottom_windows": {"zh": "末位窗口", "en": "Last-place windows"},
     "bulletins.none": {"zh": "无", "en": "None"},
+    "bulletins.gap": {"zh": "…… 中间 {n} 名从略，完整排名见 XLSX 版 ……", "en": "… {n} more in the middle: the XLSX has the full ranking …"},
     "bulletins.no_overdue": {"zh": "本期无逾期未销号事项。", "en": "No overdue open items."},
     "bulletins.week_rank_hint": {"zh": "周排名按好评率（同率按差评少、办件多）排列；月度考核分见月通报。",
                                  "en": "The weekly ranking is by good rate (then fewer bad ratings, more cases); scores are monthly."},

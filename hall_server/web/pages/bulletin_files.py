@@ -38,6 +38,7 @@ FONT_FACES: tuple[tuple[str, str, tuple[Path, ...]], ...] = (
     ("BulletinExtA", "normal", (Path("/usr/share/fonts/truetype/hanazono/HanaMinA.ttf"),)),
     ("BulletinExtB", "normal", (Path("/usr/share/fonts/truetype/hanazono/HanaMinB.ttf"),)),
 )
+PDF_HEAD_ROWS, PDF_TAIL_ROWS = 30, 10      # a long ranking in the PDF: its head and tail (the XLSX has all)
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -78,8 +79,19 @@ def _num(x: float | None, digits: int = 1) -> str:
     return "—" if x is None else f"{x:.{digits}f}"
 
 
-def view(config: HallConfig, b: dict[str, Any]) -> dict[str, Any]:
-    """The bulletin as the PDF and the sheets show it (names, percentages, local times)."""
+def trimmed(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A ranking for print: all of it when short, else its first PDF_HEAD_ROWS and last PDF_TAIL_ROWS
+    (the praised and the 末位 are there) around one `{"gap": n}` row (a 150-window hall's bulletin
+    stays a few pages and is made in about a second; the full ranking is in the XLSX)."""
+    if len(items) <= PDF_HEAD_ROWS + PDF_TAIL_ROWS + 5:
+        return items
+    gap = len(items) - PDF_HEAD_ROWS - PDF_TAIL_ROWS
+    return [*items[:PDF_HEAD_ROWS], {"gap": gap}, *items[-PDF_TAIL_ROWS:]]
+
+
+def view(config: HallConfig, b: dict[str, Any], trim: bool = False) -> dict[str, Any]:
+    """The bulletin as the PDF (`trim`: long rankings cut, see `trimmed`) and the sheets show it
+    (names, percentages, local times)."""
     hall = b["hall"] or {}
     cases = b["cases"] or {}
 
@@ -116,8 +128,8 @@ def view(config: HallConfig, b: dict[str, Any]) -> dict[str, Any]:
         "summary": summary,
         "departments": [{"name": d["key"], "finished": d["finished"], "rated": d["rated"],
                          "good_rate": pct(d["good_rate"]), "bad": d["bad"]} for d in b["departments"]],
-        "windows": windows,
-        "staff": staff,
+        "windows": trimmed(windows) if trim else windows,
+        "staff": trimmed(staff) if trim else staff,
         "top_windows": [w["label"] for w in b["top_windows"]],
         "top_staff": [s["label"] for s in b["top_staff"]],
         "bottom_windows": [w["label"] for w in b["bottom_windows"]],
@@ -148,7 +160,7 @@ def to_pdf(config: HallConfig, b: dict[str, Any]) -> bytes:
     from weasyprint import HTML                       # heavy: imported when a PDF is asked for
     from weasyprint.text.fonts import FontConfiguration
 
-    html = render("bulletin_pdf.html", v=view(config, b), fonts=font_faces())
+    html = render("bulletin_pdf.html", v=view(config, b, trim=True), fonts=font_faces())
     try:
         return HTML(string=html, base_url=str(ROOT)).write_pdf(font_config=FontConfiguration())
     except (OSError, ValueError) as exc:
