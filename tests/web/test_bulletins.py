@@ -183,3 +183,16 @@ def test_overdue_ledger_reads_an_absent_or_present_table(tmp_path: Path) -> None
                "(3, 'hotline', 1, '未到期', '人社局', '张三', 999000000, 'open')")
     found = bulletins.overdue_ledger(db, 3 * 86_400_000)
     assert [(o["id"], o["person"], o["days_over"]) for o in found] == [(1, "李𠀀", 2)]
+
+
+def test_ledger_items_in_the_xlsx_by_name(hall_env, client) -> None:
+    """When the ledger's table exists, its overdue items reach the bulletin with the source by name."""
+    populate(hall_env)
+    with sqlite3.connect(hall_env.hub.db_path) as conn:        # stands in for the ledger area's migration
+        conn.execute("CREATE TABLE ledger_items (id INTEGER PRIMARY KEY, source TEXT, window INTEGER, title TEXT, "
+                     "responsible_unit TEXT, responsible_person TEXT, due_ms INTEGER, status TEXT)")
+        conn.execute("INSERT INTO ledger_items VALUES (1, 'patrol', 2, '窗口人员离岗', '医保局', '李𠀀', 1000, 'open')")
+    login(client)
+    r = client.get(f"/bulletins/{month_of(hall_env)}.xlsx")
+    rows = [[c.value for c in row] for row in load_workbook(io.BytesIO(r.content))["逾期事项"].iter_rows(min_row=2)]
+    assert rows and rows[0][:5] == ["窗口人员离岗", "巡查", "2号窗口", "医保局", RARE]

@@ -135,10 +135,19 @@ def view(config: HallConfig, b: dict[str, Any], trim: bool = False) -> dict[str,
         "bottom_windows": [w["label"] for w in b["bottom_windows"]],
         "reasons": b["reasons"],
         "channels": [{"name": t(f"channel.{c['channel']}"), "count": c["n"]} for c in b["channels"]],
-        "overdue": [{**o, "window": "" if o["window"] is None else _window_name(config, o["window"]),
+        "overdue": [{**o, "source": source_name(str(o["source"])), "window": "" if o["window"] is None else _window_name(config, o["window"]),
                      "due": when(o["due_ms"])} for o in b["overdue"]],
         "is_month": b["period"].kind == "month",
     }
+
+
+def source_name(code: str) -> str:
+    """A ledger item's source by name (`bulletins.source.<code>`); an unknown code is shown as 其他."""
+    if not code:
+        return ""
+    key = f"bulletins.source.{code}"
+    text = t(key)
+    return t("bulletins.source.other") if text == key else text
 
 
 def _dept(config: HallConfig, staff_no: Any) -> str:
