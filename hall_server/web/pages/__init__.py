@@ -12,6 +12,7 @@ one per page on `base.html`; `layout` holds the environment): the citizen's QR p
 | `GET /floor`, `/floor/data`, `/floor/events` | manager, viewer | the live floor (HTML, JSON, SSE) |
 | `GET /cases`, `/cases/{id}`, `POST /cases/{id}/{action}` | manager (viewer reads) | cases and their forms |
 | `GET /figures`, `/figures/export.{csv,xlsx}?table=` | manager, viewer | figures and exports |
+| `/bulletins…`, `/charts…`, `/bigscreen…`, `/public/board`, `/static/…` | see `publication` | 通报, charts, 数据大屏, 公示 |
 """
 
 from __future__ import annotations
