@@ -7,7 +7,7 @@ writer path, rollup included, is measured separately on a small sample). Then it
 same run:
   - the month report by window from the rollup, and the naive GROUP BY over jobs ⋈ ratings;
   - the hour-of-day heatmap (a month and the year) from the rollup, and naively;
-  - the live floor snapshot (150 windows, queues, today's summary);
+  - the live floor snapshot (150 windows, queues, today's summary) on the last generated day;
   - issue 15: the monthly bulletin (data, PDF by WeasyPrint, XLSX), the weekly one (PDF) and the
     数据大屏's data (`bigscreen.build` over a floor snapshot; today has a full day's tickets), beside
     the month report above. Goals: bulletin ≤ 3 s, big-screen data ≤ 100 ms.
@@ -68,6 +68,12 @@ def make_config() -> HallConfig:
         windows=windows, categories=cats, services=services, staff=staff,
         tags=TagList(1, (Tag("N01", "服务态度差", (1, 2)), Tag("N02", "办事效率低", (1, 2)))),
     )
+
+
+def last_workday() -> date:
+    """The bench's "today": the last generated day, so that no rating lies in the future of the
+    floor's and the big screen's clock (the alerts count the last hour's ratings by time)."""
+    return max(d for d in (date(YEAR, 1, 1) + timedelta(days=i) for i in range(365)) if is_workday(d))
 
 
 def ms(d: date, h: int, m: int, s: int = 0) -> int:
@@ -208,6 +214,16 @@ def writer_sample(config: HallConfig, n: int, path: Path) -> float:
     return per
 
 
+def cpu_timed(fn, repeat: int = 3) -> float:
+    """Median CPU ms of this process (the machine is shared: wall time swings with the others' load)."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.process_time()
+        fn()
+        times.append((time.process_time() - t0) * 1000)
+    return statistics.median(times)
+
+
 def timed(fn, repeat: int = 5) -> tuple[float, object]:
     out = None
     times = []
@@ -233,14 +249,14 @@ def main() -> None:
         t0 = time.perf_counter()
         n_jobs, n_ratings = generate(db, config, args.per_day)
         gen_s = time.perf_counter() - t0
-        now = ms(date(YEAR, 6, 18), 10, 30)
+        now = ms(last_workday(), 10, 30)
         live_floor(db, config, now)
         db.execute("ANALYZE")
         print(f"generated {n_jobs:,} 办件 and {n_ratings:,} ratings in {gen_s:.1f} s "
               f"({n_jobs / gen_s:,.0f} 办件/s, executemany, one transaction per day)")
     else:
         db = open_store(args.db, HALL)
-        now = ms(date(YEAR, 6, 18), 10, 30)
+        now = ms(last_workday(), 10, 30)
     counts = {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("jobs", "ratings", "rollup", "rollup_hour")}
     size_mb = args.db.stat().st_size / 1e6
     print(f"rows: {counts}  file: {size_mb:,.0f} MB")
@@ -278,14 +294,19 @@ def main() -> None:
     t_pdf, pdf = timed(lambda: to_pdf(config, bulletins.build(db, config, month_p, now)), repeat=3)
     t_xlsx, _ = timed(lambda: to_xlsx(config, bulletins.build(db, config, month_p, now)), repeat=3)
     t_week, _ = timed(lambda: to_pdf(config, bulletins.build(db, config, week_p, now)), repeat=3)
+    c_pdf = cpu_timed(lambda: to_pdf(config, bulletins.build(db, config, month_p, now)))
+    bigscreen._month_cache.clear()
+    t_big_cold, _ = timed(lambda: (bigscreen._month_cache.clear(), bigscreen.build(db, config, snap)), repeat=5)
     t_big, big = timed(lambda: bigscreen.build(db, config, snap), repeat=20)
     t_big_all, _ = timed(lambda: bigscreen.build(db, config, build_snapshot(seq, state, db, config, now, {})), repeat=20)
     print(f"{'monthly bulletin: data (figures, assessment, reasons)':<52}{t_bdata:>12.1f}")
     print(f"{'monthly bulletin: PDF (data + WeasyPrint, A4)':<52}{t_pdf:>12.1f}   ≤ 3000")
+    print(f"{'  the same, CPU ms of this process':<52}{c_pdf:>12.1f}")
     print(f"{'monthly bulletin: XLSX (data + openpyxl)':<52}{t_xlsx:>12.1f}")
     print(f"{'weekly bulletin: PDF':<52}{t_week:>12.1f}   ≤ 3000")
-    print(f"{'big screen data (from the floor snapshot)':<52}{t_big:>12.2f}   ≤ 100")
-    print(f"{'big screen data incl. a fresh floor snapshot':<52}{t_big_all:>12.2f}   ≤ 100")
+    print(f"{'big screen data (month ranking recomputed)':<52}{t_big_cold:>12.2f}   ≤ 100")
+    print(f"{'big screen data (month ranking from its 60 s cache)':<52}{t_big:>12.2f}   ≤ 100")
+    print(f"{'big screen data incl. a fresh floor snapshot':<52}{t_big_all:>12.2f}")
     print(f"  PDF {len(pdf) / 1024:,.0f} KiB, {len(bdata['windows'])} windows, {len(bdata['staff'])} staff; "
           f"big screen today: {big['today']['taken']:,} tickets, {big['today']['finished']:,} 办件")
     per = writer_sample(config, 300, args.db.with_name("bench-writer.db"))

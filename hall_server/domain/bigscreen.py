@@ -9,14 +9,16 @@ far (`rollup_hour`, small: one row per day, hour and window):
 - ratings: today's counts per level, 好评率, 参评率;
 - floor: windows by state, and each window's state, staff name and today's served count;
 - alerts: the snapshot's (the page words them);
-- rankings: today's windows by 办件, and the month so far by 好评率 (at least `MIN_RATED` ratings).
+- rankings: today's windows by 办件, and the month so far by 好评率 (at least `MIN_RATED` ratings;
+  recomputed at most once every `MONTH_CACHE_S`).
 
 Manager-only (R6: rating counts are not public). Only reads; cheap (a handful of indexed queries).
 """
 
 from __future__ import annotations
 
-from datetime import date, time
+import time
+from datetime import date, time as dtime
 from typing import Any
 
 import sqlite_utils
@@ -27,10 +29,29 @@ from hall_server.domain.figures import derive
 from hall_server.domain.floor_snapshot import FloorSnapshot
 from hall_server.domain.hours import day_of, local_ms
 
+MONTH_CACHE_S = 60.0     # the month-so-far ranking is recomputed at most once a minute (it moves slowly)
 MIN_RATED = 5            # a window needs this many ratings in the month to be ranked by 好评率
 TOP_N = 10
 SUMS = ("finished", "rated", "l1", "l2", "l3", "l4", "l5", "level_sum", "defaults", "overdue", "handle_ms",
         "wait_n", "wait_ms", "wait_over", "bad_excluded")
+
+
+_month_cache: dict[tuple[str, str], tuple[float, dict[Any, dict[str, Any]]]] = {}
+
+
+def _month_so_far(db: sqlite_utils.Database, month_start: str, day: str) -> dict[Any, dict[str, Any]]:
+    """Each window's figures from the 1st to today, cached per (database file, day) for MONTH_CACHE_S:
+    the big screen polls every few seconds and this is its one query over many rows."""
+    path = next((r[2] for r in db.execute("PRAGMA database_list").fetchall() if r[1] == "main"), "") or str(id(db))
+    key, now = (path, day), time.monotonic()
+    held = _month_cache.get(key)
+    if held is not None and now - held[0] < MONTH_CACHE_S:
+        return held[1]
+    found = {r["key"]: derive(r) for r in rows(db, _sums("day BETWEEN ? AND ?").format(key="window"), [month_start, day])}
+    if len(_month_cache) > 16:
+        _month_cache.clear()
+    _month_cache[key] = (now, found)
+    return found
 
 
 def _sums(where: str) -> str:
@@ -43,14 +64,14 @@ def build(db: sqlite_utils.Database, config: HallConfig | None, snap: FloorSnaps
     day = day_of(now_ms, config)
     month_start = day[:8] + "01"
     by_hour = {r["key"]: derive(r) for r in rows(db, _sums("day = ?").format(key="hour"), [day])}
-    midnight_ms = local_ms(date.fromisoformat(day), time(0), config)
+    midnight_ms = local_ms(date.fromisoformat(day), dtime(0), config)
     taken_hours = {r["h"]: r["n"] for r in rows(
         db, "SELECT (taken_ms - ?) / 3600000 AS h, COUNT(*) AS n FROM tickets WHERE day = ? GROUP BY 1", [midnight_ms, day])}
     hours = sorted(set(by_hour) | set(taken_hours))
     today_rows = list(by_hour.values())
     total = {c: sum(r[c] or 0 for r in today_rows) for c in SUMS}
     today = derive({"key": "today", **total})
-    month = {r["key"]: derive(r) for r in rows(db, _sums("day BETWEEN ? AND ?").format(key="window"), [month_start, day])}
+    month = _month_so_far(db, month_start, day)
     names = {w.window: w.name for w in snap.windows}
     month_rank = sorted((r for r in month.values() if r["rated"] >= MIN_RATED),
                         key=lambda r: (-(r["good_rate"] or 0), -r["rated"], r["key"]))
