@@ -11,6 +11,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from hall_server.domain.migrations import DOMAIN
+from hall_server.domain.figures_migrations import FIGURES
 from hall_server.core.store import append_only, numbered
 
 BUS = Migrations("hall.bus")
@@ -103,5 +104,5 @@ def _m50(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX web_sessions_ended_expiry ON web_sessions_ended (expires_ms)")
 
 
-# Applied set by set, in this order: the bus's tables first, then the domain's.
-HALL: tuple[Migrations, ...] = (BUS, DOMAIN)
+# Applied set by set, in this order: the bus's tables first, then the domain's, then the figures' indexes.
+HALL: tuple[Migrations, ...] = (BUS, DOMAIN, FIGURES)   # FIGURES: 105-109 (issue 15)

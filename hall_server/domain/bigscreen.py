@@ -47,7 +47,9 @@ def _month_so_far(db: sqlite_utils.Database, month_start: str, day: str) -> dict
     held = _month_cache.get(key)
     if held is not None and now - held[0] < MONTH_CACHE_S:
         return held[1]
-    found = {r["key"]: derive(r) for r in rows(db, _sums("day BETWEEN ? AND ?").format(key="window"), [month_start, day])}
+    found = {r["window"]: {**r, "good_rate": round(r["good"] / r["rated"], 4) if r["rated"] else None} for r in rows(
+        db, "SELECT window, SUM(rated) AS rated, SUM(l3 + l4 + l5) AS good FROM rollup_hour "
+            "WHERE day BETWEEN ? AND ? GROUP BY 1", [month_start, day])}    # covering index: migration 105
     if len(_month_cache) > 16:
         _month_cache.clear()
     _month_cache[key] = (now, found)
@@ -74,7 +76,7 @@ def build(db: sqlite_utils.Database, config: HallConfig | None, snap: FloorSnaps
     month = _month_so_far(db, month_start, day)
     names = {w.window: w.name for w in snap.windows}
     month_rank = sorted((r for r in month.values() if r["rated"] >= MIN_RATED),
-                        key=lambda r: (-(r["good_rate"] or 0), -r["rated"], r["key"]))
+                        key=lambda r: (-(r["good_rate"] or 0), -r["rated"], r["window"]))
     states: dict[str, int] = {}
     for w in snap.windows:
         states[w.state] = states.get(w.state, 0) + 1
@@ -104,7 +106,7 @@ def build(db: sqlite_utils.Database, config: HallConfig | None, snap: FloorSnaps
                         "good_rate": round(w.good_today / w.rated_today, 4) if w.rated_today else None}
                        for w in sorted(snap.windows, key=lambda w: (-w.served_today, w.window))[:TOP_N]
                        if w.served_today],
-        "rank_month": [{"name": names.get(r["key"], f"{r['key']}号窗口"), "good_rate": r["good_rate"],
+        "rank_month": [{"name": names.get(r["window"], f"{r['window']}号窗口"), "good_rate": r["good_rate"],
                         "rated": r["rated"]} for r in month_rank[:TOP_N]],
         "since": date.fromisoformat(month_start).isoformat(),
     }

@@ -45,7 +45,9 @@ def test_a_database_migrated_by_the_older_code_is_adopted_not_migrated_again(tmp
     old.close()
     hub = Hub(path, make_config(pin_hash))
     try:
-        assert applied_numbers(hub.db) == OLD_NUMBERS
+        newer = [n for n in (store.migration_number(m.name) for sets in HALL for m in sets._migrations)
+                 if n > max(OLD_NUMBERS)]                     # released after the fixture: applied once
+        assert applied_numbers(hub.db) == OLD_NUMBERS + sorted(newer)
         assert not hub.db["_migrations"].exists()
         assert migrate(hub.db, HALL) == []
         assert hub.db.execute("SELECT no FROM tickets").fetchall() == [("A001",)]   # the data is kept
