@@ -196,3 +196,21 @@ def test_ledger_items_in_the_xlsx_by_name(hall_env, client) -> None:
     r = client.get(f"/bulletins/{month_of(hall_env)}.xlsx")
     rows = [[c.value for c in row] for row in load_workbook(io.BytesIO(r.content))["逾期事项"].iter_rows(min_row=2)]
     assert rows and rows[0][:5] == ["窗口人员离岗", "巡查", "2号窗口", "医保局", RARE]
+
+
+def test_weekly_pdf_and_long_rankings_in_print(hall_env, client, tmp_path: Path) -> None:
+    from hall_server.web.pages.bulletin_files import PDF_HEAD_ROWS, PDF_TAIL_ROWS, trimmed
+
+    populate(hall_env)
+    login(client)
+    today = local(hall_env.drv.now, hall_env.hub.config).date()
+    y, wk, _ = today.isocalendar()
+    r = client.get(f"/bulletins/{y}-W{wk:02d}.pdf")
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    (tmp_path / "w.pdf").write_bytes(r.content)
+    text = subprocess.run(["pdftotext", str(tmp_path / "w.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert f"第{wk}周" in text and "周通报" in text and RARE in text
+    items = [{"rank": i} for i in range(1, 151)]
+    out = trimmed(items)
+    assert len(out) == PDF_HEAD_ROWS + PDF_TAIL_ROWS + 1 and out[PDF_HEAD_ROWS] == {"gap": 150 - PDF_HEAD_ROWS - PDF_TAIL_ROWS}
+    assert out[-1] == {"rank": 150} and trimmed(items[:40]) == items[:40]
