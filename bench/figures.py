@@ -7,7 +7,10 @@ writer path, rollup included, is measured separately on a small sample). Then it
 same run:
   - the month report by window from the rollup, and the naive GROUP BY over jobs ⋈ ratings;
   - the hour-of-day heatmap (a month and the year) from the rollup, and naively;
-  - the live floor snapshot (150 windows, queues, today's summary).
+  - the live floor snapshot (150 windows, queues, today's summary) on the last generated day;
+  - issue 15: the monthly bulletin (data, PDF by WeasyPrint, XLSX), the weekly one (PDF) and the
+    数据大屏's data (`bigscreen.build` over a floor snapshot; today has a full day's tickets), beside
+    the month report above. Goals: bulletin ≤ 3 s, big-screen data ≤ 100 ms.
 Prints figures; never asserts on time.
 
     .venv/bin/python bench/figures.py [--per-day 12100] [--db /tmp/bench-figures.db] [--keep]
@@ -36,7 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from config.schema import (  # noqa: E402
     Assessment, Category, Hall, HallConfig, RatingPolicy, Service, Session, Staff, Tag, TagList, Thresholds, Window,
 )
-from hall_server.domain import assessment, figures  # noqa: E402
+from hall_server.domain import assessment, bigscreen, bulletins, figures  # noqa: E402
+from hall_server.web.pages.bulletin_files import to_pdf, to_xlsx  # noqa: E402
 from hall_server.domain.floor_snapshot import build_snapshot  # noqa: E402
 from hall_server.core.state import StateMap  # noqa: E402
 from hall_server.domain.workdays import is_workday  # noqa: E402
@@ -54,7 +58,7 @@ def make_config() -> HallConfig:
     services = tuple(Service(f"{c}{i:03d}", f"事项{c}{i}", c, random.choice((10, 15, 20, 30)), f"部门{c}")
                      for c in CATS for i in range(8))
     windows = tuple(Window(n, f"{n}号窗口", (CATS[n % len(CATS)], CATS[(n + 3) % len(CATS)])) for n in range(1, WINDOWS + 1))
-    staff = tuple(Staff(f"S{n:04d}", f"员工{n}", f"部门{CATS[n % len(CATS)]}", None, "scrypt$2$1$1$00$" + "00" * 16)
+    staff = tuple(Staff(f"S{n:04d}", "李𠀀" if n == 1 else f"员工{n}", f"部门{CATS[n % len(CATS)]}", None, "scrypt$2$1$1$00$" + "00" * 16)
                   for n in range(1, WINDOWS + 1))
     return HallConfig(
         folder=Path("/nonexistent"),
@@ -64,6 +68,12 @@ def make_config() -> HallConfig:
         windows=windows, categories=cats, services=services, staff=staff,
         tags=TagList(1, (Tag("N01", "服务态度差", (1, 2)), Tag("N02", "办事效率低", (1, 2)))),
     )
+
+
+def last_workday() -> date:
+    """The bench's "today": the last generated day, so that no rating lies in the future of the
+    floor's and the big screen's clock (the alerts count the last hour's ratings by time)."""
+    return max(d for d in (date(YEAR, 1, 1) + timedelta(days=i) for i in range(365)) if is_workday(d))
 
 
 def ms(d: date, h: int, m: int, s: int = 0) -> int:
@@ -158,6 +168,13 @@ def live_floor(db, config: HallConfig, now: int) -> None:
                        "VALUES (?, ?, ?, ?, ?, ?)",
                        [n, None if state == "closed" else f"S{n:04d}", state, now,
                         "午休" if state == "paused" else None, ticket])
+        served = []                   # today's tickets already served (the big screen counts them per hour)
+        for i in range(12_000):
+            tid += 1
+            taken = ms(datetime.fromtimestamp(now / 1000, TZ).date(), 9, 0) + i * 2000
+            served.append((tid, today, CATS[i % len(CATS)], 5000 + i, f"{CATS[i % len(CATS)]}{5000 + i}", taken, taken))
+        db.conn.executemany("INSERT INTO tickets (id, day, category, seq, no, status, taken_ms, queued_ms) "
+                            "VALUES (?, ?, ?, ?, ?, 'done', ?, ?)", served)
         for i in range(400):
             tid += 1
             c = CATS[i % len(CATS)]
@@ -197,6 +214,16 @@ def writer_sample(config: HallConfig, n: int, path: Path) -> float:
     return per
 
 
+def cpu_timed(fn, repeat: int = 3) -> float:
+    """Median CPU ms of this process (the machine is shared: wall time swings with the others' load)."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.process_time()
+        fn()
+        times.append((time.process_time() - t0) * 1000)
+    return statistics.median(times)
+
+
 def timed(fn, repeat: int = 5) -> tuple[float, object]:
     out = None
     times = []
@@ -222,14 +249,14 @@ def main() -> None:
         t0 = time.perf_counter()
         n_jobs, n_ratings = generate(db, config, args.per_day)
         gen_s = time.perf_counter() - t0
-        now = ms(date(YEAR, 6, 18), 10, 30)
+        now = ms(last_workday(), 10, 30)
         live_floor(db, config, now)
         db.execute("ANALYZE")
         print(f"generated {n_jobs:,} 办件 and {n_ratings:,} ratings in {gen_s:.1f} s "
               f"({n_jobs / gen_s:,.0f} 办件/s, executemany, one transaction per day)")
     else:
         db = open_store(args.db, HALL)
-        now = ms(date(YEAR, 6, 18), 10, 30)
+        now = ms(last_workday(), 10, 30)
     counts = {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("jobs", "ratings", "rollup", "rollup_hour")}
     size_mb = args.db.stat().st_size / 1e6
     print(f"rows: {counts}  file: {size_mb:,.0f} MB")
@@ -262,6 +289,26 @@ def main() -> None:
     print(f"{'year report by month (rollup)':<52}{t_year:>12.1f}")
     print(f"{'monthly assessment (windows + staff + lists)':<52}{t_assess:>12.1f}")
     print(f"{'live floor snapshot (150 windows, 400 waiting)':<52}{t_snap:>12.2f}   ≤ 20")
+    month_p, week_p = bulletins.period("2025-06"), bulletins.period("2025-W25")
+    t_bdata, bdata = timed(lambda: bulletins.build(db, config, month_p, now), repeat=3)
+    t_pdf, pdf = timed(lambda: to_pdf(config, bulletins.build(db, config, month_p, now)), repeat=3)
+    t_xlsx, _ = timed(lambda: to_xlsx(config, bulletins.build(db, config, month_p, now)), repeat=3)
+    t_week, _ = timed(lambda: to_pdf(config, bulletins.build(db, config, week_p, now)), repeat=3)
+    c_pdf = cpu_timed(lambda: to_pdf(config, bulletins.build(db, config, month_p, now)))
+    bigscreen._month_cache.clear()
+    t_big_cold, _ = timed(lambda: (bigscreen._month_cache.clear(), bigscreen.build(db, config, snap)), repeat=5)
+    t_big, big = timed(lambda: bigscreen.build(db, config, snap), repeat=20)
+    t_big_all, _ = timed(lambda: bigscreen.build(db, config, build_snapshot(seq, state, db, config, now, {})), repeat=20)
+    print(f"{'monthly bulletin: data (figures, assessment, reasons)':<52}{t_bdata:>12.1f}")
+    print(f"{'monthly bulletin: PDF (data + WeasyPrint, A4)':<52}{t_pdf:>12.1f}   ≤ 3000")
+    print(f"{'  the same, CPU ms of this process':<52}{c_pdf:>12.1f}")
+    print(f"{'monthly bulletin: XLSX (data + openpyxl)':<52}{t_xlsx:>12.1f}")
+    print(f"{'weekly bulletin: PDF':<52}{t_week:>12.1f}   ≤ 3000")
+    print(f"{'big screen data (month ranking recomputed)':<52}{t_big_cold:>12.2f}   ≤ 100")
+    print(f"{'big screen data (month ranking from its 60 s cache)':<52}{t_big:>12.2f}   ≤ 100")
+    print(f"{'big screen data incl. a fresh floor snapshot':<52}{t_big_all:>12.2f}")
+    print(f"  PDF {len(pdf) / 1024:,.0f} KiB, {len(bdata['windows'])} windows, {len(bdata['staff'])} staff; "
+          f"big screen today: {big['today']['taken']:,} tickets, {big['today']['finished']:,} 办件")
     per = writer_sample(config, 300, args.db.with_name("bench-writer.db"))
     print(f"{'writer path per 办件 (5 commands, each its own commit)':<52}{per:>12.2f}")
     print(f"\nwindows in snapshot: {len(snap.windows)}, waiting: {snap.summary.waiting}")

@@ -45,8 +45,10 @@ def test_a_database_migrated_by_the_older_code_is_adopted_not_migrated_again(tmp
     old.close()
     hub = Hub(path, make_config(pin_hash))
     try:
-        applied = applied_numbers(hub.db)     # the old numbers adopted; only migrations added since then run
-        assert applied[:len(OLD_NUMBERS)] == OLD_NUMBERS and all(n > max(OLD_NUMBERS) for n in applied[len(OLD_NUMBERS):])
+        applied = applied_numbers(hub.db)     # the old numbers adopted; only migrations added since then run, once
+        newer = [n for n in (store.migration_number(m.name) for sets in HALL for m in sets._migrations)
+                 if n > max(OLD_NUMBERS)]
+        assert applied[:len(OLD_NUMBERS)] == OLD_NUMBERS and sorted(applied[len(OLD_NUMBERS):]) == sorted(newer)
         assert not hub.db["_migrations"].exists()
         assert migrate(hub.db, HALL) == []
         assert hub.db.execute("SELECT no FROM tickets").fetchall() == [("A001",)]   # the data is kept

@@ -15,6 +15,7 @@ one per page on `base.html`; `layout` holds the environment): the citizen's QR p
 | `GET /screen/announce/{event_id}.wav` | hall screen (public) | one call announcement (`announce`) |
 | `GET /t/{pub}`, `/t/{pub}/data` | citizen (phone) | one ticket's status from its QR code: people ahead, wait, 请到 N 号窗口 (`ticket_page`) |
 | `GET/POST /roster`, `POST /roster/copy`, `GET/POST /roster/leave`, `POST /roster/leave/{id}/cancel` | manager (viewer reads) | 排班 week grid, copy last week, 请销假 (`roster_page`) |
+| `/bulletins…`, `/charts…`, `/bigscreen…`, `/public/board`, `/static/…` | see `publication` | 通报, charts, 数据大屏, 公示 |
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 from config.i18n import t
 from hall_server.core.backend import Backend
 from hall_server.web.pages import announce, auth, cases_page, figures_page, floor_page, qr_page
+from hall_server.web.pages import publication  # issue 15: bulletins, charts, big screen, 公示, static files
 from hall_server.web.pages import roster_page
 from hall_server.web.pages import ticket_page
 from hall_server.web.pages.layout import message
@@ -41,6 +43,7 @@ def routes(backend: Backend, site: Site | None = None) -> list[BaseRoute]:
     out: list[BaseRoute] = [Route("/", home, methods=["GET"])]
     for module in (qr_page, auth, floor_page, cases_page, figures_page,
                    announce,
+                   publication,
                    roster_page,
                    ticket_page,
                    ):
