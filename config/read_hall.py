@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 import zoneinfo
 from dataclasses import fields
 from datetime import date, datetime, time
@@ -13,7 +14,7 @@ from typing import TypeVar
 from config.reader import CODE, CODE_RULE, Table, quote, show
 from config.schema import (
     BusLimits,
-    Assessment, ExportPolicy, Hall, HallCalendar, IPNetwork, Network, RatingPolicy, Session, Thresholds,
+    Assessment, ExportPolicy, Hall, HallCalendar, IPNetwork, Network, RatingPolicy, ScreenSettings, Session, Thresholds,
 )
 
 T = TypeVar("T")
@@ -64,6 +65,7 @@ def read_hall(root: Table) -> Hall | None:
     network = _read_network(root.section("network"))
     bus = _defaults(root.section("bus"), BusLimits)
     calendar = _read_calendar(root.section("calendar"))
+    screen = _read_screen(root.section("screen"))
     if table is None:
         return None
     name = table.text("name")
@@ -79,7 +81,23 @@ def read_hall(root: Table) -> Hall | None:
                 rating=rating, assessment=assessment,
                 screen_dpi=table.integer("screen_dpi", 72, 640, default=160),
                 public_url=(public_url or "").rstrip("/"), export=export, network=network,
-                calendar=calendar, bus=bus)
+                calendar=calendar, bus=bus, screen=screen)
+
+
+NOTICE_MAX_CHARS = 200
+
+
+def _read_screen(table: Table) -> ScreenSettings:
+    """[screen] notice: one line of plain text for the hall screen, at most NOTICE_MAX_CHARS."""
+    notice = table.text("notice", "") or ""
+    bad = next((ch for ch in notice if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        table.bad("notice", f"must be one line of plain text, got a control character U+{ord(bad):04X}")
+        notice = ""
+    elif len(notice) > NOTICE_MAX_CHARS:
+        table.bad("notice", f"must be at most {NOTICE_MAX_CHARS} characters, got {len(notice)}")
+        notice = ""
+    return ScreenSettings(notice=notice.strip())
 
 
 def _read_network(table: Table) -> Network:

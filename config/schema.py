@@ -104,6 +104,13 @@ class BusLimits:
 
 
 @dataclass(frozen=True)
+class ScreenSettings:
+    """hall.toml [screen]: the hall screen (综合屏, `/screen/hall`)."""
+
+    notice: str = ""                  # the hall's notice line, one line of plain text ("" = none)
+
+
+@dataclass(frozen=True)
 class Hall:
     name: str
     region_code: str                  # 行政区划代码, 6 digits
@@ -119,6 +126,7 @@ class Hall:
     network: Network = field(default_factory=Network)
     calendar: HallCalendar = field(default_factory=HallCalendar)
     bus: BusLimits = field(default_factory=BusLimits)
+    screen: ScreenSettings = field(default_factory=ScreenSettings)
 
 
 @dataclass(frozen=True)

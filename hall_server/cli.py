@@ -30,6 +30,7 @@ from hall_server.web.users import main_users
 from hallnet.address import BadAddress, BusAddress
 from hallnet.clock import BadClock, Clock
 from hallnet.keys import KeyFileError, KeyRegistry, new_node_key, revoke_node_key, server_keys
+from hallnet.vocabulary import Msg
 
 EXIT_THREAD_DIED = 3
 WATCH_EVERY_S = 0.5
@@ -185,6 +186,7 @@ def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: s
     log.info("hall %s: bus %s + %s, http %s:%d, state seq %d", config.hall.name, address.commands,
              address.states, http_addr[0], http_addr[1], hub.state.seq)
 
+    bus.submit(Msg.SCREEN_NOTICE, {"text": config.hall.screen.notice}, node="system")   # the hall screen's line
     exporter = ExportRunner.from_config(hub, bus.submit, data_dir)      # R11, when [export] sink is set
     if exporter is not None:
         exporter.start()

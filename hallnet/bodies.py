@@ -93,6 +93,10 @@ class WindowSignIn(AtWindow, kw_only=True):
     pin: _s(32)
 
 
+class ScreenNotice(Body, kw_only=True):
+    text: _s(200) = ""
+
+
 class WindowPause(AtWindow, kw_only=True):
     reason: _s(32)
 
@@ -197,6 +201,7 @@ BODIES: dict[str, type[Body]] = {
     Msg.CASE_CALLBACK: CaseStep, Msg.CASE_RECTIFY: CaseStep, Msg.CASE_CLOSE: CaseStep,
     Msg.CASE_APPEAL: CaseAppeal, Msg.CASE_DECIDE: CaseDecide, Msg.COMMENT_SUBMIT: CommentSubmit,
     Msg.SYSTEM_TICK: Empty, Msg.EXPORT_DELIVERED: ExportDelivered,
+    Msg.SCREEN_NOTICE: ScreenNotice,
 }
 
 

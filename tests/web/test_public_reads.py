@@ -74,7 +74,7 @@ def test_unauthenticated_state_has_no_rating_key_token_or_link(hall_env: Hall) -
         assert w2 == {"window": 2, "name": "2号窗口", "state": "serving", "ticket": w2["ticket"],
                       "staff": {"staff_no": "1002", "name": w2["staff"]["name"], "department": w2["staff"]["department"],
                                 "stars": w2["staff"]["stars"]}}
-        assert state["calls"]["recent"][0].keys() == {"ticket", "window", "at_ms", "recall"}
+        assert state["calls"]["recent"][0].keys() == {"id", "ticket", "window", "at_ms", "kind", "recall"}
         floor = c.get("/api/floor").json()
         assert all("job" not in w for w in floor["windows"]) and fin["job"] not in json.dumps(floor)
 
