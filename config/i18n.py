@@ -613,3 +613,38 @@ TEXTS.update({
     "err.already_signed_in_at": {"zh": "该工号已在{window}号窗口签到，请先在那里签退",
                                  "en": "Signed in at window {window}: sign out there first"},
 })
+
+# The hall screen (综合屏, /screen/hall) and the window screens (窗口屏, /screen/window/{n}):
+# hall_server/web/pages/screens.py, templates screen_*.html, static/screen.js.
+TEXTS.update({
+    "screen.hall.title": {"zh": "综合屏", "en": "Hall screen"},
+    "screen.hall.to_window": {"zh": "请到 {window} 号窗口", "en": "Please go to window {window}"},
+    "screen.hall.no_calls": {"zh": "请留意叫号", "en": "Please listen for your number"},
+    "screen.hall.recent": {"zh": "最近叫号", "en": "Recent calls"},
+    "screen.hall.windows": {"zh": "窗口", "en": "Windows"},
+    "screen.hall.window_n": {"zh": "{n} 号窗口", "en": "Window {n}"},
+    "screen.hall.no_windows": {"zh": "暂无窗口办理", "en": "No window open"},
+    "screen.hall.state.idle": {"zh": "空闲", "en": "Free"},
+    "screen.hall.state.calling": {"zh": "叫号中", "en": "Calling"},
+    "screen.hall.state.serving": {"zh": "办理中", "en": "Serving"},
+    "screen.hall.state.paused": {"zh": "暂停服务", "en": "Paused"},
+    "screen.hall.waiting": {"zh": "等候人数", "en": "Waiting"},
+    "screen.hall.waiting_n": {"zh": "{n} 人", "en": "{n}"},
+    "screen.date": {"zh": "{y}年{m}月{d}日 {weekday}", "en": "{weekday} {d}/{m}/{y}"},
+    "screen.weekdays": {"zh": "星期一,星期二,星期三,星期四,星期五,星期六,星期日",
+                        "en": "Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday"},
+    "screen.offline": {"zh": "连接中断，正在重连…", "en": "Connection lost, reconnecting…"},
+    "screen.sound_off": {"zh": "语音未开启：请点击屏幕", "en": "Sound is off: tap the screen"},
+    "screen.window.title": {"zh": "{n} 号窗口", "en": "Window {n}"},
+    "screen.window.unknown": {"zh": "没有这个窗口", "en": "No such window"},
+    "screen.window.unknown_text": {"zh": "请检查窗口屏的地址。", "en": "Check the window screen's address."},
+    "screen.window.closed": {"zh": "下班", "en": "Closed"},
+    "screen.window.paused": {"zh": "暂停服务", "en": "Service paused"},
+    "screen.window.calling": {"zh": "请以下号码到本窗口办理", "en": "Now calling"},
+    "screen.window.serving": {"zh": "正在办理", "en": "Now serving"},
+    "screen.window.idle": {"zh": "欢迎光临", "en": "Welcome"},
+    "screen.window.idle_text": {"zh": "请留意叫号", "en": "Please listen for your number"},
+    "screen.window.on_duty": {"zh": "当班人员", "en": "On duty"},
+    "screen.window.staff_no": {"zh": "工号 {no}", "en": "Staff no. {no}"},
+    "screen.window.photo": {"zh": "工作人员照片", "en": "Staff photo"},
+})
