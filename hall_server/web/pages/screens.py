@@ -33,7 +33,7 @@ from hall_server.web.pages.screen_events import Render, ScreenFeeds, TooManyStre
 from hall_server.web.pages.site import Site
 
 HIGHLIGHT_MS = 10_000         # the newest call stays highlighted this long
-RECENT_N = 8                  # calls listed under the newest one
+RECENT_N = 6                  # calls listed under the newest one
 NOSCRIPT_REFRESH_S = 5        # without JavaScript the page reloads this often
 ANNOUNCE_MAX_AGE_MS = 60_000  # a call older than this (by the server's clock) is not announced
 
@@ -52,9 +52,12 @@ def _windows(state: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _queues(site: Site, state: Mapping[str, Any]) -> list[dict[str, Any]]:
-    order = {c.code: i for i, c in enumerate(site.config.categories)} if site.config is not None else {}
-    queues = [v for k, v in state.items() if k.startswith("queue/")]
-    return sorted(queues, key=lambda q: (order.get(q.get("category"), len(order)), q.get("category") or ""))
+    """Every category of the hall (0 waiting until its queue key is published), in the hall's order."""
+    published = {v.get("category"): v for k, v in state.items() if k.startswith("queue/")}
+    if site.config is None:
+        return [published[c] for c in sorted(published, key=str)]
+    return [{"category": c.code, "name": c.name, "waiting": 0, **published.get(c.code, {})}
+            for c in site.config.categories]
 
 
 def clock_view(site: Site, now_ms: int) -> dict[str, str]:
