@@ -623,6 +623,7 @@ TEXTS.update({
     "screen.hall.recent": {"zh": "最近叫号", "en": "Recent calls"},
     "screen.hall.windows": {"zh": "窗口", "en": "Windows"},
     "screen.hall.window_n": {"zh": "{n} 号窗口", "en": "Window {n}"},
+    "screen.hall.window_short": {"zh": "{n}号", "en": "{n}"},
     "screen.hall.no_windows": {"zh": "暂无窗口办理", "en": "No window open"},
     "screen.hall.state.idle": {"zh": "空闲", "en": "Free"},
     "screen.hall.state.calling": {"zh": "叫号中", "en": "Calling"},
