@@ -264,3 +264,37 @@ def test_the_window_screen_follows_sign_in_call_pause_and_sign_out(hall, browser
     assert page.query_selector(".staff-card") is None
     ctx.close()
     assert not CSP_VIOLATIONS
+
+
+def test_a_call_is_aged_by_the_servers_clock_not_the_tvs(tmp_path: Path, browser) -> None:
+    """On a demo clock running 30× (a minute of hall time in 2 s), a call heard live is announced; a
+    call the screen only hears of 90 hall-seconds later (3 s of real time) is shown, not announced,
+    although by the TV's own clock it is 3 s old."""
+    srv = ServerProcess(data=tmp_path / "server", args=["--clock-start", "2026-11-23T10:00+08:00",
+                                                        "--clock-speed", "30"])
+    srv.data.mkdir()
+    for n in ("terminal-3", "dispenser-1"):
+        srv.new_key(n)
+    srv.start()
+    actor = Actor(srv, tmp_path / "outboxes")
+    try:
+        actor.ok("terminal-3", "window.sign_in", {"staff_no": "HC2103", "pin": "1234"})
+        for _ in range(2):
+            actor.ok("dispenser-1", "queue.take", {"category": "A"})
+        page = hall_page(browser, srv, 1366, 768, [])
+        actor.ok("terminal-3", "queue.call_next")
+        log = settle(page, 1, announce_seconds(1))
+        assert [a["id"] for a in log] == [calls(srv)[0]["id"]]
+        page.context.close()
+        actor.ok("terminal-3", "queue.no_show")
+        actor.ok("terminal-3", "queue.call_next")
+        time.sleep(3.0)                                       # 90 s of hall time
+        late = hall_page(browser, srv, 1366, 768, [])
+        late.wait_for_selector('.newest-ticket:text-is("A002")', timeout=3000)
+        late.wait_for_timeout(1500)
+        assert announced(late) == []
+        late.context.close()
+    finally:
+        actor.close()
+        srv.stop()
+        srv.kill()
