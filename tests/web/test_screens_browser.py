@@ -40,7 +40,10 @@ STORE = "hallscreen.announced"          # static/screen.js: the ids this TV anno
 
 
 def voice_route_exists() -> bool:
-    return any('Route("/screen/announce/' in p.read_text("utf-8") for p in (ROOT / "hall_server").rglob("*.py"))
+    """Whether some module other than the screens' own serves `/screen/announce/…` (the voice route)."""
+    mine = {"screens.py", "screen_events.py"}
+    return any("/screen/announce/" in p.read_text("utf-8")
+               for p in (ROOT / "hall_server").rglob("*.py") if p.name not in mine)
 
 
 def stub_wav(seconds: float = 0.3, rate_hz: int = 8000) -> bytes:

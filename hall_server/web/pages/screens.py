@@ -18,7 +18,7 @@ rendering, the clock runs on the server's time, and the hall screen announces ea
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +111,7 @@ def render_hall(site: Site) -> Render:
     return lambda state, now_ms: render("screen_hall_body.html", v=hall_view(site, state, now_ms))
 
 
-def render_window(site: Site) -> Any:
+def render_window(site: Site) -> Callable[[int], Render]:
     return lambda n: (lambda state, now_ms: render("screen_window_body.html", v=window_view(site, state, n, now_ms)))
 
 
