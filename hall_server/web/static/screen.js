@@ -9,7 +9,7 @@
   var offsetMs=Number(root.dataset.nowMs)-Date.now();          // the server's clock minus this TV's
   var tzMs=Number(root.dataset.tzMin||0)*60000, highlightMs=Number(root.dataset.highlightMs||10000);
   var maxAgeMs=Number(root.dataset.maxAgeMs||60000), weekdays=(root.dataset.weekdays||'').split(',');
-  var stats=window.__screen={events:0,seq:null,calls:null};
+  var stats=window.__screen={events:0,seq:null,calls:null,heard:{}};   // heard: call id -> Date.now() when first pushed
   function serverNow(){return Date.now()+offsetMs;}
   function pad(n){return (n<10?'0':'')+n;}
   function tick(){
@@ -91,6 +91,7 @@
       offsetMs=m.now_ms-Date.now();
       body.innerHTML=m.html;
       stats.events++;stats.seq=m.seq;stats.calls=m.calls;
+      (m.calls||[]).forEach(function(c){if(!(c.id in stats.heard)){stats.heard[c.id]=Date.now();}});
       if(hall){highlight();onCalls(m.calls||[],m.now_ms);}
       tick();
     });
