@@ -301,3 +301,16 @@ def test_a_call_is_aged_by_the_servers_clock_not_the_tvs(tmp_path: Path, browser
         actor.close()
         srv.stop()
         srv.kill()
+
+
+def test_without_javascript_a_screen_reloads_itself_to_the_latest_state(hall, browser) -> None:
+    srv, actor = hall
+    ctx = browser.new_context(viewport={"width": 800, "height": 480}, java_script_enabled=False, **TV)
+    page = watch(ctx.new_page())
+    page.goto(f"{srv.http}/screen/window/4")
+    assert page.get_attribute(".win-body", "data-state") == "idle"
+    ticket = actor.ok("dispenser-1", "queue.take", {"category": "A"})["ticket"]
+    assert actor.ok("terminal-4", "queue.call_next")["ticket"] == ticket
+    page.wait_for_selector(f'.win-now.w-calling .ticket:text-is("{ticket}")', timeout=8000)   # refresh: 5 s
+    actor.ok("terminal-4", "queue.no_show")
+    ctx.close()
