@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 import zoneinfo
 from dataclasses import fields
 from datetime import date, datetime, time
@@ -14,7 +15,8 @@ from config.read_hours import MAX_SESSIONS, read_hours
 from config.reader import CODE, CODE_RULE, Table, quote, show
 from config.schema import (
     BusLimits,
-    Assessment, CityLink, ExportPolicy, Hall, HallCalendar, IPNetwork, Network, RatingPolicy, Session, Thresholds,
+    Assessment, CityLink, ExportPolicy, Hall, HallCalendar, IPNetwork, Network, RatingPolicy, ScreenSettings, Session,
+    Thresholds,
 )
 
 T = TypeVar("T")
@@ -68,6 +70,7 @@ def read_hall(root: Table) -> Hall | None:
     bus = _defaults(root.section("bus"), BusLimits)
     calendar = _read_calendar(root.section("calendar"))
     hours = read_hours(root.section("hours"))
+    screen = _read_screen(root.section("screen"))
     if table is None:
         return None
     name = table.text("name")
@@ -83,7 +86,23 @@ def read_hall(root: Table) -> Hall | None:
                 rating=rating, assessment=assessment,
                 screen_dpi=table.integer("screen_dpi", 72, 640, default=160),
                 public_url=(public_url or "").rstrip("/"), export=export, city=city, network=network,
-                calendar=calendar, bus=bus, hours=hours)
+                calendar=calendar, bus=bus, hours=hours, screen=screen)
+
+
+NOTICE_MAX_CHARS = 200
+
+
+def _read_screen(table: Table) -> ScreenSettings:
+    """[screen] notice: one line of plain text for the hall screen, at most NOTICE_MAX_CHARS."""
+    notice = table.text("notice", "") or ""
+    bad = next((ch for ch in notice if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        table.bad("notice", f"must be one line of plain text, got a control character U+{ord(bad):04X}")
+        notice = ""
+    elif len(notice) > NOTICE_MAX_CHARS:
+        table.bad("notice", f"must be at most {NOTICE_MAX_CHARS} characters, got {len(notice)}")
+        notice = ""
+    return ScreenSettings(notice=notice.strip())
 
 
 def _read_network(table: Table) -> Network:

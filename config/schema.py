@@ -154,6 +154,13 @@ class Calling:
 
 
 @dataclass(frozen=True)
+class ScreenSettings:
+    """hall.toml [screen]: the hall screen (综合屏, `/screen/hall`)."""
+
+    notice: str = ""                  # the hall's notice line, one line of plain text ("" = none)
+
+
+@dataclass(frozen=True)
 class Hall:
     name: str
     region_code: str                  # 行政区划代码, 6 digits
@@ -171,6 +178,7 @@ class Hall:
     calendar: HallCalendar = field(default_factory=HallCalendar)
     bus: BusLimits = field(default_factory=BusLimits)
     hours: HallHours = field(default_factory=HallHours)
+    screen: ScreenSettings = field(default_factory=ScreenSettings)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from hall_server.web.users import main_users
 from hallnet.address import BadAddress, BusAddress
 from hallnet.clock import BadClock, Clock
 from hallnet.keys import KeyFileError, KeyRegistry, new_node_key, revoke_node_key, server_keys
+from hallnet.vocabulary import Msg
 
 EXIT_THREAD_DIED = 3
 WATCH_EVERY_S = 0.5
@@ -188,6 +189,7 @@ def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: s
     for warning in calendar_warnings(config, hub.clock()):
         log.warning("calendar: %s", warning)
 
+    bus.submit(Msg.SCREEN_NOTICE, {"text": config.hall.screen.notice}, node="system")   # the hall screen's line
     runners = [r for r in (ExportRunner.from_config(hub, bus.submit, data_dir),   # R11, when [export] sink is set
                            ExportRunner.for_city(hub, bus.submit, data_dir))     # the city tier, when [city] url is set
                if r is not None]

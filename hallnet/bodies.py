@@ -135,6 +135,10 @@ class DoneAt(AtWindow, kw_only=True):
     done_ms: Annotated[int, msgspec.Meta(ge=0)] | None = None
 
 
+class ScreenNotice(Body, kw_only=True):
+    text: _s(200) = ""
+
+
 class WindowPause(DoneAt, kw_only=True):
     reason: _s(32)
 
@@ -299,6 +303,7 @@ BODIES: dict[str, type[Body]] = {
     Msg.ROSTER_SET_WEEK: RosterSetWeek, Msg.ROSTER_COPY_WEEK: RosterCopyWeek,
     Msg.LEAVE_ADD: LeaveAdd, Msg.LEAVE_CANCEL: LeaveCancel, Msg.LEAVE_REQUEST: LeaveRequest,
     Msg.LEAVE_DECIDE: LeaveDecide,
+    Msg.SCREEN_NOTICE: ScreenNotice,
 }
 
 

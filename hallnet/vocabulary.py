@@ -75,6 +75,8 @@ class Msg(enum.StrEnum):
     # the server's own timer
     SYSTEM_TICK = "system.tick"
     EXPORT_DELIVERED = "export.delivered"
+    # the hall screen's notice line (published at start from hall.toml [screen] notice)
+    SCREEN_NOTICE = "screen.notice"
 
 
 WIRE_TYPES = frozenset({Msg.HEARTBEAT, Msg.REPLY, Msg.DELTA, Msg.SNAPSHOT, Msg.ERROR})
@@ -125,6 +127,7 @@ class Key:
     QUEUE = "queue/"       # queue/<category>: waiting count and the next tickets
     CALLS = "calls"        # the recent calls, for the hall display
     FLOOR = "floor"        # the floor summary
+    NOTICE = "notice"      # the hall screen's notice line: {text}
     MGR = "mgr/"           # managers only: never sent to other nodes
     NODE = "node/"         # node/<id>: presence
     DEVICE = "device/"     # device/<node>/<device>: a reported device

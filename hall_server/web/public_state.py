@@ -10,7 +10,11 @@ get the whole map.
 | `floor` | day, windows_open, windows_paused, windows_closed, waiting, waiting_over_limit, served_today |
 | `queue/<category>` | category, name, waiting, priority_waiting, oldest_queued_ms, last_called |
 | `calls` | recent: [{ticket, window, at_ms, recall}] |
-| `window/<n>` | window, name, state, ticket (the number called or served), staff: {staff_no, name, department, stars} (the identity the evaluator shows) |
+| `window/<n>` | window, name, state, ticket (the number called or served), staff: {staff_no, name, department, stars} (the identity the evaluator shows), pause (only while paused): the pause reason's CATEGORY (lunch / away / consulting / training / other; never the reason's text: a reason typed by hand is "other") |
+| `notice` | text (the hall screen's notice line, hall.toml `[screen] notice`) |
+
+The staff member's photo (亮身份) is not in the state: `/screen/window/{n}/photo` serves the photo of
+whoever is signed in at window n now, and nothing else (`hall_server.web.pages.screens`).
 
 `GET /api/floor` without a login (`api_floor`) shows the same: its windows keep these fields only.
 """
@@ -22,12 +26,27 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
+from config.i18n import TEXTS
 from hall_server.domain.floor_snapshot import FloorSnapshot
 
 FLOOR_FIELDS = ("day", "windows_open", "windows_paused", "windows_closed", "waiting", "waiting_over_limit",
                 "served_today")
 QUEUE_FIELDS = ("category", "name", "waiting", "priority_waiting", "oldest_queued_ms", "last_called")
 CALL_FIELDS = ("id", "ticket", "window", "at_ms", "kind", "recall")
+NOTICE_FIELDS = ("text",)
+PAUSE_CATEGORIES = ("lunch", "away", "consulting", "training", "other")   # the terminal's reason buttons
+
+
+def pause_category(reason: Any) -> str:
+    """The category of a pause reason: the terminal sends the category's code; a reason typed
+    another way (the demo, an older terminal) counts as its category when it is the category's
+    Chinese name, else "other"."""
+    if reason in PAUSE_CATEGORIES:
+        return str(reason)
+    for code in PAUSE_CATEGORIES:
+        if reason == TEXTS.get(f"pause.{code}", {}).get("zh"):
+            return code
+    return "other"
 WINDOW_FIELDS = ("window", "name", "state", "ticket")
 STAFF_FIELDS = ("staff_no", "name", "department", "stars")
 
@@ -42,6 +61,8 @@ def _window(value: Any) -> dict[str, Any]:
     out = _pick(value, WINDOW_FIELDS)
     staff = value.get("staff") if isinstance(value, Mapping) else None
     out["staff"] = _pick(staff, STAFF_FIELDS) if isinstance(staff, Mapping) else None
+    if isinstance(value, Mapping) and value.get("state") == "paused":
+        out["pause"] = pause_category(value.get("pause_reason"))
     return out
 
 
@@ -63,6 +84,8 @@ def public_value(key: str, value: Any) -> dict[str, Any] | None:
         return _pick(value, FLOOR_FIELDS)
     if key == "calls":
         return _calls(value)
+    if key == "notice":
+        return _pick(value, NOTICE_FIELDS)
     if head == "queue" and rest and "/" not in rest:
         return _pick(value, QUEUE_FIELDS)
     if head == "window" and rest.isdigit():

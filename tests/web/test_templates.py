@@ -62,7 +62,8 @@ def test_static_stylesheet_and_script_are_allowed_by_hash_only() -> None:
     csp = content_security_policy()
     css = (STATIC / "hall.css").read_text(encoding="utf-8")
     js = (STATIC / "floor.js").read_text(encoding="utf-8")
-    assert f"style-src 'self' {_sha(css)};" in csp
+    assert f"style-src 'self' {_sha(css)}" in csp          # then the screens' own (layout.inline_style)
+    assert _sha((STATIC / "screen.css").read_text(encoding="utf-8")) in csp.split("style-src", 1)[1].split(";")[0]
     assert _sha(js) in csp and "'unsafe-inline'" not in csp
     page = message("x", "y").body.decode()
     assert f"<style>{css}</style>" in page

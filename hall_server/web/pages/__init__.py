@@ -16,6 +16,7 @@ one per page on `base.html`; `layout` holds the environment): the citizen's QR p
 | `GET /t/{pub}`, `/t/{pub}/data` | citizen (phone) | one ticket's status from its QR code: people ahead, wait, 请到 N 号窗口 (`ticket_page`) |
 | `GET/POST /roster`, `POST /roster/copy`, `GET/POST /roster/leave`, `POST /roster/leave/{id}/cancel` | manager (viewer reads) | 排班 week grid, copy last week, 请销假 (`roster_page`) |
 | `/bulletins…`, `/charts…`, `/bigscreen…`, `/public/board`, `/static/…` | see `publication` | 通报, charts, 数据大屏, 公示 |
+| `GET /screen/hall`, `/screen/window/{n}`, `/screen/events` | anyone (the hall's TV, window screens) | the public screens, live (`screens`) |
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from hall_server.core.backend import Backend
 from hall_server.web.pages import announce, auth, cases_page, figures_page, floor_page, qr_page
 from hall_server.web.pages import publication  # issue 15: bulletins, charts, big screen, 公示, static files
 from hall_server.web.pages import roster_page
+from hall_server.web.pages import screens
 from hall_server.web.pages import ticket_page
 from hall_server.web.pages.layout import message
 from hall_server.web.pages.site import Site
@@ -45,6 +47,7 @@ def routes(backend: Backend, site: Site | None = None) -> list[BaseRoute]:
                    announce,
                    publication,
                    roster_page,
+                   screens,
                    ticket_page,
                    ):
         out.extend(module.routes(site))

@@ -38,6 +38,7 @@ CSS = (STATIC / "hall.css").read_text(encoding="utf-8")
 
 HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
 _SCRIPT_HASHES: set[str] = set()
+_STYLE_HASHES: set[str] = set()      # further inline stylesheets (`inline_style`), e.g. the hall screens'
 _LINE_BREAK = re.compile(r"\n[ \t]*")
 
 
@@ -80,14 +81,22 @@ def static_script(name: str) -> Markup:
     return inline_script((STATIC / name).read_text(encoding="utf-8"))
 
 
+def inline_style(name: str) -> Markup:
+    """The text of `static/<name>` for a page's `{% block style %}` (`<style>…</style>`), allowed by
+    its hash; call at import time."""
+    text = (STATIC / name).read_text(encoding="utf-8")
+    _STYLE_HASHES.add(_sha256(text))
+    return Markup(text)
+
+
 def content_security_policy() -> str:
     """The policy of every response: only this origin, the stylesheet and registered scripts by
     hash, images and sound (the hall screen's announcements) from here, no framing, no plugins,
     forms post here."""
     scripts = " ".join(["'self'", *sorted(_SCRIPT_HASHES)])
+    styles = " ".join(["'self'", _sha256(CSS), *sorted(_STYLE_HASHES)])
     return (f"default-src 'none'; script-src {scripts}; "
-            f"style-src 'self' {_sha256(CSS)}; img-src 'self'; media-src 'self'; connect-src 'self'; "
-            "font-src 'self'; "
+            f"style-src {styles}; img-src 'self'; media-src 'self'; connect-src 'self'; font-src 'self'; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
