@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import shutil
+import struct
 import time
 import wave
 from pathlib import Path
@@ -24,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ROOT, ServerProcess, wait_until
+from tests.conftest import DEMO_HALL, ROOT, ServerProcess, wait_until
 from tests.web.test_browser import (  # noqa: F401  (the fixture no_csp_violations)
     ARGS, CHROMIUM, CSP_VIOLATIONS, Actor, no_csp_violations, watch,
 )
@@ -68,10 +71,42 @@ def browser():
             b.close()
 
 
+SHIPPED_PACK = ROOT / "config" / "voicepacks" / "zh-mandarin"
+
+
+def quick_pack(folder: Path, clip_s: float = 0.03) -> None:
+    """A voice pack with every clip of the shipped one, each a 30 ms tone in the same format: the real
+    route assembles and serves real WAVs, and a burst of ten plays in seconds, not minutes."""
+    folder.mkdir(parents=True)
+    for clip in SHIPPED_PACK.glob("*.wav"):
+        with wave.open(str(clip), "rb") as src:
+            rate, channels, width = src.getframerate(), src.getnchannels(), src.getsampwidth()
+        frames = b"".join(struct.pack("<h", int(3000 * math.sin(2 * math.pi * 440 * i / rate))) * channels
+                          for i in range(int(clip_s * rate)))
+        with wave.open(str(folder / clip.name), "wb") as out:
+            out.setnchannels(channels)
+            out.setsampwidth(width)
+            out.setframerate(rate)
+            out.writeframes(frames)
+    for extra in ("words.toml",):
+        if (SHIPPED_PACK / extra).exists():
+            shutil.copy(SHIPPED_PACK / extra, folder / extra)
+
+
+def quick_hall(root: Path) -> Path:
+    """The demo hall's folder with the quick voice pack, said once."""
+    config = root / "hall-config"
+    shutil.copytree(DEMO_HALL, config)
+    quick_pack(config / "quick-voice")
+    with open(config / "hall.toml", "a", encoding="utf-8") as f:
+        f.write('\n[calling]\nvoice_pack = "quick-voice"\nannounce_repeat = 1\n')
+    return config
+
+
 @pytest.fixture(scope="module")
 def hall(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("screens-e2e")
-    srv = ServerProcess(data=root / "server")
+    srv = ServerProcess(data=root / "server", config=quick_hall(root))
     srv.data.mkdir()
     for n in NODES:
         srv.new_key(n)
@@ -139,7 +174,7 @@ def call_at(actor: Actor, terminal: str, times: int) -> list[str]:
 
 
 def announce_seconds(n: int) -> float:
-    return 10.0 + n * (15.0 if voice_route_exists() else 1.0)
+    return 10.0 + n * 4.0          # (a quick pack's announcement lasts about two seconds)
 
 
 def shot(page: Any, name: str) -> Path:
@@ -273,8 +308,8 @@ def test_a_call_is_aged_by_the_servers_clock_not_the_tvs(tmp_path: Path, browser
     """On a demo clock running 30× (a minute of hall time in 2 s), a call heard live is announced; a
     call the screen only hears of 90 hall-seconds later (3 s of real time) is shown, not announced,
     although by the TV's own clock it is 3 s old."""
-    srv = ServerProcess(data=tmp_path / "server", args=["--clock-start", "2026-11-23T10:00+08:00",
-                                                        "--clock-speed", "30"])
+    srv = ServerProcess(data=tmp_path / "server", config=quick_hall(tmp_path),
+                        args=["--clock-start", "2026-11-23T10:00+08:00", "--clock-speed", "30"])
     srv.data.mkdir()
     for n in ("terminal-3", "dispenser-1"):
         srv.new_key(n)
