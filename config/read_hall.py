@@ -10,6 +10,7 @@ from dataclasses import fields
 from datetime import date, datetime, time
 from typing import TypeVar
 
+from config.read_supervision import read_notify, read_patrol
 from config.reader import CODE, CODE_RULE, Table, quote, show
 from config.schema import (
     BusLimits,
@@ -64,6 +65,7 @@ def read_hall(root: Table) -> Hall | None:
     network = _read_network(root.section("network"))
     bus = _defaults(root.section("bus"), BusLimits)
     calendar = _read_calendar(root.section("calendar"))
+    patrol, notify = read_patrol(root.section("patrol")), read_notify(root.section("notify"))   # issue 15
     if table is None:
         return None
     name = table.text("name")
@@ -79,7 +81,7 @@ def read_hall(root: Table) -> Hall | None:
                 rating=rating, assessment=assessment,
                 screen_dpi=table.integer("screen_dpi", 72, 640, default=160),
                 public_url=(public_url or "").rstrip("/"), export=export, network=network,
-                calendar=calendar, bus=bus)
+                calendar=calendar, bus=bus, patrol=patrol, notify=notify)
 
 
 def _read_network(table: Table) -> Network:

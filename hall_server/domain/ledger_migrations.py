@@ -65,3 +65,81 @@ def _m90(db: sqlite_utils.Database) -> None:
     )""")
     x("CREATE INDEX case_callbacks_case ON case_callbacks (case_id)")
     append_only(db, "case_callbacks")
+
+
+@LEDGER(name=numbered(91, "patrols: 日巡查 / 明察暗访 / 模拟办事 with their findings and photos"))
+def _m91(db: sqlite_utils.Database) -> None:
+    x = db.execute
+    # kind: daily | undercover | mock; window NULL = the whole hall; day = the hall's local date.
+    x("""CREATE TABLE patrols (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        announced INTEGER NOT NULL,
+        window INTEGER,
+        staff_no TEXT,
+        note TEXT NOT NULL DEFAULT '',
+        at_ms INTEGER NOT NULL,
+        day TEXT NOT NULL,
+        node TEXT NOT NULL
+    )""")
+    x("CREATE INDEX patrols_day ON patrols (day)")
+    append_only(db, "patrols")
+    # One finding: its category code, name and points as configured at the time, and its ledger item.
+    x("""CREATE TABLE patrol_findings (
+        id INTEGER PRIMARY KEY,
+        patrol_id INTEGER NOT NULL REFERENCES patrols (id),
+        code TEXT NOT NULL,
+        name TEXT NOT NULL,
+        points REAL NOT NULL,
+        item_id INTEGER REFERENCES ledger_items (id)
+    )""")
+    x("CREATE INDEX patrol_findings_patrol ON patrol_findings (patrol_id)")
+    append_only(db, "patrol_findings")
+    # A photo the web side stored under DATA/patrol-photos/<name> (resized JPEG, no EXIF).
+    x("""CREATE TABLE patrol_photos (
+        id INTEGER PRIMARY KEY,
+        patrol_id INTEGER NOT NULL REFERENCES patrols (id),
+        name TEXT NOT NULL UNIQUE
+    )""")
+    x("CREATE INDEX patrol_photos_patrol ON patrol_photos (patrol_id)")
+    append_only(db, "patrol_photos")
+
+
+@LEDGER(name=numbered(92, "notify: the outbox of notifications to the duty officers (store-and-forward)"))
+def _m92(db: sqlite_utils.Database) -> None:
+    # One message per channel (wecom | dingtalk | email), written in the transaction of its event.
+    # uid: the message's own id (sent along, so a receiver can drop a repeat). sent_ms set after a 2xx
+    # (or the SMTP server's acceptance); next_ms: when the sender may try it (again).
+    db.execute("""CREATE TABLE notify_outbox (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        channel TEXT NOT NULL,
+        event TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        next_ms INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        sent_ms INTEGER,
+        last_error TEXT NOT NULL DEFAULT ''
+    )""")
+    db.execute("CREATE INDEX notify_outbox_due ON notify_outbox (next_ms) WHERE sent_ms IS NULL")
+
+
+@LEDGER(name=numbered(93, "assessment: managers' manual entries (组织考评 / 自我考评) per month"))
+def _m93(db: sqlite_utils.Database) -> None:
+    # kind: org (组织考评) | self (自我考评); target: window | staff; points < 0 a deduction, > 0 a bonus.
+    db.execute("""CREATE TABLE assessment_entries (
+        id INTEGER PRIMARY KEY,
+        month TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        window INTEGER,
+        staff_no TEXT,
+        points REAL NOT NULL,
+        reason TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        node TEXT NOT NULL
+    )""")
+    db.execute("CREATE INDEX assessment_entries_month ON assessment_entries (month)")
+    append_only(db, "assessment_entries")

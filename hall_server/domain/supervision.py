@@ -7,16 +7,19 @@ managers' manual assessment entries and the notification sender's results; and t
 | `ledger.add` | web, manager | `{source: hotline/inspection/other, title, detail?, ref?, window?, staff_no?, unit?, owner?, due_workdays? (1–60, 5)}` | `{item_id, due_ms}` |
 | `ledger.rectify` | web, manager | `{item_id, note}` | `{item_id, status: rectified, late}` |
 | `ledger.close` | web, manager | `{item_id, evidence}` (销号) | `{item_id, status: closed, late}` |
+| `assessment.entry` | web, manager | `{month: YYYY-MM, kind: org/self, target: window/staff, window? / staff_no?, points (−100…100, not 0), reason}` | `{entry_id}` |
+| `notify.result` | system (the sender) | `{outbox_id, sent, error?}` | `{outbox_id, sent}` |
+| `patrol.record` | web, manager | `{kind: daily/undercover/mock, announced?, window? (none: the whole hall), staff_no? (default: who is signed in there), findings?: [codes of [patrol] findings], note?, photos?: ["<32 hex>.jpg", …]}` | `{patrol_id, item_ids, staff_no}` |
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from hall_server.domain import ledger
+from hall_server.domain import assessment_manual, ledger, patrols
 from hall_server.domain.common import MANAGER, SYSTEM, WEB, window_cfg
 from hall_server.domain.context import BadRequest, Context, Handlers
-from hallnet.bodies import LedgerAdd, LedgerClose, LedgerRectify
+from hallnet.bodies import AssessmentEntry, LedgerAdd, LedgerClose, LedgerRectify, PatrolRecord
 from hallnet.vocabulary import Msg
 
 HANDLERS = Handlers()   # collected in hall_server.domain.handlers
@@ -50,6 +53,20 @@ def ledger_rectify(ctx: Context, body: LedgerRectify) -> dict[str, Any]:
 @HANDLERS.on(Msg.LEDGER_CLOSE, kinds=MANAGERS)
 def ledger_close(ctx: Context, body: LedgerClose) -> dict[str, Any]:
     return ledger.close(ctx, body.item_id, body.evidence)
+
+
+@HANDLERS.on(Msg.PATROL_RECORD, kinds=MANAGERS)
+def patrol_record(ctx: Context, body: PatrolRecord) -> dict[str, Any]:
+    window = window_cfg(ctx.config, body.window).number if body.window is not None else None
+    return patrols.record(ctx, body.kind, body.announced, window, _staff(ctx, body.staff_no), list(body.findings),
+                          body.note, list(body.photos))
+
+
+@HANDLERS.on(Msg.ASSESSMENT_ENTRY, kinds=MANAGERS)
+def assessment_entry(ctx: Context, body: AssessmentEntry) -> dict[str, Any]:
+    window = window_cfg(ctx.config, body.window).number if body.window is not None else None
+    return {"entry_id": assessment_manual.add_entry(ctx, body.month, body.kind, body.target, window,
+                                                    _staff(ctx, body.staff_no), body.points, body.reason)}
 
 
 def tick(ctx: Context) -> dict[str, Any]:
