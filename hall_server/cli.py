@@ -21,6 +21,7 @@ from pathlib import Path
 from config.errors import ConfigError
 from config.loader import load_hall
 from hall_server.core.backend import BusBackend
+from hall_server.core import notify_runner
 from hall_server.core.export_runner import ExportRunner
 from hall_server.core.hub import Hub
 from hall_server.core.store import StoreError, check_writable
@@ -188,9 +189,14 @@ def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: s
     exporter = ExportRunner.from_config(hub, bus.submit, data_dir)      # R11, when [export] sink is set
     if exporter is not None:
         exporter.start()
+    notifier = notify_runner.runner_for(hub, bus.submit)               # issue 15, when [notify] has a channel
+    if notifier is not None:
+        notifier.start()
     try:
         return _serve_http(BusBackend(hub, bus), http_addr)
     finally:
+        if notifier is not None:
+            notifier.stop()
         if exporter is not None:
             exporter.stop()
         bus.stop()

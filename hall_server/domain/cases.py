@@ -23,7 +23,7 @@ import sqlite_utils
 from config.i18n import t
 from config.reserved_tags import reason_pending
 from config.schema import HallConfig
-from hall_server.domain import rollup
+from hall_server.domain import notify, rollup
 from hall_server.domain.actors import actor_name
 from hall_server.domain.common import mask_phone, row, rows
 from hall_server.domain.errors import AppealExists, NoteRequired, OwnAppeal, UnknownCase, WrongCaseState
@@ -57,7 +57,9 @@ def _open(ctx: Context, kind: str, rating_id: int | None, job: dict[str, Any] | 
 
 
 def open_for_rating(ctx: Context, rating_id: int, job: dict[str, Any], text: str, phone: str) -> int:
-    return _open(ctx, "bad_rating", rating_id, job, text, phone)
+    case_id = _open(ctx, "bad_rating", rating_id, job, text, phone)
+    notify.bad_rating(ctx, case_id, rating_id)        # same transaction: the outbox (issue 15)
+    return case_id
 
 
 def open_comment(ctx: Context, text: str, phone: str) -> int:
@@ -170,11 +172,17 @@ def decide(ctx: Context, case_id: int, upheld: bool, note: str) -> dict[str, Any
 
 
 def flag_overdue(ctx: Context) -> int:
-    """Tick: flag cases whose call-back or rectification is past due."""
-    n = ctx.db.execute("UPDATE cases SET callback_overdue = 1 WHERE callback_overdue = 0 AND callback_ms IS NULL "
-                       "AND callback_due_ms < ?", [ctx.now_ms]).rowcount
-    n += ctx.db.execute("UPDATE cases SET rectify_overdue = 1 WHERE rectify_overdue = 0 AND rectified_ms IS NULL "
-                        "AND rectify_due_ms < ?", [ctx.now_ms]).rowcount
+    """Tick: flag cases whose call-back or rectification is past due (and tell the duty officers of
+    each step going overdue, issue 15)."""
+    n = 0
+    for step, done in (("callback", "callback_ms"), ("rectify", "rectified_ms")):
+        found = [r["id"] for r in rows(ctx, f"SELECT id FROM cases WHERE {step}_overdue = 0 AND {done} IS NULL "
+                                            f"AND {step}_due_ms < ?", [ctx.now_ms])]
+        for case_id in found:
+            ctx.db.execute(f"UPDATE cases SET {step}_overdue = 1 WHERE id = ?", [case_id])
+            if get(ctx, case_id)["status"] != "closed":
+                notify.case_overdue(ctx, case_id, step)
+        n += len(found)
     return n
 
 

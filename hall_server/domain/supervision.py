@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from hall_server.domain import assessment_manual, ledger, patrols
+from hall_server.domain import assessment_manual, ledger, notify, patrols
 from hall_server.domain.common import MANAGER, SYSTEM, WEB, window_cfg
 from hall_server.domain.context import BadRequest, Context, Handlers
-from hallnet.bodies import AssessmentEntry, LedgerAdd, LedgerClose, LedgerRectify, PatrolRecord
+from hallnet.bodies import AssessmentEntry, LedgerAdd, LedgerClose, LedgerRectify, NotifyResult, PatrolRecord
 from hallnet.vocabulary import Msg
 
 HANDLERS = Handlers()   # collected in hall_server.domain.handlers
@@ -72,4 +72,12 @@ def assessment_entry(ctx: Context, body: AssessmentEntry) -> dict[str, Any]:
 def tick(ctx: Context) -> dict[str, Any]:
     """The system tick's share: ledger items that went overdue now."""
     newly = ledger.flag_overdue(ctx)
+    for item_id in newly:
+        notify.item_overdue(ctx, item_id)
     return {"overdue_items": len(newly)}
+
+
+@HANDLERS.on(Msg.NOTIFY_RESULT, kinds={SYSTEM})
+def notify_result(ctx: Context, body: NotifyResult) -> dict[str, Any]:
+    """The notification sender's report on one message (sent, or failed: retried later)."""
+    return notify.result(ctx, body.outbox_id, body.sent, body.error)
