@@ -172,13 +172,13 @@ def test_every_signed_in_post_route_and_form_is_csrf_checked(hall_env, client) -
               and not r.path.startswith("/api/") and r.path not in PUBLIC_POSTS]
     # issue 15 adds the ledger's forms
     assert {r.path for r in routes} == {"/logout", "/cases/{case_id}/{action}", "/ledger/add",
-                                        "/ledger/items/{item_id}/{action}", "/patrol"}
+                                        "/ledger/items/{item_id}/{action}", "/patrol", "/assessment/entries"}
     r = client.post("/patrol", data={"kind": "daily", "announced": "yes"}, files=[("photos", ("a.jpg", b"x", "image/jpeg"))])
     assert r.status_code == 403                                           # the multipart patrol form checks it too
     for path in ("/logout", f"/cases/{case_id}/callback", f"/cases/{case_id}/appeal", "/ledger/add",
-                 "/ledger/items/1/close"):
+                 "/ledger/items/1/close", "/assessment/entries"):
         assert client.post(path, data={"note": "x", "reason": "x", "source": "other", "title": "x"}).status_code == 403, path
-    for page in ("/floor", "/cases", f"/cases/{case_id}", "/figures", "/ledger", "/patrol?window=1"):
+    for page in ("/floor", "/cases", f"/cases/{case_id}", "/figures", "/ledger", "/patrol?window=1", "/assessment"):
         html = client.get(page).text
         forms = re.findall(r'<form[^>]*method="post"[^>]*>.*?</form>', html, re.S)
         assert forms, page

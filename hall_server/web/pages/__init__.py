@@ -12,6 +12,7 @@ one per page on `base.html`; `layout` holds the environment): the citizen's QR p
 | `GET /floor`, `/floor/data`, `/floor/events` | manager, viewer | the live floor (HTML, JSON, SSE) |
 | `GET /cases`, `/cases/{id}`, `POST /cases/{id}/{action}` | manager (viewer reads) | cases and their forms |
 | `GET /figures`, `/figures/export.{csv,xlsx}?table=` | manager, viewer | figures and exports |
+| `/ledger…`, `/patrol…`, `/assessment…` | see `ledger_page`, `patrol_page`, `assessment_page` | 问题台账, 巡查, 考核 (issue 15) |
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from starlette.routing import BaseRoute, Route
 
 from config.i18n import t
 from hall_server.core.backend import Backend
-from hall_server.web.pages import auth, cases_page, figures_page, floor_page, ledger_page, patrol_page, qr_page
+from hall_server.web.pages import (
+    assessment_page, auth, cases_page, figures_page, floor_page, ledger_page, patrol_page, qr_page,
+)
 from hall_server.web.pages.layout import message
 from hall_server.web.pages.site import Site
 
@@ -34,7 +37,8 @@ def routes(backend: Backend, site: Site | None = None) -> list[BaseRoute]:
         return RedirectResponse("/floor", status_code=303)
 
     out: list[BaseRoute] = [Route("/", home, methods=["GET"])]
-    for module in (qr_page, auth, floor_page, cases_page, figures_page, ledger_page, patrol_page):
+    for module in (qr_page, auth, floor_page, cases_page, figures_page, ledger_page, patrol_page,
+                   assessment_page):
         out.extend(module.routes(site))
     return out
 
