@@ -748,7 +748,7 @@ TEXTS.update({
     "assess.year_link": {"zh": "年终考核", "en": "Year"},
     "assess.year_title": {"zh": "{year}年年终考核", "en": "Annual assessment {year}"},
     "assess.year_hint": {"zh": "各月总分及其平均（仅计有办件或考评记录的月份）。", "en": "Monthly totals and their mean (months with cases or entries only)."},
-    "assess.month_suffix": {"zh": "月", "en": ""},
+    "assess.month_col": {"zh": "{m}月", "en": "M{m}"},
     "notify.whole_hall": {"zh": "全厅", "en": "the whole hall"},
     "notify.nobody": {"zh": "（无人）", "en": "(nobody)"},
     "notify.no_reason": {"zh": "未选原因", "en": "no reason given"},

@@ -111,7 +111,7 @@ class NotifyPolicy:
     events: tuple[str, ...] = ("bad_rating", "overdue", "lockout")
     every_s: float = 2.0              # how often the sender looks for due messages
     retry_first_s: float = 5.0        # first retry after a failure; doubles each time …
-    retry_max_s: float = 300.0        # … up to this
+    retry_max_s: float = 60.0         # … up to this (a channel back up is used again within a minute)
     timeout_s: float = 10.0
 
     def channels(self) -> tuple[str, ...]:

@@ -19,10 +19,11 @@ def _problems(folder: Path) -> list[str]:
     return []
 
 
-def _append(folder: Path, text: str, drop_from: str = "[patrol]") -> None:
+def _append(folder: Path, text: str) -> None:
+    """Replace the demo's [patrol] and [notify] sections (they stand before [network]) with `text`."""
     hall = folder / "hall.toml"
     body = hall.read_text("utf-8")
-    hall.write_text(body[: body.index(drop_from)] + text, "utf-8")
+    hall.write_text(body[: body.index("[patrol]")] + text + "\n" + body[body.index("[network]"):], "utf-8")
 
 
 def test_demo_and_defaults(hall_copy: Path) -> None:
