@@ -28,8 +28,10 @@ def test_a_ledger_item_from_each_source_is_taken_to_closed(hall: Driver) -> None
     for source, title in (("hotline", "12345转办：窗口推诿"), ("inspection", "督查：3号窗口无人"), ("other", "饮水机坏了")):
         items[source] = hall.ok("ledger.add", {"source": source, "title": title, "ref": "GD-001", "window": 3,
                                                "staff_no": "1003", "due_workdays": 3}, "manager-boss")["item_id"]
+    items["patrol"] = hall.ok("patrol.record", {"kind": "daily", "window": 1, "findings": ["hygiene"],
+                                                "note": "台面有杂物"}, "manager-boss")["item_ids"][0]
     found = ledger.entries(hall.hub.db, hall.hub.config, hall.now, ledger.Filter(show="active"))
-    assert {r["source"] for r in found} >= {"bad_rating", "comment", "hotline", "inspection", "other"}
+    assert {r["source"] for r in found} == {"bad_rating", "comment", "hotline", "inspection", "other", "patrol"}
     item = ledger.get(hall.hub.db, items["hotline"])
     assert (item["unit"], item["owner"]) == ("自然资源局", "王五")           # the staff member's by default
 
@@ -50,7 +52,7 @@ def test_a_ledger_item_from_each_source_is_taken_to_closed(hall: Driver) -> None
     hall.ok("case.close", {"case_id": comment, "note": "已调高空调温度"}, "manager-boss")
 
     closed = ledger.entries(hall.hub.db, hall.hub.config, hall.now, ledger.Filter(show="closed"))
-    assert sorted(r["source"] for r in closed) == ["bad_rating", "comment", "hotline", "inspection", "other"]
+    assert sorted(r["source"] for r in closed) == ["bad_rating", "comment", "hotline", "inspection", "other", "patrol"]
     assert all(r["stage"] == "closed" and r["evidence"] and r["closed_ms"] for r in closed)
     assert ledger.entries(hall.hub.db, hall.hub.config, hall.now, ledger.Filter(show="active")) == []
     events = [e["kind"] for e in ledger.history(hall.hub.db, items["hotline"])]
