@@ -137,3 +137,43 @@ def test_overdue_items_and_a_lockout_are_notified_and_an_unreachable_channel_los
 def test_no_channel_no_outbox(hall: Driver) -> None:
     _bad(hall)
     assert rows(hall.hub.reader(), "SELECT * FROM notify_outbox") == []
+
+
+def test_the_sender_thread_delivers_within_seconds(tmp_path: Path, pin_hash: str, servers) -> None:
+    import threading
+    import time
+
+    from hall_server.core.backend import LocalBackend
+    from hall_server.core.notify_runner import runner_for
+
+    robots, smtp = servers
+    config = _config(pin_hash, robots, smtp)
+    config = dataclasses.replace(config, hall=dataclasses.replace(config.hall, notify=dataclasses.replace(
+        config.hall.notify, every_s=0.1, smtp_host="")))
+    hub = Hub(tmp_path / "hall.db", config)
+    backend = LocalBackend(hub)
+    lock = threading.Lock()
+
+    def submit(type_: str, body: dict[str, Any], node: str) -> Future[Any]:
+        fut: Future[Any] = Future()
+        with lock:
+            fut.set_result(backend.command_sync(type_, body, node))
+        return fut
+
+    try:
+        with lock:                                   # at the wall clock, which the sender's clock also reads
+            hall = Driver(hub, int(time.time() * 1000))
+            hall.ok("window.sign_in", {"staff_no": "1002", "pin": "1234"}, "terminal-2")
+            hall.serve(2, minutes=0)
+            hall.ok("rating.submit", {"level": 2, "tags": ["N02"]}, "kiosk-2")
+        runner = runner_for(hub, submit)
+        assert runner is not None
+        runner.start()
+        deadline = time.monotonic() + 10
+        while not (robots.delivered("/wecom") and robots.delivered("/dingtalk")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        runner.stop()
+        assert len(robots.delivered("/wecom")) == 1 and len(robots.delivered("/dingtalk")) == 1
+        assert rows(hub.reader(), "SELECT COUNT(*) AS n FROM notify_outbox WHERE sent_ms IS NULL")[0]["n"] == 0
+    finally:
+        hub.close()

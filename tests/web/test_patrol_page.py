@@ -88,3 +88,21 @@ def test_a_bad_photo_or_form_is_refused_in_chinese_and_nothing_is_lost(hall_env,
                     headers={"origin": "http://evil.example"})
     assert r.status_code == 403
     assert hall_env.hub.reader().execute("SELECT COUNT(*) FROM patrols").fetchone()[0] == 0
+
+
+def test_photo_limits_are_checked_before_decoding(tmp_path) -> None:
+    from PIL import Image as PILImage
+
+    from hall_server.web.pages.patrol_photos import PhotoError, store_photo
+
+    big = io.BytesIO()
+    PILImage.new("1", (8000, 8000)).save(big, "PNG")          # 64 megapixels in a few kB: refused unopened
+    for data, code in ((big.getvalue(), "too_large"), (b"\xff\xd8" + b"\0" * (2 * 1024 * 1024), "too_large"),
+                       (b"GIF89a-not-really", "not_image")):
+        try:
+            store_photo(data, tmp_path / "photos", 1, 1600, "x")
+        except PhotoError as exc:
+            assert exc.code == code
+        else:
+            raise AssertionError(code)
+    assert not (tmp_path / "photos").exists()
