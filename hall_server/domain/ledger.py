@@ -18,6 +18,7 @@ overdue (`overdue` = 1) even after it is closed late.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 import sqlite_utils
 
 from config.schema import HallConfig
+from hall_server.domain.ratings import tag_text
 from hall_server.domain.common import row, rows
 from hall_server.domain.context import BadRequest, Context
 from hall_server.domain.errors import NoteRequired, UnknownItem, WrongCaseState
@@ -157,7 +159,9 @@ class Filter:
 
 def _case_rows(db: sqlite_utils.Database, config: HallConfig | None, now_ms: int) -> list[dict[str, Any]]:
     out = []
-    for c in rows(db, "SELECT * FROM cases ORDER BY id DESC LIMIT ?", [LIST_LIMIT]):
+    for c in rows(db, "SELECT *, (SELECT tags FROM ratings WHERE ratings.id = cases.rating_id) AS rating_tags "
+                      "FROM cases ORDER BY id DESC LIMIT ?", [LIST_LIMIT]):
+        reasons = "、".join(tag_text(config, code) for code in json.loads(c["rating_tags"] or "[]"))
         unit, owner = staff_unit_owner(config, c["staff_no"])
         step_due = c["callback_due_ms"] if c["callback_ms"] is None and c["status"] == "open" else c["rectify_due_ms"]
         stage = CASE_STAGE.get(c["status"], "open")
@@ -175,7 +179,7 @@ def _case_rows(db: sqlite_utils.Database, config: HallConfig | None, now_ms: int
         out.append({
             "key": f"case-{c['id']}", "id": c["id"], "is_case": True, "source": c["kind"], "ref": f"#{c['id']}",
             "window": c["window"], "staff_no": c["staff_no"], "unit": unit, "owner": owner,
-            "title": "", "detail": "", "opened_ms": c["opened_ms"], "due_ms": step_due, "stage": stage,
+            "title": reasons, "detail": "", "opened_ms": c["opened_ms"], "due_ms": step_due, "stage": stage,
             "case_status": c["status"], "closed_ms": closed_ms, "evidence": evidence,
             "overdue": bool(c["callback_overdue"] or (c["kind"] == "bad_rating" and c["rectify_overdue"]) or live_late),
         })

@@ -17,7 +17,7 @@ DAY = date(2026, 11, 23)
 def _bad(hall: Driver, window: int = 1) -> int:
     hall.ok("window.sign_in", {"staff_no": f"100{window}", "pin": "1234"}, f"terminal-{window}")
     hall.serve(window)
-    return hall.ok("rating.submit", {"level": 1, "tags": ["N01"], "text": "态度差", "phone": "13900001111"},
+    return hall.ok("rating.submit", {"level": 1, "tags": ["N01"], "text": "私密原话", "phone": "13900001111"},
                    f"kiosk-{window}")["case_id"]
 
 
@@ -61,7 +61,8 @@ def test_a_ledger_item_from_each_source_is_taken_to_closed(hall: Driver) -> None
 
 def test_search_never_matches_a_raters_private_text(hall: Driver) -> None:
     _bad(hall)
-    hit = ledger.entries(hall.hub.db, hall.hub.config, hall.now, ledger.Filter(show="all", q="态度差"))
+    hit = ledger.entries(hall.hub.db, hall.hub.config, hall.now, ledger.Filter(show="all", q="私密原话"))
+    assert len(ledger.entries(hall.hub.db, hall.hub.config, hall.now, ledger.Filter(show="all", q="服务态度差"))) == 1
     assert hit == []
     assert len(ledger.entries(hall.hub.db, hall.hub.config, hall.now, ledger.Filter(show="all", q="张三"))) == 1
 

@@ -82,6 +82,8 @@ def _staff(site: Site, staff_no: str | None) -> str:
 
 def view_row(site: Site, r: dict[str, Any], now: int) -> dict[str, Any]:
     title = r["title"] or t(f"ledger.source.{r['source']}")
+    if r["is_case"] and r["title"]:
+        title = f"{t('ledger.source.' + r['source'])}：{r['title']}"     # 差评：服务态度差（the reasons, not the text）
     return {
         "key": r["key"], "href": f"/cases/{r['id']}" if r["is_case"] else f"/ledger/items/{r['id']}",
         "ref": r["ref"] or f"#{r['id']}" if r["is_case"] else (r["ref"] or f"T{r['id']}"),
