@@ -42,7 +42,10 @@ def _login(page: Any, url: str, next_: str) -> None:
 
 
 def test_patrol_on_a_390px_phone_reaches_the_ledger_and_the_assessment(hall_env, tmp_path: Path) -> None:
-    hall_env.finish(window=1, staff_no="1001")
+    job = hall_env.finish(window=1, staff_no="1001")["job"]
+    hall_env.drv.ok("rating.submit", {"job": job, "level": 2, "tags": ["N02"], "text": "私密原话", "phone": "13900001111"},
+                    "kiosk-1")
+    hall_env.drv.ok("comment.submit", {"text": "饮水机没有热水"}, "qr")
     hall_env.drv.ok("ledger.add", {"source": "hotline", "title": "12345转办：群众反映等候时间长", "ref": "12345-2026-0001",
                                    "window": 2, "staff_no": "1002"}, "manager-boss")
     done = hall_env.drv.ok("ledger.add", {"source": "inspection", "title": "督查：大厅导视牌缺失", "ref": "督查〔2026〕12号"},
@@ -79,6 +82,7 @@ def test_patrol_on_a_390px_phone_reaches_the_ledger_and_the_assessment(hall_env,
             desk.goto(f"{srv.url}/ledger?show=all")
             text = desk.inner_text("#ledger")
             assert "巡查发现" in text and "玩手机" in text and "张三" in text and "12345转办" in text
+            assert "差评：办事效率低" in text and "综合点评" in text and "私密原话" not in text
             desk.screenshot(path=str(SCREENS / "web-ledger.png"), full_page=True)
         finally:
             browser.close()
