@@ -158,6 +158,14 @@ def test_case_to_closed_with_appeal(hall_env, client) -> None:
     page = client.get(f"/cases/{case_id}").text
     for word in ("回访", "整改", "申诉", "申诉成立", "办结"):
         assert word in page
+    assert "已联系上" in page and "等太久" in page and "管理员 boss" in page and "管理员 chief" in page
+    assert "manager-boss" not in page
+    client.cookies.clear()
+    login(client, "watcher", VIEWER_PW)
+    seen = client.get(f"/cases/{case_id}").text
+    assert "已联系上" in seen and "等太久" not in seen                     # the citizen's words are private (R6)
+    client.cookies.clear()
+    csrf = login(client, "chief", "chief-pass-1")
     assert client.post(f"/cases/{case_id}/appeal", data={"csrf": csrf, "reason": " "}).status_code == 422
 
 
