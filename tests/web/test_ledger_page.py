@@ -44,6 +44,8 @@ def test_ledger_add_filter_close_and_export(hall_env, client) -> None:
     r = client.post(f"/ledger/items/{item_id}/close", data={"csrf": csrf, "note": "约谈并回访，群众满意"},
                     follow_redirects=False)
     assert r.status_code == 303
+    again = client.post(f"/ledger/items/{item_id}/close", data={"csrf": csrf, "note": "再次销号"})
+    assert again.status_code == 409 and "状态已经变化" in again.text and "wrong_case_state" not in again.text
     item = client.get(f"/ledger/items/{item_id}").text
     assert "已销号" in item and "约谈并回访，群众满意" in item and "管理员 boss" in item and "manager-boss" not in item
     assert "群众反映窗口推诿" in client.get("/ledger?show=closed").text

@@ -219,7 +219,8 @@ def routes(site: Site) -> list[Route]:
         if a.ok:
             return RedirectResponse(f"/ledger/items/{item_id}?done={action}", status_code=303)
         status = 404 if a.error == "unknown_item" else 409
-        return item_page(s, item_id, error=t("web.case.refused", code=a.error), status=status, kept={"note": note})
+        text = t("ledger.stale") if a.error == "wrong_case_state" else t("ledger.refused_item")
+        return item_page(s, item_id, error=text, status=status, kept={"note": note})
 
     return [
         Route("/ledger", ledger_list, methods=["GET"]),
