@@ -718,6 +718,7 @@ TEXTS.update({
     "web.role.inspector": {"zh": "巡查员", "en": "inspector"},
     "web.nav.assessment": {"zh": "考核", "en": "Assessment"},
     "assess.title": {"zh": "月度考核", "en": "Monthly assessment"},
+    "assess.month": {"zh": "考核月份", "en": "Month"},
     "assess.formula": {"zh": "总分 = 数据考评（基础分、差评、超时、考勤、好评加分）+ 组织考评（巡查发现、管理员扣加分）+ 自我考评。", "en": "Total = data score + organisation assessment (patrol findings, managers' entries) + self-assessment."},
     "assess.windows": {"zh": "窗口", "en": "Windows"},
     "assess.staff": {"zh": "工作人员", "en": "Staff"},

@@ -10,7 +10,7 @@ the annual roll-up (年终考核) of the twelve months.
 - 自我考评 (`self`): manual entries of kind `self`, for halls that use self-assessment.
 
 Ranking as `assessment`: by total, then 好评率, then more 办件, then number. Only windows and staff
-with finished 办件 in the month can be named 优质 or 末位. The annual roll-up averages the months'
+with finished 办件 in the month can be named 优质 or 末位, and never both in one month. The annual roll-up averages the months'
 totals (a month without 办件 for that window or person does not count in its average).
 """
 
@@ -102,11 +102,12 @@ def monthly(db: sqlite_utils.Database, config: HallConfig, month: str) -> dict[s
     a = config.hall.assessment
     served_w = [w for w in windows if w.get("finished")]
     served_s = [s for s in staff if s.get("finished")]
-    return {"month": month, "windows": windows, "staff": staff,
-            "top_windows": [w["key"] for w in served_w[: a.top_windows]],
-            "top_staff": [s["key"] for s in served_s[: a.top_staff]],
-            "bottom_windows": [w["key"] for w in served_w[-a.bottom:]] if a.bottom else [],
-            "bottom_staff": [s["key"] for s in served_s[-a.bottom:]] if a.bottom else []}
+    top_w = [w["key"] for w in served_w[: a.top_windows]]
+    top_s = [s["key"] for s in served_s[: a.top_staff]]
+    return {"month": month, "windows": windows, "staff": staff, "top_windows": top_w, "top_staff": top_s,
+            # 末位: the last served, never one named 优质 in the same month (a hall with one served window)
+            "bottom_windows": [w["key"] for w in served_w[-a.bottom:] if w["key"] not in top_w] if a.bottom else [],
+            "bottom_staff": [s["key"] for s in served_s[-a.bottom:] if s["key"] not in top_s] if a.bottom else []}
 
 
 def annual(db: sqlite_utils.Database, config: HallConfig, year: int) -> dict[str, Any]:

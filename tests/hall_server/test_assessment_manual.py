@@ -3,11 +3,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
+import pytest
+
+from config.schema import Assessment, HallConfig
 from hall_server.domain import assessment_manual
 
-from .conftest import Driver, at
+from .conftest import Driver, at, make_config
+
+
+@pytest.fixture
+def config(pin_hash: str) -> HallConfig:
+    """One 优质服务窗口 and one 标兵 a month, so that with two served windows the other is 末位."""
+    base = make_config(pin_hash)
+    return dataclasses.replace(base, hall=dataclasses.replace(base.hall, assessment=Assessment(top_windows=1, top_staff=1)))
 
 
 def test_entries_patrols_staff_bottom_and_the_year(hall: Driver) -> None:
@@ -37,7 +48,7 @@ def test_entries_patrols_staff_bottom_and_the_year(hall: Driver) -> None:
     s3 = next(s for s in m["staff"] if s["key"] == "1003")
     assert s1["org_points"] == -7.0 and s3["self_points"] == -1.0
     assert m["bottom_windows"] == [1] and m["bottom_staff"] == ["1001"]
-    assert m["top_windows"][0] == 3 and m["top_staff"][0] == "1003"
+    assert m["top_windows"] == [3] and m["top_staff"] == ["1003"]
 
     hall.now = at(10, 0, day=date(2026, 12, 1))
     hall.serve(3, "B", "B001")
