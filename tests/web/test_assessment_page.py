@@ -3,6 +3,7 @@ input kept with a Chinese message; the annual roll-up page."""
 
 from __future__ import annotations
 
+from hall_server.web.users import add_user
 from tests.web.conftest import VIEWER_PW, login
 
 
@@ -28,3 +29,11 @@ def test_a_manager_enters_an_org_deduction_and_sees_it_in_the_month(hall_env, cl
     assert client.get("/assessment").status_code == 200
     assert client.post("/assessment/entries", data={"csrf": csrf, "month": month, "kind": "org", "target": "window",
                                                     "window": "1", "points": "1", "reason": "x"}).status_code == 403
+
+
+def test_an_inspector_patrols_but_does_not_see_the_assessment(hall_env, client) -> None:
+    add_user(hall_env.site.data_dir, "xunchayuan", "inspector", "inspect-pass-1")
+    login(client, "xunchayuan", "inspect-pass-1")
+    r = client.get("/assessment")
+    assert r.status_code == 403 and "无权" in r.text
+    assert client.get("/patrol").status_code == 200

@@ -23,7 +23,7 @@ from config.i18n import t
 from hall_server.domain import assessment_manual
 from hall_server.domain.hours import local
 from hall_server.web.pages.auth import Session, guard
-from hall_server.web.pages.layout import page
+from hall_server.web.pages.layout import message, page
 from hall_server.web.pages.site import Site, first
 
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
@@ -57,8 +57,8 @@ def routes(site: Site) -> list[Route]:
     @guard(site)
     async def assessment_get(request: Request, s: Session) -> Response:
         if s.user.role not in ("manager", "viewer"):
-            return page("message.html", status=403, title=t("web.forbidden"), text=t("web.forbidden_text"), icon="⚠️",
-                        narrow=True, hall_name=site.hall_name)
+            return message(t("web.forbidden"), t("web.forbidden_text"), status=403, hall_name=site.hall_name,
+                           kind="error")
         month = request.query_params.get("month", "")
         month = month if _MONTH.fullmatch(month) else this_month()
         return month_page(s, month, notice=t("assess.added") if request.query_params.get("done") == "1" else "")
