@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 from typing import TypeVar
 
 from config.read_hours import MAX_SESSIONS, read_hours
+from config.read_supervision import read_notify, read_patrol
 from config.reader import CODE, CODE_RULE, Table, quote, show
 from config.schema import (
     BusLimits,
@@ -71,6 +72,7 @@ def read_hall(root: Table) -> Hall | None:
     calendar = _read_calendar(root.section("calendar"))
     hours = read_hours(root.section("hours"))
     screen = _read_screen(root.section("screen"))
+    patrol, notify = read_patrol(root.section("patrol")), read_notify(root.section("notify"))   # issue 15
     if table is None:
         return None
     name = table.text("name")
@@ -86,7 +88,7 @@ def read_hall(root: Table) -> Hall | None:
                 rating=rating, assessment=assessment,
                 screen_dpi=table.integer("screen_dpi", 72, 640, default=160),
                 public_url=(public_url or "").rstrip("/"), export=export, city=city, network=network,
-                calendar=calendar, bus=bus, hours=hours, screen=screen)
+                calendar=calendar, bus=bus, hours=hours, screen=screen, patrol=patrol, notify=notify)
 
 
 NOTICE_MAX_CHARS = 200

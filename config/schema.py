@@ -94,6 +94,63 @@ class Assessment:
 
 
 @dataclass(frozen=True)
+class PatrolFinding:
+    """A finding category of a patrol (巡查): its code, its name, and the points it deducts from the
+    window's and the staff member's monthly 组织考评."""
+
+    code: str
+    name: str
+    points: float
+
+
+DEFAULT_PATROL_FINDINGS: tuple[PatrolFinding, ...] = (
+    PatrolFinding("away", "离岗", 2.0), PatrolFinding("vacant", "空岗", 3.0), PatrolFinding("phone", "玩手机", 2.0),
+    PatrolFinding("dress", "着装不规范", 1.0), PatrolFinding("badge", "未亮明身份", 1.0),
+    PatrolFinding("attitude", "态度生硬", 3.0), PatrolFinding("not_once", "未一次性告知", 3.0),
+    PatrolFinding("shirk", "推诿扯皮", 5.0), PatrolFinding("chat", "闲聊、吃零食", 1.0),
+    PatrolFinding("hygiene", "环境卫生", 1.0),
+)
+
+
+@dataclass(frozen=True)
+class PatrolPolicy:
+    """hall.toml [patrol]: the finding categories, the deadline of a finding's rectification, photo limits."""
+
+    findings: tuple[PatrolFinding, ...] = DEFAULT_PATROL_FINDINGS
+    due_workdays: int = 5
+    photo_max_mb: int = 10            # an uploaded photo larger than this is refused
+    photo_max_px: int = 1600          # stored photos are resized to fit this (longest side)
+    photos_max: int = 6               # photos per patrol
+
+
+@dataclass(frozen=True)
+class NotifyPolicy:
+    """hall.toml [notify]: where a new 差评, an item going overdue and a staff lockout are sent.
+    Secrets (the 钉钉 signing secret, the SMTP password) may come from environment variables."""
+
+    wecom_webhook: str = ""           # 企业微信 group robot: https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…
+    dingtalk_webhook: str = ""        # 钉钉 group robot: https://oapi.dingtalk.com/robot/send?access_token=…
+    dingtalk_secret: str = ""         # 钉钉 加签 secret (SEC…); "" = unsigned
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    smtp_to: tuple[str, ...] = ()
+    events: tuple[str, ...] = ("bad_rating", "overdue", "lockout")
+    every_s: float = 2.0              # how often the sender looks for due messages
+    retry_first_s: float = 5.0        # first retry after a failure; doubles each time …
+    retry_max_s: float = 60.0         # … up to this (a channel back up is used again within a minute)
+    timeout_s: float = 10.0
+
+    def channels(self) -> tuple[str, ...]:
+        """The configured channels: wecom, dingtalk, email."""
+        return tuple(name for name, on in (("wecom", self.wecom_webhook), ("dingtalk", self.dingtalk_webhook),
+                                           ("email", self.smtp_host and self.smtp_to)) if on)
+
+
+@dataclass(frozen=True)
 class ExportPolicy:
     sink: str = ""                    # R11 upward export: "" off, "folder:PATH" or "http(s)://…"
     every_s: int = 60                 # how often the server pumps undelivered ratings to the sink
@@ -179,6 +236,8 @@ class Hall:
     bus: BusLimits = field(default_factory=BusLimits)
     hours: HallHours = field(default_factory=HallHours)
     screen: ScreenSettings = field(default_factory=ScreenSettings)
+    patrol: PatrolPolicy = field(default_factory=PatrolPolicy)
+    notify: NotifyPolicy = field(default_factory=NotifyPolicy)
 
 
 @dataclass(frozen=True)

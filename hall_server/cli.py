@@ -21,6 +21,7 @@ from pathlib import Path
 from config.errors import ConfigError
 from config.loader import load_hall
 from hall_server.core.backend import BusBackend
+from hall_server.core import notify_runner
 from hall_server.core.export_runner import ExportRunner
 from hall_server.core.hub import Hub
 from hall_server.core.store import StoreError, check_writable
@@ -84,14 +85,14 @@ def _parser() -> argparse.ArgumentParser:
     usub = users.add_subparsers(dest="users_command", metavar="users COMMAND", required=True)
     uadd = usub.add_parser("add", help="create or replace an account (prints a new password unless given)")
     uadd.add_argument("name", metavar="NAME", help="login name: letters, digits, _ . -")
-    uadd.add_argument("--role", choices=["manager", "viewer"], required=True, help="manager handles cases; viewer reads")
+    uadd.add_argument("--role", choices=["manager", "viewer", "inspector"], required=True, help="manager handles cases; viewer reads; inspector records patrols")
     uadd.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
     uadd.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     ulst = usub.add_parser("list", help="list accounts")
     ulst.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
     urole = usub.add_parser("set-role", help="change an account's role (ends its sessions)")
     urole.add_argument("name", metavar="NAME", help="login name")
-    urole.add_argument("--role", choices=["manager", "viewer"], required=True, help="the new role")
+    urole.add_argument("--role", choices=["manager", "viewer", "inspector"], required=True, help="the new role")
     urole.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
     upw = usub.add_parser("set-password", help="set a new password (ends its sessions; prints one unless given)")
     upw.add_argument("name", metavar="NAME", help="login name")
@@ -191,7 +192,8 @@ def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: s
 
     bus.submit(Msg.SCREEN_NOTICE, {"text": config.hall.screen.notice}, node="system")   # the hall screen's line
     runners = [r for r in (ExportRunner.from_config(hub, bus.submit, data_dir),   # R11, when [export] sink is set
-                           ExportRunner.for_city(hub, bus.submit, data_dir))     # the city tier, when [city] url is set
+                           ExportRunner.for_city(hub, bus.submit, data_dir),     # the city tier, when [city] url is set
+                           notify_runner.runner_for(hub, bus.submit))            # issue 15, when [notify] has a channel
                if r is not None]
     for runner in runners:
         runner.start()

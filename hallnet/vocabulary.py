@@ -72,6 +72,13 @@ class Msg(enum.StrEnum):
     LEAVE_CANCEL = "leave.cancel"
     LEAVE_REQUEST = "leave.request"
     LEAVE_DECIDE = "leave.decide"
+    # supervision (issue 15): the problem ledger, patrols, manual assessment entries, notifications
+    LEDGER_ADD = "ledger.add"
+    LEDGER_RECTIFY = "ledger.rectify"
+    LEDGER_CLOSE = "ledger.close"
+    PATROL_RECORD = "patrol.record"
+    ASSESSMENT_ENTRY = "assessment.entry"
+    NOTIFY_RESULT = "notify.result"
     # the server's own timer
     SYSTEM_TICK = "system.tick"
     EXPORT_DELIVERED = "export.delivered"

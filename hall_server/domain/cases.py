@@ -23,9 +23,10 @@ import sqlite_utils
 from config.i18n import t
 from config.reserved_tags import reason_pending
 from config.schema import HallConfig
-from hall_server.domain import rollup
+from hall_server.domain import notify, rollup
+from hall_server.domain.actors import actor_name
 from hall_server.domain.common import mask_phone, row, rows
-from hall_server.domain.errors import AppealExists, UnknownCase, WrongCaseState
+from hall_server.domain.errors import AppealExists, NoteRequired, OwnAppeal, UnknownCase, WrongCaseState
 from hall_server.domain.staff import TODAY_HOLD_MS
 from hall_server.domain.workdays import calendar_for, due, due_day
 from hall_server.domain.context import Context
@@ -56,7 +57,9 @@ def _open(ctx: Context, kind: str, rating_id: int | None, job: dict[str, Any] | 
 
 
 def open_for_rating(ctx: Context, rating_id: int, job: dict[str, Any], text: str, phone: str) -> int:
-    return _open(ctx, "bad_rating", rating_id, job, text, phone)
+    case_id = _open(ctx, "bad_rating", rating_id, job, text, phone)
+    notify.bad_rating(ctx, case_id, rating_id)        # same transaction: the outbox (issue 15)
+    return case_id
 
 
 def open_comment(ctx: Context, text: str, phone: str) -> int:
@@ -72,10 +75,19 @@ def get(ctx_or_db: Context | sqlite_utils.Database, case_id: int) -> dict[str, A
     return c
 
 
-def callback(ctx: Context, case_id: int, note: str) -> dict[str, Any]:
+def callback(ctx: Context, case_id: int, note: str, reached: bool | None = None, satisfied: bool | None = None,
+             words: str = "") -> dict[str, Any]:
+    """回访. The outcome (issue 15) is recorded when given: whether the citizen was reached, their
+    reason in their own words, satisfied or not (`case_callbacks`, private like the case's text).
+    The manager's page always gives it; older callers that send only a note record none."""
     c = get(ctx, case_id)
     if c["status"] != "open":
         raise WrongCaseState(f"case {case_id} is {c['status']}", case_id=case_id, status=c["status"])
+    if reached is not None:
+        ctx.db.execute("INSERT INTO case_callbacks (case_id, at_ms, reached, satisfied, words, node) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+                       [case_id, ctx.now_ms, int(reached), None if satisfied is None or not reached else int(satisfied),
+                        words.strip() if reached else "", ctx.node])
     late = int(ctx.now_ms > c["callback_due_ms"])
     ctx.db.execute("UPDATE cases SET status = 'called_back', callback_ms = ?, callback_overdue = "
                    "MAX(callback_overdue, ?) WHERE id = ?", [ctx.now_ms, late, case_id])
@@ -87,6 +99,7 @@ def rectify(ctx: Context, case_id: int, note: str) -> dict[str, Any]:
     c = get(ctx, case_id)
     if c["status"] != "called_back":
         raise WrongCaseState(f"case {case_id} is {c['status']}: call back first", case_id=case_id, status=c["status"])
+    note = _need_note(note)
     late = int(ctx.now_ms > c["rectify_due_ms"])
     ctx.db.execute("UPDATE cases SET status = 'rectified', rectified_ms = ?, rectify_overdue = "
                    "MAX(rectify_overdue, ?) WHERE id = ?", [ctx.now_ms, late, case_id])
@@ -100,9 +113,24 @@ def close(ctx: Context, case_id: int, note: str) -> dict[str, Any]:
         raise WrongCaseState(f"case {case_id} is {c['status']}: rectify first", case_id=case_id, status=c["status"])
     if c["status"] == "closed":
         raise WrongCaseState(f"case {case_id} is closed", case_id=case_id, status="closed")
+    note = _need_note(note)
     ctx.db.execute("UPDATE cases SET status = 'closed' WHERE id = ?", [case_id])
     record(ctx, case_id, "closed", note)
     return {"case_id": case_id, "status": "closed"}
+
+
+def _need_note(note: str) -> str:
+    """A rectification and a close say what was done (issue 15: auditable case handling)."""
+    if not note.strip():
+        raise NoteRequired("say what was done", field="note")
+    return note.strip()
+
+
+def appeal_raiser(ctx_or_db: Context | sqlite_utils.Database, case_id: int) -> str | None:
+    """The node that raised the case's latest appeal (e.g. `manager-boss`, `terminal-3`)."""
+    r = row(ctx_or_db, "SELECT node FROM case_events WHERE case_id = ? AND kind = 'appeal' ORDER BY id DESC LIMIT 1",
+            [case_id])
+    return r["node"] if r else None
 
 
 def followup_given(ctx: Context, case_id: int, level: int) -> None:
@@ -131,6 +159,8 @@ def decide(ctx: Context, case_id: int, upheld: bool, note: str) -> dict[str, Any
     c = get(ctx, case_id)
     if c["appeal"] != "pending":
         raise WrongCaseState(f"case {case_id} has no pending appeal", case_id=case_id, appeal=c["appeal"])
+    if appeal_raiser(ctx, case_id) == ctx.node:
+        raise OwnAppeal(f"{ctx.node} raised the appeal of case {case_id}: another manager decides", case_id=case_id)
     ctx.db.execute("UPDATE cases SET appeal = ?, excluded = ? WHERE id = ?",
                    ["upheld" if upheld else "rejected", int(upheld), case_id])
     record(ctx, case_id, "appeal_upheld" if upheld else "appeal_rejected", note)
@@ -142,11 +172,17 @@ def decide(ctx: Context, case_id: int, upheld: bool, note: str) -> dict[str, Any
 
 
 def flag_overdue(ctx: Context) -> int:
-    """Tick: flag cases whose call-back or rectification is past due."""
-    n = ctx.db.execute("UPDATE cases SET callback_overdue = 1 WHERE callback_overdue = 0 AND callback_ms IS NULL "
-                       "AND callback_due_ms < ?", [ctx.now_ms]).rowcount
-    n += ctx.db.execute("UPDATE cases SET rectify_overdue = 1 WHERE rectify_overdue = 0 AND rectified_ms IS NULL "
-                        "AND rectify_due_ms < ?", [ctx.now_ms]).rowcount
+    """Tick: flag cases whose call-back or rectification is past due (and tell the duty officers of
+    each step going overdue, issue 15)."""
+    n = 0
+    for step, done in (("callback", "callback_ms"), ("rectify", "rectified_ms")):
+        found = [r["id"] for r in rows(ctx, f"SELECT id FROM cases WHERE {step}_overdue = 0 AND {done} IS NULL "
+                                            f"AND {step}_due_ms < ?", [ctx.now_ms])]
+        for case_id in found:
+            ctx.db.execute(f"UPDATE cases SET {step}_overdue = 1 WHERE id = ?", [case_id])
+            if get(ctx, case_id)["status"] != "closed":
+                notify.case_overdue(ctx, case_id, step)
+        n += len(found)
     return n
 
 
@@ -217,4 +253,10 @@ def view(db: sqlite_utils.Database, c: dict[str, Any], reveal_private: bool = Fa
         out["rating"] = r
         out["reason_pending"] = r is not None and reason_pending(json.loads(r["tags"]))   # 原因待回访
     out["events"] = rows(db, "SELECT at_ms, kind, node, note FROM case_events WHERE case_id = ? ORDER BY id", [c["id"]])
+    for e in out["events"]:
+        e["actor"] = actor_name(e["node"], config)
+    out["callbacks"] = [{**cb, "actor": actor_name(cb["node"], config),
+                         "words": cb["words"] if reveal_private else ("***" if cb["words"] else "")}
+                        for cb in rows(db, "SELECT at_ms, reached, satisfied, words, node FROM case_callbacks "
+                                           "WHERE case_id = ? ORDER BY id", [c["id"]])]
     return out

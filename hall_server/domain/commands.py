@@ -25,9 +25,11 @@ own timer sends `system.tick`.
 | `job.finish` | terminal, bizsys | `{service_code, job_no?, window (bizsys), done_ms?}` | `{job, job_no, job_no_source, handle_ms, overdue, rating_expires_ms, qr_expires_ms}` — never the slip's QR link (a rating credential): the devices gateway prints the slip (`slips`) |
 | `slip.fetch` / `slip.result` / `slip.reprint` | gateway / gateway / terminal | see `hall_server.domain.slips` | the slip's print jobs; only `slip.fetch` (gateway) carries the QR link |
 | `rating.followup` | qr, web | `{job, level, tags?, text?, channel? (web)}` | `{rating_id, job, round: 2, case_id}` |
-| `case.callback` / `case.rectify` / `case.close` | web, manager | `{case_id, note?}` | `{case_id, status, late?}` |
+| `case.callback` | web, manager | `{case_id, note?, reached?, satisfied?, words?}` (the outcome, `case_callbacks`) | `{case_id, status, late}` |
+| `case.rectify` / `case.close` | web, manager | `{case_id, note}` — a note is required (`note_required`) | `{case_id, status, late?}` |
 | `case.appeal` | terminal (own 办件), web, manager | `{case_id, reason}` | `{case_id, appeal}` |
-| `case.decide` | web, manager | `{case_id, upheld, note?}` | `{case_id, appeal}` |
+| `case.decide` | web, manager | `{case_id, upheld, note?}` — never by the node that raised the appeal (`own_appeal`) | `{case_id, appeal}` |
+| `ledger.*`, `patrol.record`, `assessment.entry`, `notify.result` | see `hall_server.domain.supervision` | | |
 | `comment.submit` | qr, web, kiosk | `{text, phone?}` | `{case_id}` (R12) |
 | `system.tick` | system | `{}` | counts of what changed |
 | `export.delivered` | system | `{sink, upto}` | `{sink, upto}` |
@@ -40,7 +42,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hall_server.domain import cases, jobs, offline, ratings, slips, staff, tickets
+from hall_server.domain import cases, jobs, offline, ratings, slips, staff, supervision, tickets
 from hall_server.domain.common import (
     BIZSYS, DISPENSER, GATEWAY, KIOSK, MANAGER, QR, SYSTEM, TERMINAL, WEB, opt_int, req_int, row, window_at,
     window_cfg,
@@ -49,7 +51,8 @@ from hall_server.domain.errors import AlreadyRated, BadRequest, ChannelNotAllowe
 from hall_server.domain.floor import ensure_windows, refresh_floor
 from hall_server.domain.context import Context, Handler, Handlers
 from hallnet.bodies import (
-    AtWindow, CaseAppeal, CaseDecide, CaseStep, CommentSubmit, DoneAt, Empty, ExportDelivered, JobFinish, QueueCallBack,
+    AtWindow, CaseAppeal, CaseCallback, CaseDecide, CaseStep, CommentSubmit, DoneAt, Empty, ExportDelivered, JobFinish,
+    QueueCallBack,
     QueueTake, QueueTransfer, RatingFollowup, RatingSubmit, WindowPause, WindowSignIn,
 )
 from hallnet.vocabulary import Channel, Msg
@@ -265,8 +268,8 @@ def rating_followup(ctx: Context, body: RatingFollowup) -> dict[str, Any]:
 # --- cases -----------------------------------------------------------------------------------
 
 @handler(Msg.CASE_CALLBACK, kinds=MANAGERS)
-def case_callback(ctx: Context, body: CaseStep) -> dict[str, Any]:
-    return cases.callback(ctx, body.case_id, body.note or "")
+def case_callback(ctx: Context, body: CaseCallback) -> dict[str, Any]:
+    return cases.callback(ctx, body.case_id, body.note or "", body.reached, body.satisfied, body.words or "")
 
 
 @handler(Msg.CASE_RECTIFY, kinds=MANAGERS)
@@ -315,6 +318,7 @@ def system_tick(ctx: Context, body: Empty) -> dict[str, Any]:
     out.update(staff.flag_absence(ctx))
     out["recomputed_cases"] = cases.recompute_due(ctx)
     out["overdue_cases"] = cases.flag_overdue(ctx)
+    out.update(supervision.tick(ctx))
     out["expired_tickets"] = tickets.expire_old(ctx)
     out["auto_signed_out"] = staff.auto_sign_out(ctx)
     return out

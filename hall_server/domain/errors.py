@@ -181,3 +181,23 @@ class WrongCaseState(DomainError):
 
 class AppealExists(DomainError):
     code = "appeal_exists"
+
+
+# --- supervision (ledger, patrols, assessment entries) ---------------------------------------
+
+class UnknownItem(DomainError):
+    """No ledger item of that id."""
+
+    code = "unknown_item"
+
+
+class NoteRequired(BadRequest):
+    """A rectification, a close (销号) or a call-back needs a note saying what was done."""
+
+    code = "note_required"
+
+
+class OwnAppeal(DomainError):
+    """The person who raised an appeal may not decide it."""
+
+    code = "own_appeal"

@@ -19,6 +19,7 @@ import unicodedata
 from typing import Any
 
 from config.pins import BadPinHash, verify_pin
+from hall_server.domain import notify
 from hall_server.domain.common import row, rows
 from hall_server.domain.errors import (
     AccountLocked, AlreadySignedIn, BadRequest, NotPaused, NotSignedIn, Paused, WindowBusy, WindowOccupied, WrongPin,
@@ -79,6 +80,7 @@ def check_pin(ctx: Context, staff_no: str, pin: str) -> None:
     ctx.audit("staff.wrong_pin", staff_no, failures=failures)
     if locked_until:
         ctx.audit("staff.locked", staff_no, until_ms=locked_until)
+        notify.staff_locked(ctx, staff_no, locked_until)       # issue 15: the duty officers are told
         raise AccountLocked(f"{MAX_PIN_FAILURES} wrong PINs: locked for {LOCK_MS // 60_000} minutes",
                             locked_until_ms=locked_until)
     raise WrongPin(f"wrong 工号 or PIN ({MAX_PIN_FAILURES - failures} tries left)",

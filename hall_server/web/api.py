@@ -306,6 +306,12 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
     period_params = [qp("from", desc="first day, YYYY-MM-DD", required=True),
                      qp("to", desc="last day, YYYY-MM-DD", required=True)]
     note = obj({"note": {"type": "string", "maxLength": 1000}}, [])
+    note_required = obj({"note": {"type": "string", "maxLength": 1000}}, ["note"])    # issue 15
+    callback = obj({"note": {"type": "string", "maxLength": 1000}, "reached": {"type": "boolean"},
+                    "satisfied": {"type": "boolean"},
+                    "words": {"type": "string", "maxLength": 1000,
+                              "description": "the citizen's reason in their words (private like the case's text)"}},
+                   [])
     ops = [
         Op("GET", "/api/floor", "The live floor: windows, queues, today's summary", get_floor, tag="floor"),
         Op("GET", "/api/queue", "Waiting tickets and queue counts", get_queue, [qp("category")], tag="queue"),
@@ -341,12 +347,12 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
            tag="cases", auth=VIEWER),
         Op("GET", "/api/cases/{case_id}", "One case with its records (phone and text in clear for a manager)",
            get_case, [pp("case_id", "integer")], tag="cases", auth=VIEWER),
-        Op("POST", "/api/cases/{case_id}/callback", "Record the call-back (回访)", case_action("case.callback"),
-           [pp("case_id", "integer")], note, tag="cases", auth=MANAGER),
-        Op("POST", "/api/cases/{case_id}/rectify", "Record the rectification (整改)", case_action("case.rectify"),
-           [pp("case_id", "integer")], note, tag="cases", auth=MANAGER),
-        Op("POST", "/api/cases/{case_id}/close", "Close a case", case_action("case.close"),
-           [pp("case_id", "integer")], note, tag="cases", auth=MANAGER),
+        Op("POST", "/api/cases/{case_id}/callback", "Record the call-back (回访) and its outcome",
+           case_action("case.callback"), [pp("case_id", "integer")], callback, tag="cases", auth=MANAGER),
+        Op("POST", "/api/cases/{case_id}/rectify", "Record the rectification (整改): what was done",
+           case_action("case.rectify"), [pp("case_id", "integer")], note_required, tag="cases", auth=MANAGER),
+        Op("POST", "/api/cases/{case_id}/close", "Close a case, saying what was done", case_action("case.close"),
+           [pp("case_id", "integer")], note_required, tag="cases", auth=MANAGER),
         Op("POST", "/api/cases/{case_id}/appeal", "Appeal a 差评 (申诉复核)", case_action("case.appeal"),
            [pp("case_id", "integer")], obj({"reason": {"type": "string", "maxLength": 1000}}, ["reason"]),
            tag="cases", auth=MANAGER),

@@ -1,14 +1,15 @@
 """Managers' accounts for the web pages: `DATA/users.json`, scrypt-hashed passwords, two roles,
 and a per-account session generation that ends every session of the account when it changes.
 
-    python -m hall_server users add NAME --role manager|viewer --data DIR [--password-stdin]
+    python -m hall_server users add NAME --role manager|viewer|inspector --data DIR [--password-stdin]
     python -m hall_server users list --data DIR
-    python -m hall_server users set-role NAME --role manager|viewer --data DIR
+    python -m hall_server users set-role NAME --role manager|viewer|inspector --data DIR
     python -m hall_server users set-password NAME --data DIR [--password-stdin]
     python -m hall_server users revoke NAME --data DIR        (log the account out everywhere)
     python -m hall_server users remove NAME --data DIR
 
-`manager` handles cases (sees the rater's phone and text of the case it handles); `viewer`
+`manager` handles cases (sees the rater's phone and text of the case it handles); `inspector` records
+patrols (巡查, issue 15) and otherwise reads like a viewer; `viewer`
 watches the floor and the figures only. Without --password-stdin a random password is printed once.
 
 Sessions: a session cookie carries the account's `generation` at login (`hall_server.web.pages.auth`).
@@ -34,7 +35,7 @@ from typing import Any
 
 from config.pins import BadPinHash, hash_pin, verify_pin
 
-ROLES = ("manager", "viewer")
+ROLES = ("manager", "viewer", "inspector")   # inspector: records patrols (issue 15), reads like a viewer
 USERS_FILE = "users.json"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 _DUMMY_HASH = hash_pin("not-a-password", salt=b"\0" * 16)   # equal time for unknown names

@@ -96,7 +96,7 @@ def test_rating_through_the_api_and_one_rating_only(client: TestClient) -> None:
     assert client.get(f"/api/cases/{cid}", headers=VIEWER).json()["phone"] == "138****5678"
     assert client.get(f"/api/cases/{cid}", headers=MGR).json()["phone"] == "13812345678"   # the manager handling it
     assert client.post(f"/api/cases/{cid}/callback", json={"note": "已回访"}, headers=MGR).json()["status"] == "called_back"
-    assert client.post(f"/api/cases/{cid}/rectify", json={}, headers=MGR).json()["status"] == "rectified"
+    assert client.post(f"/api/cases/{cid}/rectify", json={"note": "已整改"}, headers=MGR).json()["status"] == "rectified"
     f = client.post("/api/ratings/followup", json={"token": tok, "level": 4})
     assert f.status_code == 201
     assert client.get(f"/api/cases/{cid}", headers=MGR).json()["status"] == "closed"

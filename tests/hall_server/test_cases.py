@@ -99,4 +99,4 @@ def test_hall_comment_lands_in_the_case_list(hall: Driver) -> None:
     assert c["kind"] == "comment" and c["phone"] == "138****0000" and c["text"] == "***"
     hall.refused("bad_request", "comment.submit", {"text": ""}, "web")
     hall.refused("forbidden", "comment.submit", {"text": "x"}, "terminal-1")
-    hall.ok("case.close", {"case_id": r["case_id"]}, "web")
+    hall.ok("case.close", {"case_id": r["case_id"], "note": "已答复"}, "web")    # issue 15: a close needs a note

@@ -140,7 +140,7 @@ def test_open_cases_stored_before_the_migration_are_recomputed_once(hall: Driver
                         [at(0, 0, day=date(2026, 11, 25)), case_id])
     hall.hub.db.conn.commit()
     closed = hall.ok("comment.submit", {"text": "饮水机坏了"}, "qr")["case_id"]
-    hall.ok("case.close", {"case_id": closed}, "web")
+    hall.ok("case.close", {"case_id": closed, "note": "已修好"}, "web")    # issue 15: a close needs a note
     hall.hub.db.execute("UPDATE cases SET callback_due_ms = 1, callback_overdue = 1, due_calendar = '' WHERE id = ?",
                         [closed])
     hall.hub.db.conn.commit()

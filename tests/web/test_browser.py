@@ -252,6 +252,9 @@ def test_bad_rating_case_handled_to_closed(hall, browser) -> None:
     row = page.locator("#cases tr", has_text="137****1111").first
     row.locator("a").first.click()
     assert "13700001111" in page.content() and "材料跑了三趟" in page.content()   # clear on the case page
+    page.check("#form-callback input[name=reached][value=yes]")          # issue 15: the call-back's outcome
+    page.fill("#form-callback textarea[name=words]", "材料要求没一次说清楚")
+    page.check("#form-callback input[name=satisfied][value=yes]")
     page.fill("#form-callback textarea[name=note]", "已电话回访，致歉并说明")
     page.click("#form-callback button")
     assert "已记录回访" in page.text_content(".ok")

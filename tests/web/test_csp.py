@@ -43,7 +43,9 @@ def test_every_response_has_the_csp_and_pages_fit_it(hall_env, client) -> None:
     csrf = login(client)
     case_id = hall_env.hub.reader().execute("SELECT id FROM cases").fetchone()[0]
     for path in ("/floor", "/floor/data", "/cases", "/cases?show=all", f"/cases/{case_id}", "/figures",
-                 "/figures/export.csv?table=window", "/figures/export.xlsx?table=ratings", f"/api/cases/{case_id}"):
+                 "/figures/export.csv?table=window", "/figures/export.xlsx?table=ratings", f"/api/cases/{case_id}",
+                 "/ledger?show=all", "/ledger/export.xlsx?show=all", "/patrol", "/patrol?window=1", "/assessment",
+                 "/assessment/year"):                                   # issue 15's pages too
         check(client.get(path), path)
     r = client.post(f"/cases/{case_id}/callback", data={"csrf": csrf}, follow_redirects=False)
     check(r, "POST callback")

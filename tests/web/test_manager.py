@@ -122,9 +122,13 @@ def test_case_forms_are_csrf_protected(hall_env, client) -> None:
     assert client.post(f"/cases/{case_id}/callback", data={"csrf": "0" * 32}).status_code == 403
     r = client.post(f"/cases/{case_id}/callback", data={"csrf": csrf}, headers={"origin": "http://evil.example"})
     assert r.status_code == 403
+    # issue 15: a call-back records its outcome; without it the form comes back with a clear error
     r = client.post(f"/cases/{case_id}/callback", data={"csrf": csrf, "note": "已回访"}, follow_redirects=False)
+    assert r.status_code == 422 and "是否联系上" in r.text and "已回访" in r.text       # the note is kept
+    r = client.post(f"/cases/{case_id}/callback", data={"csrf": csrf, "note": "已回访", "reached": "yes"},
+                    follow_redirects=False)
     assert r.status_code == 303
-    r = client.post(f"/cases/{case_id}/callback", data={"csrf": csrf})          # twice: refused, clearly
+    r = client.post(f"/cases/{case_id}/callback", data={"csrf": csrf, "reached": "no"})   # twice: refused, clearly
     assert r.status_code == 409 and "操作未成功" in r.text
     assert client.post("/cases/999/callback", data={"csrf": csrf}).status_code == 404
     assert client.post(f"/cases/{case_id}/explode", data={"csrf": csrf}).status_code == 404
@@ -132,10 +136,21 @@ def test_case_forms_are_csrf_protected(hall_env, client) -> None:
 
 
 def test_case_to_closed_with_appeal(hall_env, client) -> None:
+    # issue 15: the call-back records its outcome, rectify and close need a note, and the manager who
+    # raised the appeal cannot decide it (another one does)
     case_id = _bad_case(hall_env, client)
+    add_user(hall_env.site.data_dir, "chief", "manager", "chief-pass-1")
     csrf = login(client)
-    for action, extra in (("callback", {}), ("rectify", {}), ("appeal", {"reason": "恶意评价"}),
-                          ("decide", {"upheld": "yes", "note": "监控证实"}), ("close", {})):
+    for action, extra in (("callback", {"reached": "yes", "satisfied": "no", "words": "等太久"}),
+                          ("rectify", {"note": "批评教育"}), ("appeal", {"reason": "恶意评价"})):
+        r = client.post(f"/cases/{case_id}/{action}", data={"csrf": csrf, **extra}, follow_redirects=False)
+        assert r.status_code == 303, (action, r.text[-500:])
+    r = client.post(f"/cases/{case_id}/decide", data={"csrf": csrf, "upheld": "yes"}, follow_redirects=False)
+    assert r.status_code == 409 and "其他管理员" in r.text
+    assert client.post(f"/cases/{case_id}/close", data={"csrf": csrf}).status_code == 422
+    client.cookies.clear()
+    csrf = login(client, "chief", "chief-pass-1")
+    for action, extra in (("decide", {"upheld": "yes", "note": "监控证实"}), ("close", {"note": "整改到位"})):
         r = client.post(f"/cases/{case_id}/{action}", data={"csrf": csrf, **extra}, follow_redirects=False)
         assert r.status_code == 303, (action, r.text[-500:])
     row = hall_env.hub.reader().execute("SELECT status, appeal, excluded FROM cases WHERE id = ?", [case_id]).fetchone()
@@ -143,6 +158,14 @@ def test_case_to_closed_with_appeal(hall_env, client) -> None:
     page = client.get(f"/cases/{case_id}").text
     for word in ("回访", "整改", "申诉", "申诉成立", "办结"):
         assert word in page
+    assert "已联系上" in page and "等太久" in page and "管理员 boss" in page and "管理员 chief" in page
+    assert "manager-boss" not in page
+    client.cookies.clear()
+    login(client, "watcher", VIEWER_PW)
+    seen = client.get(f"/cases/{case_id}").text
+    assert "已联系上" in seen and "等太久" not in seen                     # the citizen's words are private (R6)
+    client.cookies.clear()
+    csrf = login(client, "chief", "chief-pass-1")
     assert client.post(f"/cases/{case_id}/appeal", data={"csrf": csrf, "reason": " "}).status_code == 422
 
 

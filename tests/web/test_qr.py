@@ -164,7 +164,7 @@ def test_followup_after_rectification_once(hall_env, client) -> None:
     assert client.get(url).status_code == 409                           # not rectified yet: 已评价
     hall_env.sync()
     hall_env.drv.ok("case.callback", {"case_id": case_id}, "manager-x")
-    hall_env.drv.ok("case.rectify", {"case_id": case_id}, "manager-x")
+    hall_env.drv.ok("case.rectify", {"case_id": case_id, "note": "已整改"}, "manager-x")   # issue 15: a note
     r = client.get(url)
     assert r.status_code == 200 and "整改后追评" in r.text and 'name="phone"' not in r.text
     r = client.post(url, data={"level": "4"})

@@ -133,10 +133,11 @@ def test_no_manager_page_or_json_carries_a_rating_link_and_the_citizen_gives_the
     case_id = hall.hub.reader().execute("SELECT id FROM cases").fetchone()[0]
     with TestClient(hall.app, base_url="http://hall.test") as mgr:  # type: ignore[attr-defined]
         csrf = login(mgr)
-        for action in ("callback", "rectify"):
-            assert mgr.post(f"/cases/{case_id}/{action}", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+        for action in ("callback", "rectify"):     # issue 15: the call-back's outcome and the rectification's note
+            assert mgr.post(f"/cases/{case_id}/{action}", data={"csrf": csrf, "reached": "no", "note": "已处理"},
+                            follow_redirects=False).status_code == 303
         for path in (f"/cases/{case_id}", "/cases?show=all", "/figures", "/floor", "/floor/data",
-                     f"/api/cases/{case_id}", "/api/cases"):
+                     f"/api/cases/{case_id}", "/api/cases", "/ledger?show=all", "/patrol?window=1", "/assessment"):
             r = mgr.get(path)
             assert r.status_code == 200, path
             assert not TOKEN_IN_HTML.search(r.text) and url not in r.text, path

@@ -172,11 +172,17 @@ def test_every_signed_in_post_route_and_form_is_csrf_checked(hall_env, client) -
               and not r.path.startswith("/api/") and r.path not in PUBLIC_POSTS]
     assert {r.path for r in routes} == {"/logout", "/cases/{case_id}/{action}", "/roster", "/roster/copy",
                                         "/roster/leave", "/roster/leave/{leave_id}/cancel",
-                                        "/roster/leave/{leave_id}/decide"}
+                                        "/roster/leave/{leave_id}/decide", "/ledger/add",
+                                        "/ledger/items/{item_id}/{action}", "/patrol", "/assessment/entries"}
+    r = client.post("/patrol", data={"kind": "daily", "announced": "yes"}, files=[("photos", ("a.jpg", b"x", "image/jpeg"))])
+    assert r.status_code == 403                                           # the multipart patrol form checks it too
     for path in ("/logout", f"/cases/{case_id}/callback", f"/cases/{case_id}/appeal", "/roster", "/roster/copy",
-                 "/roster/leave", "/roster/leave/1/cancel", "/roster/leave/1/decide"):
-        assert client.post(path, data={"note": "x", "reason": "x", "monday": "2026-11-23"}).status_code == 403, path
-    for page in ("/floor", "/cases", f"/cases/{case_id}", "/figures", "/roster", "/roster/leave"):
+                 "/roster/leave", "/roster/leave/1/cancel", "/roster/leave/1/decide", "/ledger/add",
+                 "/ledger/items/1/close", "/assessment/entries"):
+        assert client.post(path, data={"note": "x", "reason": "x", "monday": "2026-11-23", "source": "other",
+                                       "title": "x"}).status_code == 403, path
+    for page in ("/floor", "/cases", f"/cases/{case_id}", "/figures", "/roster", "/roster/leave", "/ledger",
+                 "/patrol?window=1", "/assessment"):
         html = client.get(page).text
         forms = re.findall(r'<form[^>]*method="post"[^>]*>.*?</form>', html, re.S)
         assert forms, page

@@ -17,6 +17,7 @@ one per page on `base.html`; `layout` holds the environment): the citizen's QR p
 | `GET/POST /roster`, `POST /roster/copy`, `GET/POST /roster/leave`, `POST /roster/leave/{id}/cancel` | manager (viewer reads) | 排班 week grid, copy last week, 请销假 (`roster_page`) |
 | `/bulletins…`, `/charts…`, `/bigscreen…`, `/public/board`, `/static/…` | see `publication` | 通报, charts, 数据大屏, 公示 |
 | `GET /screen/hall`, `/screen/window/{n}`, `/screen/events` | anyone (the hall's TV, window screens) | the public screens, live (`screens`) |
+| `/ledger…`, `/patrol…`, `/assessment…` | see `ledger_page`, `patrol_page`, `assessment_page` | 问题台账, 巡查, 考核 (issue 15) |
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from starlette.routing import BaseRoute, Route
 from config.i18n import t
 from hall_server.core.backend import Backend
 from hall_server.web.pages import announce, auth, cases_page, figures_page, floor_page, qr_page
+from hall_server.web.pages import assessment_page, ledger_page, patrol_page  # issue 15: supervision
 from hall_server.web.pages import publication  # issue 15: bulletins, charts, big screen, 公示, static files
 from hall_server.web.pages import roster_page
 from hall_server.web.pages import screens
@@ -45,6 +47,7 @@ def routes(backend: Backend, site: Site | None = None) -> list[BaseRoute]:
     out: list[BaseRoute] = [Route("/", home, methods=["GET"])]
     for module in (qr_page, auth, floor_page, cases_page, figures_page,
                    announce,
+                   assessment_page, ledger_page, patrol_page,
                    publication,
                    roster_page,
                    screens,

@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from config.i18n import t
-from config.labels import channel_label, node_label
+from config.labels import channel_label
 from config.reserved_tags import reason_pending
 from hall_server.domain import cases as domain_cases, rating_flags
 from hall_server.domain.common import mask_phone, row, rows
@@ -41,7 +41,15 @@ def mask_text(text: str) -> str:
     return "***" if text else ""
 
 
-COLUMNS = ("id", "kind", "window", "staff", "opened", "callback_due", "rectify_due", "status", "appeal", "phone", "text")
+COLUMNS = ("id", "kind", "level", "reasons", "window", "staff", "opened", "age", "callback_due", "rectify_due", "status",
+           "appeal", "phone", "text")
+REFUSALS = {"note_required": "case.need_note", "own_appeal": "case.own_appeal"}
+
+
+def age_text(opened_ms: int, until_ms: int) -> str:
+    """How long a case (or ledger problem) has been open: 3天 / 5小时."""
+    hours = max(0, until_ms - opened_ms) // 3_600_000
+    return t("ledger.age.days", n=hours // 24) if hours >= 24 else t("ledger.age.hours", n=hours)
 
 
 def _due(site: Site, c: dict[str, Any], step: str, done_ms: int | None, overdue_flag: int, now: int) -> dict[str, Any]:
@@ -66,7 +74,9 @@ def list_cases(site: Site, which: str) -> list[dict[str, Any]]:
         "all": "1",
     }[which]
     return rows(site.backend.reader(), "SELECT *, (SELECT tags FROM ratings WHERE ratings.id = cases.rating_id) "
-                f"AS rating_tags FROM cases WHERE {where} ORDER BY id DESC LIMIT 500", {"now": now})  # type: ignore[arg-type]
+                "AS rating_tags, (SELECT level FROM ratings WHERE ratings.id = cases.rating_id) AS rating_level, "
+                "(SELECT MAX(at_ms) FROM case_events e WHERE e.case_id = cases.id AND e.kind IN ('closed', 'followup')) "
+                f"AS closed_ms FROM cases WHERE {where} ORDER BY id DESC LIMIT 500", {"now": now})  # type: ignore[arg-type]
 
 
 def _staff_name(site: Site, staff_no: str | None) -> str:
@@ -83,6 +93,9 @@ def case_row(site: Site, c: dict[str, Any], flags: list[str], now: int) -> dict[
     return {"id": c["id"], "flags": flags, "kind": c["kind"], "window": c["window"],
             "reason_pending": bool(c["rating_tags"] and reason_pending(json.loads(c["rating_tags"]))),
             "staff": _staff_name(site, c["staff_no"]), "opened": site.local_text(c["opened_ms"]),
+            "level": c["rating_level"],
+            "reasons": "、".join(tag_text(site.config, x) for x in json.loads(c["rating_tags"])) if c["rating_tags"] else "",
+            "age": age_text(c["opened_ms"], c["closed_ms"] if c["status"] == "closed" and c["closed_ms"] else now),
             "callback": _due(site, c, "callback", c["callback_ms"], c["callback_overdue"], now),
             "rectify": _due(site, c, "rectify", c["rectified_ms"], c["rectify_overdue"], now),
             "status": c["status"], "status_badge": STATUS_BADGE.get(c["status"], ""), "appeal": c["appeal"],
@@ -120,7 +133,8 @@ def routes(site: Site) -> list[Route]:
         return page("cases.html", title=t("web.nav.cases"), **manager(s), which=which, filters=FILTERS,
                     columns=COLUMNS, cases=[case_row(site, c, flags.get(c["rating_id"], []), now) for c in found])
 
-    def case_page(s: Session, case_id: int, notice: str = "", error: str = "", status: int = 200) -> Response:
+    def case_page(s: Session, case_id: int, notice: str = "", error: str = "", status: int = 200,
+                  kept: dict[str, str] | None = None) -> Response:
         db = site.backend.reader()
         try:
             c = domain_cases.get(db, case_id)
@@ -158,13 +172,23 @@ def routes(site: Site) -> list[Route]:
             facts += [(t("web.case.job_no"), job["job_no"] or ""), (t("web.qr.service"), svc)]
         facts.append((t("web.case.col.phone"), v["phone"] or "—"))
         facts.append((t("web.case.col.text"), v["text"] or "—"))
+        for cb in v["callbacks"]:
+            outcome = t("case.callback.reached_yes" if cb["reached"] else "case.callback.reached_no")
+            if cb["reached"]:
+                outcome += "；" + t("case.callback.satisfied") + "：" + t(
+                    "case.callback.satisfied_unknown" if cb["satisfied"] is None
+                    else "case.callback.satisfied_yes" if cb["satisfied"] else "case.callback.satisfied_no")
+                if cb["words"]:
+                    outcome += "；" + t("case.callback.words") + "：" + cb["words"]
+            facts.append((t("case.callback.outcomes"), f'{site.local_text(cb["at_ms"])} {cb["actor"]}：{outcome}'))
         return page("case.html", status=status, title=t("web.case.title", id=case_id), **manager(s),
                     case_id=case_id, notice=notice, error=error, facts=facts,
                     callback=_due(site, c, "callback", c["callback_ms"], c["callback_overdue"], now),
                     rectify=_due(site, c, "rectify", c["rectified_ms"], c["rectify_overdue"], now),
                     provisional=bool(c["callback_due_provisional"] or c["rectify_due_provisional"]),
                     events=[{"at": site.local_text(e["at_ms"], "%Y-%m-%d %H:%M:%S"), "kind": e["kind"],
-                             "node": node_label(e["node"]), "note": e["note"]} for e in v["events"]],
+                             "actor": e["actor"], "note": e["note"]} for e in v["events"]],
+                    kept=kept or {},
                     forms=offered_forms(c) if reveal else [],
                     # no link: the 追评 is the citizen's own (issue 11)
                     followup_hint=bool(reveal and job and c["status"] == "rectified"))
@@ -198,8 +222,20 @@ def routes(site: Site) -> list[Route]:
             body["reason"] = reason
         else:
             note = first(form, "note").strip()[:1000]
+            kept = {"note": note, "words": first(form, "words").strip()[:1000]}
             if note:
                 body["note"] = note
+            if action in ("rectify", "close") and not note:
+                return case_page(s, case_id, error=t("case.need_note"), status=422, kept=kept)
+            if action == "callback":
+                reached, satisfied = first(form, "reached"), first(form, "satisfied")
+                if reached not in ("yes", "no"):
+                    return case_page(s, case_id, error=t("case.need_reached"), status=422, kept=kept)
+                body["reached"] = reached == "yes"
+                if body["reached"]:
+                    body["words"] = kept["words"]
+                    if satisfied in ("yes", "no"):
+                        body["satisfied"] = satisfied == "yes"
         if action == "decide":
             choice = first(form, "upheld")
             if choice not in ("yes", "no"):
@@ -209,7 +245,8 @@ def routes(site: Site) -> list[Route]:
         if a.ok:
             return RedirectResponse(f"/cases/{case_id}?done={action}", status_code=303)
         status = 404 if a.error == "unknown_case" else 409
-        return case_page(s, case_id, error=t("web.case.refused", code=a.error), status=status)
+        text = t(REFUSALS[a.error]) if a.error in REFUSALS else t("web.case.refused", code=a.error)
+        return case_page(s, case_id, error=text, status=status)
 
     return [
         Route("/cases", case_list, methods=["GET"]),
