@@ -2,6 +2,7 @@
 rare-character name, R13) and XLSX (opened with openpyxl); file names with the period; codes shown as
 names; the public 公示 without citizen data, rate-limited; the charts' and the big screen's JSON."""
 
+from config.i18n import t
 from __future__ import annotations
 
 import io
@@ -70,7 +71,7 @@ def test_monthly_pdf_with_a_rare_character_name(hall_env, client, tmp_path: Path
     assert RARE in text                                    # the Ext-B character survives, as text
     assert "月通报" in text and "优质服务标兵" in text and "末位" in text
     assert "服务态度差" in text and "N01" not in text       # the reason by name, never its code
-    assert "大厅评价平板" in text                             # channel 4 (the kiosk) by name
+    assert t("channel.4") in text                             # channel 4 (the kiosk) by name
     assert PHONE not in text and TEXT not in text
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "BulletinSC" in fonts                           # Noto Sans SC: the SC glyph forms
@@ -104,7 +105,7 @@ def test_weekly_xlsx_opens_and_names_codes(hall_env, client) -> None:
     assert [w[1] for w in windows][-1] == "3号窗口" and windows[-1][7] == "末位"
     assert [[c.value for c in row] for row in book["差评原因"].iter_rows(min_row=2)] == [["服务态度差", 1]]
     channels = {row[0].value for row in book["评价渠道"].iter_rows(min_row=2)}
-    assert channels == {"大厅评价平板"}
+    assert channels == {t("channel.4")}
     every = " ".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value is not None)
     assert PHONE not in every and TEXT not in every and "N01" not in every
     assert book["逾期事项"].max_row == 1                   # the ledger's table does not exist yet: headers only
