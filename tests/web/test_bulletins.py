@@ -2,7 +2,6 @@
 rare-character name, R13) and XLSX (opened with openpyxl); file names with the period; codes shown as
 names; the public 公示 without citizen data, rate-limited; the charts' and the big screen's JSON."""
 
-from config.i18n import t
 from __future__ import annotations
 
 import io
@@ -19,6 +18,7 @@ import sqlite_utils
 from openpyxl import load_workbook
 from PIL import Image
 
+from config.i18n import t
 from hall_server.domain import bulletins
 from hall_server.domain.hours import local
 from tests.conftest import ROOT
