@@ -139,7 +139,7 @@ def overdue_ledger(db: sqlite_utils.Database, now_ms: int, limit: int = 200) -> 
             "window": r.get("window"),
             "title": r.get("title") or r.get("summary") or r.get("description") or r.get("text") or "",
             "unit": r.get("responsible_unit") or r.get("unit") or "",
-            "person": r.get("responsible_person") or r.get("person") or r.get("responsible") or "",
+            "person": r.get("owner") or r.get("responsible_person") or r.get("person") or r.get("responsible") or "",
             "due_ms": r[due],
             "days_over": max(0, (now_ms - int(r[due])) // 86_400_000),
         })

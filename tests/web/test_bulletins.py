@@ -189,10 +189,10 @@ def test_overdue_ledger_reads_an_absent_or_present_table(tmp_path: Path) -> None
 def test_ledger_items_in_the_xlsx_by_name(hall_env, client) -> None:
     """When the ledger's table exists, its overdue items reach the bulletin with the source by name."""
     populate(hall_env)
-    with sqlite3.connect(hall_env.hub.db_path) as conn:        # stands in for the ledger area's migration
-        conn.execute("CREATE TABLE ledger_items (id INTEGER PRIMARY KEY, source TEXT, window INTEGER, title TEXT, "
-                     "responsible_unit TEXT, responsible_person TEXT, due_ms INTEGER, status TEXT)")
-        conn.execute("INSERT INTO ledger_items VALUES (1, 'patrol', 2, '窗口人员离岗', '医保局', '李𠀀', 1000, 'open')")
+    with sqlite3.connect(hall_env.hub.db_path) as conn:        # an overdue item of the ledger (migration 90)
+        conn.execute("INSERT INTO ledger_items (id, source, window, title, unit, owner, opened_ms, due_workdays, "
+                     "due_ms, status, node) VALUES (1, 'patrol', 2, '窗口人员离岗', '医保局', '李𠀀', 0, 5, 1000, "
+                     "'open', 'manager-test')")
     login(client)
     r = client.get(f"/bulletins/{month_of(hall_env)}.xlsx")
     rows = [[c.value for c in row] for row in load_workbook(io.BytesIO(r.content))["逾期事项"].iter_rows(min_row=2)]
