@@ -183,6 +183,27 @@ class ExportDelivered(Body, kw_only=True):
     upto: Annotated[int, msgspec.Meta(ge=0, le=2**62)]
 
 
+# --- administration (hall_server.domain.admin) -----------------------------------------------
+
+class AdminItem(Body, kw_only=True):
+    """One item of the hall's configuration as its TOML table: kind file/window/category/service/
+    staff/tag, its key (the file name, window number, code or 工号), and the new table (never None:
+    nothing is ever deleted, a staff member or window is disabled or closed instead)."""
+
+    kind: Literal["file", "window", "category", "service", "staff", "tag"]
+    key: _s(64)
+    doc: dict[str, Any]
+
+
+class AdminChange(Body, kw_only=True):
+    """A manager's change to the hall's configuration, applied and audited as one."""
+
+    who: _s(64)                       # the web account
+    what: _s(64)                      # e.g. staff.add, window.edit, tags.version
+    subject: _s(200) = ""
+    items: Annotated[list[AdminItem], msgspec.Meta(min_length=1, max_length=500)]
+
+
 BODIES: dict[str, type[Body]] = {
     Msg.AUDIT_NOTE: AuditNote, Msg.NODE_REPORT: NodeReport, Msg.NODE_PRESENCE: NodePresence,
     Msg.SESSION_END: SessionEnd,
@@ -196,7 +217,7 @@ BODIES: dict[str, type[Body]] = {
     Msg.SLIP_FETCH: SlipFetch, Msg.SLIP_RESULT: SlipResult, Msg.SLIP_REPRINT: SlipReprint,
     Msg.CASE_CALLBACK: CaseStep, Msg.CASE_RECTIFY: CaseStep, Msg.CASE_CLOSE: CaseStep,
     Msg.CASE_APPEAL: CaseAppeal, Msg.CASE_DECIDE: CaseDecide, Msg.COMMENT_SUBMIT: CommentSubmit,
-    Msg.SYSTEM_TICK: Empty, Msg.EXPORT_DELIVERED: ExportDelivered,
+    Msg.SYSTEM_TICK: Empty, Msg.EXPORT_DELIVERED: ExportDelivered, Msg.ADMIN_CHANGE: AdminChange,
 }
 
 

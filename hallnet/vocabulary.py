@@ -68,6 +68,8 @@ class Msg(enum.StrEnum):
     # the server's own timer
     SYSTEM_TICK = "system.tick"
     EXPORT_DELIVERED = "export.delivered"
+    # the hall's configuration, edited in the browser (hall_server.domain.admin)
+    ADMIN_CHANGE = "admin.change"
 
 
 WIRE_TYPES = frozenset({Msg.HEARTBEAT, Msg.REPLY, Msg.DELTA, Msg.SNAPSHOT, Msg.ERROR})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from hall_server.domain.admin_migrations import ADMIN
 from hall_server.domain.migrations import DOMAIN
 from hall_server.core.store import append_only, numbered
 
@@ -104,4 +105,4 @@ def _m50(db: sqlite_utils.Database) -> None:
 
 
 # Applied set by set, in this order: the bus's tables first, then the domain's.
-HALL: tuple[Migrations, ...] = (BUS, DOMAIN)
+HALL: tuple[Migrations, ...] = (BUS, DOMAIN, ADMIN)
