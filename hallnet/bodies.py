@@ -204,6 +204,13 @@ class AdminChange(Body, kw_only=True):
     items: Annotated[list[AdminItem], msgspec.Meta(min_length=1, max_length=500)]
 
 
+class AdminUnlock(Body, kw_only=True):
+    """A manager ends a staff member's lock-out (too many wrong PINs)."""
+
+    who: _s(64)
+    staff_no: _s(8)
+
+
 BODIES: dict[str, type[Body]] = {
     Msg.AUDIT_NOTE: AuditNote, Msg.NODE_REPORT: NodeReport, Msg.NODE_PRESENCE: NodePresence,
     Msg.SESSION_END: SessionEnd,
@@ -218,6 +225,7 @@ BODIES: dict[str, type[Body]] = {
     Msg.CASE_CALLBACK: CaseStep, Msg.CASE_RECTIFY: CaseStep, Msg.CASE_CLOSE: CaseStep,
     Msg.CASE_APPEAL: CaseAppeal, Msg.CASE_DECIDE: CaseDecide, Msg.COMMENT_SUBMIT: CommentSubmit,
     Msg.SYSTEM_TICK: Empty, Msg.EXPORT_DELIVERED: ExportDelivered, Msg.ADMIN_CHANGE: AdminChange,
+    Msg.ADMIN_UNLOCK: AdminUnlock,
 }
 
 

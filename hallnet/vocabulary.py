@@ -70,6 +70,7 @@ class Msg(enum.StrEnum):
     EXPORT_DELIVERED = "export.delivered"
     # the hall's configuration, edited in the browser (hall_server.domain.admin)
     ADMIN_CHANGE = "admin.change"
+    ADMIN_UNLOCK = "admin.unlock"
 
 
 WIRE_TYPES = frozenset({Msg.HEARTBEAT, Msg.REPLY, Msg.DELTA, Msg.SNAPSHOT, Msg.ERROR})

@@ -18,7 +18,7 @@ KNOWN_ERRORS = frozenset({
     "not_paused", "window_busy", "queue_empty", "no_current_ticket", "ticket_not_here", "wrong_ticket_state",
     "category_not_served", "not_serving", "job_no_taken", "unknown_service", "unknown_window",
     "unknown_category", "unknown_ticket", "unknown_staff", "bad_request", "forbidden", "not_configured",
-    "internal", "no_printer", "nothing_to_reprint",
+    "internal", "no_printer", "nothing_to_reprint", "window_closed",
 })
 LOCK_FALLBACK_MIN = 5          # an account_locked refusal without `details.locked_until_ms`
 

@@ -18,7 +18,8 @@ from typing import Any
 from config.pins import BadPinHash, verify_pin
 from hall_server.domain.common import row, rows
 from hall_server.domain.errors import (
-    AccountLocked, AlreadySignedIn, BadRequest, NotPaused, NotSignedIn, Paused, WindowBusy, WindowOccupied, WrongPin,
+    AccountLocked, AlreadySignedIn, BadRequest, NotPaused, NotSignedIn, Paused, WindowBusy, WindowClosed,
+    WindowOccupied, WrongPin,
 )
 from hall_server.domain.floor import set_window, window_row
 from hall_server.domain.hours import day_of, session_at, session_bounds, local
@@ -55,7 +56,7 @@ def check_pin(ctx: Context, staff_no: str, pin: str) -> None:
     except KeyError:
         member = None
     ok = False
-    if member is not None:
+    if member is not None and member.active:       # a disabled 工号 answers like an unknown one
         try:
             ok = verify_pin(pin, member.pin_hash)
         except BadPinHash:
@@ -83,6 +84,11 @@ def check_pin(ctx: Context, staff_no: str, pin: str) -> None:
 def sign_in(ctx: Context, window: int, staff_no: str, pin: str) -> dict[str, Any]:
     config = ctx.config
     check_pin(ctx, staff_no, pin)
+    try:
+        if not config.window(window).open:
+            raise WindowClosed(f"window {window} is closed", window=window)
+    except KeyError:
+        pass                                       # an unknown window is refused by the command
     there = row(ctx, "SELECT window FROM staff_sessions WHERE staff_no = ? AND out_ms IS NULL", [staff_no])
     if there is not None:
         if there["window"] == window:
@@ -273,6 +279,8 @@ def flag_absence(ctx: Context) -> dict[str, int]:
         mark = f"{day_of(ctx.now_ms, config)}/{idx}"
         limit = config.hall.thresholds.pause_limit_min * 60_000
         for w in config.windows:
+            if not w.open:                         # closed by a manager: nobody is expected there
+                continue
             r = window_row(ctx, w.number)
             if r["staff_no"] or r["vacant_flagged"] == mark:
                 continue

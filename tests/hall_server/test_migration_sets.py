@@ -45,7 +45,8 @@ def test_a_database_migrated_by_the_older_code_is_adopted_not_migrated_again(tmp
     old.close()
     hub = Hub(path, make_config(pin_hash))
     try:
-        assert applied_numbers(hub.db) == OLD_NUMBERS
+        # the old numbers are adopted as they are; migrations added since (70: admin) run once on top
+        assert [n for n in applied_numbers(hub.db) if n <= max(OLD_NUMBERS)] == OLD_NUMBERS
         assert not hub.db["_migrations"].exists()
         assert migrate(hub.db, HALL) == []
         assert hub.db.execute("SELECT no FROM tickets").fetchall() == [("A001",)]   # the data is kept
