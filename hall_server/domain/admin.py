@@ -15,8 +15,8 @@ applied in the group transaction, and the hub swaps its `HallConfig` only after 
 
 | type | from | body | result |
 |---|---|---|---|
-| `admin.change` | web | `{who, what, subject?, items: [{kind: file/window/category/service/staff/tag, key, doc}]}` | `{changed: [[kind, key], …]}` |
-| `admin.unlock` | web | `{who, staff_no}` | `{staff_no, was_locked}` |
+| `admin.change` | web, manager | `{who, what, subject?, items: [{kind: file/window/category/service/staff/tag, key, doc}]}` | `{changed: [[kind, key], …]}` |
+| `admin.unlock` | web, manager | `{who, staff_no}` | `{staff_no, was_locked}` |
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class NoStoreConfig(DomainError):
     code = "no_store_config"
 
 
-@HANDLERS.on(Msg.ADMIN_CHANGE, kinds={NodeKind.WEB})
+@HANDLERS.on(Msg.ADMIN_CHANGE, kinds={NodeKind.WEB, NodeKind.MANAGER})
 def change(ctx: Context, body: AdminChange) -> dict[str, Any]:
     if is_empty(ctx.db):
         raise NoStoreConfig("the store holds no hall configuration")
@@ -98,7 +98,7 @@ def notice_text(config: HallConfig | None) -> str | None:
     return text if isinstance(text, str) else None
 
 
-@HANDLERS.on(Msg.ADMIN_UNLOCK, kinds={NodeKind.WEB})
+@HANDLERS.on(Msg.ADMIN_UNLOCK, kinds={NodeKind.WEB, NodeKind.MANAGER})
 def unlock(ctx: Context, body: AdminUnlock) -> dict[str, Any]:
     """End a staff member's lock-out (too many wrong PINs) and clear the count; audited."""
     lock = ctx.db.execute("SELECT failures, locked_until_ms FROM staff_locks WHERE staff_no = ?",

@@ -34,7 +34,7 @@ from typing import Any
 
 from config.pins import BadPinHash, hash_pin, verify_pin
 
-ROLES = ("manager", "viewer")
+ROLES = ("manager", "viewer", "admin")   # admin: the 管理 pages and the accounts
 USERS_FILE = "users.json"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 _DUMMY_HASH = hash_pin("not-a-password", salt=b"\0" * 16)   # equal time for unknown names

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from config.i18n import t
 from hall_server.core.backend import Backend
-from hall_server.web.pages import auth, cases_page, figures_page, floor_page, qr_page
+from hall_server.web.pages import admin_pages, auth, cases_page, figures_page, floor_page, qr_page
 from hall_server.web.pages.layout import message
 from hall_server.web.pages.site import Site
 
@@ -34,7 +34,7 @@ def routes(backend: Backend, site: Site | None = None) -> list[BaseRoute]:
         return RedirectResponse("/floor", status_code=303)
 
     out: list[BaseRoute] = [Route("/", home, methods=["GET"])]
-    for module in (qr_page, auth, floor_page, cases_page, figures_page):
+    for module in (qr_page, auth, floor_page, cases_page, figures_page, admin_pages):
         out.extend(module.routes(site))
     return out
 

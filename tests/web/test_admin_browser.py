@@ -1,0 +1,181 @@
+"""The 管理 pages in headless Chromium against a real `python -m hall_server` process (issue 14):
+a clerk with a rare-character name and a photo is added in the browser, then signs in at a
+terminal (a HallClient on the real bus) and appears in the evaluator's state (another HallClient,
+subscribed) without a restart; a wrong field gets a Chinese message beside it and loses nothing;
+a lock-out shows as an alert and is ended; a clerk is disabled. Screenshots: docs/screens/web-admin-*.png.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from hall_server.web.users import add_user
+from hallnet.client import HallClient
+from hallnet.keys import load_node_keys
+from tests.conftest import ROOT, ServerProcess, wait_until
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+SCREENS = ROOT / "docs" / "screens"
+DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+PW = "manager-password-1"
+RARE_NAME = "𠈌𪚥燚"          # CJK Ext B, Ext B, and a rare BMP character
+
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian's chromium is not installed (scripts/setup.sh)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def hall(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("admin-e2e")
+    srv = ServerProcess(data=root / "server")
+    srv.data.mkdir()
+    add_user(srv.data, "boss", "manager", PW)
+    for node in ("terminal-6", "kiosk-6"):
+        srv.new_key(node)
+    srv.start()
+    clients: list[HallClient] = []
+
+    def client(node: str, subscribe: bool) -> HallClient:
+        c = HallClient(node, srv.bus, load_node_keys(srv.data / "keys" / "issued", node), root / f"{node}.db",
+                       subscribe=subscribe, heartbeat_s=0.5, silence_s=2.0, resend_s=0.5).start()
+        clients.append(c)
+        return c
+
+    try:
+        yield srv, client, root
+    finally:
+        for c in clients:
+            c.stop()
+        srv.stop()
+        srv.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+CSP_VIOLATIONS: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations():
+    CSP_VIOLATIONS.clear()
+    yield
+    assert not CSP_VIOLATIONS, CSP_VIOLATIONS
+
+
+def open_page(browser: Any, srv: ServerProcess) -> Any:
+    ctx = browser.new_context(**DESKTOP)
+    page = ctx.new_page()
+    page.on("console", lambda msg: CSP_VIOLATIONS.append(f"{page.url}: {msg.text}")
+            if "Content Security Policy" in msg.text else None)
+    page.goto(f"{srv.http}/login?next=/admin")
+    page.fill("input[name=user]", "boss")
+    page.fill("input[name=password]", PW)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/staff$"))
+    return page
+
+
+def shot(page: Any, name: str) -> None:
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / f"web-admin-{name}.png"), full_page=True)
+
+
+def photo_file(root: Path) -> Path:
+    """A 1200×1600 JPEG with EXIF (a camera's make and GPS-like data): the server must strip it."""
+    img = Image.new("RGB", (1200, 1600), (200, 120, 90))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"          # Make
+    exif[0x0112] = 1                    # Orientation
+    out = root / "photo.jpg"
+    img.save(out, "JPEG", exif=exif.tobytes())
+    return out
+
+
+def test_a_new_clerk_with_a_rare_name_and_a_photo_signs_in_and_shows_on_the_evaluator(hall, browser) -> None:
+    srv, client, root = hall
+    page = open_page(browser, srv)
+    page.click("#add-staff")
+    page.fill("#f-staff_no", "HC3001")
+    page.fill("#f-name", RARE_NAME)
+    page.fill("#f-department", "区市场监督管理局")
+    page.select_option("#f-stars", "4")
+    page.fill("#f-promise", "耐心细致，一次办好")
+    page.fill("#f-pin", "12")                                   # too short: told beside the field
+    page.set_input_files("#f-photo", str(photo_file(root)))
+    page.click("#save")
+    assert "密码为4到12位数字" in page.text_content("#err-pin")
+    assert page.input_value("#f-name") == RARE_NAME               # nothing typed is lost
+    assert page.input_value("#f-department") == "区市场监督管理局"
+    shot(page, "staff-error")
+    page.fill("#f-pin", "246810")
+    page.set_input_files("#f-photo", str(photo_file(root)))
+    page.click("#save")
+    page.wait_for_load_state()
+    assert "done=added" in page.url, page.text_content("main")
+    assert RARE_NAME in page.text_content("#staff-HC3001")
+    shot(page, "staff")
+
+    # the photo is stored by the server: resized, EXIF gone
+    photos = list((srv.data / "hall-config" / "photos").glob("staff-*.jpg"))
+    assert len(photos) == 1
+    with Image.open(photos[0]) as stored:
+        assert stored.size[0] <= 480 and stored.size[1] <= 640 and not stored.getexif()
+    page.click(f"text={RARE_NAME}")
+    photo = page.request.get(f"{srv.http}/admin/staff/HC3001/photo")
+    assert photo.status == 200 and photo.headers["content-type"] == "image/jpeg", photo.status
+    page.wait_for_function("document.querySelector('img.photo').complete")
+    assert page.locator("img.photo").evaluate("img => img.naturalWidth") > 0
+    shot(page, "staff-edit")
+
+    evaluator = client("kiosk-6", subscribe=True)
+    terminal = client("terminal-6", subscribe=False)
+    reply = terminal.call("window.sign_in", {"staff_no": "HC3001", "pin": "246810"}, timeout_s=10)
+    assert reply["ok"], reply
+    assert wait_until(lambda: ((evaluator.get("window/6") or {}).get("staff") or {}).get("name") == RARE_NAME, 10)
+    card = evaluator.get("window/6")["staff"]
+    assert card == {"staff_no": "HC3001", "name": RARE_NAME, "department": "区市场监督管理局", "stars": 4,
+                    "promise": "耐心细致，一次办好"}
+    assert terminal.call("window.sign_out", {}, timeout_s=10)["ok"]
+    page.context.close()
+
+
+def test_a_lockout_is_an_alert_and_is_ended_then_a_clerk_is_disabled(hall, browser) -> None:
+    srv, client, _ = hall
+    terminal = client("terminal-6", subscribe=False)
+    for _ in range(5):
+        terminal.call("window.sign_in", {"staff_no": "HC2106", "pin": "0000"}, timeout_s=10)
+    assert terminal.call("window.sign_in", {"staff_no": "HC2106", "pin": "1234"}, timeout_s=10)["error"] == "account_locked"
+    page = open_page(browser, srv)
+    alert = page.text_content("#locked-HC2106")
+    assert "连续输错密码" in alert and "HC2106" in alert
+    shot(page, "staff-locked")
+    page.click("#locked-HC2106 button")
+    page.wait_for_url(re.compile(r"done=unlocked$"))
+    assert page.locator("#locked-HC2106").count() == 0
+    assert terminal.call("window.sign_in", {"staff_no": "HC2106", "pin": "1234"}, timeout_s=10)["ok"]
+    assert terminal.call("window.sign_out", {}, timeout_s=10)["ok"]
+    page.click("#staff-HC2106 button")                             # 停用
+    page.wait_for_url(re.compile(r"done=disabled$"))
+    assert "已停用" in page.text_content("#staff-HC2106")
+    assert terminal.call("window.sign_in", {"staff_no": "HC2106", "pin": "1234"}, timeout_s=10)["error"] == "wrong_pin"
+    page.context.close()
