@@ -27,7 +27,7 @@ from config.errors import ConfigError
 from config.schema import HALL_FILES, HallConfig
 from hall_server.domain.context import BadRequest, Context, DomainError, Handlers
 from hall_server.domain.floor import publish_queue, publish_window, refresh_floor
-from hall_server.domain.hall_config_store import Item, audit, build, is_empty, item_key, put_item, store_docs
+from hall_server.domain.hall_config_store import LISTS, Item, audit, build, is_empty, item_key, put_item, store_docs
 from hallnet.bodies import AdminChange, AdminUnlock
 from hallnet.vocabulary import Msg, NodeKind
 
@@ -56,6 +56,8 @@ def change(ctx: Context, body: AdminChange) -> dict[str, Any]:
         item = Item(given.kind, given.key, dict(given.doc))
         if item.kind == "file" and item.key not in HALL_FILES:
             raise BadRequest(f"no hall file {item.key!r}", field="items")
+        if item.kind == "file" and any(array in item.doc for array, _k, _f in LISTS[item.key]):
+            raise BadRequest(f"{item.key}: its lists are items of their own, not part of the file", field="items")
         if item.kind != "file" and item_key(item.kind, item.doc) != item.key:
             raise BadRequest(f"{item.kind} {item.key!r}: its table names {item_key(item.kind, item.doc)!r}",
                              field="items")

@@ -42,7 +42,7 @@ def hall(tmp_path_factory: pytest.TempPathFactory):
     srv = ServerProcess(data=root / "server")
     srv.data.mkdir()
     add_user(srv.data, "boss", "manager", PW)
-    for node in ("terminal-6", "kiosk-6"):
+    for node in ("terminal-6", "kiosk-6", "terminal-7", "dispenser-1"):
         srv.new_key(node)
     srv.start()
     clients: list[HallClient] = []
@@ -93,6 +93,12 @@ def open_page(browser: Any, srv: ServerProcess) -> Any:
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/admin/staff$"))
     return page
+
+
+def landed(page: Any, pattern: str) -> None:
+    """After a submit: the page answered and is at `pattern` (else the page's text says why)."""
+    page.wait_for_load_state()
+    assert re.search(pattern, page.url), page.text_content("main")
 
 
 def shot(page: Any, name: str) -> None:
@@ -170,12 +176,114 @@ def test_a_lockout_is_an_alert_and_is_ended_then_a_clerk_is_disabled(hall, brows
     assert "连续输错密码" in alert and "HC2106" in alert
     shot(page, "staff-locked")
     page.click("#locked-HC2106 button")
-    page.wait_for_url(re.compile(r"done=unlocked$"))
+    landed(page, r"done=unlocked$")
     assert page.locator("#locked-HC2106").count() == 0
     assert terminal.call("window.sign_in", {"staff_no": "HC2106", "pin": "1234"}, timeout_s=10)["ok"]
     assert terminal.call("window.sign_out", {}, timeout_s=10)["ok"]
     page.click("#staff-HC2106 button")                             # 停用
-    page.wait_for_url(re.compile(r"done=disabled$"))
+    landed(page, r"done=disabled$")
     assert "已停用" in page.text_content("#staff-HC2106")
     assert terminal.call("window.sign_in", {"staff_no": "HC2106", "pin": "1234"}, timeout_s=10)["error"] == "wrong_pin"
+    page.context.close()
+
+
+def test_a_window_closed_in_the_browser_refuses_sign_in_at_once(hall, browser) -> None:
+    srv, client, _ = hall
+    page = open_page(browser, srv)
+    page.goto(f"{srv.http}/admin/windows")
+    page.click("#window-7 a")
+    page.evaluate("document.getElementById('window-form').noValidate = true")   # the server's own check
+    page.fill("#f-name", "")                                      # a required field left empty
+    page.uncheck("#f-open")
+    page.click("#save")
+    assert "必填" in page.text_content("#err-name")
+    assert not page.is_checked("#f-open")                          # the untick is not lost
+    page.fill("#f-name", "不动产登记二号窗口（暂停）")
+    page.click("#save")
+    landed(page, r"/admin/windows\?done=saved$")
+    assert "已关闭" in page.text_content("#window-7")
+    shot(page, "windows")
+    terminal = client("terminal-7", subscribe=True)
+    reply = terminal.call("window.sign_in", {"staff_no": "HC2107", "pin": "1234"}, timeout_s=10)
+    assert not reply["ok"] and reply["error"] == "window_closed"
+    assert wait_until(lambda: (terminal.get("window/7") or {}).get("name") == "不动产登记二号窗口（暂停）", 10)
+    page.context.close()
+
+
+def test_a_new_tag_version_leaves_old_ratings_with_theirs(hall, browser) -> None:
+    srv, client, _ = hall
+    terminal, kiosk, dispenser = client("terminal-6", False), client("kiosk-6", True), client("dispenser-1", False)
+
+    def rate(tag: str) -> int:
+        assert dispenser.call("queue.take", {"category": "B"}, timeout_s=10)["ok"]
+        assert terminal.call("queue.call_next", {}, timeout_s=10)["ok"]
+        assert terminal.call("job.start", {}, timeout_s=10)["ok"]
+        assert terminal.call("job.finish", {"service_code": "BDC-0101"}, timeout_s=10)["ok"]
+        assert wait_until(lambda: kiosk.get("rating/6") is not None, 10)
+        version = kiosk.get("rating/6")["tag_version"]
+        r = kiosk.call("rating.submit", {"level": 1, "tags": [tag]}, timeout_s=10)
+        assert r["ok"], r
+        assert wait_until(lambda: kiosk.get("rating/6") is None, 10)
+        return version
+
+    assert terminal.call("window.sign_in", {"staff_no": "HC2101", "pin": "1234"}, timeout_s=10)["ok"]
+    assert rate("N01") == 2
+    page = open_page(browser, srv)
+    page.goto(f"{srv.http}/admin/tags")
+    assert "当前第2版" in page.text_content("#tag-version")
+    page.check("#tag-N01 input[name=remove]")
+    page.fill("#f-code0", "N09")
+    page.fill("#f-text0", "窗口指引不清")
+    page.click("#publish")                                         # no level chosen: told, nothing lost
+    assert "至少选择一个评价等级" in page.text_content("#err-levels0")
+    assert page.input_value("#f-text0") == "窗口指引不清" and page.is_checked("#tag-N01 input[name=remove]")
+    page.check("input[name=levels0][value='1']")
+    page.check("input[name=levels0][value='2']")
+    page.click("#publish")
+    landed(page, r"/admin/tags\?done=3$")
+    assert "当前第3版" in page.text_content("#tag-version")
+    assert "第3版起删除" in page.text_content("#tag-N01")
+    shot(page, "tags")
+    assert rate("N09") == 3                                        # the evaluator's next rating: version 3
+    import sqlite3
+    db = sqlite3.connect(f"file:{srv.data / 'hall.db'}?mode=ro", uri=True)
+    try:
+        got = db.execute("SELECT tags, tag_version FROM ratings ORDER BY id").fetchall()
+    finally:
+        db.close()
+    assert got == [('["N01"]', 2), ('["N09"]', 3)]                 # the old rating keeps its version and tag
+    assert terminal.call("window.sign_out", {}, timeout_s=10)["ok"]
+    page.context.close()
+
+
+def test_hall_settings_and_the_audit_log_with_its_export(hall, browser) -> None:
+    srv, _, root = hall
+    page = open_page(browser, srv)
+    page.goto(f"{srv.http}/admin/hall")
+    page.fill("#f-end0", "08:00")                                  # before its start
+    page.fill("#f-wait_alert_min", "abc")
+    page.click("#save")
+    assert "结束时间须晚于开始时间" in page.text_content("#err-end0")
+    assert "整数" in page.text_content("#err-wait_alert_min")
+    page.fill("#f-end0", "12:00")
+    page.fill("#f-wait_alert_min", "25")
+    page.click("#save")
+    landed(page, r"/admin/hall\?done=1$")
+    assert page.input_value("#f-wait_alert_min") == "25"
+    shot(page, "hall")
+    page.goto(f"{srv.http}/admin/audit")
+    text = page.text_content("#audit")
+    for what in ("修改大厅设置", "发布标签新版本", "关闭窗口", "停用人员", "解除锁定", "添加人员"):
+        assert what in text, what
+    assert "scrypt$" not in text                                   # a PIN hash is never shown
+    shot(page, "audit")
+    with page.expect_download() as download:
+        page.click("#audit-xlsx")
+    path = root / "audit.xlsx"
+    download.value.save_as(path)
+    from openpyxl import load_workbook
+    sheet = load_workbook(path).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("时间", "操作人", "操作") and any(r[2] == "添加人员" and r[4] == "HC3001" for r in rows)
+    assert not any("scrypt$" in str(c) for r in rows for c in r)   # PIN hashes never leave the store
     page.context.close()

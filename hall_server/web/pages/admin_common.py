@@ -14,7 +14,7 @@ from typing import Any
 
 from config.i18n import t
 from hall_server.core.writer import Applied
-from hall_server.domain.hall_config_store import store_docs
+from hall_server.domain.hall_config_store import LISTS, store_docs
 from hall_server.web.pages.auth import Session
 from hall_server.web.pages.site import Site
 from hallnet.vocabulary import Msg
@@ -55,7 +55,10 @@ def items(site: Site, file: str, array: str) -> list[dict[str, Any]]:
 
 
 def file_doc(site: Site, file: str) -> dict[str, Any]:
+    """The file's own keys (its lists of items are items of their own)."""
     doc = dict(store_docs(site.backend.reader()).get(file, {}))
+    for array, _kind, _field in LISTS[file]:
+        doc.pop(array, None)
     return doc
 
 
