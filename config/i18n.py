@@ -784,4 +784,6 @@ TEXTS.update({
     "admin.what.hall.edit": {"zh": "修改大厅设置", "en": "Edit hall settings"},
     "admin.who.first-start": {"zh": "首次启动导入", "en": "first start"},
     "admin.who.import": {"zh": "命令行导入", "en": "command-line import"},
+    "web.alert.kind.locked": {"zh": "签到锁定", "en": "Locked out"},
+    "web.alert.locked": {"zh": "{name}（工号{staff_no}）连续输错密码已锁定，{minutes}分钟后自动解除；可在“管理→人员”立即解锁", "en": "{name} ({staff_no}) is locked out after wrong PINs for {minutes} more min; Admin → Staff unlocks now"},
 })

@@ -117,11 +117,16 @@ def test_unlock_ends_a_lockout_and_is_audited(hub: Hub) -> None:
         hub.submit(Msg.WINDOW_SIGN_IN, {"staff_no": "HC2103", "pin": "0000"}, node="terminal-3", now_ms=T0 + i)
     locked = hub.submit(Msg.WINDOW_SIGN_IN, {"staff_no": "HC2103", "pin": "1234"}, node="terminal-3", now_ms=T0 + 10)
     assert locked.error == "account_locked"
+    from hall_server.domain.alerts import floor_alerts
+    alerts = [a for a in floor_alerts(hub.db, hub.config, T0 + 15, [], [], {}) if a.kind == "locked"]
+    assert [dict(a.args) for a in alerts] == [{"staff_no": "HC2103", "name": hub.config.staff_member("HC2103").name,
+                                               "minutes": 5}]
     r = hub.submit(Msg.ADMIN_UNLOCK, {"who": "boss", "staff_no": "HC2103"}, now_ms=T0 + 20)
     assert r.ok and r.result["was_locked"]
     assert hub.submit(Msg.WINDOW_SIGN_IN, {"staff_no": "HC2103", "pin": "1234"}, node="terminal-3",
                       now_ms=T0 + 30).ok
     assert hub.db.execute("SELECT COUNT(*) FROM admin_audit WHERE what = 'staff.unlock'").fetchone()[0] == 1
+    assert not [a for a in floor_alerts(hub.db, hub.config, T0 + 40, [], [], {}) if a.kind == "locked"]
 
 
 def test_only_the_web_side_may_change_the_configuration(hub: Hub) -> None:

@@ -101,9 +101,9 @@ def landed(page: Any, pattern: str) -> None:
     assert re.search(pattern, page.url), page.text_content("main")
 
 
-def shot(page: Any, name: str) -> None:
+def shot(page: Any, name: str, full_page: bool = True) -> None:
     SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / f"web-admin-{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENS / f"web-admin-{name}.png"), full_page=full_page)
 
 
 def photo_file(root: Path) -> Path:
@@ -276,7 +276,7 @@ def test_hall_settings_and_the_audit_log_with_its_export(hall, browser) -> None:
     for what in ("修改大厅设置", "发布标签新版本", "关闭窗口", "停用人员", "解除锁定", "添加人员"):
         assert what in text, what
     assert "scrypt$" not in text                                   # a PIN hash is never shown
-    shot(page, "audit")
+    shot(page, "audit", full_page=False)
     with page.expect_download() as download:
         page.click("#audit-xlsx")
     path = root / "audit.xlsx"

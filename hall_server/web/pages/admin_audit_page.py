@@ -33,8 +33,14 @@ def changed_fields(before: Any, after: Any) -> list[tuple[str, str, str]]:
     """(field, before, after) for each top-level key that differs; a whole item when new or gone."""
     if not isinstance(before, dict) or not isinstance(after, dict):
         return [("", _short(before), _short(after))]
-    keys = [k for k in {**before, **after} if before.get(k) != after.get(k)]
-    return [(k, _short(before.get(k)), _short(after.get(k))) for k in keys if k != "pin_hash"] + (
+    out: list[tuple[str, str, str]] = []
+    for k in [k for k in {**before, **after} if before.get(k) != after.get(k) and k != "pin_hash"]:
+        b, a = before.get(k), after.get(k)
+        if isinstance(b, dict) and isinstance(a, dict):          # one level down: thresholds.wait_alert_min
+            out += [(f"{k}.{f}" if f else k, x, y) for f, x, y in changed_fields(b, a)]
+        else:
+            out.append((k, _short(b), _short(a)))
+    return out + (
         [("pin_hash", "••••", "••••（已重设）")] if before.get("pin_hash") != after.get("pin_hash") else [])
 
 
