@@ -91,6 +91,7 @@ class QueueTransfer(AtWindow, kw_only=True):
 class WindowSignIn(AtWindow, kw_only=True):
     staff_no: _s(8)
     pin: _s(32)
+    new_pin: _s(32) = ""          # the clerk's own PIN, after a manager reset theirs (pin_change_required)
 
 
 class WindowPause(AtWindow, kw_only=True):
@@ -204,6 +205,14 @@ class AdminChange(Body, kw_only=True):
     items: Annotated[list[AdminItem], msgspec.Meta(min_length=1, max_length=500)]
 
 
+class AdminPinReset(Body, kw_only=True):
+    """A manager reset a clerk's PIN to a one-time PIN (its hash); the clerk sets their own next."""
+
+    who: _s(64)
+    staff_no: _s(8)
+    pin_hash: _s(200)
+
+
 class AdminUnlock(Body, kw_only=True):
     """A manager ends a staff member's lock-out (too many wrong PINs)."""
 
@@ -225,7 +234,7 @@ BODIES: dict[str, type[Body]] = {
     Msg.CASE_CALLBACK: CaseStep, Msg.CASE_RECTIFY: CaseStep, Msg.CASE_CLOSE: CaseStep,
     Msg.CASE_APPEAL: CaseAppeal, Msg.CASE_DECIDE: CaseDecide, Msg.COMMENT_SUBMIT: CommentSubmit,
     Msg.SYSTEM_TICK: Empty, Msg.EXPORT_DELIVERED: ExportDelivered, Msg.ADMIN_CHANGE: AdminChange,
-    Msg.ADMIN_UNLOCK: AdminUnlock,
+    Msg.ADMIN_UNLOCK: AdminUnlock, Msg.ADMIN_PIN_RESET: AdminPinReset,
 }
 
 

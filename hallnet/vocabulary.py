@@ -71,6 +71,7 @@ class Msg(enum.StrEnum):
     # the hall's configuration, edited in the browser (hall_server.domain.admin)
     ADMIN_CHANGE = "admin.change"
     ADMIN_UNLOCK = "admin.unlock"
+    ADMIN_PIN_RESET = "admin.pin_reset"
 
 
 WIRE_TYPES = frozenset({Msg.HEARTBEAT, Msg.REPLY, Msg.DELTA, Msg.SNAPSHOT, Msg.ERROR})

@@ -107,7 +107,10 @@ class Commands(Replies):
             self.say("error", self.tr("term.need_pin"))
             self.si_field = "pin"
             return
-        self._send("sign_in", Msg.WINDOW_SIGN_IN, {"staff_no": staff_no, "pin": self.si_pin}, staff_no=staff_no)
+        body = {"staff_no": staff_no, "pin": self.si_pin}
+        if self.si_one_time:                      # the PIN was reset: what was typed now is the new one
+            body = {"staff_no": staff_no, "pin": self.si_one_time, "new_pin": self.si_pin}
+        self._send("sign_in", Msg.WINDOW_SIGN_IN, body, staff_no=staff_no)
 
     def do_sign_out(self) -> None:
         self._send("sign_out", Msg.WINDOW_SIGN_OUT, {})

@@ -17,6 +17,7 @@ applied in the group transaction, and the hub swaps its `HallConfig` only after 
 |---|---|---|---|
 | `admin.change` | web, manager | `{who, what, subject?, items: [{kind: file/window/category/service/staff/tag, key, doc}]}` | `{changed: [[kind, key], …]}` |
 | `admin.unlock` | web, manager | `{who, staff_no}` | `{staff_no, was_locked}` |
+| `admin.pin_reset` | web, manager | `{who, staff_no, pin_hash}` (of a one-time PIN the manager was shown) | `{staff_no}` — the next `window.sign_in` with it is refused `pin_change_required` until it carries the clerk's `new_pin` (`replace_reset_pin`) |
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from config.schema import HALL_FILES, HallConfig
 from hall_server.domain.context import BadRequest, Context, DomainError, Handlers
 from hall_server.domain.floor import publish_queue, publish_window, refresh_floor
 from hall_server.domain.hall_config_store import LISTS, Item, audit, build, is_empty, item_key, put_item, store_docs
-from hallnet.bodies import AdminChange, AdminUnlock
+from config.pins import hash_pin, verify_pin
+from hallnet.bodies import AdminChange, AdminPinReset, AdminUnlock
 from hallnet.vocabulary import Msg, NodeKind
 
 HANDLERS = Handlers()
@@ -47,13 +49,34 @@ class NoStoreConfig(DomainError):
     code = "no_store_config"
 
 
+class PinChangeRequired(DomainError):
+    """The PIN was reset by a manager: this sign-in must carry the clerk's own `new_pin`."""
+
+    code = "pin_change_required"
+
+
+class BadNewPin(DomainError):
+    """The clerk's new PIN is not 4 to 12 digits, or is the one-time PIN itself."""
+
+    code = "bad_new_pin"
+
+
+NEW_PIN_DIGITS = (4, 12)
+
+
 @HANDLERS.on(Msg.ADMIN_CHANGE, kinds={NodeKind.WEB, NodeKind.MANAGER})
 def change(ctx: Context, body: AdminChange) -> dict[str, Any]:
+    return {"changed": apply_items(ctx, body.who, body.what, body.subject,
+                                   [Item(i.kind, i.key, dict(i.doc)) for i in body.items])}
+
+
+def apply_items(ctx: Context, who: str, what: str, subject: str, given_items: list[Item]) -> list[list[str]]:
+    """Write the items, rebuild and check the configuration, audit what changed, republish, and
+    hand the writer the new configuration. Raises ConfigRefused (nothing kept) or BadRequest."""
     if is_empty(ctx.db):
         raise NoStoreConfig("the store holds no hall configuration")
     written: list[tuple[Item, dict[str, Any] | None]] = []
-    for given in body.items:
-        item = Item(given.kind, given.key, dict(given.doc))
+    for item in given_items:
         if item.kind == "file" and item.key not in HALL_FILES:
             raise BadRequest(f"no hall file {item.key!r}", field="items")
         if item.kind == "file" and any(array in item.doc for array, _k, _f in LISTS[item.key]):
@@ -70,13 +93,50 @@ def change(ctx: Context, body: AdminChange) -> dict[str, Any]:
     changed = []
     for item, before in written:
         if before != item.doc:
-            audit(ctx.db, ctx.now_ms, body.who, body.what, body.subject, item.kind, item.key, before, item.doc,
-                  ctx.msg_id)
+            audit(ctx.db, ctx.now_ms, who, what, subject, item.kind, item.key, before, item.doc, ctx.msg_id)
             changed.append([item.kind, item.key])
     if changed:
         republish(ctx, config)
         ctx.new_config = config          # last: the writer swaps only after the commit
-    return {"changed": changed}
+    return changed
+
+
+def _staff_item(ctx: Context, staff_no: str) -> Item:
+    doc = next((s for s in store_docs(ctx.db)["staff.toml"].get("staff", []) if s.get("staff_no") == staff_no), None)
+    if doc is None:
+        raise BadRequest(f"no staff member {staff_no!r}", field="staff_no")
+    return Item("staff", staff_no, dict(doc))
+
+
+@HANDLERS.on(Msg.ADMIN_PIN_RESET, kinds={NodeKind.WEB, NodeKind.MANAGER})
+def pin_reset(ctx: Context, body: AdminPinReset) -> dict[str, Any]:
+    """The clerk's PIN becomes the one-time PIN; their lock-out ends; the next sign-in sets their own."""
+    item = _staff_item(ctx, body.staff_no)
+    apply_items(ctx, body.who, "staff.pin_reset", body.staff_no,
+                [Item("staff", body.staff_no, {**item.doc, "pin_hash": body.pin_hash})])
+    ctx.db.execute("INSERT INTO staff_pin_resets (staff_no, at_ms, by) VALUES (?, ?, ?) ON CONFLICT (staff_no) "
+                   "DO UPDATE SET at_ms = excluded.at_ms, by = excluded.by", [body.staff_no, ctx.now_ms, body.who])
+    ctx.db.execute("DELETE FROM staff_locks WHERE staff_no = ?", [body.staff_no])
+    return {"staff_no": body.staff_no}
+
+
+def replace_reset_pin(ctx: Context, staff_no: str, new_pin: str) -> None:
+    """At a sign-in whose PIN was right: if a manager reset this PIN, the clerk's `new_pin` replaces
+    it now (audited, the configuration swapped); without one the sign-in is refused
+    `pin_change_required`. Nothing happens for a PIN that was not reset."""
+    if ctx.db.execute("SELECT 1 FROM staff_pin_resets WHERE staff_no = ?", [staff_no]).fetchone() is None:
+        return
+    if not new_pin:
+        raise PinChangeRequired(f"{staff_no} must set a new PIN", digits=list(NEW_PIN_DIGITS))
+    low, high = NEW_PIN_DIGITS
+    item = _staff_item(ctx, staff_no)
+    if not (new_pin.isascii() and new_pin.isdigit() and low <= len(new_pin) <= high) or \
+            verify_pin(new_pin, item.doc.get("pin_hash", "")):
+        raise BadNewPin(f"a new PIN is {low} to {high} digits, not the one-time PIN", digits=[low, high])
+    apply_items(ctx, staff_no, "staff.pin_set", staff_no,
+                [Item("staff", staff_no, {**item.doc, "pin_hash": hash_pin(new_pin)})])
+    ctx.db.execute("DELETE FROM staff_pin_resets WHERE staff_no = ?", [staff_no])
+    ctx.config = ctx.new_config or ctx.config
 
 
 def republish(ctx: Context, config: HallConfig) -> None:

@@ -51,3 +51,16 @@ def _m70(db: sqlite_utils.Database) -> None:
     )
     db.execute("CREATE INDEX admin_audit_at ON admin_audit (at_ms)")
     append_only(db, "admin_audit")
+
+
+@ADMIN(name=numbered(71, "admin: PINs reset by a manager, to be replaced by the clerk at the next sign-in"))
+def _m71(db: sqlite_utils.Database) -> None:
+    # A row while the clerk's PIN is the one-time PIN a manager was shown: the next sign-in with it
+    # must carry the clerk's own new PIN (`window.sign_in` `new_pin`), which ends the row.
+    db.execute(
+        """CREATE TABLE staff_pin_resets (
+            staff_no TEXT PRIMARY KEY,
+            at_ms INTEGER NOT NULL,
+            by TEXT NOT NULL
+        )"""
+    )

@@ -8,7 +8,7 @@ own timer sends `system.tick`.
 | type | from | body | result |
 |---|---|---|---|
 | `queue.take` | dispenser, terminal, gateway, web, manager | `{category, priority?: appointment/elderly/green}` — a priority only from a dispenser, terminal or manager (`tickets.PRIORITY_GIVERS`; else `priority_not_allowed`) | `{ticket_id, ticket, public_id, category, priority, waiting_before, taken_ms}` — `public_id` is the ticket's unguessable id for its status (`GET /api/tickets/{public_id}`) |
-| `window.sign_in` | terminal | `{staff_no, pin}` | `{window, staff_no, late, already}` |
+| `window.sign_in` | terminal | `{staff_no, pin, new_pin?}` — after a manager reset the PIN (`admin.pin_reset`) the sign-in with the one-time PIN is refused `pin_change_required` until it carries the clerk's own `new_pin` (4–12 digits, else `bad_new_pin`) | `{window, staff_no, late, already}` |
 | `window.sign_out` | terminal | `{}` | `{window, staff_no, early}` |
 | `window.pause` | terminal | `{reason}` | `{window, reason}` |
 | `window.resume` | terminal | `{}` | `{window, paused_ms}` |
@@ -136,7 +136,7 @@ def queue_transfer(ctx: Context, body: QueueTransfer) -> dict[str, Any]:
 @handler(Msg.WINDOW_SIGN_IN, kinds=STAFF_SIDE)
 def window_sign_in(ctx: Context, body: WindowSignIn) -> dict[str, Any]:
     w = window_at(ctx, body.window)
-    return staff.sign_in(ctx, w.number, body.staff_no, body.pin)
+    return staff.sign_in(ctx, w.number, body.staff_no, body.pin, body.new_pin)
 
 
 @handler(Msg.WINDOW_SIGN_OUT, kinds=STAFF_SIDE)

@@ -21,6 +21,7 @@ from hall_server.domain.errors import (
     AccountLocked, AlreadySignedIn, BadRequest, NotPaused, NotSignedIn, Paused, WindowBusy, WindowClosed,
     WindowOccupied, WrongPin,
 )
+from hall_server.domain.admin import replace_reset_pin
 from hall_server.domain.floor import set_window, window_row
 from hall_server.domain.hours import day_of, session_at, session_bounds, local
 from hall_server.domain.context import Context
@@ -81,9 +82,10 @@ def check_pin(ctx: Context, staff_no: str, pin: str) -> None:
                    tries_left=MAX_PIN_FAILURES - failures)
 
 
-def sign_in(ctx: Context, window: int, staff_no: str, pin: str) -> dict[str, Any]:
-    config = ctx.config
+def sign_in(ctx: Context, window: int, staff_no: str, pin: str, new_pin: str = "") -> dict[str, Any]:
     check_pin(ctx, staff_no, pin)
+    replace_reset_pin(ctx, staff_no, new_pin)      # may swap ctx.config (a new PIN hash)
+    config = ctx.config
     try:
         if not config.window(window).open:
             raise WindowClosed(f"window {window} is closed", window=window)

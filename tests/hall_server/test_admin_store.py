@@ -160,3 +160,24 @@ def test_the_cli_exports_and_imports_with_differences_shown_before_apply(hub: Hu
     (broken / "hall.toml").write_text("[hall]\nname = 1\n", encoding="utf-8")
     refused = run("import", str(broken), "--apply")
     assert refused.returncode == 1 and "hall.toml" in refused.stderr
+
+
+def test_a_reset_pin_is_replaced_by_the_clerk_at_the_next_sign_in(hub: Hub) -> None:
+    r = hub.submit(Msg.ADMIN_PIN_RESET, {"who": "boss", "staff_no": "HC2104", "pin_hash": hash_pin("135790")},
+                   now_ms=T0)
+    assert r.ok, r.error
+    sign = lambda body, at: hub.submit(Msg.WINDOW_SIGN_IN, {"staff_no": "HC2104", **body}, node="terminal-4",
+                                       now_ms=T0 + at)
+    assert sign({"pin": "1234"}, 1).error == "wrong_pin"                     # the old PIN is gone
+    asked = sign({"pin": "135790"}, 2)
+    assert asked.error == "pin_change_required"
+    assert sign({"pin": "135790", "new_pin": "12a"}, 3).error == "bad_new_pin"
+    assert sign({"pin": "135790", "new_pin": "135790"}, 4).error == "bad_new_pin"    # not the one-time PIN
+    done = sign({"pin": "135790", "new_pin": "8642"}, 5)
+    assert done.ok and hub.state.get("window/4")["staff"]["name"] == hub.config.staff_member("HC2104").name
+    assert hub.submit(Msg.WINDOW_SIGN_OUT, {}, node="terminal-4", now_ms=T0 + 6).ok
+    assert sign({"pin": "135790"}, 7).error == "wrong_pin"                   # the one-time PIN is spent
+    assert sign({"pin": "8642"}, 8).ok                                       # no reset pending any more
+    whats = [r[0] for r in hub.db.execute("SELECT what FROM admin_audit WHERE key = 'HC2104' ORDER BY id")]
+    assert whats[-2:] == ["staff.pin_reset", "staff.pin_set"]
+    assert "8642" not in json.dumps([list(r) for r in hub.db.execute("SELECT after FROM admin_audit")])

@@ -9,12 +9,14 @@ PIN set, a lock-out ended. Manager or admin role.
 | `GET/POST /admin/staff/{staff_no}` | edit; a new PIN is optional |
 | `POST /admin/staff/{staff_no}/active` | `active=0` disables, `active=1` enables |
 | `POST /admin/staff/{staff_no}/unlock` | end a lock-out (too many wrong PINs) |
+| `POST /admin/staff/{staff_no}/pin_reset` | a one-time PIN, shown once; the clerk sets their own at the next sign-in |
 | `GET /admin/staff/{staff_no}/photo` | the stored photo |
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 from starlette.requests import Request
@@ -35,6 +37,7 @@ from hallnet.vocabulary import Msg
 
 STAFF_NO = re.compile(r"[!-~]{1,8}")
 PIN = re.compile(r"[0-9]{4,12}")
+ONE_TIME_DIGITS = 6
 FIELDS = ("staff_no", "name", "department", "stars", "promise")
 
 
@@ -60,10 +63,10 @@ def routes(site: Site) -> list[Route]:
                     locked=[r for r in rows if r["locked_until"]])
 
     def form_page(s: Session, values: dict[str, Any], errors: Errors, new: bool, error: str = "",
-                  status: int = 200) -> Response:
+                  status: int = 200, one_time_pin: str = "") -> Response:
         title = t("admin.staff.add") if new else t("admin.staff.edit", name=values.get("name", ""))
         return page("admin_staff_form.html", status=status, title=title, **shell(site, s, "staff"), v=values,
-                    errors=errors, new=new, error=error,
+                    errors=errors, new=new, error=error, one_time_pin=one_time_pin,
                     action="/admin/staff/new" if new else f"/admin/staff/{values.get('staff_no', '')}")
 
     @guard
@@ -110,8 +113,8 @@ def routes(site: Site) -> list[Route]:
                 errors["name"] = t("admin.err.keypad_bytes", n=KEYPAD_TEXT_BYTES)
         stars = check_int(errors, "stars", values["stars"], 0, 5)
         promise = check_line(errors, "promise", values["promise"], 100, required=False)
-        pin = clean_text(form, "pin")
-        if (new or pin) and not PIN.fullmatch(pin):
+        pin = clean_text(form, "pin") if new else ""
+        if new and not PIN.fullmatch(pin):
             errors["pin"] = t("admin.err.pin")
         photo_data = files.get("photo")
         if errors:
@@ -165,6 +168,18 @@ def routes(site: Site) -> list[Route]:
         return RedirectResponse("/admin/staff?done=unlocked", status_code=303)
 
     @guard
+    async def pin_reset_post(request: Request, s: Session) -> Response:
+        doc = find(staff_rows(), "staff_no", request.path_params["staff_no"])
+        if doc is None:
+            return _unknown(site)
+        once = f"{secrets.randbelow(10 ** ONE_TIME_DIGITS):0{ONE_TIME_DIGITS}d}"
+        a = await site.backend.command(Msg.ADMIN_PIN_RESET, {"who": s.user.name, "staff_no": doc["staff_no"],
+                                                             "pin_hash": hash_pin(once)}, node_of(s))
+        if not a.ok:
+            return form_page(s, doc, {}, new=False, error=refused_text(a), status=409)
+        return form_page(s, doc, {}, new=False, one_time_pin=once)
+
+    @guard
     async def photo_get(request: Request, s: Session) -> Response:
         config = site.config
         try:
@@ -184,6 +199,7 @@ def routes(site: Site) -> list[Route]:
         Route("/admin/staff/{staff_no}", edit_post, methods=["POST"]),
         Route("/admin/staff/{staff_no}/active", active_post, methods=["POST"]),
         Route("/admin/staff/{staff_no}/unlock", unlock_post, methods=["POST"]),
+        Route("/admin/staff/{staff_no}/pin_reset", pin_reset_post, methods=["POST"]),
         Route("/admin/staff/{staff_no}/photo", photo_get, methods=["GET"]),
     ]
 
