@@ -43,7 +43,7 @@ class Commands(Replies):
             return False
         env = self.sender.send(type_, body)
         msg_id = getattr(env, "id", env)
-        kept = {k: v for k, v in body.items() if k != "pin"}        # never keep a PIN on disk
+        kept = {k: v for k, v in body.items() if k not in ("pin", "new_pin")}   # never keep a PIN on disk
         self.pending[msg_id] = {"action": action, "type": type_, "body": kept, "sent_ms": self.now_ms(),
                                 "extra": extra, "late": False}
         self.store.set("pending", self.pending)
@@ -110,6 +110,7 @@ class Commands(Replies):
         body = {"staff_no": staff_no, "pin": self.si_pin}
         if self.si_one_time:                      # the PIN was reset: what was typed now is the new one
             body = {"staff_no": staff_no, "pin": self.si_one_time, "new_pin": self.si_pin}
+        self.si_sent_pin = body["pin"]            # memory only: a reset PIN is asked for again below
         self._send("sign_in", Msg.WINDOW_SIGN_IN, body, staff_no=staff_no)
 
     def do_sign_out(self) -> None:

@@ -51,10 +51,10 @@ class Replies(TerminalState):
         self.say("error", self.error_text(code, details))
         if action == "sign_in":
             if code == "pin_change_required":     # the one-time PIN was right: now the clerk's own
-                self.si_one_time = str(p["body"].get("pin") or "")
+                self.si_one_time = self.si_sent_pin
             elif code != "bad_new_pin":
                 self.si_one_time = ""
-            self.si_pin = ""
+            self.si_pin = self.si_sent_pin = ""
             self.si_field = "pin" if code in ("wrong_pin", "pin_change_required", "bad_new_pin") else "staff_no"
         elif action == "call_back" and code in ("wrong_ticket_state", "unknown_ticket", "ticket_not_here"):
             self._unpark(p["body"].get("ticket_id"))
@@ -73,7 +73,7 @@ class Replies(TerminalState):
             name = name or self.config.staff_member(staff_no).name
         except KeyError:
             pass
-        self.si_one_time = ""
+        self.si_one_time = self.si_sent_pin = ""
         self.store.set("session", {"staff_no": staff_no, "name": name, "in_ms": self.now_ms()})
         self.si_staff_no = self.si_pin = ""
         self.si_field = "staff_no"
