@@ -213,6 +213,16 @@ class AdminPinReset(Body, kw_only=True):
     pin_hash: _s(200)
 
 
+class AdminAccount(Body, kw_only=True):
+    """A web account changed (users.json, by the 账号 page): recorded in the admin audit."""
+
+    who: _s(64)
+    what: Literal["account.add", "account.role", "account.password", "account.revoke"]
+    account: _s(32)
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
 class AdminUnlock(Body, kw_only=True):
     """A manager ends a staff member's lock-out (too many wrong PINs)."""
 
@@ -235,6 +245,7 @@ BODIES: dict[str, type[Body]] = {
     Msg.CASE_APPEAL: CaseAppeal, Msg.CASE_DECIDE: CaseDecide, Msg.COMMENT_SUBMIT: CommentSubmit,
     Msg.SYSTEM_TICK: Empty, Msg.EXPORT_DELIVERED: ExportDelivered, Msg.ADMIN_CHANGE: AdminChange,
     Msg.ADMIN_UNLOCK: AdminUnlock, Msg.ADMIN_PIN_RESET: AdminPinReset,
+    Msg.ADMIN_ACCOUNT: AdminAccount,
 }
 
 

@@ -72,6 +72,7 @@ class Msg(enum.StrEnum):
     ADMIN_CHANGE = "admin.change"
     ADMIN_UNLOCK = "admin.unlock"
     ADMIN_PIN_RESET = "admin.pin_reset"
+    ADMIN_ACCOUNT = "admin.account"
 
 
 WIRE_TYPES = frozenset({Msg.HEARTBEAT, Msg.REPLY, Msg.DELTA, Msg.SNAPSHOT, Msg.ERROR})

@@ -17,6 +17,7 @@ applied in the group transaction, and the hub swaps its `HallConfig` only after 
 |---|---|---|---|
 | `admin.change` | web, manager | `{who, what, subject?, items: [{kind: file/window/category/service/staff/tag, key, doc}]}` | `{changed: [[kind, key], …]}` |
 | `admin.unlock` | web, manager | `{who, staff_no}` | `{staff_no, was_locked}` |
+| `admin.account` | web, manager | `{who, what: account.add/role/password/revoke, account, before?, after?}` — a web account changed in users.json (the 账号 page): audited only | `{account}` |
 | `admin.pin_reset` | web, manager | `{who, staff_no, pin_hash}` (of a one-time PIN the manager was shown) | `{staff_no}` — the next `window.sign_in` with it is refused `pin_change_required` until it carries the clerk's `new_pin` (`replace_reset_pin`) |
 """
 
@@ -30,7 +31,7 @@ from hall_server.domain.context import BadRequest, Context, DomainError, Handler
 from hall_server.domain.floor import publish_queue, publish_window, refresh_floor
 from hall_server.domain.hall_config_store import LISTS, Item, audit, build, is_empty, item_key, put_item, store_docs
 from config.pins import hash_pin, verify_pin
-from hallnet.bodies import AdminChange, AdminPinReset, AdminUnlock
+from hallnet.bodies import AdminAccount, AdminChange, AdminPinReset, AdminUnlock
 from hallnet.vocabulary import Msg, NodeKind
 
 HANDLERS = Handlers()
@@ -158,6 +159,14 @@ def notice_text(config: HallConfig | None) -> str | None:
     screen = getattr(getattr(config, "hall", None), "screen", None)
     text = getattr(screen, "notice", None)
     return text if isinstance(text, str) else None
+
+
+@HANDLERS.on(Msg.ADMIN_ACCOUNT, kinds={NodeKind.WEB, NodeKind.MANAGER})
+def account_changed(ctx: Context, body: AdminAccount) -> dict[str, Any]:
+    """A web account was changed (users.json is the accounts' store): one admin audit row."""
+    audit(ctx.db, ctx.now_ms, body.who, body.what, body.account, "account", body.account, body.before, body.after,
+          ctx.msg_id)
+    return {"account": body.account}
 
 
 @HANDLERS.on(Msg.ADMIN_UNLOCK, kinds={NodeKind.WEB, NodeKind.MANAGER})

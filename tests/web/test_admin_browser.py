@@ -42,6 +42,7 @@ def hall(tmp_path_factory: pytest.TempPathFactory):
     srv = ServerProcess(data=root / "server")
     srv.data.mkdir()
     add_user(srv.data, "boss", "manager", PW)
+    add_user(srv.data, "root", "admin", PW)
     for node in ("terminal-6", "kiosk-6", "terminal-7", "dispenser-1"):
         srv.new_key(node)
     srv.start()
@@ -82,13 +83,13 @@ def no_csp_violations():
     assert not CSP_VIOLATIONS, CSP_VIOLATIONS
 
 
-def open_page(browser: Any, srv: ServerProcess) -> Any:
+def open_page(browser: Any, srv: ServerProcess, user: str = "boss") -> Any:
     ctx = browser.new_context(**DESKTOP)
     page = ctx.new_page()
     page.on("console", lambda msg: CSP_VIOLATIONS.append(f"{page.url}: {msg.text}")
             if "Content Security Policy" in msg.text else None)
     page.goto(f"{srv.http}/login?next=/admin")
-    page.fill("input[name=user]", "boss")
+    page.fill("input[name=user]", user)
     page.fill("input[name=password]", PW)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/admin/staff$"))
@@ -287,3 +288,40 @@ def test_hall_settings_and_the_audit_log_with_its_export(hall, browser) -> None:
     assert rows[0][:3] == ("时间", "操作人", "操作") and any(r[2] == "添加人员" and r[4] == "HC3001" for r in rows)
     assert not any("scrypt$" in str(c) for r in rows for c in r)   # PIN hashes never leave the store
     page.context.close()
+
+
+def test_an_admin_manages_the_web_accounts_and_a_manager_cannot(hall, browser) -> None:
+    srv, _, _ = hall
+    page = open_page(browser, srv)
+    assert page.locator("nav.tabs a[href='/admin/accounts']").count() == 0
+    resp = page.goto(f"{srv.http}/admin/accounts")
+    assert resp is not None and resp.status == 403
+    page.context.close()
+    page = open_page(browser, srv, "root")
+    page.goto(f"{srv.http}/admin/accounts")
+    page.fill("#f-name", "bad name")
+    page.evaluate("document.getElementById('account-form').noValidate = true")
+    page.click("#add-account")
+    assert "字母" in page.text_content("#err-name")
+    page.fill("#f-name", "zhang.wei")
+    page.select_option("#f-role", "viewer")
+    page.click("#add-account")
+    shown = page.text_content("#shown-password")
+    assert "zhang.wei 的密码" in shown
+    password = shown.split("密码：", 1)[1].split("（", 1)[0]
+    page.select_option("#account-zhang\\.wei select[name=role]", "manager")
+    page.click("#account-zhang\\.wei form[action$='/role'] button")
+    landed(page, r"done=role$")
+    shot(page, "accounts")
+    page.goto(f"{srv.http}/admin/audit")
+    text = page.text_content("#audit")
+    assert "修改账号角色" in text and "添加账号" in text and password not in text
+    page.context.close()
+    ctx = browser.new_context(**DESKTOP)
+    p2 = ctx.new_page()
+    p2.goto(f"{srv.http}/login?next=/admin")
+    p2.fill("input[name=user]", "zhang.wei")
+    p2.fill("input[name=password]", password)
+    p2.click("button[type=submit]")
+    landed(p2, r"/admin/staff$")                                     # now a manager: the 管理 pages open
+    ctx.close()

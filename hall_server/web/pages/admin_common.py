@@ -26,8 +26,9 @@ Errors = dict[str, str]          # field name → the message shown next to it
 
 
 def shell(site: Site, s: Session, tab: str) -> dict[str, Any]:
+    tabs = TABS + ((("accounts", "/admin/accounts"),) if s.user.role == "admin" else ())
     return {"hall_name": site.hall_name, "user": s.user, "csrf": s.csrf, "active": "admin", "tab": tab,
-            "tabs": TABS}
+            "tabs": tabs}
 
 
 def node_of(s: Session) -> str:

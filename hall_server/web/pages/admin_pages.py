@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from hall_server.web.pages import admin_audit_page, admin_hall_page, admin_lists_page, admin_staff_page, admin_tags_page
+from hall_server.web.pages import admin_accounts_page, admin_audit_page, admin_hall_page, admin_lists_page, admin_staff_page, admin_tags_page
 from hall_server.web.pages.site import Site
 
-MODULES = (admin_staff_page, admin_lists_page, admin_tags_page, admin_hall_page, admin_audit_page)
+MODULES = (admin_staff_page, admin_lists_page, admin_tags_page, admin_hall_page, admin_audit_page, admin_accounts_page)
 
 
 def routes(site: Site) -> list[BaseRoute]:
