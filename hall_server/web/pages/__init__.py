@@ -12,6 +12,8 @@ one per page on `base.html`; `layout` holds the environment): the citizen's QR p
 | `GET /floor`, `/floor/data`, `/floor/events` | manager, viewer | the live floor (HTML, JSON, SSE) |
 | `GET /cases`, `/cases/{id}`, `POST /cases/{id}/{action}` | manager (viewer reads) | cases and their forms |
 | `GET /figures`, `/figures/export.{csv,xlsx}?table=` | manager, viewer | figures and exports |
+| `GET /admin`, `/admin/staff…`, `/admin/windows…`, `/admin/services…`, `/admin/tags`, `/admin/hall`, `/admin/audit`, `/admin/audit.xlsx`; POST forms under them | manager, admin | 管理: the hall's configuration (`admin_pages`) |
+| `GET /admin/accounts`, `POST /admin/accounts/…` | admin | 管理 → 账号: the web accounts |
 """
 
 from __future__ import annotations
