@@ -34,7 +34,9 @@ from hall_server.transport.bus import Bus
 from hall_server.web.app import make_app
 from hall_server.web.users import main_users
 from hall_server.admin_cli import add_parser as add_config_parser, main_config
-from hall_server.domain.hall_config_store import CONFIG_FOLDER, StoreConfigError, load_from_store, seed_from_folder
+from hall_server.domain.hall_config_store import (
+    CONFIG_FOLDER, StoreConfigError, diff_docs, folder_docs, load_from_store, seed_from_folder, store_docs,
+)
 from hallnet.address import BadAddress, BusAddress
 from hallnet.clock import BadClock, Clock
 from hallnet.keys import KeyFileError, KeyRegistry, new_node_key, revoke_node_key, server_keys
@@ -223,7 +225,23 @@ def _open_hub(config_dir: Path | None, data_dir: Path, clock: Clock | None) -> t
     except BaseException:
         hub.close()
         raise
+    if config_dir is not None and not first:
+        _say_if_folder_differs(hub, config_dir)
     return hub, first
+
+
+def _say_if_folder_differs(hub: Hub, config_dir: Path) -> None:
+    """One warning line when --config no longer matches the store (the store is used)."""
+    log = logging.getLogger("hall_server")
+    try:
+        differences = diff_docs(store_docs(hub.db), folder_docs(config_dir))
+    except ConfigError:
+        log.warning("--config %s is not a valid hall folder; the store's configuration is used", config_dir)
+        return
+    if differences:
+        log.warning("the store's hall configuration differs from --config %s in %d items; the store is used "
+                    "(see them with `python -m hall_server config import %s --data DIR`)", config_dir,
+                    len(differences), config_dir)
 
 
 def _serve_http(backend: "BusBackend", addr: tuple[str, int]) -> int:

@@ -10,8 +10,10 @@ applied in the group transaction, and the hub swaps its `HallConfig` only after 
    `details.problems` ([{file, key, message}]) and nothing is stored,
 3. appends one `admin_audit` row per item that changed (who, when, what, before, after),
 4. republishes what the configuration shows: every `window/<n>` (its name, the staff card the
-   evaluator shows), every `queue/<category>` (its name), `floor`, and `notice` = {"text": …} when
-   hall.toml has `[screen] notice` (the hall screen's line; the hall screen publishes it at start).
+   evaluator shows), every `queue/<category>` (its name), `floor`, `tags` = {version, tags: [{code,
+   text, levels, added_in, removed_in}]} when the tag list changed (for evaluators that take the
+   tags from the state rather than their own folder), and `notice` = {"text": …} when hall.toml has
+   `[screen] notice` (the hall screen's line; the hall screen publishes it at start).
 
 | type | from | body | result |
 |---|---|---|---|
@@ -36,6 +38,7 @@ from hallnet.vocabulary import Msg, NodeKind
 
 HANDLERS = Handlers()
 NOTICE = "notice"          # state key: the hall screen's notice line, {"text": …}
+TAGS = "tags"              # state key: the rating reason tags (after the first admin change)
 
 
 class ConfigRefused(DomainError):
@@ -149,9 +152,20 @@ def republish(ctx: Context, config: HallConfig) -> None:
     for c in config.categories:
         publish_queue(ctx, c.code)
     refresh_floor(ctx)
+    tags = tags_value(config)
+    if ctx.current(TAGS) != tags:
+        ctx.publish(TAGS, tags)
     notice = notice_text(config)
     if notice is not None and notice != notice_text(old):
         ctx.publish(NOTICE, {"text": notice})
+
+
+def tags_value(config: HallConfig) -> dict[str, Any]:
+    """`tags`: the rating reason tags as the evaluators need them, every version's (a rating's
+    `tag_version` picks its list: `added_in <= v < removed_in`)."""
+    return {"version": config.tags.version, "tags": [
+        {"code": x.code, "text": x.text, "levels": list(x.levels), "added_in": x.added_in, "removed_in": x.removed_in}
+        for x in config.tags.tags]}
 
 
 def notice_text(config: HallConfig | None) -> str | None:

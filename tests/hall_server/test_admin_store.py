@@ -96,6 +96,18 @@ def test_a_refused_change_stores_nothing_and_names_the_problem(hub: Hub) -> None
     assert store_docs(hub.db)["windows.toml"]["windows"][2]["name"] != "三号"
 
 
+def test_a_new_tag_version_is_published_for_the_evaluators(hub: Hub) -> None:
+    tags = store_docs(hub.db)["tags.toml"]
+    n01 = next(x for x in tags["tags"] if x["code"] == "N01")
+    assert change(hub, "tags.version", ("file", "tags.toml", {"version": 3}), ("tag", "N01", {**n01, "removed_in": 3}),
+                  ("tag", "N09", {"code": "N09", "text": "指引不清", "levels": [1, 2], "added_in": 3})).ok
+    value = hub.state.get("tags")
+    assert value["version"] == 3 and {"code": "N09", "text": "指引不清", "levels": [1, 2], "added_in": 3,
+                                      "removed_in": None} in value["tags"]
+    assert [x.code for x in hub.config.tags.for_level(1)] == ["N02", "N03", "N04", "N05", "N06", "N08", "N09"]
+    assert [x.code for x in hub.config.tags.for_level(1, 2)][0] == "N01"        # version 2 still has it
+
+
 def test_a_disabled_clerk_cannot_sign_in_and_keeps_their_records(hub: Hub) -> None:
     doc = {**staff_doc(hub, "HC2101"), "active": False}
     assert change(hub, "staff.disable", ("staff", "HC2101", doc)).ok
