@@ -325,3 +325,31 @@ def test_an_admin_manages_the_web_accounts_and_a_manager_cannot(hall, browser) -
     p2.click("button[type=submit]")
     landed(p2, r"/admin/staff$")                                     # now a manager: the 管理 pages open
     ctx.close()
+
+
+def test_a_new_service_is_offered_at_once(hall, browser) -> None:
+    srv, client, _ = hall
+    page = open_page(browser, srv)
+    page.goto(f"{srv.http}/admin/services")
+    page.click("#add-service")
+    page.evaluate("document.getElementById('service-form').noValidate = true")
+    page.fill("#f-code", "BDC-0999")
+    page.fill("#f-name", "不动产登记资料查询")
+    page.select_option("#f-category", "B")
+    page.fill("#f-promised_min", "0")
+    page.click("#save")
+    assert "1到1440之间的整数" in page.text_content("#err-promised_min")
+    assert page.input_value("#f-name") == "不动产登记资料查询"
+    page.fill("#f-promised_min", "15")
+    page.click("#save")
+    landed(page, r"/admin/services\?done=added$")
+    assert "不动产登记资料查询" in page.text_content("#service-BDC-0999")
+    shot(page, "services", full_page=False)
+    terminal, dispenser = client("terminal-6", False), client("dispenser-1", False)
+    assert terminal.call("window.sign_in", {"staff_no": "HC2105", "pin": "1234"}, timeout_s=10)["ok"]
+    assert dispenser.call("queue.take", {"category": "B"}, timeout_s=10)["ok"]
+    assert terminal.call("queue.call_next", {}, timeout_s=10)["ok"]
+    assert terminal.call("job.start", {}, timeout_s=10)["ok"]
+    done = terminal.call("job.finish", {"service_code": "BDC-0999"}, timeout_s=10)
+    assert done["ok"], done                                          # the new 事项 is known at once
+    page.context.close()
