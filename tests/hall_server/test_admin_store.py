@@ -193,3 +193,19 @@ def test_a_reset_pin_is_replaced_by_the_clerk_at_the_next_sign_in(hub: Hub) -> N
     whats = [r[0] for r in hub.db.execute("SELECT what FROM admin_audit WHERE key = 'HC2104' ORDER BY id")]
     assert whats[-2:] == ["staff.pin_reset", "staff.pin_set"]
     assert "8642" not in json.dumps([list(r) for r in hub.db.execute("SELECT after FROM admin_audit")])
+
+
+def test_the_admin_audit_is_append_only(hub: Hub) -> None:
+    import sqlite3
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        hub.db.execute("UPDATE admin_audit SET who = 'someone else'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        hub.db.execute("DELETE FROM admin_audit")
+
+
+def test_admin_posts_are_limited_per_account() -> None:
+    from hall_server.web.pages.admin_upload import PostLimit
+    limit = PostLimit(per_min=3)
+    assert [limit.allow("boss", now=t) for t in (0.0, 1.0, 2.0, 3.0)] == [True, True, True, False]
+    assert limit.allow("other", now=3.0)                      # per account
+    assert limit.allow("boss", now=61.0)                      # a sliding minute
