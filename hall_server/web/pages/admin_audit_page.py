@@ -30,7 +30,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def changed_fields(before: Any, after: Any) -> list[tuple[str, str, str]]:
-    """(field, before, after) for each top-level key that differs; a whole item when new or gone."""
+    """(field, before, after) for each key that differs (one level down into tables); a new or gone
+    item lists its fields against nothing."""
+    if before is None and isinstance(after, dict):
+        before = {}
+    elif after is None and isinstance(before, dict):
+        after = {}
     if not isinstance(before, dict) or not isinstance(after, dict):
         return [("", _short(before), _short(after))]
     out: list[tuple[str, str, str]] = []
@@ -40,13 +45,24 @@ def changed_fields(before: Any, after: Any) -> list[tuple[str, str, str]]:
             out += [(f"{k}.{f}" if f else k, x, y) for f, x, y in changed_fields(b, a)]
         else:
             out.append((k, _short(b), _short(a)))
-    return out + (
-        [("pin_hash", "••••", "••••（已重设）")] if before.get("pin_hash") != after.get("pin_hash") else [])
+    if before.get("pin_hash") != after.get("pin_hash"):                 # never the hash itself
+        out.append(("pin_hash", "••••" if before.get("pin_hash") else "—",
+                    t("admin.audit.pin_set") if after.get("pin_hash") else "—"))
+    return out
+
+
+def field_label(path: str) -> str:
+    """A changed field's Chinese name (`admin.field.<last part>`), else the key as stored."""
+    last = path.rsplit(".", 1)[-1]
+    text = t(f"admin.field.{last}")
+    return path if text == f"admin.field.{last}" else text
 
 
 def _short(value: Any) -> str:
     if value is None:
         return "—"
+    if isinstance(value, bool):
+        return t("admin.audit.yes") if value else t("admin.audit.no")
     if isinstance(value, dict) and "pin_hash" in value:
         value = {**value, "pin_hash": "••••"}
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
@@ -82,6 +98,7 @@ def routes(site: Site) -> list[Route]:
                                            json.loads(r["after"]) if r["after"] else None)}
                  for r in rows[:PAGE_ROWS]]
         return page("admin_audit.html", title=t("admin.audit.title"), **shell(site, s, "audit"), rows=shown,
+                    label=field_label,
                     number=number, more=len(rows) > PAGE_ROWS)
 
     @guard
