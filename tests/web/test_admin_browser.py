@@ -160,8 +160,14 @@ def test_a_new_clerk_with_a_rare_name_and_a_photo_signs_in_and_shows_on_the_eval
     assert reply["ok"], reply
     assert wait_until(lambda: ((evaluator.get("window/6") or {}).get("staff") or {}).get("name") == RARE_NAME, 10)
     card = evaluator.get("window/6")["staff"]
+    photo_path = card.pop("photo")
     assert card == {"staff_no": "HC3001", "name": RARE_NAME, "department": "区市场监督管理局", "stars": 4,
                     "promise": "耐心细致，一次办好"}
+    import httpx
+    got = httpx.get(srv.http + photo_path, timeout=10)               # what an evaluator fetches, no login
+    assert photo_path.startswith("/staff-photos/staff-") and got.status_code == 200
+    assert got.headers["content-type"] == "image/jpeg"
+    assert httpx.get(srv.http + "/staff-photos/hall.db", timeout=10).status_code == 404
     assert terminal.call("window.sign_out", {}, timeout_s=10)["ok"]
     page.context.close()
 

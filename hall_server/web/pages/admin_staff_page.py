@@ -11,6 +11,7 @@ PIN set, a lock-out ended. Manager or admin role.
 | `POST /admin/staff/{staff_no}/unlock` | end a lock-out (too many wrong PINs) |
 | `POST /admin/staff/{staff_no}/pin_reset` | a one-time PIN, shown once; the clerk sets their own at the next sign-in |
 | `GET /admin/staff/{staff_no}/photo` | the stored photo |
+| `GET /staff-photos/{file}` | anyone (the evaluators): the photo a staff card names (`window/<n>.staff.photo`), only files the hall's staff list names |
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from starlette.routing import Route
 from config.i18n import t
 from config.pins import hash_pin
 from config.read_lists import KEYPAD_TEXT_BYTES
+from hall_server.domain.floor import PHOTO_ROUTE
 from hall_server.web.pages.admin_common import (
     Errors, check_int, check_line, clean_text, find, items, node_of, refused_text, send_change, shell,
 )
@@ -190,7 +192,16 @@ def routes(site: Site) -> list[Route]:
             return _unknown(site)
         return FileResponse(member.photo, headers={"Cache-Control": "private, max-age=60"})
 
+    async def public_photo(request: Request) -> Response:
+        """亮身份: the photo an evaluator shows beside the name. Only a file the staff list names."""
+        name, config = request.path_params["file"], site.config
+        for member in (config.staff if config is not None else ()):
+            if member.photo is not None and member.photo.name == name and member.photo.is_file():
+                return FileResponse(member.photo, headers={"Cache-Control": "public, max-age=86400"})
+        return _unknown(site)
+
     return [
+        Route(f"{PHOTO_ROUTE}{{file}}", public_photo, methods=["GET"]),
         Route("/admin", index, methods=["GET"]),
         Route("/admin/staff", staff_list, methods=["GET"]),
         Route("/admin/staff/new", new_get, methods=["GET"]),
