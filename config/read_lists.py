@@ -64,7 +64,8 @@ def read_windows(root: Table, known_categories: set[str] | None) -> tuple[Window
             printer = Printer(port=sub.text("port"), baud=sub.choice("baud", PRINTER_BAUDS, default=9600))
             printers.append((sub, printer))
         windows.append(Window(number=number, name=name, categories=tuple(categories), keypad=keypad,
-                              printer=printer, kiosk=table.flag("kiosk", True)))
+                              printer=printer, kiosk=table.flag("kiosk", True),
+                              open=table.flag("open", True)))
     _check_ports(keypads, printers)
     return tuple(windows)
 
@@ -117,7 +118,7 @@ def read_staff(root: Table, folder: Path) -> tuple[Staff, ...]:
                 table.bad("pin_hash", f"not a PIN hash ({exc}); make one with: python -m config hash-pin")
         staff.append(Staff(staff_no=staff_no, name=name, department=department, photo=photo,
                            pin_hash=pin_hash, stars=table.integer("stars", 0, 5, default=3),
-                           promise=table.text("promise", "")))
+                           promise=table.text("promise", ""), active=table.flag("active", True)))
     return tuple(staff)
 
 

@@ -261,6 +261,7 @@ class Window:
     keypad: Keypad | None = None
     printer: Printer | None = None
     kiosk: bool = True                # has a touchscreen evaluator
+    open: bool = True                 # false: closed by a manager (nobody signs in, no 空岗 flags)
 
 
 @dataclass(frozen=True)
@@ -289,6 +290,7 @@ class Staff:
     pin_hash: str                     # see config.pins
     stars: int = 3                    # 星级 0..5 shown on the evaluator
     promise: str = ""                 # 服务承诺
+    active: bool = True               # false: disabled by a manager (cannot sign in; records stay)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,13 @@
     python -m hall_server users add NAME --role manager|viewer --data DIR [--password-stdin]
     python -m hall_server users list --data DIR
     python -m hall_server users set-role|set-password|revoke|remove NAME --data DIR
+    python -m hall_server config export DIR --data DIR
+    python -m hall_server config import DIR --data DIR [--apply]
+
+The hall's configuration: on the first start (an empty store) the server imports the --config
+folder into its store; from then on the store is the source of truth (the browser's 管理 pages
+change it at once on every node), --config is read only while the store is empty, and
+`config export` / `config import` move it to and from a TOML folder.
 """
 
 from __future__ import annotations
@@ -19,7 +26,6 @@ import threading
 from pathlib import Path
 
 from config.errors import ConfigError
-from config.loader import load_hall
 from hall_server.core.backend import BusBackend
 from hall_server.core import notify_runner
 from hall_server.core.export_runner import ExportRunner
@@ -29,6 +35,10 @@ from hall_server.domain.workdays import calendar_warnings
 from hall_server.transport.bus import Bus
 from hall_server.web.app import make_app
 from hall_server.web.users import main_users
+from hall_server.admin_cli import add_parser as add_config_parser, main_config
+from hall_server.domain.hall_config_store import (
+    CONFIG_FOLDER, StoreConfigError, diff_docs, folder_docs, load_from_store, seed_from_folder, store_docs,
+)
 from hallnet.address import BadAddress, BusAddress
 from hallnet.clock import BadClock, Clock
 from hallnet.keys import KeyFileError, KeyRegistry, new_node_key, revoke_node_key, server_keys
@@ -54,7 +64,8 @@ is also the one writer) died; a supervisor (systemd Restart=on-failure) restarts
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m hall_server", description="The hall server.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", metavar="DIR", help="hall configuration folder (TOML files); required to run")
+    p.add_argument("--config", metavar="DIR", help="hall configuration folder (TOML files): imported into the store "
+                                                  "on the first start; later the store is the configuration")
     p.add_argument("--data", metavar="DIR", help="data folder: hall.db and keys/ (created if missing)")
     p.add_argument("--http", metavar="HOST:PORT", default="127.0.0.1:8080",
                    help="HTTP address for the API and pages (default 127.0.0.1:8080)")
@@ -85,14 +96,16 @@ def _parser() -> argparse.ArgumentParser:
     usub = users.add_subparsers(dest="users_command", metavar="users COMMAND", required=True)
     uadd = usub.add_parser("add", help="create or replace an account (prints a new password unless given)")
     uadd.add_argument("name", metavar="NAME", help="login name: letters, digits, _ . -")
-    uadd.add_argument("--role", choices=["manager", "viewer", "inspector"], required=True, help="manager handles cases; viewer reads; inspector records patrols")
+    uadd.add_argument("--role", choices=["manager", "viewer", "inspector", "admin"], required=True,
+                      help="manager handles cases and the 管理 pages; viewer reads; inspector records patrols; "
+                           "admin also manages the accounts")
     uadd.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
     uadd.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     ulst = usub.add_parser("list", help="list accounts")
     ulst.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
     urole = usub.add_parser("set-role", help="change an account's role (ends its sessions)")
     urole.add_argument("name", metavar="NAME", help="login name")
-    urole.add_argument("--role", choices=["manager", "viewer", "inspector"], required=True, help="the new role")
+    urole.add_argument("--role", choices=["manager", "viewer", "inspector", "admin"], required=True, help="the new role")
     urole.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
     upw = usub.add_parser("set-password", help="set a new password (ends its sessions; prints one unless given)")
     upw.add_argument("name", metavar="NAME", help="login name")
@@ -104,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     urem = usub.add_parser("remove", help="delete an account (ends its sessions)")
     urem.add_argument("name", metavar="NAME", help="login name")
     urem.add_argument("--data", metavar="DIR", required=True, help="the server's data folder")
+    add_config_parser(sub)
     return p
 
 
@@ -118,14 +132,16 @@ def main(argv: list[str] | None = None) -> int:
         return _keys(args)
     if args.command == "users":
         return main_users(args)
-    if not args.config or not args.data:
+    if args.command == "config":
+        return main_config(args)
+    if not args.data or (not args.config and not (Path(args.data) / "hall.db").is_file()):
         return _fail("--config DIR and --data DIR are required to run the server (see --help)")
 
     try:
         clock = Clock.parse(args.clock_start, args.clock_speed, args.clock_anchor)
     except BadClock as exc:
         return _fail(str(exc))
-    return run(Path(args.config), Path(args.data), args.http, args.bus, args.log_level, clock)
+    return run(Path(args.config) if args.config else None, Path(args.data), args.http, args.bus, args.log_level, clock)
 
 
 def _keys(args: argparse.Namespace) -> int:
@@ -158,7 +174,7 @@ def _parse_http(text: str) -> tuple[str, int] | None:
     return host.strip("[]"), int(port)
 
 
-def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: str = "INFO",
+def run(config_dir: Path | None, data_dir: Path, http: str, bus_addr: str, log_level: str = "INFO",
         clock: "Clock | None" = None) -> int:
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -170,21 +186,22 @@ def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: s
     except BadAddress as exc:
         return _fail(f"--bus {exc}")
     try:
-        config = load_hall(config_dir)
+        check_writable(data_dir)                 # creates it; refuses a read-only or unwritable folder
+        hub, first = _open_hub(config_dir, data_dir, clock)
+        keys = server_keys(data_dir)
     except ConfigError as exc:
         return _fail(f"configuration {config_dir} is not valid:\n{exc}")
-    try:
-        check_writable(data_dir)                 # creates it; refuses a read-only or unwritable folder
-        hub = Hub(data_dir / "hall.db", config, clock)
-        keys = server_keys(data_dir)
-    except (StoreError, KeyFileError, OSError) as exc:
+    except (StoreError, StoreConfigError, KeyFileError, OSError) as exc:
         return _fail(str(exc))
+    config = hub.config
     bus = Bus(hub, address, keys, data_dir / "keys" / "nodes")
     try:
         bus.start()
     except OSError as exc:
         return _fail(str(exc))
     log = logging.getLogger("hall_server")
+    log.info("hall configuration: %s", f"imported from {config_dir} into the store" if first else
+             "the store's (the source of truth; `config export` writes it as a folder)")
     log.info("hall %s: bus %s + %s, http %s:%d, state seq %d", config.hall.name, address.commands,
              address.states, http_addr[0], http_addr[1], hub.state.seq)
     for warning in calendar_warnings(config, hub.clock()):
@@ -205,6 +222,37 @@ def run(config_dir: Path, data_dir: Path, http: str, bus_addr: str, log_level: s
         bus.stop()
         hub.close()
         log.info("stopped")
+
+
+def _open_hub(config_dir: Path | None, data_dir: Path, clock: Clock | None) -> tuple[Hub, bool]:
+    """The hub on the store, with the store's configuration; on the first start (no configuration
+    in the store) the --config folder is checked and imported first (True). Afterwards the folder
+    is not read at all. Raises ConfigError, StoreConfigError, StoreError."""
+    config_folder = data_dir / CONFIG_FOLDER
+    hub = Hub(data_dir / "hall.db", None, clock)  # type: ignore[arg-type]   # the store's, just below
+    try:
+        first = config_dir is not None and seed_from_folder(hub.db, config_dir, config_folder, hub.clock())
+        hub.swap_config(load_from_store(hub.db, config_folder))
+    except BaseException:
+        hub.close()
+        raise
+    if config_dir is not None and not first:
+        _say_if_folder_differs(hub, config_dir)
+    return hub, first
+
+
+def _say_if_folder_differs(hub: Hub, config_dir: Path) -> None:
+    """One warning line when --config no longer matches the store (the store is used)."""
+    log = logging.getLogger("hall_server")
+    try:
+        differences = diff_docs(store_docs(hub.db), folder_docs(config_dir))
+    except ConfigError:
+        log.warning("--config %s is not a valid hall folder; the store's configuration is used", config_dir)
+        return
+    if differences:
+        log.warning("the store's hall configuration differs from --config %s in %d items; the store is used "
+                    "(see them with `python -m hall_server config import %s --data DIR`)", config_dir,
+                    len(differences), config_dir)
 
 
 def _serve_http(backend: "BusBackend", addr: tuple[str, int]) -> int:

@@ -125,6 +125,7 @@ class QueueTransfer(AtWindow, kw_only=True):
 class WindowSignIn(AtWindow, kw_only=True):
     staff_no: _s(8)
     pin: _s(32)
+    new_pin: _s(32) = ""          # the clerk's own PIN, after a manager reset theirs (pin_change_required)
 
 
 class DoneAt(AtWindow, kw_only=True):
@@ -355,6 +356,50 @@ class LeaveRequest(AtWindow, kw_only=True):
 class LeaveDecide(Body, kw_only=True):
     leave_id: Id
     approve: bool
+# --- administration (hall_server.domain.admin) -----------------------------------------------
+
+class AdminItem(Body, kw_only=True):
+    """One item of the hall's configuration as its TOML table: kind file/window/category/service/
+    staff/tag, its key (the file name, window number, code or 工号), and the new table (never None:
+    nothing is ever deleted, a staff member or window is disabled or closed instead)."""
+
+    kind: Literal["file", "window", "category", "service", "staff", "tag"]
+    key: _s(64)
+    doc: dict[str, Any]
+
+
+class AdminChange(Body, kw_only=True):
+    """A manager's change to the hall's configuration, applied and audited as one."""
+
+    who: _s(64)                       # the web account
+    what: _s(64)                      # e.g. staff.add, window.edit, tags.version
+    subject: _s(200) = ""
+    items: Annotated[list[AdminItem], msgspec.Meta(min_length=1, max_length=500)]
+
+
+class AdminPinReset(Body, kw_only=True):
+    """A manager reset a clerk's PIN to a one-time PIN (its hash); the clerk sets their own next."""
+
+    who: _s(64)
+    staff_no: _s(8)
+    pin_hash: _s(200)
+
+
+class AdminAccount(Body, kw_only=True):
+    """A web account changed (users.json, by the 账号 page): recorded in the admin audit."""
+
+    who: _s(64)
+    what: Literal["account.add", "account.role", "account.password", "account.revoke"]
+    account: _s(32)
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+class AdminUnlock(Body, kw_only=True):
+    """A manager ends a staff member's lock-out (too many wrong PINs)."""
+
+    who: _s(64)
+    staff_no: _s(8)
 
 
 BODIES: dict[str, type[Body]] = {
@@ -377,6 +422,8 @@ BODIES: dict[str, type[Body]] = {
     Msg.SCREEN_NOTICE: ScreenNotice,
     Msg.LEDGER_ADD: LedgerAdd, Msg.LEDGER_RECTIFY: LedgerRectify, Msg.LEDGER_CLOSE: LedgerClose,
     Msg.PATROL_RECORD: PatrolRecord, Msg.ASSESSMENT_ENTRY: AssessmentEntry, Msg.NOTIFY_RESULT: NotifyResult,
+    Msg.ADMIN_CHANGE: AdminChange, Msg.ADMIN_UNLOCK: AdminUnlock, Msg.ADMIN_PIN_RESET: AdminPinReset,
+    Msg.ADMIN_ACCOUNT: AdminAccount,
 }
 
 

@@ -84,6 +84,11 @@ class Msg(enum.StrEnum):
     EXPORT_DELIVERED = "export.delivered"
     # the hall screen's notice line (published at start from hall.toml [screen] notice)
     SCREEN_NOTICE = "screen.notice"
+    # the hall's configuration, edited in the browser (hall_server.domain.admin)
+    ADMIN_CHANGE = "admin.change"
+    ADMIN_UNLOCK = "admin.unlock"
+    ADMIN_PIN_RESET = "admin.pin_reset"
+    ADMIN_ACCOUNT = "admin.account"
 
 
 WIRE_TYPES = frozenset({Msg.HEARTBEAT, Msg.REPLY, Msg.DELTA, Msg.SNAPSHOT, Msg.ERROR})

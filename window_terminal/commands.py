@@ -58,7 +58,7 @@ class Commands(Replies):
             body = {**body, "done_ms": self.now_ms()}     # when the clerk did it (the server bounds it)
         env = self.sender.send(type_, body)
         msg_id = getattr(env, "id", env)
-        kept = {k: v for k, v in body.items() if k != "pin"}        # never keep a PIN on disk
+        kept = {k: v for k, v in body.items() if k not in ("pin", "new_pin")}   # never keep a PIN on disk
         self.pending[msg_id] = {"action": action, "type": type_, "body": kept, "sent_ms": self.now_ms(),
                                 "extra": extra, "late": False, "offline": offline}
         self.store.set("pending", self.pending)
@@ -154,7 +154,11 @@ class Commands(Replies):
             self.say("error", self.tr("term.need_pin"))
             self.si_field = "pin"
             return
-        self._send("sign_in", Msg.WINDOW_SIGN_IN, {"staff_no": staff_no, "pin": self.si_pin}, staff_no=staff_no)
+        body = {"staff_no": staff_no, "pin": self.si_pin}
+        if self.si_one_time:                      # the PIN was reset: what was typed now is the new one
+            body = {"staff_no": staff_no, "pin": self.si_one_time, "new_pin": self.si_pin}
+        self.si_sent_pin = body["pin"]            # memory only: a reset PIN is asked for again below
+        self._send("sign_in", Msg.WINDOW_SIGN_IN, body, staff_no=staff_no)
 
     def do_sign_out(self) -> None:
         self._send("sign_out", Msg.WINDOW_SIGN_OUT, {})

@@ -80,7 +80,7 @@ class Keys(Buttons):
             else:
                 self.si_staff_no = self.si_staff_no[:-1]
         elif key == "clear":
-            self.si_staff_no = self.si_pin = ""
+            self.si_staff_no = self.si_pin = self.si_one_time = ""
             self.si_field = "staff_no"
         elif key == "enter":
             if self.si_field == "staff_no" and self.si_staff_no:

@@ -18,7 +18,7 @@ KNOWN_ERRORS = frozenset({
     "not_paused", "window_busy", "queue_empty", "no_current_ticket", "ticket_not_here", "wrong_ticket_state",
     "category_not_served", "not_serving", "job_no_taken", "unknown_service", "unknown_window",
     "unknown_category", "unknown_ticket", "unknown_staff", "bad_request", "forbidden", "not_configured",
-    "internal", "no_printer", "nothing_to_reprint",
+    "internal", "no_printer", "nothing_to_reprint", "window_closed", "pin_change_required", "bad_new_pin",
 })
 LOCK_FALLBACK_MIN = 5          # an account_locked refusal without `details.locked_until_ms`
 
@@ -50,8 +50,12 @@ class Replies(TerminalState):
     def _refused(self, action: str, code: str, details: dict[str, Any], p: dict[str, Any]) -> None:
         self.say("error", self.error_text(code, details))
         if action == "sign_in":
-            self.si_pin = ""
-            self.si_field = "pin" if code == "wrong_pin" else "staff_no"
+            if code == "pin_change_required":     # the one-time PIN was right: now the clerk's own
+                self.si_one_time = self.si_sent_pin
+            elif code != "bad_new_pin":
+                self.si_one_time = ""
+            self.si_pin = self.si_sent_pin = ""
+            self.si_field = "pin" if code in ("wrong_pin", "pin_change_required", "bad_new_pin") else "staff_no"
         elif action == "call_back" and code in ("wrong_ticket_state", "unknown_ticket", "ticket_not_here"):
             self._unpark(p["body"].get("ticket_id"))
         elif action == "sign_out" and code == "not_signed_in":
@@ -63,11 +67,13 @@ class Replies(TerminalState):
 
     def _ok_sign_in(self, r: dict[str, Any], p: dict[str, Any]) -> None:
         staff_no = str(r.get("staff_no") or p["extra"].get("staff_no"))
-        name = ""
+        card = (self.win or {}).get("staff") or {}     # the server's card: a clerk added after this start too
+        name = str(card.get("name") or "") if card.get("staff_no") == staff_no else ""
         try:
-            name = self.config.staff_member(staff_no).name
+            name = name or self.config.staff_member(staff_no).name
         except KeyError:
             pass
+        self.si_one_time = self.si_sent_pin = ""
         self.store.set("session", {"staff_no": staff_no, "name": name, "in_ms": self.now_ms()})
         self.si_staff_no = self.si_pin = ""
         self.si_field = "staff_no"

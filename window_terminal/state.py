@@ -77,6 +77,8 @@ class TerminalState:
         self.si_staff_no = ""
         self.si_pin = ""
         self.si_field = "staff_no"
+        self.si_one_time = ""     # a manager's one-time PIN, held while the clerk types their new one
+        self.si_sent_pin = ""     # the PIN of the sign-in just sent (memory only, never on disk)
         self.pause_other = ""
         self.changed: Callable[[], None] = lambda: None   # the screen's refresh hook
         self.pending: dict[str, dict[str, Any]] = dict(store.get("pending", {}))

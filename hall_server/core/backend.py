@@ -44,7 +44,8 @@ def health_report(hub: Hub, bus: Liveness | None) -> tuple[bool, dict[str, Any]]
 
 
 class Backend(Protocol):
-    config: HallConfig
+    @property
+    def config(self) -> HallConfig: ...
 
     async def command(self, type_: str, body: dict[str, Any], node: str = "web") -> Applied: ...
 
@@ -62,8 +63,12 @@ class LocalBackend:
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self.config = hub.config
         self._lock = threading.Lock()
+
+    @property
+    def config(self) -> HallConfig:
+        """The hub's current configuration (an admin change swaps it: never keep a copy)."""
+        return self.hub.config
 
     async def command(self, type_: str, body: dict[str, Any], node: str = "web") -> Applied:
         return await asyncio.to_thread(self.command_sync, type_, body, node)
@@ -91,8 +96,12 @@ class BusBackend:
     def __init__(self, hub: Hub, bus: "Bus", timeout_s: float = 10.0) -> None:
         self.hub = hub
         self.bus = bus
-        self.config = hub.config
         self.timeout_s = timeout_s
+
+    @property
+    def config(self) -> HallConfig:
+        """The hub's current configuration (an admin change swaps it: never keep a copy)."""
+        return self.hub.config
 
     async def command(self, type_: str, body: dict[str, Any], node: str = "web") -> Applied:
         fut = self.bus.submit(type_, body, node)

@@ -51,6 +51,7 @@ class ExportRunner:
         else:
             assert sink is not None
             self.exporter = Exporter(hub.reader, hub.config, sink, self._commit)
+        self._hub = hub                    # its configuration is read afresh each round (admin changes)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.sent = 0                      # records delivered since start (for logs and tests)
@@ -87,6 +88,7 @@ class ExportRunner:
     def run_once(self) -> int:
         """One round: deliver everything pending. Returns how many records went out."""
         try:
+            self.exporter.config = self._hub.config
             n = self.exporter.pump()
         except (SinkError, StorageFault) as exc:   # the sink, or our own disk refusing the cursor move
             if str(exc) != self._last_error:     # say it once per distinct failure, not every round

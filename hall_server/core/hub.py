@@ -66,7 +66,8 @@ class Hub:
         changes_before = self.db.conn.total_changes
         try:
             outcomes, deltas = apply_batch(self.db, self.state, self.config, self.handlers, batch,
-                                           self.clock() if now_ms is None else now_ms, self.secret)
+                                           self.clock() if now_ms is None else now_ms, self.secret,
+                                           on_config=self.swap_config)
         except Exception as exc:
             fault = storage_fault(exc)
             if fault is None:
@@ -78,6 +79,13 @@ class Hub:
             for sink in self.delta_sinks:
                 sink(deltas)
         return outcomes
+
+    def swap_config(self, config: HallConfig) -> None:
+        """Take a new hall configuration (after an admin change committed, or at start from the store).
+
+        Only the writer thread calls this; every reader (HTTP threads, the floor snapshot) reads
+        `hub.config` afresh each time and gets either the old or the new immutable tree, whole."""
+        self.config = config
 
     def submit(self, type_: str, body: dict[str, Any], node: str = "web", now_ms: int | None = None) -> Applied:
         """Apply one command now (caller is the writer thread); `now_ms` overrides the time (tests)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from hall_server.domain.admin_migrations import ADMIN
 from hall_server.domain.ledger_migrations import LEDGER
 from hall_server.domain.migrations import DOMAIN
 from hall_server.domain.figures_migrations import FIGURES
@@ -106,6 +107,7 @@ def _m50(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX web_sessions_ended_expiry ON web_sessions_ended (expires_ms)")
 
 
-# Applied set by set, in this order: the bus's tables first, then the domain's, the ledger's (90–99,
-# issue 15), the roster's (80–84, issue 14), then the figures' indexes (105–109, issue 15).
-HALL: tuple[Migrations, ...] = (BUS, DOMAIN, LEDGER, ROSTER, FIGURES)
+# Applied set by set, in this order: the bus's tables first, then the domain's, the hall's
+# configuration in the store (70–74, issue 14), the ledger's (90–99, issue 15), the roster's
+# (80–84, issue 14), then the figures' indexes (105–109, issue 15).
+HALL: tuple[Migrations, ...] = (BUS, DOMAIN, ADMIN, LEDGER, ROSTER, FIGURES)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import msgpack
 import sqlite_utils
@@ -60,6 +60,7 @@ def apply_batch(
     batch: list[Envelope],
     at_ms: int | None = None,
     secret: bytes = b"",
+    on_config: Callable[[HallConfig], None] | None = None,
 ) -> tuple[list[Applied], list[tuple[int, str, Any]]]:
     """Apply `batch` in one transaction. Returns the outcome per message and the deltas (seq, key, value).
 
@@ -67,7 +68,11 @@ def apply_batch(
     `secret` is the hall secret handlers sign QR links with (`Context.secret`).
     A refusal whose class has `keep_writes = True` (e.g. a wrong PIN, which must count toward the
     lock-out) keeps the handler's writes and deltas; any other refusal rolls them back.
+    A handler that changed the hall's configuration (`ctx.new_config`, an admin change) hands the
+    new `HallConfig` to the later messages of the batch, and to `on_config` once the batch is
+    committed (never for a batch that rolled back).
     """
+    swapped: HallConfig | None = None
     outcomes: list[Applied] = []
     pending: list[tuple[str, Any]] = []
     at_ms = now_ms() if at_ms is None else at_ms
@@ -105,11 +110,15 @@ def apply_batch(
                 log.exception("applying %s %s from %s failed", env.type, env.id, env.node)
                 outcomes.append(Applied(env, ok=False, error="internal", message="internal error", retry=True))
                 continue
+            if outcome.ok and ctx.new_config is not None:
+                config = swapped = ctx.new_config        # later messages of the batch see the change
             done[(env.node, env.id)] = outcome
             outcomes.append(outcome)
             pending.extend(ctx.deltas)
         deltas = state.write(db, pending)
     state.commit(deltas)  # after COMMIT: memory follows disk
+    if swapped is not None and on_config is not None:
+        on_config(swapped)
     return outcomes, deltas
 
 

@@ -13,6 +13,7 @@ config/i18n.py). The queries read the store through a read-only connection.
 | bad | red | window, case, opened_ms — a 差评 case opened in the last `NEW_BAD_MIN` minutes |
 | overdue | red | case — a case past its callback or rectification due time |
 | bad_rate | red | percent, minutes, n, bad — the recent share of 差评 past the hall's threshold |
+| locked | orange | staff_no, name, minutes — a 工号 locked out by wrong PINs (管理 → 人员 unlocks it) |
 """
 
 from __future__ import annotations
@@ -72,6 +73,11 @@ def floor_alerts(db: sqlite_utils.Database, config: HallConfig | None, now_ms: i
             mark = f"{day_of(now_ms, config)}/{s[0]}"
             for r in rows(db, "SELECT number FROM windows WHERE staff_no IS NULL AND vacant_flagged = ?", [mark]):
                 out.append(Alert("vacant", "orange", {"window": r["number"]}))
+    names = {s.staff_no: s.name for s in config.staff} if config is not None else {}
+    for r in rows(db, "SELECT staff_no, locked_until_ms FROM staff_locks WHERE locked_until_ms > ? "
+                      "ORDER BY staff_no LIMIT 20", [now_ms]):
+        out.append(Alert("locked", "orange", {"staff_no": r["staff_no"], "name": names.get(r["staff_no"], ""),
+                                              "minutes": (r["locked_until_ms"] - now_ms) // 60_000 + 1}))
     for node, p in sorted(presence.items()):
         if not p.get("alive"):
             out.append(Alert("offline", "red", {"node": node, "seconds": int(p.get("silent_s") or 0)}))

@@ -8,7 +8,7 @@ own timer sends `system.tick`.
 | type | from | body | result |
 |---|---|---|---|
 | `queue.take` | dispenser, terminal, gateway, web, manager | `{category, priority?: appointment/elderly/green}` — a priority only from a dispenser, terminal or manager (`tickets.PRIORITY_GIVERS`; else `priority_not_allowed`) | `{ticket_id, ticket, public_id, category, priority, waiting_before, taken_ms, ahead, wait_min_minutes, wait_max_minutes, status_path, status_url}` (`hallnet.bodies.QueueTaken`) — `public_id` is the ticket's unguessable id for its status (`GET /api/tickets/{public_id}`, the page `status_path` = `/t/{public_id}`; `status_url` with `hall.public_url`, else None); `ahead` is what the status page says (tickets called before it; `waiting_before`, the older count, also counts tickets sent to one window); the estimated wait in whole minutes, both None when no window of the category is open |
-| `window.sign_in` | terminal | `{staff_no, pin}` | `{window, staff_no, late, already}` |
+| `window.sign_in` | terminal | `{staff_no, pin, new_pin?}` — after a manager reset the PIN (`admin.pin_reset`) the sign-in with the one-time PIN is refused `pin_change_required` until it carries the clerk's own `new_pin` (4–12 digits, else `bad_new_pin`) | `{window, staff_no, late, already}` |
 | `window.sign_out` | terminal | `{done_ms?}` (all four: done offline, see `offline`) | `{window, staff_no, early}` |
 | `window.pause` | terminal | `{reason, done_ms?}` | `{window, reason}` |
 | `window.resume` | terminal | `{done_ms?}` | `{window, paused_ms}` |
@@ -139,7 +139,7 @@ def queue_transfer(ctx: Context, body: QueueTransfer) -> dict[str, Any]:
 @handler(Msg.WINDOW_SIGN_IN, kinds=STAFF_SIDE)
 def window_sign_in(ctx: Context, body: WindowSignIn) -> dict[str, Any]:
     w = window_at(ctx, body.window)
-    return staff.sign_in(ctx, w.number, body.staff_no, body.pin)
+    return staff.sign_in(ctx, w.number, body.staff_no, body.pin, body.new_pin)
 
 
 @handler(Msg.WINDOW_SIGN_OUT, kinds=STAFF_SIDE)

@@ -86,6 +86,7 @@ class Context:
     deltas: list[tuple[str, Any]] = field(default_factory=list)
     batch_deltas: list[tuple[str, Any]] = field(default_factory=list)  # earlier messages of this batch
     secret: bytes = b""       # the hall secret (signs QR links); empty when the hub has none
+    new_config: HallConfig | None = None   # set by an admin change: the writer swaps to it after COMMIT
 
     @property
     def node_kind(self) -> str:

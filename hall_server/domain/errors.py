@@ -16,7 +16,7 @@ __all__ = [
     "CategoryNotServed", "NotServing", "JobNoTaken", "NotFinished", "WrongWindow", "RatingExpired",
     "AlreadyRated", "TagRequired", "ChannelNotAllowed", "FollowupNotAllowed", "WrongCaseState",
     "AppealExists",
-    "PriorityNotAllowed",
+    "PriorityNotAllowed", "WindowClosed",
 ]
 
 
@@ -62,6 +62,12 @@ class AlreadySignedIn(DomainError):
     """The staff member is signed in at another window (one window per person at a time)."""
 
     code = "already_signed_in"
+
+
+class WindowClosed(DomainError):
+    """A manager closed this window (管理 → 窗口): nobody signs in there."""
+
+    code = "window_closed"
 
 
 class WindowOccupied(DomainError):

@@ -11,7 +11,7 @@ State keys (published with `ctx.publish` after each change; values are msgpack m
 
 | key | value | who listens |
 |---|---|---|
-| `window/<n>` | `{window, name, state, staff, ticket, ticket_id, category, priority, recalls, taken_ms, job, since_ms, pause_reason, rating, rating_expires_ms, parked, last_rating}` — `state` is closed / idle / calling / serving / paused; `staff` is `{staff_no, name, department, stars, promise}` or None; `category`, `priority` (appointment / elderly / green / None), `recalls` and `taken_ms` (取号 time: the terminal shows the wait) are the current ticket's (None / 0 without one); `parked` is `[{ticket_id, ticket}]`, the tickets parked (挂起) at this window; `rating` is "open" while the evaluator asks, else None; `last_rating` is, for the window's most recent finished 办件, "rated" or "expired" (the evaluator's time ran out) once its rating closed, else None. The level of a rating is never published. `slip` is the window's latest slip print (windows with a printer), `{print_id, state: printing/printed/failed, error: no_paper/offline/not_connected/error/None, job_no, reprint, at_ms}`, or None — never its QR link | window terminal, kiosk, floor page |
+| `window/<n>` | `{window, name, state, staff, ticket, ticket_id, category, priority, recalls, taken_ms, job, since_ms, pause_reason, rating, rating_expires_ms, parked, last_rating}` — `state` is closed / idle / calling / serving / paused; `staff` is `{staff_no, name, department, stars, promise, photo}` or None (`photo`: the path of the photo on the server's HTTP side, `/staff-photos/<file>`, or ""); `category`, `priority` (appointment / elderly / green / None), `recalls` and `taken_ms` (取号 time: the terminal shows the wait) are the current ticket's (None / 0 without one); `parked` is `[{ticket_id, ticket}]`, the tickets parked (挂起) at this window; `rating` is "open" while the evaluator asks, else None; `last_rating` is, for the window's most recent finished 办件, "rated" or "expired" (the evaluator's time ran out) once its rating closed, else None. The level of a rating is never published. `slip` is the window's latest slip print (windows with a printer), `{print_id, state: printing/printed/failed, error: no_paper/offline/not_connected/error/None, job_no, reprint, at_ms}`, or None — never its QR link | window terminal, kiosk, floor page |
 | `queue/<category>` | `{category, name, waiting, priority_waiting, oldest_queued_ms, last_called}` | dispenser, hall display, floor page |
 | `rating/<n>` | `{window, job, handle, staff_no, staff_name, department, stars, service_code, expires_ms, tag_version}` while window n's evaluator may rate; deleted when rated or expired. No state key ever carries a slip's signed QR link (every node, staff terminals too, may read every key) | kiosk n, gateway (keypad of window n) |
 | `slips/<n>` | `{window, pending: [print_id, …]}` while window n has slip prints waiting for the devices gateway (`hall_server.domain.slips`); deleted when none | gateway |
@@ -98,6 +98,10 @@ class StaffCard:
     department: str
     stars: int
     promise: str
+    photo: str = ""          # `/staff-photos/<file>` on the hall server's HTTP side, "" without one
+
+
+PHOTO_ROUTE = "/staff-photos/"
 
 
 def staff_card(config: HallConfig | None, staff_no: str | None) -> StaffCard | None:
@@ -107,7 +111,8 @@ def staff_card(config: HallConfig | None, staff_no: str | None) -> StaffCard | N
         s = config.staff_member(staff_no)
     except KeyError:
         return StaffCard(staff_no, "", "", 0, "")
-    return StaffCard(s.staff_no, s.name, s.department, s.stars, s.promise)
+    photo = f"{PHOTO_ROUTE}{s.photo.name}" if s.photo is not None else ""
+    return StaffCard(s.staff_no, s.name, s.department, s.stars, s.promise, photo)
 
 
 LAST_RATING = {"rated": "rated", "qr": "expired", "unrated": "expired", "default": "expired"}

@@ -100,7 +100,7 @@ def _staff(value: Any) -> StaffCard | None:
     if not isinstance(value, Mapping) or not value.get("staff_no"):
         return None
     return StaffCard(str(value["staff_no"]), value.get("name") or "", value.get("department") or "",
-                     int(value.get("stars") or 0), value.get("promise") or "")
+                     int(value.get("stars") or 0), value.get("promise") or "", value.get("photo") or "")
 
 
 def _devices(presence: Mapping[str, Mapping[str, Any]], window: int) -> tuple[Device, ...]:

@@ -22,8 +22,10 @@ from config.pins import BadPinHash, verify_pin
 from hall_server.domain import notify
 from hall_server.domain.common import row, rows
 from hall_server.domain.errors import (
-    AccountLocked, AlreadySignedIn, BadRequest, NotPaused, NotSignedIn, Paused, WindowBusy, WindowOccupied, WrongPin,
+    AccountLocked, AlreadySignedIn, BadRequest, NotPaused, NotSignedIn, Paused, WindowBusy, WindowClosed,
+    WindowOccupied, WrongPin,
 )
+from hall_server.domain.admin import replace_reset_pin
 from hall_server.domain.floor import set_window, window_row
 from hall_server.domain.attendance import away_half, clerk_due, paused_in_hours_ms, windows_due
 from hall_server.domain.hours import day_of, session_bounds, local
@@ -61,7 +63,7 @@ def check_pin(ctx: Context, staff_no: str, pin: str) -> None:
     except KeyError:
         member = None
     ok = False
-    if member is not None:
+    if member is not None and member.active:       # a disabled 工号 answers like an unknown one
         try:
             ok = verify_pin(pin, member.pin_hash)
         except BadPinHash:
@@ -87,9 +89,15 @@ def check_pin(ctx: Context, staff_no: str, pin: str) -> None:
                    tries_left=MAX_PIN_FAILURES - failures)
 
 
-def sign_in(ctx: Context, window: int, staff_no: str, pin: str) -> dict[str, Any]:
-    config = ctx.config
+def sign_in(ctx: Context, window: int, staff_no: str, pin: str, new_pin: str = "") -> dict[str, Any]:
     check_pin(ctx, staff_no, pin)
+    replace_reset_pin(ctx, staff_no, new_pin)      # may swap ctx.config (a new PIN hash)
+    config = ctx.config
+    try:
+        if not config.window(window).open:
+            raise WindowClosed(f"window {window} is closed", window=window)
+    except KeyError:
+        pass                                       # an unknown window is refused by the command
     there = row(ctx, "SELECT window FROM staff_sessions WHERE staff_no = ? AND out_ms IS NULL", [staff_no])
     if there is not None:
         if there["window"] == window:
@@ -268,7 +276,10 @@ def flag_absence(ctx: Context) -> dict[str, int]:
         idx, start = slot.half, slot.start_ms
         mark = f"{day_of(ctx.now_ms, config)}/{idx}"
         limit = config.hall.thresholds.pause_limit_min * 60_000
+        closed = {w.number for w in config.windows if not w.open}     # closed by a manager: nobody expected
         for number in windows_due(ctx.db, config, local(ctx.now_ms, config).date(), idx):
+            if number in closed:
+                continue
             r = window_row(ctx, number)
             if r["staff_no"] or r["vacant_flagged"] == mark:
                 continue

@@ -35,7 +35,8 @@ from typing import Any
 
 from config.pins import BadPinHash, hash_pin, verify_pin
 
-ROLES = ("manager", "viewer", "inspector")   # inspector: records patrols (issue 15), reads like a viewer
+ROLES = ("manager", "viewer", "inspector", "admin")   # inspector: records patrols (issue 15), reads like a viewer;
+                                                      # admin: the 管理 pages and the accounts (issue 14)
 USERS_FILE = "users.json"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 _DUMMY_HASH = hash_pin("not-a-password", salt=b"\0" * 16)   # equal time for unknown names

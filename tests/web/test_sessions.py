@@ -170,15 +170,25 @@ def test_every_signed_in_post_route_and_form_is_csrf_checked(hall_env, client) -
     csrf = login(client)
     routes = [r for r in client.app.routes if "POST" in (getattr(r, "methods", None) or ())  # type: ignore[attr-defined]
               and not r.path.startswith("/api/") and r.path not in PUBLIC_POSTS]
+    admin = {"/admin/staff/new", "/admin/staff/{staff_no}", "/admin/staff/{staff_no}/active",
+             "/admin/staff/{staff_no}/unlock", "/admin/staff/{staff_no}/pin_reset", "/admin/windows/{n:int}",
+             "/admin/services/new", "/admin/services/{code}", "/admin/tags", "/admin/hall", "/admin/accounts/new",
+             "/admin/accounts/{name}/{action}"}                       # issue 14: the 管理 pages' forms
     assert {r.path for r in routes} == {"/logout", "/cases/{case_id}/{action}", "/roster", "/roster/copy",
                                         "/roster/leave", "/roster/leave/{leave_id}/cancel",
                                         "/roster/leave/{leave_id}/decide", "/ledger/add",
-                                        "/ledger/items/{item_id}/{action}", "/patrol", "/assessment/entries"}
+                                        "/ledger/items/{item_id}/{action}", "/patrol", "/assessment/entries"} | admin
+    filled = {"{staff_no}": "1001", "{n:int}": "1", "{code}": "S001", "{name}": "boss", "{action}": "role"}
+    admin_paths = []
+    for path in sorted(admin):
+        for k, v in filled.items():
+            path = path.replace(k, v)
+        admin_paths.append(path)
     r = client.post("/patrol", data={"kind": "daily", "announced": "yes"}, files=[("photos", ("a.jpg", b"x", "image/jpeg"))])
     assert r.status_code == 403                                           # the multipart patrol form checks it too
     for path in ("/logout", f"/cases/{case_id}/callback", f"/cases/{case_id}/appeal", "/roster", "/roster/copy",
                  "/roster/leave", "/roster/leave/1/cancel", "/roster/leave/1/decide", "/ledger/add",
-                 "/ledger/items/1/close", "/assessment/entries"):
+                 "/ledger/items/1/close", "/assessment/entries", *admin_paths):
         assert client.post(path, data={"note": "x", "reason": "x", "monday": "2026-11-23", "source": "other",
                                        "title": "x"}).status_code == 403, path
     for page in ("/floor", "/cases", f"/cases/{case_id}", "/figures", "/roster", "/roster/leave", "/ledger",

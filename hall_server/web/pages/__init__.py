@@ -18,6 +18,8 @@ one per page on `base.html`; `layout` holds the environment): the citizen's QR p
 | `/bulletins…`, `/charts…`, `/bigscreen…`, `/public/board`, `/static/…` | see `publication` | 通报, charts, 数据大屏, 公示 |
 | `GET /screen/hall`, `/screen/window/{n}`, `/screen/events` | anyone (the hall's TV, window screens) | the public screens, live (`screens`) |
 | `/ledger…`, `/patrol…`, `/assessment…` | see `ledger_page`, `patrol_page`, `assessment_page` | 问题台账, 巡查, 考核 (issue 15) |
+| `GET /admin`, `/admin/staff…`, `/admin/windows…`, `/admin/services…`, `/admin/tags`, `/admin/hall`, `/admin/audit`, `/admin/audit.xlsx`; POST forms under them | manager, admin | 管理: the hall's configuration (`admin_pages`) |
+| `GET /admin/accounts`, `POST /admin/accounts/…` | admin | 管理 → 账号: the web accounts |
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from starlette.routing import BaseRoute, Route
 
 from config.i18n import t
 from hall_server.core.backend import Backend
+from hall_server.web.pages import admin_pages  # issue 14: 管理
 from hall_server.web.pages import announce, auth, cases_page, figures_page, floor_page, qr_page
 from hall_server.web.pages import assessment_page, ledger_page, patrol_page  # issue 15: supervision
 from hall_server.web.pages import publication  # issue 15: bulletins, charts, big screen, 公示, static files
@@ -46,6 +49,7 @@ def routes(backend: Backend, site: Site | None = None) -> list[BaseRoute]:
 
     out: list[BaseRoute] = [Route("/", home, methods=["GET"])]
     for module in (qr_page, auth, floor_page, cases_page, figures_page,
+                   admin_pages,
                    announce,
                    assessment_page, ledger_page, patrol_page,
                    publication,
