@@ -1328,6 +1328,8 @@ TEXTS.update({
     "admin.hall.thresholds": {"zh": "提醒阈值", "en": "Thresholds"},
     "admin.hall.range": {"zh": "{low}～{high}", "en": "{low}–{high}"},
     "admin.hall.th.wait_alert_min": {"zh": "等候超时（分钟）", "en": "Long wait (min)"},
+    "admin.hall.th.default_handle_min": {"zh": "预计办理时长（分钟，无历史数据时用于估算等候）",
+                                         "en": "Expected handling time (min, for wait estimates without history)"},
     "admin.hall.th.pause_limit_min": {"zh": "暂停超过即离岗（分钟）", "en": "Pause counted as away after (min)"},
     "admin.hall.th.recall_cap": {"zh": "重呼次数上限", "en": "Recalls before no-show"},
     "admin.hall.th.late_grace_min": {"zh": "迟到宽限（分钟）", "en": "Late grace (min)"},

@@ -20,7 +20,7 @@ from config.errors import ConfigError
 from hall_server.core.migrations import HALL
 from hall_server.core.store import StoreError, open_store
 from hall_server.domain.hall_config_store import (
-    CONFIG_FOLDER, StoreConfigError, copy_photos, diff_docs, export_folder, folder_docs, is_empty, load_from_store,
+    CONFIG_FOLDER, StoreConfigError, copy_assets, diff_docs, export_folder, folder_docs, is_empty, load_from_store,
     replace_items, store_docs,
 )
 from hallnet.messages import now_ms
@@ -81,7 +81,7 @@ def _import(db: object, data: Path, folder: Path, apply: bool) -> int:
         print(f"{len(differences)} differences; run again with --apply to apply them")
         return 0
     config_folder = data / CONFIG_FOLDER
-    copy_photos(docs, folder.resolve(), config_folder)
+    copy_assets(docs, folder.resolve(), config_folder)
     with db.atomic():  # type: ignore[attr-defined]
         applied = replace_items(db, docs, now_ms(), "import", "config.import")  # type: ignore[arg-type]
         load_from_store(db, config_folder)  # type: ignore[arg-type]   # never leave a store that cannot start

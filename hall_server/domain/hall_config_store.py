@@ -220,6 +220,23 @@ def copy_photos(docs: Mapping[str, Mapping[str, Any]], source: Path, target: Pat
             shutil.copy2(src, dst)
 
 
+def voice_pack_dir(docs: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """hall.toml `[calling] voice_pack` when it is a folder beside the hall's files (relative)."""
+    calling = docs.get("hall.toml", {}).get("calling", {})
+    pack = calling.get("voice_pack", "") if isinstance(calling, Mapping) else ""
+    return pack if isinstance(pack, str) and pack and not Path(pack).is_absolute() else None
+
+
+def copy_assets(docs: Mapping[str, Mapping[str, Any]], source: Path, target: Path) -> None:
+    """The files the hall's TOML names beside it: the staff photos and a hall's own voice pack."""
+    copy_photos(docs, source, target)
+    pack = voice_pack_dir(docs)
+    if pack is not None:
+        src, dst = source / pack, target / pack
+        if src.is_dir() and src.resolve() != dst.resolve():
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+
+
 def seed_from_folder(db: sqlite_utils.Database, folder: Path, config_folder: Path, at_ms: int) -> bool:
     """On the first start (no configuration in the store), import the TOML folder; True if it did.
     Raises ConfigError for a folder the loader refuses."""
@@ -227,7 +244,7 @@ def seed_from_folder(db: sqlite_utils.Database, folder: Path, config_folder: Pat
         return False
     docs = folder_docs(folder)
     config_folder.mkdir(parents=True, exist_ok=True)
-    copy_photos(docs, folder.resolve(), config_folder)
+    copy_assets(docs, folder.resolve(), config_folder)
     with db.atomic():
         replace_items(db, docs, at_ms, "first-start", "config.import")
     return True
@@ -251,5 +268,5 @@ def export_folder(db: sqlite_utils.Database, config_folder: Path, out: Path) -> 
         tmp = out / f".{file}.tmp"
         tmp.write_text(dumps(doc), encoding="utf-8")
         tmp.replace(out / file)
-    copy_photos(docs, config_folder, out)
+    copy_assets(docs, config_folder, out)
     return docs

@@ -83,7 +83,7 @@ def test_the_photo_route_serves_only_whoever_is_on_duty(hall_env: Hall, client, 
     photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
     config = hall_env.backend.config
     staff = tuple(dataclasses.replace(s, photo=photo) if s.staff_no == "1001" else s for s in config.staff)
-    hall_env.hub.config = hall_env.backend.config = dataclasses.replace(config, staff=staff)
+    hall_env.hub.config = dataclasses.replace(config, staff=staff)       # (the backend reads the hub's)
     assert client.get("/screen/window/1/photo").status_code == 404
     hall_env.drv.sign_in(1, "1001")
     r = client.get("/screen/window/1/photo")

@@ -25,9 +25,10 @@ from hall_server.web.pages.layout import page
 from hall_server.web.pages.site import Site
 
 HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
-SESSION_ROWS = 3
+SESSION_ROWS = 2                 # 上午 and 下午 (hall.sessions holds at most two: config.read_hours)
 LIMITS = {"wait_alert_min": (1, 480), "pause_limit_min": (1, 480), "recall_cap": (1, 20), "late_grace_min": (0, 120),
-          "bad_alert_window_min": (5, 1440), "bad_alert_percent": (1, 100), "bad_alert_min_count": (1, 1000)}
+          "bad_alert_window_min": (5, 1440), "bad_alert_percent": (1, 100), "bad_alert_min_count": (1, 1000),
+          "default_handle_min": (1, 240)}
 THRESHOLDS = tuple(f.name for f in fields(Thresholds))
 
 
