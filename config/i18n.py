@@ -796,4 +796,6 @@ TEXTS.update({
     "city.not_found_text": {"zh": "您访问的页面不存在，请检查链接。", "en": "This page does not exist; check the link."},
     "city.error": {"zh": "系统繁忙", "en": "Something went wrong"},
     "city.error_text": {"zh": "系统暂时无法处理，请稍后再试。", "en": "The system cannot handle this now; try again later."},
+    # the hall's case page names the city's 督办 event (hall_server/web/templates/case.html: web.case.event.<kind>)
+    "web.case.event.city_pushback": {"zh": "市级督办", "en": "Pushed back by the city"},
 })

@@ -225,6 +225,14 @@ class ExportDelivered(Body, kw_only=True):
     upto: Annotated[int, msgspec.Meta(ge=0, le=2**62)]
 
 
+class CaseCityNote(Body, kw_only=True):
+    """督办: a city manager's note on one of the hall's cases (the city's note id makes it apply once)."""
+    note_id: Id
+    case_id: Id
+    note: _t(1000)
+    pushed_ms: Annotated[int, msgspec.Meta(ge=0, le=2**62)]
+
+
 BODIES: dict[str, type[Body]] = {
     Msg.AUDIT_NOTE: AuditNote, Msg.NODE_REPORT: NodeReport, Msg.NODE_PRESENCE: NodePresence,
     Msg.SESSION_END: SessionEnd,
@@ -238,7 +246,7 @@ BODIES: dict[str, type[Body]] = {
     Msg.SLIP_FETCH: SlipFetch, Msg.SLIP_RESULT: SlipResult, Msg.SLIP_REPRINT: SlipReprint,
     Msg.CASE_CALLBACK: CaseStep, Msg.CASE_RECTIFY: CaseStep, Msg.CASE_CLOSE: CaseStep,
     Msg.CASE_APPEAL: CaseAppeal, Msg.CASE_DECIDE: CaseDecide, Msg.COMMENT_SUBMIT: CommentSubmit,
-    Msg.SYSTEM_TICK: Empty, Msg.EXPORT_DELIVERED: ExportDelivered,
+    Msg.SYSTEM_TICK: Empty, Msg.EXPORT_DELIVERED: ExportDelivered, Msg.CASE_CITY_NOTE: CaseCityNote,
 }
 
 

@@ -68,6 +68,7 @@ class Msg(enum.StrEnum):
     # the server's own timer
     SYSTEM_TICK = "system.tick"
     EXPORT_DELIVERED = "export.delivered"
+    CASE_CITY_NOTE = "case.city_note"          # 督办: the city's note on a case, fetched by the forwarder
 
 
 WIRE_TYPES = frozenset({Msg.HEARTBEAT, Msg.REPLY, Msg.DELTA, Msg.SNAPSHOT, Msg.ERROR})
