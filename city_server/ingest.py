@@ -1,6 +1,7 @@
 """Applying one hall's batch: in one transaction, after the hall's cursor (so a batch resent after
 a lost answer, or after the city died mid-batch, is applied once), upserting each record under the
-hall's code, then moving the cursor. Partitions for new months are made on the way."""
+hall's code (COPY into a temporary table, then one INSERT … ON CONFLICT per kind: bench/city.py),
+then moving the cursor. Partitions for new months are made on the way."""
 
 from __future__ import annotations
 
@@ -26,12 +27,22 @@ _COLUMNS: dict[type, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
                      "callback_overdue", "rectify_overdue"), ("id",)),
     CaseEvent: ("case_events", ("id", "case_id", "at_ms", "kind", "note"), ("id",)),
 }
-_SQL = {   # (identifiers quoted: "window" is a reserved word in PostgreSQL)
-    kind: (f"INSERT INTO {table} (hall, {', '.join(f'{chr(34)}{c}{chr(34)}' for c in cols)}) "
-           f"VALUES (%s, {', '.join(['%s'] * len(cols))}) ON CONFLICT (hall, {', '.join(key)}) DO UPDATE SET "
+
+def _q(cols: tuple[str, ...]) -> str:
+    return ", ".join(f'"{c}"' for c in cols)     # quoted: "window" is a reserved word in PostgreSQL
+
+
+# Each kind's rows go into a temporary table by COPY, then into the table in one upsert that keeps,
+# per key, the batch's last row (a case changed three times is listed three times; the last wins).
+_UPSERT = {
+    kind: (f"INSERT INTO {table} (hall, {_q(cols)}) SELECT DISTINCT ON (hall, {_q(key)}) hall, {_q(cols)} "
+           f"FROM _in_{table} ORDER BY hall, {_q(key)}, _ord DESC ON CONFLICT (hall, {_q(key)}) DO UPDATE SET "
            + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in cols if c not in key))
     for kind, (table, cols, key) in _COLUMNS.items()
 }
+_STAGE = {kind: f"CREATE TEMP TABLE IF NOT EXISTS _in_{table} (LIKE {table}, _ord INTEGER NOT NULL) "
+                "ON COMMIT DELETE ROWS" for kind, (table, _cols, _key) in _COLUMNS.items()}
+_COPY = {kind: f"COPY _in_{table} (hall, {_q(cols)}, _ord) FROM STDIN" for kind, (table, cols, _key) in _COLUMNS.items()}
 
 
 @dataclass(frozen=True)
@@ -60,12 +71,16 @@ def apply(conn: psycopg.Connection, hall: str, entries: list[tuple[int, str, msg
         if months:
             ensure_partitions(conn, months)
         by_kind: dict[type, list[tuple[object, ...]]] = {}
-        for _seq, rec in fresh:
+        for order, (_seq, rec) in enumerate(fresh):
             cols = _COLUMNS[type(rec)][1]
-            by_kind.setdefault(type(rec), []).append((hall, *(_value(rec, c) for c in cols)))
+            by_kind.setdefault(type(rec), []).append((hall, *(_value(rec, c) for c in cols), order))
         with conn.cursor() as cur:
             for kind, params in by_kind.items():
-                cur.executemany(_SQL[kind], params)
+                cur.execute(_STAGE[kind])
+                with cur.copy(_COPY[kind]) as copy:
+                    for values in params:
+                        copy.write_row(values)
+                cur.execute(_UPSERT[kind])
         if fresh:
             upto = fresh[-1][0]
             conn.execute("INSERT INTO hall_cursor (hall, upto) VALUES (%s, %s) ON CONFLICT (hall) DO UPDATE "
