@@ -42,7 +42,19 @@ _UPSERT = {
 }
 _STAGE = {kind: f"CREATE TEMP TABLE IF NOT EXISTS _in_{table} (LIKE {table}, _ord INTEGER NOT NULL) "
                 "ON COMMIT DELETE ROWS" for kind, (table, _cols, _key) in _COLUMNS.items()}
-_COPY = {kind: f"COPY _in_{table} (hall, {_q(cols)}, _ord) FROM STDIN" for kind, (table, cols, _key) in _COLUMNS.items()}
+# COPY takes each record's fields in the struct's own order (msgspec.structs.astuple), as text:
+# PostgreSQL parses a day's ISO text itself; tags go as JSON text.
+_COPY = {kind: f"COPY _in_{table} (hall, {_q(kind.__struct_fields__)}, _ord) FROM STDIN"
+         for kind, (table, _cols, _key) in _COLUMNS.items()}
+assert all(set(kind.__struct_fields__) == set(cols) for kind, (_t, cols, _k) in _COLUMNS.items())
+_TAGS_AT = Rating.__struct_fields__.index("tags")
+
+
+def _row(hall: str, rec: msgspec.Struct, order: int) -> tuple[object, ...]:
+    values = msgspec.structs.astuple(rec)
+    if type(rec) is Rating:
+        values = (*values[:_TAGS_AT], msgspec.json.encode(values[_TAGS_AT]).decode(), *values[_TAGS_AT + 1:])
+    return (hall, *values, order)
 
 
 @dataclass(frozen=True)
@@ -50,15 +62,6 @@ class Applied:
     applied: int          # records written now
     skipped: int          # already applied before (a resent batch)
     upto: int             # the hall's cursor after this batch
-
-
-def _value(record: msgspec.Struct, column: str) -> object:
-    v = getattr(record, column)
-    if column == "day":
-        return date.fromisoformat(v)
-    if column == "tags":
-        return psycopg.types.json.Jsonb(v)
-    return v
 
 
 def apply(conn: psycopg.Connection, hall: str, entries: list[tuple[int, str, msgspec.Struct]]) -> Applied:
@@ -72,8 +75,7 @@ def apply(conn: psycopg.Connection, hall: str, entries: list[tuple[int, str, msg
             ensure_partitions(conn, months)
         by_kind: dict[type, list[tuple[object, ...]]] = {}
         for order, (_seq, rec) in enumerate(fresh):
-            cols = _COLUMNS[type(rec)][1]
-            by_kind.setdefault(type(rec), []).append((hall, *(_value(rec, c) for c in cols), order))
+            by_kind.setdefault(type(rec), []).append(_row(hall, rec, order))
         with conn.cursor() as cur:
             for kind, params in by_kind.items():
                 cur.execute(_STAGE[kind])

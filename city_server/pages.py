@@ -70,8 +70,15 @@ def parse_month(text: str | None) -> date:
         raise BadMonth(text) from None
 
 
-def month_context(month: date) -> dict[str, str]:
-    return {"month_text": f"{month:%Y-%m}", "month_label": t("city.month_label", y=month.year, m=month.month)}
+def month_context(month: date) -> dict[str, Any]:
+    """The month shown and the picker's choices (the last 24 months, and the month shown)."""
+    this = date.today().replace(day=1)
+    firsts = {month}
+    for back in range(24):
+        y, m = divmod(this.year * 12 + this.month - 1 - back, 12)
+        firsts.add(date(y, m + 1, 1))
+    return {"month_text": f"{month:%Y-%m}", "month_label": t("city.month_label", y=month.year, m=month.month),
+            "months": [(f"{d:%Y-%m}", t("city.month_label", y=d.year, m=d.month)) for d in sorted(firsts, reverse=True)]}
 
 
 def routes(pool: Any) -> list[Route]:
