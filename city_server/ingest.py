@@ -5,6 +5,7 @@ then moving the cursor. Partitions for new months are made on the way."""
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import date
 
@@ -64,21 +65,32 @@ class Applied:
     upto: int             # the hall's cursor after this batch
 
 
+# What this process knows exists, noted only after the transaction that made it committed (a
+# rolled-back CREATE leaves nothing): months with partitions, and each connection's staging tables.
+_PARTITIONED_MONTHS: dict[tuple[str, int, str], set[date]] = {}
+_STAGED: "weakref.WeakKeyDictionary[psycopg.Connection, set[type]]" = weakref.WeakKeyDictionary()
+
+
 def apply(conn: psycopg.Connection, hall: str, entries: list[tuple[int, str, msgspec.Struct]]) -> Applied:
+    staged = _STAGED.setdefault(conn, set())
+    known = _PARTITIONED_MONTHS.setdefault((conn.info.host, conn.info.port, conn.info.dbname), set())
     with conn.transaction():
         row = conn.execute("SELECT upto FROM hall_cursor WHERE hall = %s FOR UPDATE", [hall]).fetchone()
         upto = int(row[0]) if row else 0
         fresh = [(seq, rec) for seq, _stream, rec in entries if seq > upto]
-        months = {date.fromisoformat(getattr(rec, "day")).replace(day=1) for _seq, rec in fresh
-                  if isinstance(rec, (Job, Rating, Attendance))}
+        months = {date.fromisoformat(m + "-01") for m in {getattr(rec, "day")[:7] for _seq, rec in fresh
+                                                           if isinstance(rec, (Job, Rating, Attendance))}}
+        months -= known
         if months:
             ensure_partitions(conn, months)
         by_kind: dict[type, list[tuple[object, ...]]] = {}
         for order, (_seq, rec) in enumerate(fresh):
             by_kind.setdefault(type(rec), []).append(_row(hall, rec, order))
+        made = set(by_kind) - staged
         with conn.cursor() as cur:
             for kind, params in by_kind.items():
-                cur.execute(_STAGE[kind])
+                if kind in made:
+                    cur.execute(_STAGE[kind])
                 with cur.copy(_COPY[kind]) as copy:
                     for values in params:
                         copy.write_row(values)
@@ -87,4 +99,6 @@ def apply(conn: psycopg.Connection, hall: str, entries: list[tuple[int, str, msg
             upto = fresh[-1][0]
             conn.execute("INSERT INTO hall_cursor (hall, upto) VALUES (%s, %s) ON CONFLICT (hall) DO UPDATE "
                          "SET upto = EXCLUDED.upto, updated_at = now()", [hall, upto])
+    known.update(months)
+    staged.update(made)
     return Applied(len(fresh), len(entries) - len(fresh), upto)
