@@ -26,24 +26,21 @@ def _grouped(conn: psycopg.Connection, hall: str, month: date, by: str, window: 
     lo, hi = month_bounds(month)
     col = '"window"' if by == "window" else "staff_no"
     only = 'AND "window" = %(w)s' if window is not None else ""
-    only_r = 'AND r."window" = %(w)s' if window is not None else ""
     sql = f"""
-    WITH j AS (SELECT {col} AS k, count(*) AS finished, sum(overdue::int) AS overdue_jobs,
-                      avg(handle_ms) AS handle_ms FROM jobs
-               WHERE hall = %(h)s AND day >= %(lo)s AND day < %(hi)s {only} GROUP BY 1),
-         r AS (SELECT r.{col} AS k, count(*) AS rated, sum((r.level >= 3)::int) AS good, sum((r.level <= 2)::int) AS bad
-               FROM ratings r JOIN jobs jb ON jb.hall = r.hall AND jb.id = r.job_id
-                    AND jb.day >= %(lo)s AND jb.day < %(hi)s
-               WHERE r.hall = %(h)s AND r.round = 1 AND NOT r.is_default AND r.day >= %(lo)s {only_r} GROUP BY 1),
+    WITH j AS (SELECT {col} AS k, sum(finished)::int AS finished, sum(overdue_jobs)::int AS overdue_jobs,
+                      sum(handle_ms_sum)::float8 / nullif(sum(handled), 0) AS handle_ms,
+                      sum(rated)::int AS rated, sum(good)::int AS good, sum(bad)::int AS bad
+               FROM day_figures WHERE hall = %(h)s AND day >= %(lo)s AND day < %(hi)s {only} GROUP BY 1
+               HAVING sum(finished) > 0),
          c AS (SELECT {col} AS k, count(*) AS cases, count(callback_ms) AS called_back, count(rectified_ms) AS rectified,
                       sum(callback_overdue + rectify_overdue) AS overdue_steps
                FROM cases WHERE hall = %(h)s AND kind = 'bad_rating' AND day >= %(lo)s AND day < %(hi)s {only}
                GROUP BY 1)
     SELECT j.k AS key, j.finished, coalesce(j.overdue_jobs, 0) AS overdue_jobs, j.handle_ms,
-           coalesce(r.rated, 0) AS rated, coalesce(r.good, 0) AS good, coalesce(r.bad, 0) AS bad,
+           j.rated, j.good, j.bad,
            coalesce(c.cases, 0) AS cases, coalesce(c.called_back, 0) AS called_back,
            coalesce(c.rectified, 0) AS rectified, coalesce(c.overdue_steps, 0) AS overdue_steps
-    FROM j LEFT JOIN r ON r.k = j.k LEFT JOIN c ON c.k = j.k ORDER BY j.k"""
+    FROM j LEFT JOIN c ON c.k = j.k ORDER BY j.k"""
     with conn.cursor(row_factory=dict_row) as cur:
         out = [dict(x) for x in cur.execute(sql, {"h": hall, "lo": lo, "hi": hi, "w": window})]
     for x in out:

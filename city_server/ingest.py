@@ -12,6 +12,7 @@ from datetime import date
 import msgspec
 import psycopg
 
+from city_server import rollup
 from city_server.records import Attendance, Case, CaseEvent, Job, Rating
 from city_server.store import ensure_partitions
 
@@ -41,6 +42,8 @@ _UPSERT = {
            + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in cols if c not in key))
     for kind, (table, cols, key) in _COLUMNS.items()
 }
+_ROLLUP = {Job: rollup.JOBS, Rating: rollup.RATINGS}       # the day's figures, before the upsert
+_ORDER = {Job: 0, Rating: 1, Attendance: 2, Case: 3, CaseEvent: 4}     # a batch's 办件 before their ratings
 _STAGE = {kind: f"CREATE TEMP TABLE IF NOT EXISTS _in_{table} (LIKE {table}, _ord INTEGER NOT NULL) "
                 "ON COMMIT DELETE ROWS" for kind, (table, _cols, _key) in _COLUMNS.items()}
 # COPY takes each record's fields in the struct's own order (msgspec.structs.astuple), as text:
@@ -88,12 +91,14 @@ def apply(conn: psycopg.Connection, hall: str, entries: list[tuple[int, str, msg
             by_kind.setdefault(type(rec), []).append(_row(hall, rec, order))
         made = set(by_kind) - staged
         with conn.cursor() as cur:
-            for kind, params in by_kind.items():
+            for kind, params in sorted(by_kind.items(), key=lambda kv: _ORDER[kv[0]]):
                 if kind in made:
                     cur.execute(_STAGE[kind])
                 with cur.copy(_COPY[kind]) as copy:
                     for values in params:
                         copy.write_row(values)
+                if kind in _ROLLUP:
+                    cur.execute(_ROLLUP[kind])
                 cur.execute(_UPSERT[kind])
         if fresh:
             upto = fresh[-1][0]

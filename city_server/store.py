@@ -2,7 +2,7 @@
 partitioned by month, every key led by the hall's code.
 
 Distribution plan (Citus, for a province): `jobs`, `ratings`, `attendance`, `cases`,
-`case_events`, `pushbacks` and `hall_cursor` are distributed by `hall` (every primary key and every join
+`case_events`, `pushbacks`, `day_figures` and `hall_cursor` are distributed by `hall` (every primary key and every join
 includes it, so a hall's rows live on one worker and the city's queries are per-hall
 aggregations pushed down to the workers); `halls` is a reference table (small, read everywhere); `accounts`, `sessions` and `web_secret`
 stay on the coordinator (local tables: the web side's own).
@@ -16,6 +16,8 @@ from collections.abc import Callable
 from datetime import date
 
 import psycopg
+
+from city_server import rollup
 
 Migration = Callable[[psycopg.Connection], None]
 PARTITIONED = ("jobs", "ratings", "attendance")
@@ -96,9 +98,16 @@ def _m2(conn: psycopg.Connection) -> None:
     x("CREATE INDEX pushbacks_pending ON pushbacks (hall) WHERE delivered_at IS NULL")
 
 
+def _m3(conn: psycopg.Connection) -> None:
+    conn.execute(rollup.TABLE)
+    for sql in rollup.BACKFILL:
+        conn.execute(sql)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "halls, cursors, and the forwarded records partitioned by month", _m1),
     (2, "the city's accounts, sessions, web secret and 督办 notes", _m2),
+    (3, "day_figures: the daily figures per hall, window and staff member, kept by the ingest", _m3),
 ]
 
 

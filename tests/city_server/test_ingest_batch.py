@@ -1,5 +1,5 @@
 """The ingest's bulk path (COPY into a temporary table, one upsert per kind): a record listed
-several times in one batch ends as its last listing; a batch resent is applied once; a batch the
+several times in one batch ends as its last listing and counts once in the day's figures; a batch resent is applied once; a batch the
 city cannot read names what was wrong and applies nothing."""
 
 from __future__ import annotations
@@ -44,6 +44,11 @@ def test_the_last_listing_wins_and_a_resent_batch_is_applied_once(city_dsn: str)
         assert conn.execute("SELECT status, callback_ms FROM cases WHERE hall = 'HALL-A'").fetchall() == [("called_back", 5)]
         assert conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 1
         assert conn.execute("SELECT note FROM case_events").fetchall() == [("已回访",)]
+        relisted = [{"seq": 5, "stream": "job", "record": {**job, "handle_ms": 9}},
+                    {"seq": 6, "stream": "job", "record": {**job, "id": 3, "pub": "p3"}},
+                    {"seq": 7, "stream": "job", "record": {**job, "id": 3, "pub": "p3"}}]
+        apply(conn, "HALL-A", decode(_body(relisted))[1])
+        assert conn.execute("SELECT finished, handled FROM day_figures").fetchall() == [(2, 2)]   # once each
 
 
 @pytest.mark.parametrize("entries, says", [
