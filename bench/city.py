@@ -34,6 +34,7 @@ import json
 import random
 import statistics
 import subprocess
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
@@ -225,7 +226,7 @@ def main() -> int:
             if which == "copy":
                 ensure_partitions(conn, {m for m, _n in month_of(first, args.days)})
     port = 20000 + random.randint(0, 9999)
-    log = open(ROOT / ".bench-city.log", "ab")
+    log = tempfile.TemporaryFile()          # the city server's log (read it by running it yourself)
     city = subprocess.Popen([sys.executable, "-m", "city_server", "serve", "--dsn", dsn["ingest"], "--http",
                              f"127.0.0.1:{port}"], cwd=ROOT, stdout=log, stderr=log,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
