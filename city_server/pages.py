@@ -6,6 +6,7 @@ window → staff, the monthly bulletin (city_server.bulletin), and the hall's si
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import time
@@ -84,7 +85,8 @@ def month_context(month: date) -> dict[str, Any]:
 def routes(pool: Any) -> list[Route]:
     logins = Bucket(10, 60.0)        # login attempts per address
     writes = Bucket(30, 60.0)        # 督办 and logouts per address
-    hall_calls = Bucket(120, 60.0)   # a hall's note fetches per address
+    hall_calls = Bucket(120, 60.0)   # a hall's note fetches and confirmations per hall
+    guesses = Bucket(20, 60.0)       # unknown hall keys per address
 
     def with_conn(fn: Callable[[Conn], Response]) -> Response:
         try:
@@ -215,14 +217,17 @@ def routes(pool: Any) -> list[Route]:
 
     def hall_api(fn: Callable[[Conn, str, dict[str, Any]], Response]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            if not hall_calls.allow(address(request)):
-                return JSONResponse({"error": "rate_limited"}, status_code=429)
             auth = request.headers.get("authorization", "")
             key = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
             body: dict[str, Any] = {}
             if request.method == "POST":
+                raw = b""
+                async for chunk in request.stream():
+                    raw += chunk
+                    if len(raw) > MAX_FORM_BYTES:
+                        return JSONResponse({"error": "too_large"}, status_code=413)
                 try:
-                    got = await request.json()
+                    got = json.loads(raw or b"{}")
                     body = got if isinstance(got, dict) else {}
                 except ValueError:
                     return JSONResponse({"error": "bad_body"}, status_code=400)
@@ -232,7 +237,11 @@ def routes(pool: Any) -> list[Route]:
                     with pool.connection() as conn:
                         hall = hall_for_key(conn, key)
                         if hall is None:
+                            if not guesses.allow(address(request)):
+                                return JSONResponse({"error": "rate_limited"}, status_code=429)
                             return JSONResponse({"error": "unknown_key"}, status_code=401)
+                        if not hall_calls.allow(hall):
+                            return JSONResponse({"error": "rate_limited"}, status_code=429)
                         return fn(conn, hall, body)
                 except (psycopg.OperationalError, queue.Empty):
                     return JSONResponse({"error": "database_down"}, status_code=503)
