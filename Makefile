@@ -3,13 +3,16 @@ PY := .venv/bin/python
 DEMO_DATA ?= .demo-data
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo city-demo test bench clean
 
 setup:
 	bash scripts/setup.sh
 
 demo: setup
 	$(PY) -m demo --data $(DEMO_DATA)
+
+city-demo: setup
+	$(PY) -m demo.city
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,4 +1,5 @@
-"""The city server's web side: `POST /ingest` (a hall's batch, with its key) and `GET /health`.
+"""The city server's web side: `POST /ingest` (a hall's batch, with its key), `GET /health`, and
+the city's pages (city_server.pages).
 
 `/ingest` answers `{"upto", "applied", "skipped"}` (the hall moves its cursor to `upto`), 401 for
 a key the city does not know, 403 for a batch naming another hall, 400 for a batch it cannot read
@@ -10,8 +11,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,12 +18,16 @@ import psycopg
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from city_server import pages
 from city_server.halls import hall_for_key
+from city_server.layout import message
+from city_server.limits import Bucket
 from city_server.ingest import apply
 from city_server.records import BadBatch, decode
+from config.i18n import t
 
 log = logging.getLogger("city_server")
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -52,25 +55,6 @@ class Pool:
             raise
         finally:
             self._free.put(conn)
-
-
-class Bucket:
-    """At most `limit` hits per key per `period_s` (token buckets; bounded memory)."""
-
-    def __init__(self, limit: int, period_s: float, max_keys: int = 10_000) -> None:
-        self.limit, self.rate, self.max_keys = limit, limit / period_s, max_keys
-        self._keys: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            tokens, at = self._keys.get(key, (float(self.limit), now))
-            tokens = min(float(self.limit), tokens + (now - at) * self.rate)
-            if len(self._keys) >= self.max_keys and key not in self._keys:
-                self._keys.clear()
-            self._keys[key] = (max(0.0, tokens - 1), now)
-            return tokens >= 1.0
 
 
 def make_app(dsn: str) -> Starlette:
@@ -123,4 +107,13 @@ def make_app(dsn: str) -> Starlette:
             return JSONResponse({"ok": False}, status_code=503)
         return JSONResponse({"ok": True})
 
-    return Starlette(routes=[Route("/ingest", ingest_async, methods=["POST"]), Route("/health", health)])
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return message(t("city.not_found"), t("city.not_found_text"), status=404)
+
+    async def failed(request: Request, exc: Exception) -> Response:
+        log.exception("a page failed: %s", request.url.path)
+        return message(t("city.error"), t("city.error_text"), status=500)
+
+    return Starlette(routes=[Route("/ingest", ingest_async, methods=["POST"]), Route("/health", health),
+                             *pages.routes(pool)],
+                     exception_handlers={404: not_found, 500: failed})

@@ -2,18 +2,22 @@
 partitioned by month, every key led by the hall's code.
 
 Distribution plan (Citus, for a province): `jobs`, `ratings`, `attendance`, `cases`,
-`case_events` and `hall_cursor` are distributed by `hall` (every primary key and every join
+`case_events`, `pushbacks`, `day_figures` and `hall_cursor` are distributed by `hall` (every primary key and every join
 includes it, so a hall's rows live on one worker and the city's queries are per-hall
-aggregations pushed down to the workers); `halls` is a reference table (small, read everywhere).
+aggregations pushed down to the workers); `halls` is a reference table (small, read everywhere); `accounts`, `sessions` and `web_secret`
+stay on the coordinator (local tables: the web side's own).
 Monthly partitions stay as they are under Citus (distributed partitioned tables).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import date
 
 import psycopg
+
+from city_server import rollup
 
 Migration = Callable[[psycopg.Connection], None]
 PARTITIONED = ("jobs", "ratings", "attendance")
@@ -70,8 +74,40 @@ def _m1(conn: psycopg.Connection) -> None:
     )""")
 
 
+def _m2(conn: psycopg.Connection) -> None:
+    x = conn.execute
+    # The city's own people: password hashes (scrypt, config.pins' format), never the passwords.
+    x("""CREATE TABLE accounts (
+        name TEXT PRIMARY KEY, role TEXT NOT NULL CHECK (role IN ('city_manager', 'city_viewer')),
+        password_hash TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )""")
+    # A session is a random id in a signed cookie; the city keeps its SHA-256 until logout or expiry.
+    x("""CREATE TABLE sessions (
+        id_sha256 TEXT PRIMARY KEY, account TEXT NOT NULL REFERENCES accounts (name) ON DELETE CASCADE,
+        expires_at TIMESTAMPTZ NOT NULL
+    )""")
+    x("CREATE TABLE web_secret (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), secret BYTEA NOT NULL)")
+    x("INSERT INTO web_secret (secret) VALUES (%s)", [secrets.token_bytes(32)])
+    # 督办 notes a city manager wrote on a hall's case, until the hall has fetched them.
+    x("""CREATE TABLE pushbacks (
+        hall TEXT NOT NULL REFERENCES halls (code), id BIGSERIAL, case_id BIGINT NOT NULL,
+        note TEXT NOT NULL, by_account TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        delivered_at TIMESTAMPTZ,
+        PRIMARY KEY (hall, id)
+    )""")
+    x("CREATE INDEX pushbacks_pending ON pushbacks (hall) WHERE delivered_at IS NULL")
+
+
+def _m3(conn: psycopg.Connection) -> None:
+    conn.execute(rollup.TABLE)
+    for sql in rollup.BACKFILL:
+        conn.execute(sql)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "halls, cursors, and the forwarded records partitioned by month", _m1),
+    (2, "the city's accounts, sessions, web secret and 督办 notes", _m2),
+    (3, "day_figures: the daily figures per hall, window and staff member, kept by the ingest", _m3),
 ]
 
 

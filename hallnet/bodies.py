@@ -356,6 +356,8 @@ class LeaveRequest(AtWindow, kw_only=True):
 class LeaveDecide(Body, kw_only=True):
     leave_id: Id
     approve: bool
+
+
 # --- administration (hall_server.domain.admin) -----------------------------------------------
 
 class AdminItem(Body, kw_only=True):
@@ -402,6 +404,14 @@ class AdminUnlock(Body, kw_only=True):
     staff_no: _s(8)
 
 
+class CaseCityNote(Body, kw_only=True):
+    """督办: a city manager's note on one of the hall's cases (the city's note id makes it apply once)."""
+    note_id: Id
+    case_id: Id
+    note: _t(1000)
+    pushed_ms: Annotated[int, msgspec.Meta(ge=0, le=2**62)]
+
+
 BODIES: dict[str, type[Body]] = {
     Msg.AUDIT_NOTE: AuditNote, Msg.NODE_REPORT: NodeReport, Msg.NODE_PRESENCE: NodePresence,
     Msg.SESSION_END: SessionEnd,
@@ -415,7 +425,7 @@ BODIES: dict[str, type[Body]] = {
     Msg.SLIP_FETCH: SlipFetch, Msg.SLIP_RESULT: SlipResult, Msg.SLIP_REPRINT: SlipReprint,
     Msg.CASE_CALLBACK: CaseCallback, Msg.CASE_RECTIFY: CaseStep, Msg.CASE_CLOSE: CaseStep,
     Msg.CASE_APPEAL: CaseAppeal, Msg.CASE_DECIDE: CaseDecide, Msg.COMMENT_SUBMIT: CommentSubmit,
-    Msg.SYSTEM_TICK: Empty, Msg.EXPORT_DELIVERED: ExportDelivered,
+    Msg.SYSTEM_TICK: Empty, Msg.EXPORT_DELIVERED: ExportDelivered, Msg.CASE_CITY_NOTE: CaseCityNote,
     Msg.ROSTER_SET_WEEK: RosterSetWeek, Msg.ROSTER_COPY_WEEK: RosterCopyWeek,
     Msg.LEAVE_ADD: LeaveAdd, Msg.LEAVE_CANCEL: LeaveCancel, Msg.LEAVE_REQUEST: LeaveRequest,
     Msg.LEAVE_DECIDE: LeaveDecide,

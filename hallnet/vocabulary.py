@@ -89,6 +89,7 @@ class Msg(enum.StrEnum):
     ADMIN_UNLOCK = "admin.unlock"
     ADMIN_PIN_RESET = "admin.pin_reset"
     ADMIN_ACCOUNT = "admin.account"
+    CASE_CITY_NOTE = "case.city_note"          # 督办: the city's note on a case, fetched by the forwarder
 
 
 WIRE_TYPES = frozenset({Msg.HEARTBEAT, Msg.REPLY, Msg.DELTA, Msg.SNAPSHOT, Msg.ERROR})

@@ -18,6 +18,7 @@ PROGRAMS = [
     ["kiosk"], ["window_terminal"],
     ["devices"], ["devices", "simulate", "keypad"], ["devices", "simulate", "printer"],
     ["config"], ["config", "check"], ["config", "hash-pin"],
+    ["demo.city"], ["city_server", "serve"], ["city_server", "users"],
 ]
 FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
 

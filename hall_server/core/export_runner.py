@@ -47,7 +47,7 @@ class ExportRunner:
         self._submit = submit
         self.exporter: Exporter | CityForwarder
         if city is not None:           # the same guarantees, another outbox: the city tier's
-            self.exporter = CityForwarder(hub.reader, hub.config, city, self._commit)
+            self.exporter = CityForwarder(hub.reader, hub.config, city, self._commit, apply_note=self._apply_note)
         else:
             assert sink is not None
             self.exporter = Exporter(hub.reader, hub.config, sink, self._commit)
@@ -84,6 +84,11 @@ class ExportRunner:
             self.commit_timeout_s)
         if not applied.ok:
             raise SinkError(f"cursor not moved: {applied.error} {applied.message}")
+
+    def _apply_note(self, body: dict[str, Any]) -> None:
+        applied = self._submit(Msg.CASE_CITY_NOTE, body, EXPORT_NODE).result(self.commit_timeout_s)
+        if not applied.ok:
+            raise SinkError(f"督办 note {body['note_id']} not recorded: {applied.error} {applied.message}")
 
     def run_once(self) -> int:
         """One round: deliver everything pending. Returns how many records went out."""

@@ -41,6 +41,20 @@ def record(ctx: Context, case_id: int, kind: str, note: str = "") -> None:
                    [case_id, ctx.now_ms, kind, ctx.node, note])
 
 
+def city_note(ctx: Context, note_id: int, case_id: int, note: str, pushed_ms: int) -> dict[str, Any]:
+    """督办 from the city: the note goes on the case as a `city_pushback` event (node `city`), once
+    per city note id (a note fetched again after a lost confirmation is not recorded twice)."""
+    if row(ctx, "SELECT id FROM city_notes WHERE id = ?", [note_id]) is not None:
+        return {"note_id": note_id, "case_id": case_id, "applied": False}
+    ctx.db.execute("INSERT INTO city_notes (id, case_id, note, pushed_ms, applied_ms) VALUES (?, ?, ?, ?, ?)",
+                   [note_id, case_id, note, pushed_ms, ctx.now_ms])
+    known = row(ctx, "SELECT id FROM cases WHERE id = ?", [case_id]) is not None
+    if known:
+        ctx.db.execute("INSERT INTO case_events (case_id, at_ms, kind, node, note) VALUES (?, ?, 'city_pushback', "
+                       "'city', ?)", [case_id, ctx.now_ms, note])
+    return {"note_id": note_id, "case_id": case_id, "applied": known}
+
+
 def _open(ctx: Context, kind: str, rating_id: int | None, job: dict[str, Any] | None, text: str, phone: str) -> int:
     callback, rectify = due(ctx.now_ms, CALLBACK_WORKDAYS, ctx.config), due(ctx.now_ms, RECTIFY_WORKDAYS, ctx.config)
     cur = ctx.db.execute(

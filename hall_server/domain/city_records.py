@@ -71,20 +71,35 @@ class CitySink:
     the hall's managers see it in the log, and the next round retries."""
 
     def __init__(self, url: str, hall: str, key: str, timeout_s: float = 30.0) -> None:
-        self.url, self.hall, self.key, self.timeout_s = url.rstrip("/") + "/ingest", hall, key, timeout_s
+        self.base = url.rstrip("/")
+        self.url, self.hall, self.key, self.timeout_s = self.base + "/ingest", hall, key, timeout_s
         self.name = "city"
 
-    def deliver(self, entries: list[dict[str, Any]]) -> int:
-        body = json.dumps({"hall": self.hall, "entries": entries}, ensure_ascii=False).encode("utf-8")
-        req = urllib.request.Request(self.url, data=body, method="POST", headers={
+    def _call(self, url: str, payload: object | None) -> Any:
+        body = None if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        req = urllib.request.Request(url, data=body, method="GET" if body is None else "POST", headers={
             "Content-Type": "application/json; charset=utf-8", "Authorization": f"Bearer {self.key}"})
         try:
             with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-                answer = json.loads(resp.read() or b"{}")
+                return json.loads(resp.read() or b"{}")
         except urllib.error.HTTPError as exc:
-            raise SinkError(f"{self.url}: HTTP {exc.code} {exc.read()[:300].decode('utf-8', 'replace')}") from None
+            raise SinkError(f"{url}: HTTP {exc.code} {exc.read()[:300].decode('utf-8', 'replace')}") from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise SinkError(f"{self.url}: {exc}") from None
+            raise SinkError(f"{url}: {exc}") from None
+
+    def notes(self) -> list[dict[str, Any]]:
+        """督办 notes the city holds for this hall and the hall has not confirmed (`GET /api/notes`)."""
+        answer = self._call(self.base + "/api/notes", None)
+        notes = answer.get("notes") if isinstance(answer, dict) else None
+        if not isinstance(notes, list):
+            raise SinkError(f"{self.base}/api/notes: no notes in the answer")
+        return notes
+
+    def confirm(self, upto: int) -> None:
+        self._call(self.base + "/api/notes/ack", {"upto": upto})
+
+    def deliver(self, entries: list[dict[str, Any]]) -> int:
+        answer = self._call(self.url, {"hall": self.hall, "entries": entries})
         upto = answer.get("upto") if isinstance(answer, dict) else None
         if not isinstance(upto, int):
             raise SinkError(f"{self.url}: no cursor in the answer")
@@ -97,8 +112,30 @@ class CityForwarder:
     cursor moves (through the writer) to what the city says it has applied."""
 
     def __init__(self, reader: Callable[[], sqlite_utils.Database], config: HallConfig, sink: CitySink,
-                 commit: Callable[[str, int], Any], batch: int = 1000) -> None:
+                 commit: Callable[[str, int], Any], batch: int = 1000,
+                 apply_note: Callable[[dict[str, Any]], Any] | None = None) -> None:
         self.reader, self.config, self.sink, self.commit, self.batch = reader, config, sink, commit, batch
+        self.apply_note = apply_note
+        self.notes_applied = 0
+
+    def pull_notes(self) -> int:
+        """督办: the city's notes for this hall, each applied through the writer (`case.city_note`,
+        once per note id), then confirmed to the city; a note whose confirmation is lost comes
+        again and is not recorded twice."""
+        if self.apply_note is None:
+            return 0
+        notes = self.sink.notes()
+        for n in notes:
+            try:
+                body = {"note_id": int(n["id"]), "case_id": int(n["case_id"]), "note": str(n["note"])[:1000],
+                        "pushed_ms": int(n["at_ms"])}
+            except (KeyError, TypeError, ValueError):
+                raise SinkError(f"a 督办 note the hall cannot read: {str(n)[:200]}") from None
+            self.apply_note(body)
+        if notes:
+            self.sink.confirm(max(int(n["id"]) for n in notes))
+            self.notes_applied += len(notes)
+        return len(notes)
 
     def cursor(self) -> int:
         r = row(self.reader(), "SELECT last_rating_id FROM export_cursor WHERE sink = ?", [self.sink.name])
@@ -109,6 +146,7 @@ class CityForwarder:
         while True:
             entries = pending(self.reader(), self.config, after, self.batch)
             if not entries:
+                self.pull_notes()
                 return sent
             upto = self.sink.deliver(entries)
             if upto < entries[-1]["seq"]:

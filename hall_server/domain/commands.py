@@ -33,6 +33,7 @@ own timer sends `system.tick`.
 | `comment.submit` | qr, web, kiosk | `{text, phone?}` | `{case_id}` (R12) |
 | `system.tick` | system | `{}` | counts of what changed |
 | `export.delivered` | system | `{sink, upto}` | `{sink, upto}` |
+| `case.city_note` | system (the city forwarder) | `{note_id, case_id, note, pushed_ms}` | `{note_id, case_id, applied}` — 督办: the city's note recorded on the case as a `city_pushback` event, once per `note_id` (table `city_notes`, migration 111) |
 | `rating.sourced` | qr | `{kind: submit/followup, rating: <the rating.submit / rating.followup body>, rater_hash, address_hash}` (keyed hashes, 32 hex or '') | the inner result + `{flags: [same_rater / same_address]}` — registered in `domain.rating_flags`: a QR rating and where it came from in one transaction (issue 11 pattern flags) |
 | `session.end` | web | `{nonce, user, expires_ms}` | `{ended: true}` — registered in `hall_server.web.sessions` (a manager's logout, kept across restarts) |
 """
@@ -51,8 +52,8 @@ from hall_server.domain.errors import AlreadyRated, BadRequest, ChannelNotAllowe
 from hall_server.domain.floor import ensure_windows, refresh_floor
 from hall_server.domain.context import Context, Handler, Handlers
 from hallnet.bodies import (
-    AtWindow, CaseAppeal, CaseCallback, CaseDecide, CaseStep, CommentSubmit, DoneAt, Empty, ExportDelivered, JobFinish,
-    QueueCallBack,
+    AtWindow, CaseAppeal, CaseCallback, CaseCityNote, CaseDecide, CaseStep, CommentSubmit, DoneAt, Empty,
+    ExportDelivered, JobFinish, QueueCallBack,
     QueueTake, QueueTransfer, RatingFollowup, RatingSubmit, WindowPause, WindowSignIn,
 )
 from hallnet.vocabulary import Channel, Msg
@@ -335,3 +336,9 @@ def export_delivered(ctx: Context, body: ExportDelivered) -> dict[str, Any]:
         [sink, upto, ctx.now_ms],
     )
     return {"sink": sink, "upto": upto}
+
+
+@handler(Msg.CASE_CITY_NOTE, kinds={SYSTEM})
+def case_city_note(ctx: Context, body: CaseCityNote) -> dict[str, Any]:
+    """督办: the city forwarder hands over a city manager's note on one of our cases."""
+    return cases.city_note(ctx, body.note_id, body.case_id, body.note, body.pushed_ms)

@@ -349,3 +349,15 @@ def _m110(db: sqlite_utils.Database) -> None:
          BEGIN INSERT INTO city_outbox (stream, ref) VALUES ('case_event', NEW.id); END""")
     x("""CREATE TRIGGER city_attendance AFTER INSERT ON attendance
          BEGIN INSERT INTO city_outbox (stream, ref) VALUES ('attendance', NEW.id); END""")
+
+
+@DOMAIN(name=numbered(111, "city: 督办 notes received from the city (each applied once, by the city's note id)"))
+def _m111(db: sqlite_utils.Database) -> None:
+    db.execute("""CREATE TABLE city_notes (
+        id INTEGER PRIMARY KEY,          -- the city's note id
+        case_id INTEGER NOT NULL,
+        note TEXT NOT NULL,
+        pushed_ms INTEGER NOT NULL,      -- when the city manager wrote it
+        applied_ms INTEGER NOT NULL      -- when the hall recorded it on the case
+    )""")
+    append_only(db, "city_notes")
