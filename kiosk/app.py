@@ -198,6 +198,16 @@ class EvaluatorApp(KioskApp):
             # the QR link is asked for once the rating screen is drawn: its outbox write never delays the buttons
             Clock.schedule_once(lambda _dt: self.logic.ask_link(), LINK_AFTER_DRAW_S)
 
+    def photo_ready(self, _file: str) -> None:
+        """A staff photo finished downloading (`kiosk.staff_photos`, on its own thread): redraw."""
+        Clock.schedule_once(lambda _dt: self.refresh() if self.root is not None else None, 0)
+
+    def on_stop(self) -> None:
+        super().on_stop()
+        photos = getattr(self.logic, "photos", None)
+        if photos is not None and hasattr(photos, "stop"):
+            photos.stop()
+
     def hall_reply(self, ref: str, body: dict[str, Any]) -> None:
         def apply(_dt: float) -> None:
             had_qr = self._qr_shown()
@@ -228,7 +238,7 @@ class EvaluatorApp(KioskApp):
             return
         sample = dataclasses.replace(
             self.logic.view(), countdown_s=60, qr_url=f"{self.logic.qr_base}/r/{'0' * 20}", level=5,
-            tags=tuple(el.TagChoice(tag.code, tag.text, False) for tag in self.config_hall.tags.for_level(5)))
+            tags=tuple(el.TagChoice(tag.code, tag.text, False) for tag in self.logic.tags.for_level(5)))
         for screen in (el.Screen.RATE, el.Screen.TAGS, el.Screen.THANKS):
             self.sm.get_screen(screen.value).show(dataclasses.replace(sample, screen=screen))
 

@@ -24,6 +24,7 @@ from kiosk.evaluator_logic import Evaluator
 from kiosk.kivy_setup import prepare
 from kiosk.net import rated_jobs_in
 from kiosk.printing import ticket_printer
+from kiosk.staff_photos import PhotoCache
 
 PROMPT_WAV = Path(__file__).resolve().parent / "assets" / "prompt.wav"
 
@@ -37,6 +38,9 @@ A level tapped on the evaluator and waiting on the reasons or tags screen is kep
 and sent at the next start if the kiosk stopped before (a 差评 then with the reason 原因待回访).
 The QR code of a 办件 is the signed link the hall server gives this kiosk (rating.link) when the rating
 opens: its hall.public_url, or --qr-base + the signed path; --qr-base is the hall server's public HTTP address.
+Staff photos: the evaluator shows the photo the hall server names for the clerk signed in (window/N's staff
+card), downloaded in the background from --http and kept in DATA/staff-photos; meanwhile, or if the
+download fails, the photo in --config's folder or a placeholder.
 The dispenser prints on each ticket a QR code to the ticket's status page (/t/<id>) the same way.
 """
 
@@ -68,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--size", metavar="WxH", type=_size, default=(1280, 800), help="window size in px (default 1280x800)")
     p.add_argument("--qr-base", metavar="URL", help="public address of the hall server's QR pages "
                    "(default http://BUS-HOST:8080)")
+    p.add_argument("--http", metavar="URL", help="evaluator: the hall server's HTTP address on the hall's network, "
+                   "where staff photos are downloaded from (default: --qr-base, else http://BUS-HOST:8080)")
     p.add_argument("--printer", metavar="URL", help="tickets mode: ESC/POS printer port (pyserial URL or device); "
                    "sim://… is a placeholder that only logs")
     p.add_argument("--printer-baud", metavar="N", type=int, default=9600, help="printer line speed (default 9600)")
@@ -106,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("--window is for the evaluator; the dispenser (--mode tickets) serves the whole hall")
     if args.keys is None:
         return _fail("--keys DIR is required: the folder from `python -m hall_server keys new NODE --data DATA`")
+    for flag, url in (("--http", args.http), ("--qr-base", args.qr_base)):
+        if url is not None and not url.startswith(("http://", "https://")):
+            return _fail(f"{flag} {url}: expected an address like http://HOST:PORT")
     try:
         address = BusAddress.parse(args.bus)
     except BadAddress as exc:
@@ -168,11 +177,14 @@ def run(config, args, node, address, keys, outbox_path, audio) -> int:   # noqa:
         app: kapp.KioskApp = kapp.DispenserApp(config, logic, client=client, lang=args.lang, trace=trace)
     else:
         drafts = DraftStore(outbox_path.with_name(f"{node}-drafts.db"))
+        photos = PhotoCache(args.http or args.qr_base or _default_qr_base(args.bus), outbox_path.parent / "staff-photos")
         logic = Evaluator(config, args.window, client.send, lang=args.lang,
-                          qr_base=args.qr_base or _default_qr_base(args.bus), wall_ms=args.clock, drafts=drafts)
+                          qr_base=args.qr_base or _default_qr_base(args.bus), wall_ms=args.clock, drafts=drafts,
+                          photos=photos)
         logic.mark_sent(rated_jobs_in(client.outbox))
         logic.resume_kept()         # taps an earlier run kept and did not send (the citizen is gone)
         app = kapp.EvaluatorApp(config, logic, client=client, lang=args.lang, trace=trace, prompt_audio=audio)
+        photos.on_ready = app.photo_ready
     client.on_reply = app.hall_reply
     client.on_change = app.hall_change
     client.on_connection = app.hall_connection

@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from config.i18n import t
-from config.schema import HallConfig
+from config.schema import HallConfig, TagList
 from kiosk.drafts import DraftStore, KeptTap
 from kiosk.evaluator_reasons import Draft, ReasonsEntry, valid_mobile
 from kiosk.evaluator_view import (
-    FOLLOW_UP, Screen, StaffCard, TagChoice, View, as_int, called_ticket, staff_card, window_status,
+    FOLLOW_UP, TAGS_KEY, Photos, Screen, StaffCard, TagChoice, View, as_int, called_ticket, staff_card, tag_list, window_status,
 )
 from kiosk.rating_link import LinkRequests
 from kiosk.rating_link import Send as Send
@@ -69,6 +69,7 @@ class Evaluator(ReasonsEntry):
         thanks_s: float = 4.0,
         reasons_s: float = 180.0,
         drafts: DraftStore | None = None,
+        photos: Photos | None = None,
     ) -> None:
         self.config = config
         self.window = window
@@ -81,6 +82,8 @@ class Evaluator(ReasonsEntry):
         self.thanks_s = thanks_s
         self.reasons_s = reasons_s          # time to give reasons once a 差评 level was chosen in time
         self.drafts = drafts                # taps waiting on a follow-up screen, kept across a restart
+        self.photos = photos                # the staff photos the hall server names, downloaded
+        self.tags: TagList = config.tags    # the reason tags in force: the server's `tags` key, else the config's
         self.links = LinkRequests(self.qr_base)
         self._link_wanted: str | None = None    # the 办件 whose QR link is still to be asked for
         self.screen = Screen.IDENTITY
@@ -106,6 +109,11 @@ class Evaluator(ReasonsEntry):
             self.window_state = value if isinstance(value, dict) else None
         elif key == Key.rating(self.window):
             self.on_rating(value if isinstance(value, dict) else None)
+        elif key == TAGS_KEY:
+            self.tags = tag_list(self.config, value)
+            if self.draft is not None:      # a tag withdrawn meanwhile is no longer chosen (the server would refuse it)
+                allowed = {tag.code for tag in self.tags.for_level(self.draft.level)}
+                self.draft.tags = [code for code in self.draft.tags if code in allowed]
 
     def on_connection(self, connected: bool) -> None:
         self.connected = connected
@@ -201,11 +209,11 @@ class Evaluator(ReasonsEntry):
         if self.screen != Screen.RATE or self.opening is None or self.draft is not None or level not in range(1, 6):
             return False
         self.draft = Draft(level, pressed_s=self.clock())
-        if self.drafts is not None and (level <= 2 or self.config.tags.for_level(level)):
+        if self.drafts is not None and (level <= 2 or self.tags.for_level(level)):
             self.drafts.keep(KeptTap(self.opening.job, level, self._pressed_ms(self.opening, self.draft)))
         if level <= 2:
             self._go(Screen.REASONS)
-        elif self.config.tags.for_level(level):
+        elif self.tags.for_level(level):
             self._go(Screen.TAGS, until_s=min(self.clock() + self.tag_timeout_s, self.opening.deadline_s))
         else:
             self._submit()
@@ -267,11 +275,11 @@ class Evaluator(ReasonsEntry):
         d = self.draft
         tags: tuple[TagChoice, ...] = ()
         if d is not None and self.screen in (Screen.REASONS, Screen.TAGS):
-            tags = tuple(TagChoice(tag.code, tag.text, tag.code in d.tags) for tag in self.config.tags.for_level(d.level))
+            tags = tuple(TagChoice(tag.code, tag.text, tag.code in d.tags) for tag in self.tags.for_level(d.level))
         pinyin = d.pinyin if d is not None else None
         return View(
             screen=self.screen,
-            window_title=t("window.number", lang, number=self.window) + " " + self.window_cfg.name,
+            window_title=t("window.number", lang, number=self.window) + " " + self._window_name(),
             status=status, status_text=status_text, staff=self._staff(), banner=banner, countdown_s=countdown,
             qr_url=self.opening.qr_url if self.opening is not None and self.screen != Screen.IDENTITY else None,
             level=d.level if d is not None else None, tags=tags,
@@ -287,13 +295,24 @@ class Evaluator(ReasonsEntry):
     def _status(self) -> tuple[str, str]:
         return window_status(self.connected, self.window_state, self.lang)
 
+    def _window_name(self) -> str:
+        """The window's name: the hall server's (`window/<n>.name`, renamed by a manager), else the config's."""
+        name = self.window_state.get("name") if self.window_state is not None else None
+        return name if isinstance(name, str) and name else self.window_cfg.name
+
     def _staff(self) -> StaffCard | None:
-        """Who serves: the rating's staff member while rating, else the window's."""
+        """Who serves: the rating's staff member while rating, else the window's; the window's card
+        (`window/<n>.staff`) adds the promise and the photo when it is the same clerk."""
+        window_card = self.window_state.get("staff") if self.window_state is not None else None
+        window_card = window_card if isinstance(window_card, dict) else None
         if self.opening is not None and self.screen != Screen.IDENTITY:
             o = self.opening
-            return staff_card(self.config, {"staff_no": o.staff_no, "name": o.staff_name,
-                                            "department": o.department, "stars": o.stars})
-        return staff_card(self.config, self.window_state.get("staff") if self.window_state is not None else None)
+            card: dict[str, Any] = {"staff_no": o.staff_no, "name": o.staff_name, "department": o.department,
+                                    "stars": o.stars}
+            if window_card is not None and window_card.get("staff_no") == o.staff_no:
+                card = {**window_card, **{k: v for k, v in card.items() if v}}
+            return staff_card(self.config, card, self.photos)
+        return staff_card(self.config, window_card, self.photos)
 
     # --- inside ----------------------------------------------------------------------------------
 

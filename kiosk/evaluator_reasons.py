@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from config.i18n import t
-from config.schema import HallConfig
+from config.schema import HallConfig, TagList
 from kiosk.evaluator_view import Screen, as_int
 from kiosk.pinyin import PinyinInput
 
@@ -35,6 +35,7 @@ class ReasonsEntry:
     """What the citizen gives after a tap: tags (any level with tags), phone and text (差评)."""
 
     config: HallConfig
+    tags: TagList                   # the reason tags in force (the hall server's, else the config's)
     lang: str
     screen: Screen
     draft: Draft | None
@@ -44,7 +45,7 @@ class ReasonsEntry:
     def toggle_tag(self, code: str) -> None:
         if self.screen not in (Screen.REASONS, Screen.TAGS) or self.draft is None:
             return
-        if code not in {tag.code for tag in self.config.tags.for_level(self.draft.level)}:
+        if code not in {tag.code for tag in self.tags.for_level(self.draft.level)}:
             return
         if code in self.draft.tags:
             self.draft.tags.remove(code)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from config.i18n import t
-from config.schema import HallConfig
+from config.schema import HallConfig, Tag, TagList
 
 
 class Screen(str, Enum):
@@ -22,6 +22,7 @@ class Screen(str, Enum):
     THANKS = "thanks"
 
 
+TAGS_KEY = "tags"       # the hall server's reason tags, after a manager published a version (hall_server.domain.admin)
 FOLLOW_UP = (Screen.REASONS, Screen.PHONE, Screen.TEXT, Screen.TAGS)   # a level was chosen, not yet sent
 
 
@@ -89,22 +90,61 @@ def called_ticket(connected: bool, window_state: dict[str, Any] | None) -> str:
     return ticket[:16]
 
 
-def staff_card(config: HallConfig, card: dict[str, Any] | None) -> StaffCard | None:
-    """The identity card of a staff member as published (`window/<n>.staff`, or the rating's), with
-    the photo and promise from the hall configuration."""
+class Photos(Protocol):
+    """Where a photo the hall server names (`/staff-photos/<file>`) is on this kiosk's disk, once
+    downloaded (`kiosk.staff_photos.PhotoCache`); never blocks."""
+
+    def local(self, photo_path: str) -> Path | None: ...
+
+
+def staff_card(config: HallConfig, card: dict[str, Any] | None, photos: Photos | None = None) -> StaffCard | None:
+    """The identity card of a staff member as published (`window/<n>.staff`, or the rating's).
+
+    What the hall server says wins: its name, department, stars and promise, and its photo once
+    downloaded (`photos`). The kiosk's own configuration fills in only what the server does not say
+    (an older server's card without `promise` / `photo`, a name it does not know), and its local
+    photo of the same clerk shows while the server's downloads or when that download failed; with
+    neither, the screen draws a placeholder (photo None). A server card with `photo` "" has no photo."""
     if not card or not card.get("staff_no"):
         return None
     staff_no = str(card["staff_no"])
-    photo = promise = None
+    local_photo: Path | None = None
+    name = department = promise = ""
     try:
         s = config.staff_member(staff_no)
-        photo, promise = s.photo, s.promise
+        local_photo, name, department, promise = s.photo, s.name, s.department, s.promise
     except KeyError:
         pass
-    return StaffCard(staff_no=staff_no, name=str(card.get("name") or ""),
-                     department=str(card.get("department") or ""), stars=as_int(card.get("stars")),
-                     promise=str(card.get("promise") or promise or ""),
-                     photo=photo if photo is not None and Path(photo).exists() else None)
+    if local_photo is not None and not Path(local_photo).exists():
+        local_photo = None
+    photo = local_photo
+    if "photo" in card:
+        served = card.get("photo")
+        photo = None
+        if isinstance(served, str) and served:
+            photo = (photos.local(served) if photos is not None else None) or local_photo
+    return StaffCard(staff_no=staff_no, name=str(card.get("name") or name),
+                     department=str(card.get("department") or department), stars=as_int(card.get("stars")),
+                     promise=str(card["promise"] or "") if "promise" in card else promise,
+                     photo=photo)
+
+
+def tag_list(config: HallConfig, value: Any) -> TagList:
+    """The rating reason tags in force: the hall server's `tags` state key ({version, tags: [{code,
+    text, levels, added_in, removed_in}]}, published when a manager publishes a new version) when
+    it is there and well formed, else the kiosk's configuration."""
+    if not isinstance(value, dict) or not isinstance(value.get("version"), int) or not isinstance(value.get("tags"), list):
+        return config.tags
+    tags: list[Tag] = []
+    for x in value["tags"]:
+        if not isinstance(x, dict) or not isinstance(x.get("code"), str) or not isinstance(x.get("text"), str):
+            continue
+        levels = tuple(v for v in x.get("levels") or () if isinstance(v, int) and 1 <= v <= 5)
+        removed = x.get("removed_in")
+        tags.append(Tag(code=x["code"][:32], text=x["text"][:64], levels=levels,
+                        added_in=as_int(x.get("added_in", 1)) or 1,
+                        removed_in=removed if isinstance(removed, int) else None))
+    return TagList(version=value["version"], tags=tuple(tags))
 
 
 def as_int(value: Any) -> int:

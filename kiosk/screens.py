@@ -21,6 +21,7 @@ from kiosk import theme
 from kiosk.widgets import Chip
 
 KV_DIR = Path(__file__).resolve().parent / "kv"
+PHOTO_PLACEHOLDER = Path(__file__).resolve().parent / "assets" / "staff_placeholder.png"   # assets/make_placeholder.py
 EVALUATOR_KV = ("common", "identity", "rate", "reasons", "tags", "phone", "text", "thanks")
 DISPENSER_KV = ("common", "dispenser_home", "dispenser_priority", "dispenser_wait", "dispenser_ticket")
 LETTER_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
@@ -70,7 +71,8 @@ class StaffScreen(KioskScreen):
         super().show(v)
         lang = _lang()
         s = v.staff
-        self.photo = str(s.photo) if s is not None and s.photo is not None else ""
+        # the clerk's photo (the hall server's once downloaded, else the kiosk's own), or a silhouette
+        self.photo = "" if s is None else str(s.photo if s.photo is not None else PHOTO_PLACEHOLDER)
         colon = "：" if lang == "zh" else ": "
         self.staff_no = f"{t('staff.no', lang)}{colon}{s.staff_no}" if s else ""
         self.department = f"{t('staff.department', lang)}{colon}{mk(s.department)}" if s else ""
