@@ -51,7 +51,7 @@ class Photos(BaseHTTPRequestHandler):
 def server() -> Iterator[str]:
     Photos.files, Photos.hits = {}, []
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Photos)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
