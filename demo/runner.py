@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
                                       "--qr-base", url, *keypad_maps, *printer_maps, *clock_args])
         gui_window = args.gui_window if args.gui else None
         if args.gui:
-            for app, extra in (("kiosk", ["--windowed", *clock_args]),
+            for app, extra in (("kiosk", ["--windowed", "--http", url, *clock_args]),
                                ("window_terminal", ["--windowed", *clock_args])):
                 label = "demo.proc.kiosk" if app == "kiosk" else "demo.proc.terminal"
                 spawn(t(label, n=gui_window),
