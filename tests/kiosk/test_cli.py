@@ -23,7 +23,7 @@ def test_help_documents_every_flag(tmp_path: Path) -> None:
     r = run("--help", tmp=tmp_path)
     assert r.returncode == 0
     for flag in ("--config", "--window", "--mode", "--bus", "--keys", "--node", "--data", "--lang", "--fullscreen",
-                 "--windowed", "--qr-base", "--printer", "--prompt-audio", "--no-sound", "--headless", "--trace"):
+                 "--windowed", "--qr-base", "--http", "--printer", "--prompt-audio", "--no-sound", "--headless", "--trace"):
         assert flag in r.stdout, flag
 
 
@@ -46,6 +46,7 @@ def keys(tmp_path: Path) -> Path:
     (["--config", str(DEMO), "--window", "3", "--keys", "{keys}", "--prompt-audio", "/no/such.wav"], "no such file"),
     (["--config", str(DEMO), "--window", "x"], "invalid int value"),
     (["--config", str(DEMO), "--window", "3", "--size", "big"], "WIDTHxHEIGHT"),
+    (["--config", str(DEMO), "--window", "3", "--keys", "{keys}", "--http", "hall:8080"], "--http hall:8080: expected"),
 ])
 def test_bad_arguments_say_what_is_wrong(tmp_path: Path, keys: Path, args: list[str], says: str) -> None:
     r = run(*[a.replace("{keys}", str(keys)) for a in args], "--data", str(tmp_path / "data"), tmp=tmp_path)
