@@ -33,7 +33,8 @@ from config.schema import HallConfig, TagList
 from kiosk.drafts import DraftStore, KeptTap
 from kiosk.evaluator_reasons import Draft, ReasonsEntry, valid_mobile
 from kiosk.evaluator_view import (
-    FOLLOW_UP, TAGS_KEY, Photos, Screen, StaffCard, TagChoice, View, as_int, called_ticket, staff_card, tag_list, window_status,
+    FOLLOW_UP, TAGS_KEY, Photos, Screen, StaffCard, TagChoice, View, as_int, called_ticket, staff_card, tag_list,
+    window_status,
 )
 from kiosk.rating_link import LinkRequests
 from kiosk.rating_link import Send as Send

@@ -139,7 +139,8 @@ def tag_list(config: HallConfig, value: Any) -> TagList:
     for x in value["tags"]:
         if not isinstance(x, dict) or not isinstance(x.get("code"), str) or not isinstance(x.get("text"), str):
             continue
-        levels = tuple(v for v in x.get("levels") or () if isinstance(v, int) and 1 <= v <= 5)
+        raw_levels = x.get("levels")
+        levels = tuple(v for v in raw_levels if isinstance(v, int) and 1 <= v <= 5) if isinstance(raw_levels, list) else ()
         removed = x.get("removed_in")
         tags.append(Tag(code=x["code"][:32], text=x["text"][:64], levels=levels,
                         added_in=as_int(x.get("added_in", 1)) or 1,

@@ -112,6 +112,13 @@ def test_a_missing_or_malformed_tags_key_keeps_the_configs(ev, demo, bad) -> Non
     assert ev.tags == demo.tags
 
 
+def test_a_malformed_tag_in_the_key_is_skipped(ev) -> None:
+    value = tags_value()
+    value["tags"] += [{"code": 7, "text": "x", "levels": [1]}, "N10", {"code": "N11", "text": "坏", "levels": 2}]
+    ev.on_state("tags", value)
+    assert ev.tags.version == 3 and [x.code for x in ev.tags.for_level(1)] == ["N02", "N09"]
+
+
 def test_levels_three_to_five_follow_the_new_version_too(ev, clock, outbox) -> None:
     ev.on_state("tags", {**tags_value(), "tags": [x for x in tags_value()["tags"] if x["code"] != "P02"]})
     open_rating(ev, clock)
