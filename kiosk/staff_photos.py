@@ -151,7 +151,7 @@ class PhotoCache:
     def stop(self) -> None:
         if self._thread is not None:
             self._todo.put(None)
-            self._thread.join(self.timeout_s + 1.0)
+            self._thread.join(1.0)             # a hanging download does not hold the app's exit (daemon thread)
             self._thread = None
 
     # --- the download thread ----------------------------------------------------------------------
