@@ -630,6 +630,8 @@ TEXTS.update({
     "demo.open.floor": {"zh": "大厅实时看板", "en": "Live floor"},
     "demo.open.login": {"zh": "管理登录", "en": "Sign in"},
     "demo.open.comments": {"zh": "群众意见箱", "en": "Comments"},
+    "demo.open.screen": {"zh": "大厅综合屏", "en": "Hall screen"},
+    "demo.open.board": {"zh": "公示栏", "en": "Public board"},
     "demo.accounts": {"zh": "  登录账号（仅供演示，另存于 {path}）：", "en": "  Logins (demo only, also in {path}):"},
     "demo.role.manager": {"zh": "管理员", "en": "manager"},
     "demo.role.viewer": {"zh": "只读", "en": "viewer"},

@@ -38,6 +38,8 @@ def banner(*, hall_name: str, url: str, accounts: Sequence[str], clock_start: st
              t("demo.open"),
              f"    {pad(t('demo.open.floor'), 14)}{url}/floor",
              f"    {pad(t('demo.open.login'), 14)}{url}/login",
+             f"    {pad(t('demo.open.screen'), 14)}{url}/screen/hall",
+             f"    {pad(t('demo.open.board'), 14)}{url}/public/board",
              f"    {pad(t('demo.open.comments'), 14)}{url}/c",
              t("demo.accounts", path=account_note)]
     for line in accounts:

@@ -36,7 +36,7 @@ def test_the_demo_runs_a_living_hall_and_stops_cleanly(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "演示大厅已启动" in proc.stdout and "演示已停止" in proc.stdout
-    assert f"http://{http}/floor" in proc.stdout
+    assert f"http://{http}/floor" in proc.stdout and f"http://{http}/screen/hall" in proc.stdout
     first_screen, _, statuses = proc.stdout.partition("按 Ctrl-C 停止全部进程。")
     assert re.search(r"管理员\s+admin\s+密码 \S+", first_screen), first_screen     # the logins, once
     assert proc.stdout.count("admin ") == 1
