@@ -28,6 +28,7 @@ from hall_server.domain.alerts import Alert, minutes_since
 from hall_server.domain.floor_snapshot import FloorSnapshot
 from hall_server.web.pages.auth import Session, guard
 from hall_server.web.pages.layout import page, render, static_script
+from hall_server.web.pages.push_feed import PushFeed
 from hall_server.web.pages.site import Site
 
 REFRESH_S = 2.0               # re-rendered at least this often while a stream is open
@@ -87,92 +88,31 @@ def render_floor(site: Site, v: dict[str, Any]) -> str:
 SCRIPT = static_script("floor.js")   # static/floor.js, inlined and allowed by its hash (CSP, layout)
 
 
-class FloorFeed:
-    """One app's floor stream source: renders each new snapshot once and shares the HTML with every
-    open `/floor/events` stream. Runs on the app's event loop while at least one stream is open;
-    the coordinator's listener (`poke`, called on the writer's thread after a commit) wakes it."""
+class FloorFeed(PushFeed):
+    """One app's floor stream source (`push_feed.PushFeed`): renders each new snapshot once and
+    shares the HTML with every open `/floor/events` stream."""
 
-    def __init__(self, site: Site) -> None:
-        self.site = site
-        self.version = 0          # bumped when the rendered HTML changes
-        self.html = ""
-        self.renders = 0          # how many times the floor was rendered (tests, bench)
-        self.streams = 0
-        self._snap: FloorSnapshot | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake = asyncio.Event()
-        self._newer = asyncio.Condition()
-        self._task: asyncio.Task[None] | None = None
+    ping_s = PING_S
+    stream_max_s = STREAM_MAX_S
 
-    def poke(self) -> None:
-        loop = self._loop
-        if loop is not None:
-            try:
-                loop.call_soon_threadsafe(self._wake.set)
-            except RuntimeError:  # that loop is closed: nothing listens any more
-                pass
-
-    def _ensure_running(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop:            # a new loop (another server in the same process)
-            self._loop, self._wake, self._newer, self._task = loop, asyncio.Event(), asyncio.Condition(), None
-        if self._task is None or self._task.done():
-            self._task = loop.create_task(self._run())
-
-    async def _run(self) -> None:
+    async def _read(self) -> FloorSnapshot:
         coordinator = self.site.floor
-        coordinator.listen(self.poke)
-        try:
-            while self.streams > 0:
-                self._wake.clear()
-                try:
-                    snap = coordinator.peek() or await asyncio.to_thread(coordinator.current)
-                except RuntimeError:              # the loop's executor is shut down: the server stops
-                    return
-                if snap is not self._snap:
-                    self._snap = snap
-                    html = render_floor(self.site, view_of(self.site, snap))
-                    self.renders += 1
-                    if html != self.html:
-                        self.html, self.version = html, self.version + 1
-                        async with self._newer:
-                            self._newer.notify_all()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), REFRESH_S)
-                except asyncio.TimeoutError:
-                    pass
-        finally:
-            coordinator.unlisten(self.poke)
+        return coordinator.peek() or await asyncio.to_thread(coordinator.current)
 
-    async def wait_newer(self, seen: int, timeout_s: float) -> None:
-        """Until there is HTML newer than version `seen`, or `timeout_s` passed."""
-        self._ensure_running()
-        async with self._newer:
-            try:
-                await asyncio.wait_for(self._newer.wait_for(lambda: self.version != seen and bool(self.html)), timeout_s)
-            except asyncio.TimeoutError:
-                pass
+    def _is_new(self, snap: FloorSnapshot) -> bool:
+        return snap is not self._last
 
-    async def stream(self) -> Any:
-        loop = asyncio.get_running_loop()
-        self.streams += 1
-        try:
-            self._ensure_running()
-            start = loop.time()
-            seen = 0
-            yield "retry: 1000\n\n"
-            while loop.time() - start < STREAM_MAX_S:
-                await self.wait_newer(seen, PING_S)
-                if self.version != seen and self.html:
-                    seen = self.version
-                    yield sse_event("floor", self.html)
-                else:
-                    yield ": ping\n\n"
-        finally:
-            self.streams -= 1
-            if self.streams == 0:                 # nobody listens: the next stream gets a fresh rendering
-                self.html, self._snap = "", None
-                self._wake.set()
+    def _render(self, snap: FloorSnapshot) -> str:
+        return render_floor(self.site, view_of(self.site, snap))
+
+    def _event(self) -> str:
+        return sse_event("floor", self.body)
+
+    def _ping(self) -> str:
+        return ": ping\n\n"
+
+    def _recheck_s(self) -> float:
+        return REFRESH_S              # (read at each turn: tests set it)
 
 
 def routes(site: Site) -> list[Route]:

@@ -1,6 +1,6 @@
 """The hall's public screens pushed live: one rendering per change, shared by every open stream.
 
-The floor's mechanism (`floor_page.FloorFeed`), for the public screens (`screens`): the floor
+The floor's mechanism (`push_feed.PushFeed`, as `floor_page.FloorFeed` uses it), for the public screens (`screens`): the floor
 coordinator hears of each commit (`site.floor.listen`) and wakes each `ScreenFeed` that has an open
 stream; the feed reads the state ONCE through the public allowlist (`PublicState`, shared by all
 feeds of the app, at most once per state sequence number), renders its screen's HTML once and hands
@@ -19,9 +19,10 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
+from hall_server.web.pages.push_feed import PushFeed
 from hall_server.web.pages.site import Site
 from hall_server.web.public_state import public_state
 
@@ -63,100 +64,39 @@ class PublicState:
             return self._seq, self._state
 
 
-class ScreenFeed:
-    """One screen's stream source (the hall screen, or window n's): renders each new state once
-    and shares the event with every open stream of it."""
+class ScreenFeed(PushFeed):
+    """One screen's stream source (the hall screen, or window n's; `push_feed.PushFeed`): renders
+    each new state once and shares the event with every open stream of it. Its body is the event's
+    JSON without `now_ms`: '"seq":…,"html":…,"calls":…}'."""
+
+    ping_s = PING_S
+    stream_max_s = STREAM_MAX_S
 
     def __init__(self, site: Site, source: PublicState, render: Render, with_calls: bool) -> None:
-        self.site, self.source, self.render, self.with_calls = site, source, render, with_calls
-        self.version = 0          # bumped when the event's body changed
-        self.body = ""            # the event's JSON without now_ms: '"seq":…,"html":…,"calls":…}'
-        self.renders = 0          # how many times the screen was rendered (tests, bench)
-        self.streams = 0
-        self._seq = -1
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake = asyncio.Event()
-        self._newer = asyncio.Condition()
-        self._task: asyncio.Task[None] | None = None
+        super().__init__(site)
+        self.source, self.render, self.with_calls = source, render, with_calls
 
-    def poke(self) -> None:
-        loop = self._loop
-        if loop is not None:
-            try:
-                loop.call_soon_threadsafe(self._wake.set)
-            except RuntimeError:  # that loop is closed: nothing listens any more
-                pass
+    async def _read(self) -> tuple[int, dict[str, Any]]:
+        return await asyncio.to_thread(self.source.current)
 
-    def _ensure_running(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop:            # a new loop (another server in the same process)
-            self._loop, self._wake, self._newer, self._task = loop, asyncio.Event(), asyncio.Condition(), None
-        if self._task is None or self._task.done():
-            self._task = loop.create_task(self._run())
+    def _is_new(self, data: tuple[int, dict[str, Any]]) -> bool:
+        return self._last is None or data[0] != self._last[0]
 
-    def _make(self, seq: int, state: dict[str, Any]) -> str:
+    def _render(self, data: tuple[int, dict[str, Any]]) -> str:
+        seq, state = data
         html = self.render(state, self.site.now_ms())
-        self.renders += 1
         calls = (state.get("calls") or {}).get("recent", []) if self.with_calls else []
         return json_line({"seq": seq, "html": html, "calls": calls})[1:]
 
-    async def _run(self) -> None:
-        coordinator = self.site.floor
-        coordinator.listen(self.poke)
-        try:
-            while self.streams > 0:
-                self._wake.clear()
-                try:
-                    seq, state = await asyncio.to_thread(self.source.current)
-                except RuntimeError:              # the loop's executor is shut down: the server stops
-                    return
-                if seq != self._seq:
-                    self._seq = seq
-                    body = self._make(seq, state)
-                    if body != self.body:
-                        self.body, self.version = body, self.version + 1
-                        async with self._newer:
-                            self._newer.notify_all()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), RECHECK_S)
-                except asyncio.TimeoutError:
-                    pass
-        finally:
-            coordinator.unlisten(self.poke)
-
-    async def _wait_newer(self, seen: int, timeout_s: float) -> None:
-        self._ensure_running()
-        async with self._newer:
-            try:
-                await asyncio.wait_for(self._newer.wait_for(lambda: self.version != seen and bool(self.body)),
-                                       timeout_s)
-            except asyncio.TimeoutError:
-                pass
-
-    def event(self) -> str:
+    def _event(self) -> str:
         """The current screen as one SSE event, stamped with the server's clock now."""
         return f'event: screen\ndata: {{"now_ms":{self.site.now_ms()},{self.body}\n\n'
 
-    async def stream(self) -> AsyncIterator[str]:
-        loop = asyncio.get_running_loop()
-        self.streams += 1
-        try:
-            self._ensure_running()
-            start = loop.time()
-            seen = 0
-            yield "retry: 1000\n\n"
-            while loop.time() - start < STREAM_MAX_S:
-                await self._wait_newer(seen, PING_S)
-                if self.version != seen and self.body:
-                    seen = self.version
-                    yield self.event()
-                else:
-                    yield f'event: time\ndata: {{"now_ms":{self.site.now_ms()}}}\n\n'
-        finally:
-            self.streams -= 1
-            if self.streams == 0:                 # nobody listens: the next stream gets a fresh rendering
-                self.body, self._seq = "", -1
-                self._wake.set()
+    def _ping(self) -> str:
+        return f'event: time\ndata: {{"now_ms":{self.site.now_ms()}}}\n\n'
+
+    def _recheck_s(self) -> float:
+        return RECHECK_S
 
 
 class ScreenFeeds:
