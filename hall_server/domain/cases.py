@@ -113,7 +113,7 @@ def rectify(ctx: Context, case_id: int, note: str) -> dict[str, Any]:
     c = get(ctx, case_id)
     if c["status"] != "called_back":
         raise WrongCaseState(f"case {case_id} is {c['status']}: call back first", case_id=case_id, status=c["status"])
-    note = _need_note(note)
+    note = need_note(note)
     late = int(ctx.now_ms > c["rectify_due_ms"])
     ctx.db.execute("UPDATE cases SET status = 'rectified', rectified_ms = ?, rectify_overdue = "
                    "MAX(rectify_overdue, ?) WHERE id = ?", [ctx.now_ms, late, case_id])
@@ -127,14 +127,15 @@ def close(ctx: Context, case_id: int, note: str) -> dict[str, Any]:
         raise WrongCaseState(f"case {case_id} is {c['status']}: rectify first", case_id=case_id, status=c["status"])
     if c["status"] == "closed":
         raise WrongCaseState(f"case {case_id} is closed", case_id=case_id, status="closed")
-    note = _need_note(note)
+    note = need_note(note)
     ctx.db.execute("UPDATE cases SET status = 'closed' WHERE id = ?", [case_id])
     record(ctx, case_id, "closed", note)
     return {"case_id": case_id, "status": "closed"}
 
 
-def _need_note(note: str) -> str:
-    """A rectification and a close say what was done (issue 15: auditable case handling)."""
+def need_note(note: str) -> str:
+    """A rectification and a close say what was done (issue 15: auditable case handling); the
+    ledger's items too (`ledger`)."""
     if not note.strip():
         raise NoteRequired("say what was done", field="note")
     return note.strip()

@@ -27,9 +27,10 @@ import sqlite_utils
 
 from config.schema import HallConfig
 from hall_server.domain.ratings import tag_text
+from hall_server.domain.cases import need_note
 from hall_server.domain.common import row, rows
 from hall_server.domain.context import BadRequest, Context
-from hall_server.domain.errors import NoteRequired, UnknownItem, WrongCaseState
+from hall_server.domain.errors import UnknownItem, WrongCaseState
 from hall_server.domain.workdays import due
 
 SOURCES = ("bad_rating", "comment", "patrol", "hotline", "inspection", "other")
@@ -100,17 +101,11 @@ def get(db: Context | sqlite_utils.Database, item_id: int) -> dict[str, Any]:
     return found
 
 
-def _need_note(note: str) -> str:
-    if not note.strip():
-        raise NoteRequired("say what was done", field="note")
-    return note.strip()
-
-
 def rectify(ctx: Context, item_id: int, note: str) -> dict[str, Any]:
     item = get(ctx, item_id)
     if item["status"] != "open":
         raise WrongCaseState(f"item {item_id} is {item['status']}", item_id=item_id, status=item["status"])
-    text = _need_note(note)
+    text = need_note(note)
     late = int(ctx.now_ms > item["due_ms"])
     ctx.db.execute("UPDATE ledger_items SET status = 'rectified', rectified_ms = ?, overdue = MAX(overdue, ?) "
                    "WHERE id = ?", [ctx.now_ms, late, item_id])
@@ -123,7 +118,7 @@ def close(ctx: Context, item_id: int, evidence: str) -> dict[str, Any]:
     item = get(ctx, item_id)
     if item["status"] == "closed":
         raise WrongCaseState(f"item {item_id} is closed", item_id=item_id, status="closed")
-    text = _need_note(evidence)
+    text = need_note(evidence)
     late = int(ctx.now_ms > item["due_ms"])
     ctx.db.execute("UPDATE ledger_items SET status = 'closed', closed_ms = ?, evidence = ?, overdue = "
                    "MAX(overdue, ?) WHERE id = ?", [ctx.now_ms, text, late, item_id])
