@@ -143,7 +143,8 @@ class Bus:
                  if isinstance(v, dict) and v.get("alive")]
         if not alive:
             return
-        last = self.hub.db.execute("SELECT MAX(applied_ms) FROM applied").fetchone()[0]
+        found = self.hub.db.execute("SELECT applied_ms FROM applied ORDER BY rowid DESC LIMIT 1").fetchone()
+        last = found[0] if found else None          # (the newest row, not a scan of every message ever applied)
         for node in alive:
             body = {"node": node, "alive": False, **({"since_ms": int(last)} if last else {})}
             self._web.put(_WebCommand(Msg.NODE_PRESENCE, body, SERVER_NODE, Future()))
