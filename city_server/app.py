@@ -24,7 +24,7 @@ from starlette.routing import Route
 from city_server import pages
 from city_server.halls import hall_for_key
 from city_server.layout import message
-from city_server.limits import Bucket
+from city_server.limits import limiter
 from city_server.ingest import apply
 from city_server.records import BadBatch, decode
 from config.i18n import t
@@ -59,8 +59,8 @@ class Pool:
 
 def make_app(dsn: str) -> Starlette:
     pool = Pool(dsn)
-    guesses = Bucket(20, 60.0)           # unknown keys per address
-    per_hall = Bucket(600, 60.0)         # batches per hall (a backlog of a week goes in well under an hour)
+    guesses = limiter(20, 60.0)            # unknown keys per address
+    per_hall = limiter(600, 60.0)         # batches per hall (a backlog of a week goes in well under an hour)
 
     def _error(status: int, code: str, message: str) -> JSONResponse:
         return JSONResponse({"error": code, "message": message}, status_code=status)
@@ -82,10 +82,10 @@ def make_app(dsn: str) -> Starlette:
             with pool.connection() as conn:
                 hall = hall_for_key(conn, key)
                 if hall is None:
-                    if not guesses.allow(address):
+                    if not guesses.hit(address):
                         return _error(429, "rate_limited", "too many unknown keys from this address")
                     return _error(401, "unknown_key", "the city does not know this hall key")
-                if not per_hall.allow(hall):
+                if not per_hall.hit(hall):
                     return _error(429, "rate_limited", "too many batches: retry shortly")
                 try:
                     batch, entries = decode(body)

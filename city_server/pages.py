@@ -26,7 +26,7 @@ from city_server.accounts import Session
 from city_server.figures import month_ranking
 from city_server.halls import hall_for_key
 from city_server.layout import message, page, security_headers
-from city_server.limits import Bucket
+from city_server.limits import limiter
 from config.i18n import t
 
 log = logging.getLogger("city_server.pages")
@@ -83,10 +83,10 @@ def month_context(month: date) -> dict[str, Any]:
 
 
 def routes(pool: Any) -> list[Route]:
-    logins = Bucket(10, 60.0)        # login attempts per address
-    writes = Bucket(30, 60.0)        # 督办 and logouts per address
-    hall_calls = Bucket(120, 60.0)   # a hall's note fetches and confirmations per hall
-    guesses = Bucket(20, 60.0)       # unknown hall keys per address
+    logins = limiter(10, 60.0)        # login attempts per address
+    writes = limiter(30, 60.0)        # 督办 and logouts per address
+    hall_calls = limiter(120, 60.0)   # a hall's note fetches and confirmations per hall
+    guesses = limiter(20, 60.0)       # unknown hall keys per address
 
     def with_conn(fn: Callable[[Conn], Response]) -> Response:
         try:
@@ -103,7 +103,7 @@ def routes(pool: Any) -> list[Route]:
         async def endpoint(request: Request) -> Response:
             form: dict[str, str] = {}
             if write:
-                if not writes.allow(address(request)):
+                if not writes.hit(address(request)):
                     return message(t("city.too_many"), t("city.too_many_text"), status=429)
                 try:
                     form = await read_form(request)
@@ -139,7 +139,7 @@ def routes(pool: Any) -> list[Route]:
                     next=_safe_next(request.query_params.get("next", "/ranking")), narrow=True)
 
     async def login_post(request: Request) -> Response:
-        if not logins.allow(address(request)):
+        if not logins.hit(address(request)):
             return page("login.html", status=429, title=t("city.login.title"), error=t("city.login.too_many"),
                         name="", next="/ranking", narrow=True)
         try:
@@ -237,10 +237,10 @@ def routes(pool: Any) -> list[Route]:
                     with pool.connection() as conn:
                         hall = hall_for_key(conn, key)
                         if hall is None:
-                            if not guesses.allow(address(request)):
+                            if not guesses.hit(address(request)):
                                 return JSONResponse({"error": "rate_limited"}, status_code=429)
                             return JSONResponse({"error": "unknown_key"}, status_code=401)
-                        if not hall_calls.allow(hall):
+                        if not hall_calls.hit(hall):
                             return JSONResponse({"error": "rate_limited"}, status_code=429)
                         return fn(conn, hall, body)
                 except (psycopg.OperationalError, queue.Empty):

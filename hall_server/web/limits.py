@@ -25,7 +25,6 @@ import hashlib
 import math
 import secrets
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -36,64 +35,11 @@ from starlette.responses import Response
 from config.schema import IPNetwork
 from hall_server.core.signing import Signer
 from hall_server.web.client import client_address
+from hallnet.rate_limit import MAX_KEYS, RateLimiter
 
 CLIENT_COOKIE = "hall_client"
 CLIENT_COOKIE_MAX_AGE_S = 400 * 24 * 3600      # browsers cap cookie lifetimes at about 400 days
-MAX_KEYS = 20_000                               # per bucket table: about 2 MB each
 Kind = Literal["read", "write", "key"]
-
-
-class RateLimiter:
-    """At most `limit` hits per key at once, refilled at `limit` per `period_s` (a token bucket per
-    key). Memory is bounded: past `max_keys` keys the least recently seen is forgotten."""
-
-    def __init__(self, limit: int, period_s: float, max_keys: int = MAX_KEYS) -> None:
-        if limit < 1 or period_s <= 0 or max_keys < 1:
-            raise ValueError("limit, period_s and max_keys must be positive")
-        self.limit, self.period_s, self.max_keys = limit, period_s, max_keys
-        self._rate_per_s = limit / period_s
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()   # key → (tokens, at_s)
-
-    def __len__(self) -> int:
-        return len(self._buckets)
-
-    def _tokens(self, key: str, now: float) -> float:
-        held = self._buckets.get(key)
-        if held is None:
-            return float(self.limit)
-        tokens, at = held
-        return min(float(self.limit), tokens + max(0.0, now - at) * self._rate_per_s)
-
-    def wait_s(self, key: str, now: float | None = None) -> float:
-        """0 when a hit would be allowed now, else the seconds until it would be."""
-        now = time.monotonic() if now is None else now
-        tokens = self._tokens(key, now)
-        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self._rate_per_s
-
-    def consume(self, key: str, now: float | None = None) -> None:
-        """Count a hit (even past the limit the bucket stays at zero, never below)."""
-        now = time.monotonic() if now is None else now
-        tokens = max(0.0, self._tokens(key, now) - 1.0)
-        self._buckets[key] = (tokens, now)
-        self._buckets.move_to_end(key)
-        while len(self._buckets) > self.max_keys:
-            self._buckets.popitem(last=False)
-
-    def copy(self, source: str, target: str) -> None:
-        """`target` starts where `source` is (a new client cookie inherits its fingerprint's count)."""
-        held = self._buckets.get(source)
-        if held is not None:
-            self._buckets[target] = held
-            self._buckets.move_to_end(target)
-            while len(self._buckets) > self.max_keys:
-                self._buckets.popitem(last=False)
-
-    def allow(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        if self.wait_s(key, now) > 0:
-            return False
-        self.consume(key, now)
-        return True
 
 
 @dataclass(frozen=True)
