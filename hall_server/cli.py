@@ -26,6 +26,7 @@ import threading
 from pathlib import Path
 
 from config.errors import ConfigError
+from hall_server.assembly import hall_handlers
 from hall_server.core.backend import BusBackend
 from hall_server.core import notify_runner
 from hall_server.core.export_runner import ExportRunner
@@ -229,7 +230,7 @@ def _open_hub(config_dir: Path | None, data_dir: Path, clock: Clock | None) -> t
     in the store) the --config folder is checked and imported first (True). Afterwards the folder
     is not read at all. Raises ConfigError, StoreConfigError, StoreError."""
     config_folder = data_dir / CONFIG_FOLDER
-    hub = Hub(data_dir / "hall.db", None, clock)  # type: ignore[arg-type]   # the store's, just below
+    hub = Hub(data_dir / "hall.db", None, clock, handlers=hall_handlers())  # type: ignore[arg-type]   # the store's, just below
     try:
         first = config_dir is not None and seed_from_folder(hub.db, config_dir, config_folder, hub.clock())
         hub.swap_config(load_from_store(hub.db, config_folder))

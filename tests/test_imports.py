@@ -40,6 +40,15 @@ STDLIB_ONLY = {"config"}
 # Kivy: the two apps, and their own tests (which drive the apps' widgets off-screen).
 KIVY_ALLOWED = ("kiosk/", "window_terminal/", "tests/kiosk/", "tests/window_terminal/")
 CLIENTS = {"kiosk", "window_terminal", "devices", "hallnet", "config", "city_server"}
+# Inside hall_server, the layers below never import the layers above them: the core (hub, writer,
+# store, the foundation's handlers) and the domain (the rules) know neither the transport nor the
+# web side; the transport (the bus) does not know the web side. What sees every layer is the
+# composition root (`hall_server.assembly`: the whole handler table; `hall_server.cli`: the server).
+LAYERS_MAY_NOT: dict[str, set[str]] = {
+    "hall_server.core": {"hall_server.web"},
+    "hall_server.domain": {"hall_server.web", "hall_server.transport"},
+    "hall_server.transport": {"hall_server.web"},
+}
 # Where a function-level import of a project package is forbidden (tests/bench/scripts may: they
 # dodge nothing). The justified exceptions, by imported module, with the reason:
 NO_LAZY_PROJECT_IMPORTS = PROJECT - {"tests", "bench", "scripts"}
@@ -133,6 +142,16 @@ def _allowed(package: str, module: str) -> bool:
     return any(module == a or module.startswith(a + ".") for a in MAY_IMPORT[package])
 
 
+def _layer_allowed(path: str, module: str) -> bool:
+    """Whether the module at `path` (relative, e.g. hall_server/core/hub.py) may import `module`
+    under LAYERS_MAY_NOT (TYPE_CHECKING and function-level imports included)."""
+    here = path.removesuffix(".py").replace("/", ".")
+    for layer, above in LAYERS_MAY_NOT.items():
+        if here == layer or here.startswith(layer + "."):
+            return not any(module == a or module.startswith(a + ".") for a in above)
+    return True
+
+
 def _excused(imp: Import) -> bool:
     """A justified function-level import (LAZY_EXCEPTIONS, PENDING_CYCLES): `from kiosk import app`
     is seen as `kiosk.app`, `from kiosk.app import X` as `kiosk.app.X`."""
@@ -153,6 +172,8 @@ def _violations() -> list[str]:
             continue
         if not _allowed(package, imp.module):
             out.append(f"{where}: {package} may not import {top} (DESIGN.md import table)")
+        if not _layer_allowed(imp.path, imp.module):
+            out.append(f"{where}: a lower layer of hall_server imports one above it (LAYERS_MAY_NOT)")
         if package in STDLIB_ONLY and top not in PROJECT and top not in sys.stdlib_module_names \
                 and top != "__future__":
             out.append(f"{where}: {package} imports the standard library only")
@@ -180,6 +201,10 @@ def test_the_checker_sees_what_it_must() -> None:
         ("hallnet.sibling", False), ("hall_server.core.hub", True), (DYNAMIC, True)]
     assert not _allowed("hallnet", "hall_server.core.hub")
     assert _allowed("kiosk", "devices.printer.escpos") and not _allowed("kiosk", "devices.gateway")
+    assert not _layer_allowed("hall_server/core/handlers.py", "hall_server.web.sessions")
+    assert not _layer_allowed("hall_server/domain/floor.py", "hall_server.transport.bus")
+    assert _layer_allowed("hall_server/assembly.py", "hall_server.web.sessions")
+    assert _layer_allowed("hall_server/web/app.py", "hall_server.core.hub")
 
 
 @pytest.mark.parametrize("package", sorted(MAY_IMPORT))

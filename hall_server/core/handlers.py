@@ -1,5 +1,7 @@
 """The foundation's own message types (`FOUNDATION`: audit.note, node.report, node.presence) and
-the hall's whole handler table (`hall_handlers()`), which the hub is given.
+the table of the core and the domain (`core_handlers()`), a hub's default. The web side's own types
+(`session.end`) are merged in above the core, where the server is assembled
+(`hall_server.assembly.hall_handlers`): the core never imports the web side.
 
 Handlers, their `Context` and the generic refusals live in `hall_server.domain.context`.
 """
@@ -9,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hall_server.web import sessions
 from hall_server.domain.handlers import domain_handlers
 from hall_server.domain.context import (
     MAX_DEVICE_DETAIL_BYTES, MAX_DEVICES_PER_NODE, MAX_REPORT_BYTES, BadRequest, Context, Handlers, TooLarge,
@@ -21,9 +22,10 @@ from hallnet.vocabulary import Key, Msg, NodeKind
 FOUNDATION = Handlers()
 
 
-def hall_handlers() -> Handlers:
-    """Every message type the hall server applies: the foundation's, the domain's, the web sessions'."""
-    return Handlers.merged(FOUNDATION, domain_handlers(), sessions.HANDLERS)
+def core_handlers() -> Handlers:
+    """The message types of the core and the domain: the foundation's and the domain's (without
+    the web side's, which `hall_server.assembly.hall_handlers` adds)."""
+    return Handlers.merged(FOUNDATION, domain_handlers())
 
 
 # --- the foundation's own message types -----------------------------------------------------

@@ -23,7 +23,7 @@ from sqlite_utils.migrations import Migrations
 
 from hallnet.clock import Clock
 from hall_server.domain.context import Handlers
-from hall_server.core.handlers import hall_handlers
+from hall_server.core.handlers import core_handlers
 from hall_server.core.migrations import HALL
 from hall_server.core.secret import load_secret
 from hall_server.core.state import StateMap
@@ -50,7 +50,9 @@ class Hub:
         self.db_path = Path(db_path)
         self.clock = clock or Clock()
         self.config = config
-        self.handlers = hall_handlers() if handlers is None else handlers   # message type → handler
+        # message type → handler; the default is the core's and the domain's table, the server's
+        # (hall_server.assembly) adds the web side's.
+        self.handlers = core_handlers() if handlers is None else handlers
         self.db = open_store(self.db_path, migrations)
         self.secret = load_secret(self.db_path.parent)   # signs the QR links of finished 办件
         self.state = StateMap.load(self.db)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from hall_server.core.handlers import hall_handlers
+from hall_server.assembly import hall_handlers
 from hallnet.bodies import BODIES, QueueTake, typed
 
 from .conftest import Driver

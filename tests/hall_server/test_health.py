@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from hall_server.domain.context import Context, Handlers, Handling
-from hall_server.core.handlers import hall_handlers
+from hall_server.assembly import hall_handlers
 from hall_server.core.backend import BusBackend
 from hall_server.transport.bus import Bus
 from hall_server.core.hub import Hub

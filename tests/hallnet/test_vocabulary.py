@@ -7,7 +7,7 @@ import msgpack
 
 from config.i18n import TEXTS
 from config.reserved_tags import RESERVED_TAGS
-from hall_server.core.handlers import hall_handlers
+from hall_server.assembly import hall_handlers
 from hall_server.core.writer import Applied
 from hallnet import messages
 from hallnet.messages import Envelope

@@ -13,6 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from config.pins import hash_pin
+from hall_server.assembly import hall_handlers
 from hall_server.core.backend import LocalBackend
 from hall_server.core.hub import Hub
 from hall_server.web.users import add_user
@@ -57,7 +58,7 @@ def pin_hash() -> str:
 
 @pytest.fixture
 def hall_env(tmp_path: Path, pin_hash: str):
-    hub = Hub(tmp_path / "hall.db", make_config(pin_hash))
+    hub = Hub(tmp_path / "hall.db", make_config(pin_hash), handlers=hall_handlers())
     backend = LocalBackend(hub)
     add_user(tmp_path, "boss", "manager", MANAGER_PW)
     add_user(tmp_path, "watcher", "viewer", VIEWER_PW)

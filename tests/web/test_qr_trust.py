@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from config.errors import ConfigError
 from config.loader import load_hall
 
+from hall_server.assembly import hall_handlers
 from hall_server.core.backend import LocalBackend
 from hall_server.domain import rating_flags
 from hall_server.core.hub import Hub
@@ -37,7 +38,7 @@ def hall(tmp_path: Path, pin_hash: str):
     net = dataclasses.replace(config.hall.network, staff_networks=(ipaddress.ip_network("10.20.0.0/16"),),
                               trusted_proxies=(ipaddress.ip_network("10.0.0.2/32"),))
     config = dataclasses.replace(config, hall=dataclasses.replace(config.hall, network=net))
-    hub = Hub(tmp_path / "hall.db", config)
+    hub = Hub(tmp_path / "hall.db", config, handlers=hall_handlers())
     add_user(tmp_path, "boss", "manager", MANAGER_PW)
     h = Hall(hub, LocalBackend(hub))
     h.app = make_app(h.backend)          # type: ignore[attr-defined]
@@ -166,7 +167,8 @@ def test_one_phone_rating_many_jobs_at_one_window_is_flagged_too(hall: Hall) -> 
 def test_a_shared_address_is_not_flagged_but_the_cookie_still_is(tmp_path: Path, pin_hash: str) -> None:
     config = make_config(pin_hash)
     net = dataclasses.replace(config.hall.network, shared_networks=(ipaddress.ip_network("203.0.113.7/32"),))
-    hub = Hub(tmp_path / "hall.db", dataclasses.replace(config, hall=dataclasses.replace(config.hall, network=net)))
+    hub = Hub(tmp_path / "hall.db", dataclasses.replace(config, hall=dataclasses.replace(config.hall, network=net)),
+              handlers=hall_handlers())
     try:
         h = Hall(hub, LocalBackend(hub))
         h.app = make_app(h.backend)  # type: ignore[attr-defined]

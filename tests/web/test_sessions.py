@@ -14,6 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from hall_server import cli
+from hall_server.assembly import hall_handlers
 from hall_server.core.backend import LocalBackend
 from hall_server.core.hub import Hub
 from hall_server.web.users import add_user, revoke_sessions, set_password, set_role
@@ -136,7 +137,7 @@ def proxied_hall(tmp_path: Path, pin_hash: str):
     config = make_config(pin_hash)
     net = dataclasses.replace(config.hall.network, trusted_proxies=(ipaddress.ip_network("10.0.0.0/29"),))
     config = dataclasses.replace(config, hall=dataclasses.replace(config.hall, network=net))
-    hub = Hub(tmp_path / "hall.db", config)
+    hub = Hub(tmp_path / "hall.db", config, handlers=hall_handlers())
     add_user(tmp_path, "boss", "manager", MANAGER_PW)
     yield LocalBackend(hub)
     hub.close()
