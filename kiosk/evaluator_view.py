@@ -3,13 +3,14 @@ card (亮身份) with the window's state. Plain data; `kiosk.evaluator_logic` de
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
 from config.i18n import t
 from config.schema import HallConfig, Tag, TagList
+from hallnet.bodies import StaffCard as WireStaffCard, staff_card_of
 
 
 class Screen(str, Enum):
@@ -28,12 +29,32 @@ FOLLOW_UP = (Screen.REASONS, Screen.PHONE, Screen.TEXT, Screen.TAGS)   # a level
 
 @dataclass(frozen=True)
 class StaffCard:
-    staff_no: str
-    name: str
-    department: str
-    stars: int
-    promise: str
+    """The identity card the evaluator shows: the hall server's card (`window/<n>.staff`, decoded
+    into the wire's `hallnet.bodies.StaffCard` and filled in from the kiosk's configuration where
+    the server says nothing) and, beside it, its photo as a local file (None: a placeholder)."""
+
+    card: WireStaffCard
     photo: Path | None
+
+    @property
+    def staff_no(self) -> str:
+        return self.card.staff_no
+
+    @property
+    def name(self) -> str:
+        return self.card.name
+
+    @property
+    def department(self) -> str:
+        return self.card.department
+
+    @property
+    def stars(self) -> int:
+        return self.card.stars
+
+    @property
+    def promise(self) -> str:
+        return self.card.promise
 
 
 @dataclass(frozen=True)
@@ -105,28 +126,24 @@ def staff_card(config: HallConfig, card: dict[str, Any] | None, photos: Photos |
     (an older server's card without `promise` / `photo`, a name it does not know), and its local
     photo of the same clerk shows while the server's downloads or when that download failed; with
     neither, the screen draws a placeholder (photo None). A server card with `photo` "" has no photo."""
-    if not card or not card.get("staff_no"):
+    wire = staff_card_of(card)
+    if card is None or wire is None:
         return None
-    staff_no = str(card["staff_no"])
     local_photo: Path | None = None
     name = department = promise = ""
     try:
-        s = config.staff_member(staff_no)
+        s = config.staff_member(wire.staff_no)
         local_photo, name, department, promise = s.photo, s.name, s.department, s.promise
     except KeyError:
         pass
     if local_photo is not None and not Path(local_photo).exists():
         local_photo = None
     photo = local_photo
-    if "photo" in card:
-        served = card.get("photo")
-        photo = None
-        if isinstance(served, str) and served:
-            photo = (photos.local(served) if photos is not None else None) or local_photo
-    return StaffCard(staff_no=staff_no, name=str(card.get("name") or name),
-                     department=str(card.get("department") or department), stars=as_int(card.get("stars")),
-                     promise=str(card["promise"] or "") if "promise" in card else promise,
-                     photo=photo)
+    if "photo" in card:           # (an older server's card has neither `photo` nor `promise`)
+        photo = ((photos.local(wire.photo) if photos is not None else None) or local_photo) if wire.photo else None
+    filled = replace(wire, name=wire.name or name, department=wire.department or department,
+                     promise=wire.promise if "promise" in card else promise)
+    return StaffCard(card=filled, photo=photo)
 
 
 def tag_list(config: HallConfig, value: Any) -> TagList:

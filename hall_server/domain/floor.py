@@ -31,6 +31,7 @@ from config.schema import HallConfig
 from hall_server.domain.common import row, rows
 from hall_server.domain.hours import day_of
 from hall_server.domain.context import Context
+from hallnet.bodies import StaffCard   # window/<n>'s `staff`: the wire's shape, which the evaluator decodes
 
 MGR_FLOOR = "mgr/floor"     # server-private: `mgr/` keys never reach the nodes (hall_server.transport.bus)
 
@@ -87,18 +88,6 @@ def window_name(config: HallConfig | None, number: int) -> str:
         return config.window(number).name
     except KeyError:
         return ""
-
-
-@dataclass(frozen=True)
-class StaffCard:
-    """`window/<n>`'s `staff`: who is signed in (the evaluator shows it)."""
-
-    staff_no: str
-    name: str
-    department: str
-    stars: int
-    promise: str
-    photo: str = ""          # `/staff-photos/<file>` on the hall server's HTTP side, "" without one
 
 
 PHOTO_ROUTE = "/staff-photos/"

@@ -4,6 +4,7 @@ publishes (`StaffCard`, `window/<n>.staff`), as the evaluator reads it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -73,11 +74,13 @@ class JobFinish(DoneAt, kw_only=True):
     job_no: _t(64) | None = None
 
 
-class StaffCard(msgspec.Struct, frozen=True):
+@dataclass(frozen=True)
+class StaffCard:
     """`window/<n>`'s `staff`: who is signed in at the window, as the hall server publishes it
     (`hall_server.domain.floor`) and the evaluator shows it (`kiosk.evaluator_view`, which keeps
-    its local copy of the photo beside it). Not a request body (not in BODIES): unknown fields are
-    ignored (a newer server may add some)."""
+    its local copy of the photo beside it). A dataclass, not a Struct: the server publishes it with
+    the floor's other typed values (`dataclasses.asdict`); msgspec decodes it all the same. Not a
+    request body (not in BODIES): unknown fields are ignored (a newer server may add some)."""
 
     staff_no: str
     name: str = ""
