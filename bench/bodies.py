@@ -22,6 +22,7 @@ import msgspec
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hallnet.bodies import QueueTake, RatingSubmit  # noqa: E402
+from hallnet.vocabulary import Msg  # noqa: E402
 
 _PHONE = re.compile(r"^$|^\+?[0-9][0-9 -]{4,19}$")
 
@@ -118,8 +119,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200_000)
     args = ap.parse_args()
     cases = {
-        "queue.take": ({"category": "A", "priority": "elderly"}, QueueTake, TakeDC.of),
-        "rating.submit": ({"job": "8aac6b3797356a1cc4a2", "level": 2, "tags": ["N01", "N02"], "efficiency": 3,
+        Msg.QUEUE_TAKE: ({"category": "A", "priority": "elderly"}, QueueTake, TakeDC.of),
+        Msg.RATING_SUBMIT: ({"job": "8aac6b3797356a1cc4a2", "level": 2, "tags": ["N01", "N02"], "efficiency": 3,
                            "skill": 4, "attitude": 2, "text": "等了很久", "phone": "13812345678",
                            "pressed_ms": 1795395900000}, RatingSubmit, SubmitDC.of),
     }

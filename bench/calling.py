@@ -45,6 +45,7 @@ from bench.measure import free_port, percentile  # noqa: E402
 from config.pins import hash_pin  # noqa: E402
 from hallnet.client import HallClient  # noqa: E402
 from hallnet.keys import load_node_keys, new_node_key  # noqa: E402
+from hallnet.vocabulary import Msg, NodeKind, node_id  # noqa: E402
 
 DEMO = ROOT / "config" / "examples" / "demo-hall"
 GOAL_P99_MS = 300.0
@@ -122,8 +123,8 @@ def main() -> None:
         hall, data = work / "hall", work / "data"
         widen_hall(hall, args.windows)
         data.mkdir()
-        terminals = [f"terminal-{n}" for n in range(1, args.windows + 1)]
-        for node in [*terminals, "dispenser-1", "kiosk-1"]:
+        terminals = [node_id(NodeKind.TERMINAL, n) for n in range(1, args.windows + 1)]
+        for node in [*terminals, node_id(NodeKind.DISPENSER, 1), node_id(NodeKind.KIOSK, 1)]:
             new_node_key(data, node)
         bus_port, http_port = free_port(pair=True), free_port()
         log = open(work / "server.log", "wb")
@@ -143,7 +144,8 @@ def main() -> None:
                     for c in value.get("recent") or []:
                         delta_seen.setdefault(int(c["id"]), now)
 
-            sub = HallClient("kiosk-1", bus, load_node_keys(keys, "kiosk-1"), work / "kiosk-1.db",
+            kiosk = node_id(NodeKind.KIOSK, 1)
+            sub = HallClient(kiosk, bus, load_node_keys(keys, kiosk), work / f"{kiosk}.db",
                              subscribe=True, on_change=on_change, outbox_sync="OFF").start()
             clients.append(sub)
 
@@ -153,16 +155,16 @@ def main() -> None:
                 clients.append(c)
                 return c
 
-            dispenser = node("dispenser-1")
+            dispenser = node(node_id(NodeKind.DISPENSER, 1))
             desks = [node(t) for t in terminals]
             t0 = time.perf_counter()
             for n, desk in enumerate(desks, start=1):
-                desk.call("window.sign_in", {"staff_no": f"B{n:04d}", "pin": PIN}, timeout_s=30)
+                desk.call(Msg.WINDOW_SIGN_IN, {"staff_no": f"B{n:04d}", "pin": PIN}, timeout_s=30)
             per_window = -(-args.calls // args.windows)
             for n in range(1, args.windows + 1):
                 cat = ["A", "B", "C", "D", "E", "F", "G", "H"][(n - 1) % 8]
                 for _ in range(per_window):
-                    dispenser.call("queue.take", {"category": cat}, timeout_s=30)
+                    dispenser.call(Msg.QUEUE_TAKE, {"category": cat}, timeout_s=30)
             print(f"hall: {args.windows} windows signed in, {per_window * args.windows} tickets taken "
                   f"in {time.perf_counter() - t0:.1f} s")
             screen = ScreenClient(http_port)
@@ -176,10 +178,10 @@ def main() -> None:
             for i in range(args.calls):
                 desk = desks[i % len(desks)]
                 if i >= len(desks):
-                    desk.call("queue.no_show", {}, timeout_s=10)
+                    desk.call(Msg.QUEUE_NO_SHOW, {}, timeout_s=10)
                 before = set(delta_seen)
                 sent = time.perf_counter()
-                desk.call("queue.call_next", {}, timeout_s=10)
+                desk.call(Msg.QUEUE_CALL_NEXT, {}, timeout_s=10)
                 deadline = time.perf_counter() + 5
                 new: set[int] = set()
                 while time.perf_counter() < deadline:

@@ -52,6 +52,7 @@ from city_server.ingest import _COLUMNS  # noqa: E402
 from city_server.records import Case, Job, Rating  # noqa: E402
 from city_server.store import ensure_partitions, migrate  # noqa: E402
 from city_server.throwaway_pg import ThrowawayPg  # noqa: E402
+from hallnet.vocabulary import Channel  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
@@ -97,7 +98,7 @@ class HallGen:
                     level = rng.choice((5, 5, 5, 5, 4, 4, 3, 2, 1))
                     at = started + handle + 30_000
                     rating = {"id": self.rating_id, "job_id": self.job_id, "round": 1, "level": level,
-                              "channel": 4, "tags": ["N01"] if level <= 2 else [], "text": "", "is_default": False,
+                              "channel": Channel.KIOSK, "tags": ["N01"] if level <= 2 else [], "text": "", "is_default": False,
                               "at_ms": at, "day": day.isoformat(), "window": window, "staff_no": job["staff_no"],
                               "service_code": job["service_code"]}
                     self._add(entries, "rating", rating)

@@ -46,6 +46,7 @@ from hall_server.core.state import StateMap  # noqa: E402
 from hall_server.domain.workdays import is_workday  # noqa: E402
 from hall_server.core.migrations import HALL  # noqa: E402
 from hall_server.core.store import open_store  # noqa: E402
+from hallnet.vocabulary import Msg, NodeKind, node_id  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 YEAR = 2025
@@ -197,16 +198,19 @@ def writer_sample(config: HallConfig, n: int, path: Path) -> float:
     hub = Hub(path, cfg)
     t = ms(date(YEAR, 6, 18), 9, 0)
     for w in range(1, 5):
-        hub.submit("window.sign_in", {"staff_no": f"S{w:04d}", "pin": "1234"}, f"terminal-{w}", now_ms=t)
+        hub.submit(Msg.WINDOW_SIGN_IN, {"staff_no": f"S{w:04d}", "pin": "1234"}, node_id(NodeKind.TERMINAL, w),
+                   now_ms=t)
     t0 = time.perf_counter()
     for i in range(n):
         w = i % 4 + 1
         cat = cfg.windows[w - 1].categories[0]
         svc = next(s.code for s in cfg.services if s.category == cat)
         t += 1000
-        for type_, body, node in (("queue.take", {"category": cat}, "dispenser-1"), ("queue.call_next", {}, f"terminal-{w}"),
-                                  ("job.start", {}, f"terminal-{w}"), ("job.finish", {"service_code": svc}, f"terminal-{w}"),
-                                  ("rating.submit", {"level": 5}, f"kiosk-{w}")):
+        terminal = node_id(NodeKind.TERMINAL, w)
+        for type_, body, node in ((Msg.QUEUE_TAKE, {"category": cat}, node_id(NodeKind.DISPENSER, 1)),
+                                  (Msg.QUEUE_CALL_NEXT, {}, terminal), (Msg.JOB_START, {}, terminal),
+                                  (Msg.JOB_FINISH, {"service_code": svc}, terminal),
+                                  (Msg.RATING_SUBMIT, {"level": 5}, node_id(NodeKind.KIOSK, w))):
             a = hub.submit(type_, body, node, now_ms=t)
             assert a.ok, (type_, a.error, a.message)
     per = (time.perf_counter() - t0) * 1000 / n

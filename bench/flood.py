@@ -38,9 +38,10 @@ import zmq  # noqa: E402
 from hallnet import messages as m  # noqa: E402
 from hallnet.client import HallClient  # noqa: E402
 from hallnet.keys import load_node_keys, new_node_key  # noqa: E402
+from hallnet.vocabulary import Msg, NodeKind, node_id  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-FLOODER = "kiosk-99"
+FLOODER = node_id(NodeKind.KIOSK, 99)
 
 
 @dataclass
@@ -86,7 +87,7 @@ def flood(bus: str, keys_dir: Path, node: str, duration_s: float) -> int:
     deadline = time.monotonic() + duration_s
     try:
         while time.monotonic() < deadline:
-            frame = m.encode(m.Envelope(type="audit.note", node=node, seq=sent + 1,
+            frame = m.encode(m.Envelope(type=Msg.AUDIT_NOTE, node=node, seq=sent + 1,
                                         body={"kind": "flood", "subject": str(sent + 1)}))
             try:
                 s.send(frame, zmq.NOBLOCK)
@@ -105,7 +106,7 @@ def run(bus: str, data: Path, work: Path, duration_s: float, honest: int = 6, in
         server_pid: int | None = None, flooding: bool = True) -> Figures:
     """Flood `bus` (a running server whose data folder is `data`) and measure; keys are made here."""
     flood_keys = new_node_key(data, FLOODER)
-    names = [f"terminal-{i}" for i in range(1, honest + 1)]
+    names = [node_id(NodeKind.TERMINAL, i) for i in range(1, honest + 1)]
     keys = {n: new_node_key(data, n) for n in names}
     figures = Figures(duration_s=duration_s)
     if server_pid:
@@ -126,7 +127,7 @@ def run(bus: str, data: Path, work: Path, duration_s: float, honest: int = 6, in
             t0 = time.perf_counter()
             count += 1
             try:
-                c.call("audit.note", {"kind": "honest", "subject": f"{c.node}:{count}"}, timeout_s=30)
+                c.call(Msg.AUDIT_NOTE, {"kind": "honest", "subject": f"{c.node}:{count}"}, timeout_s=30)
                 with lock:
                     figures.latencies_ms.append((time.perf_counter() - t0) * 1000)
             except TimeoutError:
@@ -180,7 +181,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         srv = ServerProcess(data=Path(tmp) / "server")
         srv.data.mkdir()
-        srv.new_key("kiosk-0")          # the key folder exists before the server starts
+        srv.new_key(node_id(NodeKind.KIOSK, 0))          # the key folder exists before the server starts
         srv.start()
         try:
             assert srv.proc is not None

@@ -41,6 +41,7 @@ from hall_server.web.users import add_user  # noqa: E402
 from hall_server.web.app import make_app  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 from tests.conftest import free_port, free_port_pair  # noqa: E402
+from hallnet.vocabulary import Msg, NodeKind, node_id  # noqa: E402
 
 DEMO = ROOT / "config" / "examples" / "demo-hall"
 PASSWORD = "bench-floor-pass-1"
@@ -152,7 +153,7 @@ def in_process(tickets: int, n: int = 3000) -> tuple[float, float, int, dict[str
         hub = Hub(Path(tmp) / "hall.db", load_hall(DEMO))
         cats = [c.code for c in hub.config.categories] if hub.config else []
         for i in range(tickets):
-            hub.submit("queue.take", {"category": cats[i % len(cats)]}, "dispenser-1")
+            hub.submit(Msg.QUEUE_TAKE, {"category": cats[i % len(cats)]}, node_id(NodeKind.DISPENSER, 1))
         backend = LocalBackend(hub)
         coordinator = FloorCoordinator(backend, lambda: int(time.time() * 1000), max_age_s=0.0)
         made = []

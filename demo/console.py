@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from config.i18n import t
 from hallnet.clock import Clock
+from hallnet.vocabulary import Key
 
 ACCOUNT_LINE = re.compile(r"^(?:web login )?(?P<name>\S+) \((?P<role>\w+)\) password: (?P<password>\S+)$")
 WINDOW_STATES = ("serving", "calling", "idle", "paused", "closed")
@@ -70,7 +71,7 @@ def status_line(url: str, given_log: Path, clock: Clock, tz: ZoneInfo) -> str:
     floor = state["state"].get("floor") or {}
     by_state: dict[str, int] = {}
     for k, w in state["state"].items():
-        if k.startswith("window/") and isinstance(w, dict):
+        if k.startswith(Key.WINDOW) and isinstance(w, dict):
             by_state[str(w.get("state"))] = by_state.get(str(w.get("state")), 0) + 1
     windows = " · ".join(f"{t(f'demo.state.{s}')} {by_state[s]}" for s in WINDOW_STATES if by_state.get(s))
     return " | ".join([f"{head} {t('demo.status.windows')} {windows or '—'}",

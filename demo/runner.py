@@ -32,6 +32,7 @@ from demo.traffic import node_ids
 from hallnet.clock import Clock
 from hall_server.web.users import add_user, users_path
 from hallnet.keys import new_node_key
+from hallnet.vocabulary import NodeKind, node_id
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_HALL = ROOT / "config" / "examples" / "demo-hall"
@@ -44,7 +45,7 @@ class Child:
     essential: bool = True        # the demo stops when it exits
 
 
-GATEWAY_NODE = "gateway-1"
+GATEWAY_NODE = node_id(NodeKind.GATEWAY, 1)
 
 
 def _port_free(host: str, port: int) -> bool:

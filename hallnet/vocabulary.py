@@ -17,7 +17,8 @@ from typing import Any
 from config.reserved_tags import LEGACY_KEYPAD_TAG, PENDING_REASON_TAG, RESERVED_TAGS
 
 __all__ = [
-    "Msg", "NodeKind", "Channel", "REASON_PENDING", "KEYPAD", "RESERVED_TAGS", "Key", "node_kind", "reply_body",
+    "Msg", "NodeKind", "Channel", "REASON_PENDING", "KEYPAD", "RESERVED_TAGS", "Key", "node_id", "node_kind",
+    "reply_body",
 ]
 
 
@@ -108,6 +109,11 @@ class NodeKind(enum.StrEnum):
     MANAGER = "manager"        # the manager console, when it is its own node
     SYSTEM = "system"          # the server's own timer (system.tick)
     SERVER = "server"          # the bus itself (node.presence)
+
+
+def node_id(kind: NodeKind, name: str | int) -> str:
+    """A node's id from its kind and its own part: `node_id(NodeKind.KIOSK, 3)` → "kiosk-3"."""
+    return f"{kind.value}-{name}"
 
 
 def node_kind(node: str) -> str:

@@ -27,6 +27,7 @@ from kiosk.evaluator_logic import Evaluator
 from kiosk.kivy_setup import prepare
 from kiosk.layout_check import check
 from kiosk.theme import LANDSCAPE_SIZES, PORTRAIT_SIZES, button_px
+from hallnet.vocabulary import Key
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "config" / "examples" / "demo-hall"
@@ -65,16 +66,16 @@ def evaluator_steps(app: Any, clock: list[float]) -> list[tuple[str, Callable[[]
 
     def serving() -> None:
         logic.on_connection(True)
-        logic.on_state(f"window/{w}", {"window": w, "state": "serving", "staff": staff, "pause_reason": None,
+        logic.on_state(Key.window(w), {"window": w, "state": "serving", "staff": staff, "pause_reason": None,
                                        "ticket": "A012"})
 
     def paused() -> None:
-        logic.on_state(f"window/{w}", {"window": w, "state": "paused", "pause_reason": "lunch", "staff": {
+        logic.on_state(Key.window(w), {"window": w, "state": "paused", "pause_reason": "lunch", "staff": {
             "staff_no": "HC2106", "name": "周𠇔", "department": "区不动产登记中心", "stars": 3,
             "promise": "换位思考，用心服务"}})
 
     def closed() -> None:
-        logic.on_state(f"window/{w}", {"window": w, "state": "closed", "pause_reason": None, "staff": None})
+        logic.on_state(Key.window(w), {"window": w, "state": "closed", "pause_reason": None, "staff": None})
 
     def offline() -> None:
         serving()
@@ -83,7 +84,7 @@ def evaluator_steps(app: Any, clock: list[float]) -> list[tuple[str, Callable[[]
     def opening(job: str) -> Callable[[], None]:
         def go() -> None:
             serving()
-            logic.on_state(f"rating/{w}", {"window": w, "job": job, "handle": 1, "staff_no": "HC2101",
+            logic.on_state(Key.rating(w), {"window": w, "job": job, "handle": 1, "staff_no": "HC2101",
                                            "staff_name": "王𬀩", "department": "区行政审批服务局", "stars": 5,
                                            "expires_ms": wall() + 60_000, "tag_version": 2})
             logic.ask_link()                  # the hall server answers with the signed link
@@ -151,7 +152,7 @@ def dispenser_steps(app: Any) -> list[tuple[str, Callable[[], None]]]:
     def home() -> None:
         logic.on_connection(True)
         for code, (n, p) in counts.items():
-            logic.on_state(f"queue/{code}", {"category": code, "waiting": n, "priority_waiting": p})
+            logic.on_state(Key.queue(code), {"category": code, "waiting": n, "priority_waiting": p})
 
     def wait() -> None:
         app.tap_category("A")

@@ -19,6 +19,7 @@ from config.loader import load_hall
 from window_terminal import headless
 from window_terminal.local_store import LocalStore
 from window_terminal.terminal import TerminalLogic
+from hallnet.vocabulary import Key
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_HALL = ROOT / "config" / "examples" / "demo-hall"
@@ -68,9 +69,9 @@ def make_logic(config: Any, folder: Path, clock: Clock, lang: str = "zh") -> tup
     logic = TerminalLogic(config, WINDOW, LocalStore(folder / "state.json"), sender, lang=lang, now_ms=clock)
     logic.on_connection(True)
     for code, waiting, prio, oldest_min in (("H", 3, 0, 6), ("A", 12, 2, 24), ("B", 5, 1, 11)):
-        logic.on_state(f"queue/{code}", {"category": code, "name": "", "waiting": waiting, "priority_waiting": prio,
+        logic.on_state(Key.queue(code), {"category": code, "name": "", "waiting": waiting, "priority_waiting": prio,
                                           "oldest_queued_ms": NOW - oldest_min * 60_000, "last_called": None})
-    logic.on_state(f"window/{WINDOW}", window_state("closed"))
+    logic.on_state(Key.window(WINDOW), window_state("closed"))
     return logic, sender
 
 
@@ -82,29 +83,29 @@ def sign_in(logic: Any, sender: StandInSender) -> None:
         logic.pad(k)
     logic.pad("enter")
     sender.answer(logic, {"window": WINDOW, "staff_no": "HC2101", "late": False, "already": False})
-    logic.on_state(f"window/{WINDOW}", window_state("idle", staff=STAFF))
+    logic.on_state(Key.window(WINDOW), window_state("idle", staff=STAFF))
     logic.message, logic.message_kind = "", ""
 
 
 def serving(logic: Any, sender: StandInSender, clock: Clock) -> None:
     sign_in(logic, sender)
     # a finished case earlier, rated by the citizen (the terminal never sees the level)
-    logic.on_state(f"window/{WINDOW}", window_state("calling", ticket="A011", ticket_id=10, staff=STAFF))
+    logic.on_state(Key.window(WINDOW), window_state("calling", ticket="A011", ticket_id=10, staff=STAFF))
     logic.choose_service("SB-0103")
     logic.do_finish()
     sender.answer(logic, {"job": "j10", "job_no": "37100220261123000010", "job_no_source": "generated",
                           "handle_ms": 6 * 60_000 + 5000, "overdue": False, "rating_expires_ms": NOW + 60_000,
                           "qr_expires_ms": NOW + 7 * 86_400_000})
-    logic.on_state(f"rating/{WINDOW}", {"window": WINDOW, "job": "j10", "expires_ms": NOW + 60_000})
-    logic.on_state(f"rating/{WINDOW}", None)
-    logic.on_state(f"window/{WINDOW}", window_state("idle", staff=STAFF))
+    logic.on_state(Key.rating(WINDOW), {"window": WINDOW, "job": "j10", "expires_ms": NOW + 60_000})
+    logic.on_state(Key.rating(WINDOW), None)
+    logic.on_state(Key.window(WINDOW), window_state("idle", staff=STAFF))
     logic.do_call_next()
     sender.answer(logic, {"ticket_id": 12, "ticket": "A012", "category": "A", "priority": None, "wait_ms": 17 * 60_000 + 42_000})
-    logic.on_state(f"window/{WINDOW}", window_state("calling", ticket="A012", ticket_id=12, since_ms=NOW - 40_000,
+    logic.on_state(Key.window(WINDOW), window_state("calling", ticket="A012", ticket_id=12, since_ms=NOW - 40_000,
                                                     staff=STAFF))
     logic.do_start()
     sender.answer(logic, {"job": "j12", "ticket": "A012", "already": False})
-    logic.on_state(f"window/{WINDOW}", window_state("serving", ticket="A012", ticket_id=12, since_ms=NOW - 4 * 60_000 - 12_000,
+    logic.on_state(Key.window(WINDOW), window_state("serving", ticket="A012", ticket_id=12, since_ms=NOW - 4 * 60_000 - 12_000,
                                                     staff=STAFF))
     logic.set_search("shbz")
     logic.choose_service("SB-0103")
@@ -134,7 +135,7 @@ def scenes() -> dict[str, Callable[[Any, StandInSender, Clock], None]]:
         sign_in(lg, snd)
         lg.do_call_next()
         snd.answer(lg, {"ticket_id": 12, "ticket": "A012", "category": "A", "priority": "elderly", "wait_ms": 17 * 60_000 + 42_000})
-        lg.on_state(f"window/{WINDOW}", window_state("calling", ticket="A012", ticket_id=12, since_ms=NOW - 40_000, staff=STAFF))
+        lg.on_state(Key.window(WINDOW), window_state("calling", ticket="A012", ticket_id=12, since_ms=NOW - 40_000, staff=STAFF))
         lg.do_recall()
         snd.answer(lg, {"ticket_id": 12, "ticket": "A012", "recalls": 2, "no_show": False})
 
@@ -146,14 +147,14 @@ def scenes() -> dict[str, Callable[[Any, StandInSender, Clock], None]]:
         lg.do_finish()
         snd.answer(lg, {"job": "j12", "job_no": "SB20261123-0457", "job_no_source": "window", "handle_ms": 4 * 60_000 + 12_000,
                         "overdue": False, "rating_expires_ms": NOW + 45_000, "qr_expires_ms": NOW + 7 * 86_400_000})
-        lg.on_state(f"rating/{WINDOW}", {"window": WINDOW, "job": "j12", "expires_ms": NOW + 45_000})
-        lg.on_state(f"window/{WINDOW}", window_state("idle", staff=STAFF))
+        lg.on_state(Key.rating(WINDOW), {"window": WINDOW, "job": "j12", "expires_ms": NOW + 45_000})
+        lg.on_state(Key.window(WINDOW), window_state("idle", staff=STAFF))
 
     def s_slip_failed(lg: Any, snd: StandInSender, clk: Clock) -> None:
         s_finished(lg, snd, clk)
         slip = {"print_id": 7, "state": "failed", "error": "no_paper", "job_no": "SB20261123-0457", "reprint": False,
                 "at_ms": NOW}
-        lg.on_state(f"window/{WINDOW}", window_state("idle", staff=STAFF) | {"slip": slip})
+        lg.on_state(Key.window(WINDOW), window_state("idle", staff=STAFF) | {"slip": slip})
 
     def s_offline(lg: Any, snd: StandInSender, clk: Clock) -> None:
         serving(lg, snd, clk)
@@ -167,7 +168,7 @@ def scenes() -> dict[str, Callable[[Any, StandInSender, Clock], None]]:
         sign_in(lg, snd)
         lg.pause_with("lunch")
         snd.answer(lg, {"window": WINDOW, "reason": "午休"})
-        lg.on_state(f"window/{WINDOW}", window_state("paused", pause_reason="午休", since_ms=NOW - 23 * 60_000 - 5000,
+        lg.on_state(Key.window(WINDOW), window_state("paused", pause_reason="午休", since_ms=NOW - 23 * 60_000 - 5000,
                                                      staff=STAFF))
 
     def s_transfer(lg: Any, snd: StandInSender, clk: Clock) -> None:
@@ -177,10 +178,10 @@ def scenes() -> dict[str, Callable[[Any, StandInSender, Clock], None]]:
     def s_call_back(lg: Any, snd: StandInSender, clk: Clock) -> None:
         sign_in(lg, snd)
         for tid, no in ((7, "A007"), (9, "H009")):
-            lg.on_state(f"window/{WINDOW}", window_state("calling", ticket=no, ticket_id=tid, staff=STAFF))
+            lg.on_state(Key.window(WINDOW), window_state("calling", ticket=no, ticket_id=tid, staff=STAFF))
             lg.do_park()
             snd.answer(lg, {"ticket_id": tid, "ticket": no})
-            lg.on_state(f"window/{WINDOW}", window_state("idle", staff=STAFF))
+            lg.on_state(Key.window(WINDOW), window_state("idle", staff=STAFF))
             clk.now += 90_000
         lg.do_call_back()
 

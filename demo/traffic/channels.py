@@ -18,6 +18,7 @@ from typing import Any, Callable
 from config.reserved_tags import PENDING_REASON_TAG
 from config.schema import Window
 from devices.control_lines import send_control_line
+from hallnet.vocabulary import Key, Msg, NodeKind, node_id
 
 log = logging.getLogger("traffic")
 
@@ -80,9 +81,9 @@ class Channels:
         body = {"job": finished["job"], **opinion, "pressed_ms": self.clock()}
         control = self.kiosk_controls.get(window)
         if control is None:
-            node = f"kiosk-{window}"
+            node = node_id(NodeKind.KIOSK, window)
             self._intent(window, finished, "kiosk", opinion, body=body)
-            self.clients[node].send("rating.submit", body)          # on the kiosk's disk: the citizen sees 谢谢
+            self.clients[node].send(Msg.RATING_SUBMIT, body)          # on the kiosk's disk: the citizen sees 谢谢
         else:
             node = f"kiosk-{window} (process)"
 
@@ -105,7 +106,7 @@ class Channels:
         self._given(window, finished, "kiosk", node, opinion)
 
     def _on_change(self, key: str, value: Any) -> None:           # hallnet I/O thread
-        if key.startswith("rating/") and isinstance(value, dict) and "job" in value:
+        if key.startswith(Key.RATING) and isinstance(value, dict) and "job" in value:
             self._handles[value["job"]] = value.get("handle")
 
     def _rate_keypad(self, window: int, finished: dict[str, Any], opinion: dict[str, Any]) -> None:

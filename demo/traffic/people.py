@@ -15,6 +15,7 @@ from typing import Any
 
 from config.schema import Window
 from demo.traffic.schedule import MIN_MS
+from hallnet.vocabulary import Key, Msg, NodeKind, node_id
 
 log = logging.getLogger("traffic")
 
@@ -51,7 +52,7 @@ class People:
             body["priority"] = "elderly"
         elif r < 0.10:
             body["priority"] = "appointment"
-        if self._call("dispenser-1", "queue.take", body).get("ok"):
+        if self._call(node_id(NodeKind.DISPENSER, 1), Msg.QUEUE_TAKE, body).get("ok"):
             self.counts["tickets"] += 1
             self._wake_idle_desks()
 
@@ -62,7 +63,7 @@ class People:
                 self.after(self.rng.uniform(5, 40) * 1000, lambda d=desk: self._call_next(d))
 
     def _sign_in(self, desk: Desk) -> None:
-        if self._call(f"terminal-{desk.window.number}", "window.sign_in",
+        if self._call(node_id(NodeKind.TERMINAL, desk.window.number), Msg.WINDOW_SIGN_IN,
                       {"staff_no": desk.staff_no, "pin": "1234"}).get("ok"):
             desk.signed_in = True
             desk.busy = False
@@ -72,7 +73,7 @@ class People:
         if desk.busy:
             self.after(2 * MIN_MS, lambda: self._sign_out(desk))
             return
-        if self._call(f"terminal-{desk.window.number}", "window.sign_out", {}).get("ok"):
+        if self._call(node_id(NodeKind.TERMINAL, desk.window.number), Msg.WINDOW_SIGN_OUT, {}).get("ok"):
             desk.signed_in = False
 
     def _pause(self, desk: Desk, reason: str) -> None:
@@ -81,12 +82,12 @@ class People:
         if desk.busy:
             desk.pending_pause = reason
             return
-        if self._call(f"terminal-{desk.window.number}", "window.pause", {"reason": reason}).get("ok"):
+        if self._call(node_id(NodeKind.TERMINAL, desk.window.number), Msg.WINDOW_PAUSE, {"reason": reason}).get("ok"):
             desk.paused = True
 
     def _resume(self, desk: Desk) -> None:
         desk.pending_pause = None
-        if desk.paused and self._call(f"terminal-{desk.window.number}", "window.resume", {}).get("ok"):
+        if desk.paused and self._call(node_id(NodeKind.TERMINAL, desk.window.number), Msg.WINDOW_RESUME, {}).get("ok"):
             desk.paused = False
             self._wake_idle_desks()
 
@@ -94,24 +95,24 @@ class People:
         if not desk.signed_in or desk.paused:
             desk.busy = False
             return
-        terminal = f"terminal-{desk.window.number}"
-        answer = self._call(terminal, "queue.call_next", {})
+        terminal = node_id(NodeKind.TERMINAL, desk.window.number)
+        answer = self._call(terminal, Msg.QUEUE_CALL_NEXT, {})
         if not answer.get("ok"):
             desk.busy = False
             return
         if self.rng.random() < 0.04:                        # nobody comes: recall twice, then no-show
-            self.after(60_000, lambda: self._call(terminal, "queue.recall", {}))
+            self.after(60_000, lambda: self._call(terminal, Msg.QUEUE_RECALL, {}))
             self.after(120_000, lambda: self._no_show(desk))
             return
         self.after(self.rng.uniform(20, 90) * 1000, lambda: self._start(desk))
 
     def _no_show(self, desk: Desk) -> None:
-        self._call(f"terminal-{desk.window.number}", "queue.no_show", {})
+        self._call(node_id(NodeKind.TERMINAL, desk.window.number), Msg.QUEUE_NO_SHOW, {})
         self._next_or_rest(desk)
 
     def _start(self, desk: Desk) -> None:
-        terminal = f"terminal-{desk.window.number}"
-        if not self._call(terminal, "job.start", {}).get("ok"):
+        terminal = node_id(NodeKind.TERMINAL, desk.window.number)
+        if not self._call(terminal, Msg.JOB_START, {}).get("ok"):
             self._next_or_rest(desk)
             return
         services = [s for s in self.config.services if s.category in desk.window.categories]
@@ -121,7 +122,7 @@ class People:
 
     def _finish(self, desk: Desk, service_code: str) -> None:
         n = desk.window.number
-        answer = self._call(f"terminal-{n}", "job.finish", {"service_code": service_code})
+        answer = self._call(node_id(NodeKind.TERMINAL, n), Msg.JOB_FINISH, {"service_code": service_code})
         if answer.get("ok"):
             self.counts["jobs"] += 1
             result = answer["result"]
@@ -160,17 +161,17 @@ class People:
                 else:
                     open_intents.pop(r.get("job"), None)
         for job, r in open_intents.items():
-            node = f"kiosk-{r['window']}"
+            node = node_id(NodeKind.KIOSK, r['window'])
             if r["intent"] == "kiosk" and "body" in r and node in self.clients:
-                self.clients[node].send("rating.submit", r["body"])
+                self.clients[node].send(Msg.RATING_SUBMIT, r["body"])
                 self._given(r["window"], {"job": job}, "kiosk", node, r["opinion"], resent=True)
-        dispenser = self.clients["dispenser-1"]
+        dispenser = self.clients[node_id(NodeKind.DISPENSER, 1)]
         deadline = time.monotonic() + 60
         while dispenser.seq < 0 and time.monotonic() < deadline and not self._stop.is_set():
             time.sleep(0.1)
         for desk in self.desks.values():
             n = desk.window.number
-            w = dispenser.get(f"window/{n}") or {}
+            w = dispenser.get(Key.window(n)) or {}
             state = w.get("state", "closed")
             desk.signed_in = state != "closed"
             desk.paused = state == "paused"

@@ -9,8 +9,9 @@ from typing import Any
 
 from config.schema import HallConfig
 from hall_server.domain.workdays import open_slots
+from hallnet.vocabulary import NodeKind, node_id
 
-MANAGER_NODE = "manager-demo"
+MANAGER_NODE = node_id(NodeKind.MANAGER, "demo")
 
 
 def week_roster(config: HallConfig, desks: dict[int, str], day: date) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from config.schema import HallConfig
 from demo.traffic.roster import MANAGER_NODE, week_roster
 from hallnet.client import HallClient, NotDelivered
 from hallnet.clock import Clock
+from hallnet.vocabulary import Msg
 
 if TYPE_CHECKING:
     from demo.traffic.people import Desk
@@ -116,7 +117,7 @@ class Schedule:
         roster = week_roster(self.config, {n: d.staff_no for n, d in self.desks.items()}, day)
         if roster["monday"] not in self.rostered_weeks:                  # the week's 排班, as a manager enters it
             self.rostered_weeks.add(roster["monday"])
-            self._call(MANAGER_NODE, "roster.set_week", roster)
+            self._call(MANAGER_NODE, Msg.ROSTER_SET_WEEK, roster)
         opens = [datetime.combine(day, s.start, self.tz) for s in sessions]
         closes = [datetime.combine(day, s.end, self.tz) for s in sessions]
         rng = self.rng

@@ -46,15 +46,16 @@ from demo.traffic.schedule import LOAD, Event, Schedule
 from hallnet.client import HallClient
 from hallnet.clock import BadClock, Clock
 from hallnet.keys import load_node_keys
+from hallnet.vocabulary import NodeKind, node_id
 
 log = logging.getLogger("traffic")
 
 
 def node_ids(config: HallConfig) -> list[str]:
     """Every node the traffic simulator speaks as (the demo registers their keys)."""
-    ids = ["dispenser-1", MANAGER_NODE]
+    ids = [node_id(NodeKind.DISPENSER, 1), MANAGER_NODE]
     for w in config.windows:
-        ids += [f"terminal-{w.number}", f"kiosk-{w.number}"]
+        ids += [node_id(NodeKind.TERMINAL, w.number), node_id(NodeKind.KIOSK, w.number)]
     return ids
 
 
@@ -86,10 +87,10 @@ class Traffic(Schedule, People, Channels):
             if kind in ("terminal", "kiosk") and (int(n) in skip or (kind == "kiosk" and int(n) in self.kiosk_controls)):
                 continue                                    # a person's, or another process's node
             self.clients[node] = HallClient(node, bus, load_node_keys(keys_dir, node), data_dir / f"{node}.db",
-                                            subscribe=node == "dispenser-1")
+                                            subscribe=node == node_id(NodeKind.DISPENSER, 1))
         self._handles: dict[str, int] = {}                   # 办件 → the keypad handle of its rating
         self._unanswered: set[str] = set()                  # 办件 whose attempt got no answer: maybe taken
-        self.clients["dispenser-1"].on_change = self._on_change
+        self.clients[node_id(NodeKind.DISPENSER, 1)].on_change = self._on_change
         windows = [w for w in config.windows if w.number not in skip]
         staff = list(config.staff)
         self.rng.shuffle(staff)

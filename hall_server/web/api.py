@@ -58,10 +58,11 @@ from hall_server.web.public_state import api_floor_json
 from hallnet.messages import now_ms
 from hall_server.web.pages.site import Site
 from hall_server.core import qr_token
+from hallnet.vocabulary import Msg, NodeKind, node_id
 
-INTEGRATION_NODE = "bizsys-1"
-API_NODE = "web"
-QR_NODE = "qr-web"                # ratings with a QR token (channel 3), as the QR page sends them
+INTEGRATION_NODE = node_id(NodeKind.BIZSYS, 1)
+API_NODE = NodeKind.WEB
+QR_NODE = node_id(NodeKind.QR, "web")                # ratings with a QR token (channel 3), as the QR page sends them
 
 class PrebuiltJSON(JSONResponse):
     """A JSON response whose body was serialised before (the floor's, once per snapshot)."""
@@ -136,7 +137,7 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         node = API_NODE
         if who is not None and who.role == MANAGER:
             node = auth.require(request, MANAGER).node
-        applied = await backend.command("queue.take", await json_body(request), node)
+        applied = await backend.command(Msg.QUEUE_TAKE, await json_body(request), node)
         if not applied.ok:
             return _err(status_for(applied.error), applied.error, applied.message, applied.details)
         result = dict(applied.result)
@@ -198,21 +199,21 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
             raise ApiError(403, "staff_network", "no rating from the hall's staff networks")
         if site is None:
             return await command(type_, body, node=QR_NODE, status=201)
-        kind = "followup" if type_ == "rating.followup" else "submit"
+        kind = "followup" if type_ == Msg.RATING_FOLLOWUP else "submit"
         applied = await submit_rating(site, request, kind, body, None)      # with its source: the pattern flags
         if not applied.ok:
             return _err(status_for(applied.error), applied.error, applied.message, applied.details)
         return JSONResponse({k: v for k, v in applied.result.items() if k != "flags"}, status_code=201)
 
     async def post_rating(request: Request) -> Any:
-        return await rate(request, "rating.submit",
+        return await rate(request, Msg.RATING_SUBMIT,
                           ("token", "level", "tags", "efficiency", "skill", "attitude", "text", "phone"))
 
     async def post_followup(request: Request) -> Any:
-        return await rate(request, "rating.followup", ("token", "level", "tags", "text"))
+        return await rate(request, Msg.RATING_FOLLOWUP, ("token", "level", "tags", "text"))
 
     async def post_comment(request: Request) -> Any:
-        return await command("comment.submit", await json_body(request), status=201)
+        return await command(Msg.COMMENT_SUBMIT, await json_body(request), status=201)
 
     # cases ----------------------------------------------------------------------------------
     def get_cases(request: Request) -> Any:
@@ -294,7 +295,7 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         for k in ("window", "service_code", "job_no"):
             if k not in body:
                 raise ApiError(400, "bad_request", f"missing field {k!r}")
-        return await command("job.finish", body, node=node)
+        return await command(Msg.JOB_FINISH, body, node=node)
 
     finish_body = obj({"window": I, "service_code": S, "job_no": {"type": "string", "maxLength": 64}},
                       ["window", "service_code", "job_no"])
@@ -348,15 +349,15 @@ def make_api(backend: Backend, integration_keys: Mapping[str, str] | None = None
         Op("GET", "/api/cases/{case_id}", "One case with its records (phone and text in clear for a manager)",
            get_case, [pp("case_id", "integer")], tag="cases", auth=VIEWER),
         Op("POST", "/api/cases/{case_id}/callback", "Record the call-back (回访) and its outcome",
-           case_action("case.callback"), [pp("case_id", "integer")], callback, tag="cases", auth=MANAGER),
+           case_action(Msg.CASE_CALLBACK), [pp("case_id", "integer")], callback, tag="cases", auth=MANAGER),
         Op("POST", "/api/cases/{case_id}/rectify", "Record the rectification (整改): what was done",
-           case_action("case.rectify"), [pp("case_id", "integer")], note_required, tag="cases", auth=MANAGER),
-        Op("POST", "/api/cases/{case_id}/close", "Close a case, saying what was done", case_action("case.close"),
+           case_action(Msg.CASE_RECTIFY), [pp("case_id", "integer")], note_required, tag="cases", auth=MANAGER),
+        Op("POST", "/api/cases/{case_id}/close", "Close a case, saying what was done", case_action(Msg.CASE_CLOSE),
            [pp("case_id", "integer")], note_required, tag="cases", auth=MANAGER),
-        Op("POST", "/api/cases/{case_id}/appeal", "Appeal a 差评 (申诉复核)", case_action("case.appeal"),
+        Op("POST", "/api/cases/{case_id}/appeal", "Appeal a 差评 (申诉复核)", case_action(Msg.CASE_APPEAL),
            [pp("case_id", "integer")], obj({"reason": {"type": "string", "maxLength": 1000}}, ["reason"]),
            tag="cases", auth=MANAGER),
-        Op("POST", "/api/cases/{case_id}/decide", "Decide an appeal", case_action("case.decide"),
+        Op("POST", "/api/cases/{case_id}/decide", "Decide an appeal", case_action(Msg.CASE_DECIDE),
            [pp("case_id", "integer")], obj({"upheld": {"type": "boolean"}, "note": S}, ["upheld"]), tag="cases",
            auth=MANAGER),
         Op("GET", "/api/figures", "Counts per level and rates (R8), cut by one dimension", get_figures,

@@ -15,8 +15,9 @@ from starlette.requests import Request
 
 from hall_server.web.api_io import JSON_TYPE, ApiError, media_type
 from hall_server.web.pages.auth import same_origin, session_of
+from hallnet.vocabulary import NodeKind, node_id
 
-KEY_NODE = "manager-api"          # commands sent with a manager API key
+KEY_NODE = node_id(NodeKind.MANAGER, "api")          # commands sent with a manager API key
 VIEWER, MANAGER = "viewer", "manager"
 
 
@@ -60,7 +61,7 @@ class Auth:
         s = session_of(self.site, request)
         if s is None:
             return None
-        return Caller(s.user.role, f"manager-{s.user.name}", "session")
+        return Caller(s.user.role, node_id(NodeKind.MANAGER, s.user.name), "session")
 
     def require(self, request: Request, role: str) -> Caller:
         c = self.caller(request)

@@ -17,7 +17,7 @@ from hall_server.core.writer import Applied
 from hall_server.domain.hall_config_store import LISTS, store_docs
 from hall_server.web.pages.auth import Session
 from hall_server.web.pages.site import Site
-from hallnet.vocabulary import Msg
+from hallnet.vocabulary import Msg, NodeKind, node_id
 
 TABS = (("staff", "/admin/staff"), ("windows", "/admin/windows"), ("services", "/admin/services"),
         ("tags", "/admin/tags"), ("hall", "/admin/hall"), ("audit", "/admin/audit"))
@@ -32,7 +32,7 @@ def shell(site: Site, s: Session, tab: str) -> dict[str, Any]:
 
 
 def node_of(s: Session) -> str:
-    return f"manager-{s.user.name}"
+    return node_id(NodeKind.MANAGER, s.user.name)
 
 
 async def send_change(site: Site, s: Session, what: str, subject: str,

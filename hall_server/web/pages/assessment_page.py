@@ -25,6 +25,7 @@ from hall_server.domain.hours import local
 from hall_server.web.pages.auth import Session, guard
 from hall_server.web.pages.layout import message, page
 from hall_server.web.pages.site import Site, first
+from hallnet.vocabulary import Msg, NodeKind, node_id
 
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 _POINTS = re.compile(r"[+-]?[0-9]{1,3}(\.[0-9]{1,2})?")
@@ -91,7 +92,7 @@ def routes(site: Site) -> list[Route]:
             if not kept["staff_no"]:
                 return refuse("assess.col.who")
             body["staff_no"] = kept["staff_no"][:32]
-        a = await site.backend.command("assessment.entry", body, f"manager-{s.user.name}")
+        a = await site.backend.command(Msg.ASSESSMENT_ENTRY, body, node_id(NodeKind.MANAGER, s.user.name))
         if not a.ok:
             return refuse("assess.col.who")
         return RedirectResponse(f"/assessment?month={month}&done=1", status_code=303)

@@ -37,6 +37,7 @@ from hall_server.web.users import ROLES, AccountCache, User, check_password
 from hall_server.web.pages.layout import message, page
 from hall_server.web.pages.login_guard import LoginGuard
 from hall_server.web.pages.site import FormError, Site, first, read_form
+from hallnet.vocabulary import Msg, NodeKind
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ def routes(site: Site) -> list[Route]:
         site.revoked.add(s.nonce)
         body = {"nonce": s.nonce, "user": s.user.name, "expires_ms": s.expires_s * 1000}
         try:      # through the one writer, so that the logout outlives a restart
-            a = await site.backend.command("session.end", body, "web")
+            a = await site.backend.command(Msg.SESSION_END, body, NodeKind.WEB)
             if not a.ok:
                 log.warning("logout of %s not stored: %s", s.user.name, a.error)
         except (asyncio.TimeoutError, RuntimeError) as exc:

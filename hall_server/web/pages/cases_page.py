@@ -30,11 +30,12 @@ from hall_server.domain.workdays import closing_time, due_day
 from hall_server.web.pages.auth import Session, guard
 from hall_server.web.pages.layout import message, page
 from hall_server.web.pages.site import Site, first
+from hallnet.vocabulary import Msg, NodeKind, node_id
 
 STATUS_BADGE = {"open": "b-red", "called_back": "b-orange", "rectified": "b-blue", "closed": "b-green"}
 FILTERS = ("active", "overdue", "closed", "all")
-ACTIONS = {"callback": "case.callback", "rectify": "case.rectify", "close": "case.close",
-           "appeal": "case.appeal", "decide": "case.decide"}
+ACTIONS = {"callback": Msg.CASE_CALLBACK, "rectify": Msg.CASE_RECTIFY, "close": Msg.CASE_CLOSE,
+           "appeal": Msg.CASE_APPEAL, "decide": Msg.CASE_DECIDE}
 
 
 def mask_text(text: str) -> str:
@@ -241,7 +242,7 @@ def routes(site: Site) -> list[Route]:
             if choice not in ("yes", "no"):
                 return case_page(s, case_id, error=t("web.case.need_decision"), status=422)
             body["upheld"] = choice == "yes"
-        a = await site.backend.command(ACTIONS[action], body, f"manager-{s.user.name}")
+        a = await site.backend.command(ACTIONS[action], body, node_id(NodeKind.MANAGER, s.user.name))
         if a.ok:
             return RedirectResponse(f"/cases/{case_id}?done={action}", status_code=303)
         status = 404 if a.error == "unknown_case" else 409

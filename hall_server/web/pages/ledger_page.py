@@ -36,11 +36,13 @@ from hall_server.web.pages.cases_page import age_text
 from hall_server.web.pages.exports import to_xlsx
 from hall_server.web.pages.layout import message, page
 from hall_server.web.pages.site import Site, first
+from hallnet.vocabulary import Msg, NodeKind, node_id
 
 SHOWS = ("active", "overdue", "closed", "all")
 STAGE_BADGE = {"open": "b-orange", "rectified": "b-blue", "closed": "b-green"}
 COLUMNS = ("ref", "source", "title", "window", "staff", "unit", "owner", "opened", "due", "age", "stage", "overdue",
            "closed", "evidence")
+ITEM_ACTIONS = {"rectify": Msg.LEDGER_RECTIFY, "close": Msg.LEDGER_CLOSE}   # /ledger/{id}/{action} → its message
 ADD_FIELDS = ("source", "title", "detail", "ref", "window", "staff_no", "unit", "owner", "due_workdays")
 
 
@@ -161,7 +163,7 @@ def routes(site: Site) -> list[Route]:
                 body[field] = int(kept[key])
         if kept["staff_no"]:
             body["staff_no"] = kept["staff_no"][:32]
-        a = await site.backend.command("ledger.add", body, f"manager-{s.user.name}")
+        a = await site.backend.command(Msg.LEDGER_ADD, body, node_id(NodeKind.MANAGER, s.user.name))
         if a.ok:
             return RedirectResponse("/ledger?done=add", status_code=303)
         field = (a.details or {}).get("field", "")
@@ -208,14 +210,14 @@ def routes(site: Site) -> list[Route]:
     @guard(site, "manager", form=True)
     async def item_post(request: Request, s: Session) -> Response:
         item_id, action = _item_id(request), request.path_params["action"]
-        if item_id is None or action not in ("rectify", "close"):
+        if item_id is None or action not in ITEM_ACTIONS:
             return message(t("ledger.unknown"), t("web.case.unknown_text"), status=404, hall_name=site.hall_name,
                            kind="error")
         note = first(request.state.form, "note").strip()[:1000]
         if not note:
             return item_page(s, item_id, error=t("ledger.need_note"), status=422)
         body = {"item_id": item_id, "note" if action == "rectify" else "evidence": note}
-        a = await site.backend.command(f"ledger.{action}", body, f"manager-{s.user.name}")
+        a = await site.backend.command(ITEM_ACTIONS[action], body, node_id(NodeKind.MANAGER, s.user.name))
         if a.ok:
             return RedirectResponse(f"/ledger/items/{item_id}?done={action}", status_code=303)
         status = 404 if a.error == "unknown_item" else 409

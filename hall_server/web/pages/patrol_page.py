@@ -29,6 +29,7 @@ from hall_server.web.pages.patrol_photos import (
     PHOTO_DIR, PhotoError, Upload, UploadError, photo_path, read_multipart, store_photo,
 )
 from hall_server.web.pages.site import Site, first
+from hallnet.vocabulary import Msg, NodeKind, node_id
 
 PATROL_ROLES = ("manager", "inspector")
 FORM_SLACK_BYTES = 256 * 1024
@@ -127,7 +128,7 @@ def routes(site: Site) -> list[Route]:
             body["window"] = window
         if kept["staff_no"]:
             body["staff_no"] = kept["staff_no"]
-        a = await site.backend.command("patrol.record", body, f"manager-{s.user.name}")
+        a = await site.backend.command(Msg.PATROL_RECORD, body, node_id(NodeKind.MANAGER, s.user.name))
         if not a.ok:
             _remove(site, stored)
             return form_page(s, window, error=t("patrol.refused"), kept=kept, status=422)

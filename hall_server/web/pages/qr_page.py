@@ -31,10 +31,10 @@ from hall_server.domain.common import row
 from hall_server.core import qr_token
 from hall_server.web.limits import Kind
 from hall_server.web.pages.layout import message, page
-from hall_server.web.pages.rater import rater_of, staff_network_refusal, submit_rating
+from hall_server.web.pages.rater import QR_NODE, rater_of, staff_network_refusal, submit_rating
 from hall_server.web.pages.site import FormError, Site, first, read_form
+from hallnet.vocabulary import Msg
 
-QR_NODE = "qr-web"
 
 
 def rating_url(site: Site, base_url: str, job_pub: str, finished_ms: int) -> str:
@@ -275,7 +275,7 @@ def routes(site: Site) -> list[Route]:
         body: dict[str, Any] = {"text": text}
         if phone:
             body["phone"] = phone
-        a = await site.backend.command("comment.submit", body, QR_NODE)
+        a = await site.backend.command(Msg.COMMENT_SUBMIT, body, QR_NODE)
         if a.ok:
             return message(t("web.comment.thanks"), t("web.comment.thanks_text"), hall_name=site.hall_name, kind="ok")
         if a.error == "bad_request":

@@ -27,8 +27,9 @@ from hall_server.web.limits import CLIENT_COOKIE
 from hall_server.web.pages.layout import message
 from hall_server.web.pages.site import Site
 from hall_server.core.writer import Applied
+from hallnet.vocabulary import Msg, NodeKind, node_id
 
-QR_NODE = "qr-web"                 # the QR page's node id (kind `qr`, channel 3)
+QR_NODE = node_id(NodeKind.QR, "web")                 # the QR page's node id (kind `qr`, channel 3)
 
 
 
@@ -64,4 +65,4 @@ def sourced(site: Site, request: Request, kind: str, rating: dict[str, Any], rat
 
 async def submit_rating(site: Site, request: Request, kind: str, rating: dict[str, Any], rater: str | None) -> Applied:
     """Apply a QR rating and record where it came from, in one message (one transaction)."""
-    return await site.backend.command("rating.sourced", sourced(site, request, kind, rating, rater), QR_NODE)
+    return await site.backend.command(Msg.RATING_SOURCED, sourced(site, request, kind, rating, rater), QR_NODE)

@@ -31,6 +31,7 @@ from hall_server.domain.workdays import calendar_for, missing_years, open_sessio
 from hall_server.web.pages.auth import Session, guard
 from hall_server.web.pages.layout import page
 from hall_server.web.pages.site import Site, first
+from hallnet.vocabulary import Msg, NodeKind, node_id
 
 OPEN = "open window"           # a select's value: open, nobody named (a 工号 has no space)
 GRID_LIMITS = (128 * 1024, 4000)
@@ -146,8 +147,8 @@ def routes(site: Site) -> list[Route]:
         monday = domain_roster.monday_of(_day(first(form, "monday"), today()))
         assert site.config is not None
         cells = parse_grid(form, monday, {m.staff_no for m in site.config.staff})
-        a = await site.backend.command("roster.set_week", {"monday": monday.isoformat(), "cells": cells},
-                                       f"manager-{s.user.name}")
+        a = await site.backend.command(Msg.ROSTER_SET_WEEK, {"monday": monday.isoformat(), "cells": cells},
+                                       node_id(NodeKind.MANAGER, s.user.name))
         if a.ok:
             return RedirectResponse(f"/roster?week={monday.isoformat()}&done=saved", status_code=303)
         return roster_page(s, monday, error=_refusal(a.error), status=409)
@@ -155,7 +156,8 @@ def routes(site: Site) -> list[Route]:
     @guard(site, "manager", form=True)
     async def copy_post(request: Request, s: Session) -> Response:
         monday = domain_roster.monday_of(_day(first(request.state.form, "monday"), today()))
-        a = await site.backend.command("roster.copy_week", {"monday": monday.isoformat()}, f"manager-{s.user.name}")
+        a = await site.backend.command(Msg.ROSTER_COPY_WEEK, {"monday": monday.isoformat()},
+                                       node_id(NodeKind.MANAGER, s.user.name))
         if a.ok:
             return RedirectResponse(f"/roster?week={monday.isoformat()}&done=copied", status_code=303)
         return roster_page(s, monday, error=_refusal(a.error), status=409)
@@ -205,7 +207,7 @@ def routes(site: Site) -> list[Route]:
                     "end_half": 0 if values["end_half"] == "0" else 1, "note": values["note"][:200]}
         except ValueError:
             return leave_page(s, month, error=t("roster.leave.bad_date"), status=422, values=values)
-        a = await site.backend.command("leave.add", body, f"manager-{s.user.name}")
+        a = await site.backend.command(Msg.LEAVE_ADD, body, node_id(NodeKind.MANAGER, s.user.name))
         if a.ok:
             return RedirectResponse(f"/roster/leave?month={body['start_day'][:7]}&done=added", status_code=303)
         return leave_page(s, month, error=_refusal(a.error), status=409 if a.error != "bad_request" else 422,
@@ -218,7 +220,7 @@ def routes(site: Site) -> list[Route]:
         month = month if _month_ok(month) else today().strftime("%Y-%m")
         if not raw.isdigit() or len(raw) > 12:
             return leave_page(s, month, error=t("roster.err.unknown_leave"), status=404)
-        a = await site.backend.command("leave.cancel", {"leave_id": int(raw)}, f"manager-{s.user.name}")
+        a = await site.backend.command(Msg.LEAVE_CANCEL, {"leave_id": int(raw)}, node_id(NodeKind.MANAGER, s.user.name))
         if a.ok:
             return RedirectResponse(f"/roster/leave?month={month}&done=cancelled", status_code=303)
         return leave_page(s, month, error=_refusal(a.error), status=409)
@@ -232,8 +234,8 @@ def routes(site: Site) -> list[Route]:
         choice = first(form, "approve")
         if not raw.isdigit() or len(raw) > 12 or choice not in ("yes", "no"):
             return leave_page(s, month, error=t("roster.err.unknown_leave"), status=404)
-        a = await site.backend.command("leave.decide", {"leave_id": int(raw), "approve": choice == "yes"},
-                                       f"manager-{s.user.name}")
+        a = await site.backend.command(Msg.LEAVE_DECIDE, {"leave_id": int(raw), "approve": choice == "yes"},
+                                       node_id(NodeKind.MANAGER, s.user.name))
         if a.ok:
             done = "approved" if choice == "yes" else "rejected"
             return RedirectResponse(f"/roster/leave?month={month}&done={done}", status_code=303)

@@ -31,6 +31,7 @@ from hall_server.domain.hours import local
 from hall_server.web.pages.layout import inline_style, message, page, render, static_script
 from hall_server.web.pages.screen_events import Render, ScreenFeeds, TooManyStreams
 from hall_server.web.pages.site import Site
+from hallnet.vocabulary import Key
 
 HIGHLIGHT_MS = 10_000         # the newest call stays highlighted this long
 RECENT_N = 6                  # calls listed under the newest one
@@ -53,7 +54,7 @@ def _windows(state: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _queues(site: Site, state: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every category of the hall (0 waiting until its queue key is published), in the hall's order."""
-    published = {v.get("category"): v for k, v in state.items() if k.startswith("queue/")}
+    published = {v.get("category"): v for k, v in state.items() if k.startswith(Key.QUEUE)}
     if site.config is None:
         return [published[c] for c in sorted(published, key=str)]
     return [{"category": c.code, "name": c.name, "waiting": 0, **published.get(c.code, {})}
@@ -85,7 +86,7 @@ def hall_view(site: Site, state: Mapping[str, Any], now_ms: int) -> dict[str, An
 
 def window_view(site: Site, state: Mapping[str, Any], n: int, now_ms: int) -> dict[str, Any]:
     """What window n's screen shows."""
-    w = dict(state.get(f"window/{n}") or {})
+    w = dict(state.get(Key.window(n)) or {})
     name = w.get("name")
     if not name and site.config is not None:
         name = next((x.name for x in site.config.windows if x.number == n), "")
@@ -152,7 +153,7 @@ def routes(site: Site) -> list[Route]:
     async def photo(request: Request) -> Response:
         n = _number(request.path_params["n"])
         _, state = feeds.source.current()
-        staff = (state.get(f"window/{n}") or {}).get("staff") if n is not None else None
+        staff = (state.get(Key.window(n)) or {}).get("staff") if n is not None else None
         path = _photo(site, staff) if isinstance(staff, Mapping) else None
         if path is None:
             return Response(status_code=404, headers={"Cache-Control": "no-store"})
