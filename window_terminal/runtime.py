@@ -14,6 +14,7 @@ from typing import Any, Callable
 from config.schema import HallConfig
 from hallnet.client import HallClient
 from hallnet.keys import NodeKeys
+from hallnet.vocabulary import NodeKind, node_id
 from window_terminal.local_store import LocalStore
 from window_terminal.terminal import TerminalLogic
 
@@ -23,7 +24,7 @@ Post = Callable[..., None]   # post(fn, *args): run fn(*args) on the UI thread
 
 
 def node_id(window: int) -> str:
-    return f"terminal-{window}"
+    return node_id(NodeKind.TERMINAL, window)
 
 
 @dataclass
