@@ -31,7 +31,8 @@ from hall_server.core.backend import BusBackend
 from hall_server.core import notify_runner
 from hall_server.core.export_runner import ExportRunner
 from hall_server.core.hub import Hub
-from hall_server.core.store import StoreError, check_writable
+from hall_server.core.migrations import HALL
+from hall_server.core.store import StoreError, check_writable, open_store
 from hall_server.domain.workdays import calendar_warnings
 from hall_server.transport.bus import Bus
 from hall_server.web.app import make_app
@@ -228,15 +229,17 @@ def run(config_dir: Path | None, data_dir: Path, http: str, bus_addr: str, log_l
 def _open_hub(config_dir: Path | None, data_dir: Path, clock: Clock | None) -> tuple[Hub, bool]:
     """The hub on the store, with the store's configuration; on the first start (no configuration
     in the store) the --config folder is checked and imported first (True). Afterwards the folder
-    is not read at all. Raises ConfigError, StoreConfigError, StoreError."""
+    is not read at all. The configuration is read before the hub is built, so a hub always has one.
+    Raises ConfigError, StoreConfigError, StoreError."""
     config_folder = data_dir / CONFIG_FOLDER
-    hub = Hub(data_dir / "hall.db", None, clock, handlers=hall_handlers())  # type: ignore[arg-type]   # the store's, just below
+    clock = clock or Clock()
+    db = open_store(data_dir / "hall.db", HALL)
     try:
-        first = config_dir is not None and seed_from_folder(hub.db, config_dir, config_folder, hub.clock())
-        hub.swap_config(load_from_store(hub.db, config_folder))
-    except BaseException:
-        hub.close()
-        raise
+        first = config_dir is not None and seed_from_folder(db, config_dir, config_folder, clock())
+        config = load_from_store(db, config_folder)
+    finally:
+        db.close()
+    hub = Hub(data_dir / "hall.db", config, clock, handlers=hall_handlers())
     if config_dir is not None and not first:
         _say_if_folder_differs(hub, config_dir)
     return hub, first

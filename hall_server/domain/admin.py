@@ -156,7 +156,7 @@ def republish(ctx: Context, config: HallConfig) -> None:
     if ctx.current(TAGS) != tags:
         ctx.publish(TAGS, tags)
     notice = notice_text(config)
-    if notice is not None and notice != notice_text(old):
+    if notice != notice_text(old):
         ctx.publish(NOTICE, {"text": notice})
 
 
@@ -168,11 +168,9 @@ def tags_value(config: HallConfig) -> dict[str, Any]:
         for x in config.tags.tags]}
 
 
-def notice_text(config: HallConfig | None) -> str | None:
-    """hall.toml `[screen] notice`, when the configuration has it (the hall screen's schema)."""
-    screen = getattr(getattr(config, "hall", None), "screen", None)
-    text = getattr(screen, "notice", None)
-    return text if isinstance(text, str) else None
+def notice_text(config: HallConfig) -> str:
+    """hall.toml `[screen] notice` ("" = none)."""
+    return config.hall.screen.notice
 
 
 @HANDLERS.on(Msg.ADMIN_ACCOUNT, kinds={NodeKind.WEB, NodeKind.MANAGER})

@@ -60,7 +60,7 @@ def _sums(where: str) -> str:
     return f"SELECT {{key}} AS key, {', '.join(f'SUM({c}) AS {c}' for c in SUMS)} FROM rollup_hour WHERE {where} GROUP BY 1"
 
 
-def build(db: sqlite_utils.Database, config: HallConfig | None, snap: FloorSnapshot) -> dict[str, Any]:
+def build(db: sqlite_utils.Database, config: HallConfig, snap: FloorSnapshot) -> dict[str, Any]:
     """Everything the big screen shows, as of the snapshot's time."""
     now_ms = snap.at_ms
     day = day_of(now_ms, config)

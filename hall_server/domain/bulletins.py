@@ -90,7 +90,7 @@ def staff_label(config: HallConfig, staff_no: Any) -> str:
         return str(staff_no)
 
 
-def reasons(db: sqlite_utils.Database, config: HallConfig | None, a_ms: int, b_ms: int) -> list[dict[str, Any]]:
+def reasons(db: sqlite_utils.Database, config: HallConfig, a_ms: int, b_ms: int) -> list[dict[str, Any]]:
     """The 差评 reasons of the first ratings given in [a_ms, b_ms): name (never the code) and count."""
     found = rows(db, "SELECT j.value AS code, COUNT(*) AS n FROM ratings r, json_each(r.tags) j "
                      "WHERE r.at_ms >= ? AND r.at_ms < ? AND r.level <= 2 AND r.round = 1 AND r.is_default = 0 "

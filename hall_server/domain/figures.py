@@ -80,7 +80,7 @@ def month_days(month: str) -> tuple[str, str]:
     return first.isoformat(), last.isoformat()
 
 
-def report(db: sqlite_utils.Database, config: HallConfig | None, start_day: str, end_day: str, by: str = "window") -> list[dict[str, Any]]:
+def report(db: sqlite_utils.Database, config: HallConfig, start_day: str, end_day: str, by: str = "window") -> list[dict[str, Any]]:
     """Counts per level and the R8 rates, cut `by` one of CUTS."""
     if by not in CUTS:
         raise BadRequest(f"'by' must be one of {sorted(CUTS)}")
@@ -107,13 +107,13 @@ def heatmap(db: sqlite_utils.Database, start_day: str, end_day: str) -> dict[str
     return {"hours": hours, "finished": [[grid[wd][h] for h in hours] for wd in range(7)], "cells": cells}
 
 
-def _ms_range(config: HallConfig | None, start_day: str, end_day: str) -> tuple[int, int]:
+def _ms_range(config: HallConfig, start_day: str, end_day: str) -> tuple[int, int]:
     a = local_ms(date.fromisoformat(start_day), time(0), config)
     b = local_ms(date.fromisoformat(end_day) + timedelta(days=1), time(0), config)
     return a, b
 
 
-def case_rates(db: sqlite_utils.Database, config: HallConfig | None, start_day: str, end_day: str, by: str = "hall") -> list[dict[str, Any]]:
+def case_rates(db: sqlite_utils.Database, config: HallConfig, start_day: str, end_day: str, by: str = "hall") -> list[dict[str, Any]]:
     """差评 cases opened in the period: 差评回复率, 回访整改率, 整改满意率, overdue counts, appeals."""
     keys = {"hall": "'hall'", "window": "c.window", "staff": "c.staff_no"}
     if by not in keys:

@@ -63,9 +63,9 @@ def record(ctx: Context, item_id: int, kind: str, note: str = "") -> None:
                    [item_id, ctx.now_ms, kind, ctx.node, note])
 
 
-def staff_unit_owner(config: HallConfig | None, staff_no: str | None) -> tuple[str, str]:
+def staff_unit_owner(config: HallConfig, staff_no: str | None) -> tuple[str, str]:
     """The 责任单位 and 责任人 a problem of this staff member defaults to: their department and name."""
-    if config is None or not staff_no:
+    if not staff_no:
         return "", ""
     try:
         s = config.staff_member(staff_no)
@@ -152,7 +152,7 @@ class Filter:
     end_ms: int | None = None
 
 
-def _case_rows(db: sqlite_utils.Database, config: HallConfig | None, now_ms: int) -> list[dict[str, Any]]:
+def _case_rows(db: sqlite_utils.Database, config: HallConfig, now_ms: int) -> list[dict[str, Any]]:
     out = []
     for c in rows(db, "SELECT *, (SELECT tags FROM ratings WHERE ratings.id = cases.rating_id) AS rating_tags "
                       "FROM cases ORDER BY id DESC LIMIT ?", [LIST_LIMIT]):
@@ -196,7 +196,7 @@ def _item_rows(db: sqlite_utils.Database, now_ms: int) -> list[dict[str, Any]]:
     return [item_entry(i, now_ms) for i in rows(db, "SELECT * FROM ledger_items ORDER BY id DESC LIMIT ?", [LIST_LIMIT])]
 
 
-def _matches(r: dict[str, Any], f: Filter, config: HallConfig | None) -> bool:
+def _matches(r: dict[str, Any], f: Filter, config: HallConfig) -> bool:
     if f.show == "active" and r["stage"] == "closed":
         return False
     if f.show == "closed" and r["stage"] != "closed":
@@ -220,7 +220,7 @@ def _matches(r: dict[str, Any], f: Filter, config: HallConfig | None) -> bool:
     return True
 
 
-def entries(db: sqlite_utils.Database, config: HallConfig | None, now_ms: int, f: Filter) -> list[dict[str, Any]]:
+def entries(db: sqlite_utils.Database, config: HallConfig, now_ms: int, f: Filter) -> list[dict[str, Any]]:
     """The ledger's rows (cases and items, newest first) that pass the filter."""
     found = [r for r in _case_rows(db, config, now_ms) + _item_rows(db, now_ms) if _matches(r, f, config)]
     found.sort(key=lambda r: (-r["opened_ms"], r["key"]))
