@@ -14,7 +14,7 @@ from typing import Any, Callable
 from config.schema import HallConfig
 from hallnet.client import HallClient
 from hallnet.keys import NodeKeys
-from hallnet.vocabulary import NodeKind, node_id
+from hallnet import vocabulary
 from window_terminal.local_store import LocalStore
 from window_terminal.terminal import TerminalLogic
 
@@ -24,7 +24,8 @@ Post = Callable[..., None]   # post(fn, *args): run fn(*args) on the UI thread
 
 
 def node_id(window: int) -> str:
-    return node_id(NodeKind.TERMINAL, window)
+    """The terminal's node id: terminal-<window>."""
+    return vocabulary.node_id(vocabulary.NodeKind.TERMINAL, window)
 
 
 @dataclass
