@@ -29,7 +29,7 @@ from hall_server.web.announce_audio import AnnouncementCache  # noqa: E402
 from hall_server.web.app import make_app  # noqa: E402
 from tests.hall_server.conftest import Driver, demo_config  # noqa: E402
 from tests.web.live_server import LiveServer  # noqa: E402
-from hallnet.vocabulary import Msg, NodeKind, node_id  # noqa: E402
+from hallnet.vocabulary import Key, Msg, NodeKind, node_id  # noqa: E402
 
 
 def ms(values: list[float]) -> str:
@@ -66,7 +66,7 @@ def over_http(n: int) -> None:
             for _ in range(n):
                 drv.ok(Msg.QUEUE_TAKE, {"category": category}, node_id(NodeKind.DISPENSER, 1))
                 drv.ok(Msg.QUEUE_CALL_NEXT, {}, node_id(NodeKind.TERMINAL, 1))
-                ids.append(hub.state.get("calls")["recent"][0]["id"])
+                ids.append(hub.state.get(Key.CALLS)["recent"][0]["id"])
                 drv.ok(Msg.QUEUE_NO_SHOW, {}, node_id(NodeKind.TERMINAL, 1))
             with LiveServer(make_app(LocalBackend(hub))) as server, httpx.Client(base_url=server.url) as client:
                 client.get("/login")        # the client cookie, as the hall screen holds it

@@ -68,7 +68,7 @@ def status_line(url: str, given_log: Path, clock: Clock, tz: ZoneInfo) -> str:
             alive = json.load(r).get("alive", 0)          # the public summary: {alive, total}
     except (OSError, ValueError):
         return f"{head} {t('demo.status.no_server')}"
-    floor = state["state"].get("floor") or {}
+    floor = state["state"].get(Key.FLOOR) or {}
     by_state: dict[str, int] = {}
     for k, w in state["state"].items():
         if k.startswith(Key.WINDOW) and isinstance(w, dict):

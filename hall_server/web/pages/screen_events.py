@@ -25,6 +25,7 @@ from typing import Any
 from hall_server.web.pages.push_feed import PushFeed
 from hall_server.web.pages.site import Site
 from hall_server.web.public_state import public_state
+from hallnet.vocabulary import Key
 
 PING_S = 2.0                  # a time event this often on a quiet stream (keeps the TV's clock right)
 RECHECK_S = 5.0               # the state is looked at this often even without a word from the writer
@@ -85,7 +86,7 @@ class ScreenFeed(PushFeed):
     def _render(self, data: tuple[int, dict[str, Any]]) -> str:
         seq, state = data
         html = self.render(state, self.site.now_ms())
-        calls = (state.get("calls") or {}).get("recent", []) if self.with_calls else []
+        calls = (state.get(Key.CALLS) or {}).get("recent", []) if self.with_calls else []
         return json_line({"seq": seq, "html": html, "calls": calls})[1:]
 
     def _event(self) -> str:

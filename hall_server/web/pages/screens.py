@@ -70,7 +70,7 @@ def clock_view(site: Site, now_ms: int) -> dict[str, str]:
 
 def hall_view(site: Site, state: Mapping[str, Any], now_ms: int) -> dict[str, Any]:
     """What the hall screen shows, from the public state at the hall's time `now_ms`."""
-    calls = list((state.get("calls") or {}).get("recent") or [])
+    calls = list((state.get(Key.CALLS) or {}).get("recent") or [])
     newest = calls[0] if calls else None
     windows = [w for w in _windows(state) if w.get("state") in WINDOW_STATES and w.get("state") != "closed"]
     return {
@@ -79,7 +79,7 @@ def hall_view(site: Site, state: Mapping[str, Any], now_ms: int) -> dict[str, An
         "recent": calls[1:1 + RECENT_N],
         "windows": windows,
         "queues": _queues(site, state),
-        "notice": str((state.get("notice") or {}).get("text") or ""),
+        "notice": str((state.get(Key.NOTICE) or {}).get("text") or ""),
         "clock": clock_view(site, now_ms),
     }
 
