@@ -11,7 +11,9 @@ from hall_server.assembly import hall_handlers
 from hall_server.core.writer import Applied
 from hallnet import messages
 from hallnet.messages import Envelope
-from hallnet.vocabulary import KEYPAD, REASON_PENDING, WIRE_TYPES, Channel, Key, Msg, NodeKind, reply_body
+from hallnet.vocabulary import (
+    KEYPAD, REASON_PENDING, WIRE_TYPES, Channel, Key, Msg, NodeKind, node_id, node_kind, reply_body,
+)
 
 
 def test_every_handled_type_is_a_named_message_type() -> None:
@@ -43,3 +45,8 @@ def test_the_reply_body_is_built_in_one_place() -> None:
                                               details={"tries_left": 2})
     assert messages.reply(env, "server", ok=True, result={"n": 1}).body == Applied(env, ok=True, result={"n": 1}).reply_body()
     assert messages.busy_body(env.id, 250)["retry_after_ms"] == 250
+
+
+def test_a_node_id_is_its_kind_and_its_own_part() -> None:
+    assert node_id(NodeKind.KIOSK, 3) == "kiosk-3" and node_id(NodeKind.MANAGER, "boss") == "manager-boss"
+    assert node_kind(node_id(NodeKind.TERMINAL, 12)) == NodeKind.TERMINAL
