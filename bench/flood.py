@@ -181,7 +181,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         srv = ServerProcess(data=Path(tmp) / "server")
         srv.data.mkdir()
-        srv.new_key(node_id(NodeKind.KIOSK, 0))          # the key folder exists before the server starts
+        srv.new_key(node_id(NodeKind.KIOSK, 0))   # the key folder exists before the server starts
         srv.start()
         try:
             assert srv.proc is not None

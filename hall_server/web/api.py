@@ -62,7 +62,7 @@ from hallnet.vocabulary import Msg, NodeKind, node_id
 
 INTEGRATION_NODE = node_id(NodeKind.BIZSYS, 1)
 API_NODE = NodeKind.WEB
-QR_NODE = node_id(NodeKind.QR, "web")                # ratings with a QR token (channel 3), as the QR page sends them
+QR_NODE = node_id(NodeKind.QR, "web")   # ratings with a QR token (channel 3), as the QR page sends them
 
 class PrebuiltJSON(JSONResponse):
     """A JSON response whose body was serialised before (the floor's, once per snapshot)."""

@@ -17,7 +17,7 @@ from hall_server.web.api_io import JSON_TYPE, ApiError, media_type
 from hall_server.web.pages.auth import same_origin, session_of
 from hallnet.vocabulary import NodeKind, node_id
 
-KEY_NODE = node_id(NodeKind.MANAGER, "api")          # commands sent with a manager API key
+KEY_NODE = node_id(NodeKind.MANAGER, "api")   # commands sent with a manager API key
 VIEWER, MANAGER = "viewer", "manager"
 
 

@@ -29,7 +29,7 @@ from hall_server.web.pages.site import Site
 from hall_server.core.writer import Applied
 from hallnet.vocabulary import Msg, NodeKind, node_id
 
-QR_NODE = node_id(NodeKind.QR, "web")                 # the QR page's node id (kind `qr`, channel 3)
+QR_NODE = node_id(NodeKind.QR, "web")   # the QR page's node id (kind `qr`, channel 3)
 
 
 
