@@ -28,7 +28,8 @@ from hall_server.core.migrations import HALL
 from hall_server.core.secret import load_secret
 from hall_server.core.state import StateMap
 from hall_server.core.store import StorageWatch, open_reader, open_store, storage_fault
-from hall_server.core.writer import Applied, apply_batch
+from hall_server.core.writer import Applied, Refresh, apply_batch
+from hall_server.domain.floor import refresh_floor
 from hallnet.messages import Envelope
 
 DeltaSink = Callable[[list[tuple[int, str, Any]]], None]
@@ -46,11 +47,13 @@ class Liveness:
 
 class Hub:
     def __init__(self, db_path: Path | str, config: HallConfig, clock: Clock | None = None,
-                 migrations: tuple[Migrations, ...] = HALL, handlers: Handlers | None = None) -> None:
+                 migrations: tuple[Migrations, ...] = HALL, handlers: Handlers | None = None,
+                 refresh: Refresh | None = refresh_floor) -> None:
         self.db_path = Path(db_path)
         self.clock = clock or Clock()
         self.config = config
         self.handlers = hall_handlers() if handlers is None else handlers   # message type → handler
+        self.refresh = refresh           # the floor's summaries, once per batch that may have changed them
         self.db = open_store(self.db_path, migrations)
         self.secret = load_secret(self.db_path.parent)   # signs the QR links of finished 办件
         self.state = StateMap.load(self.db)
@@ -67,7 +70,7 @@ class Hub:
         try:
             outcomes, deltas = apply_batch(self.db, self.state, self.config, self.handlers, batch,
                                            self.clock() if now_ms is None else now_ms, self.secret,
-                                           on_config=self.swap_config)
+                                           on_config=self.swap_config, refresh=self.refresh)
         except Exception as exc:
             fault = storage_fault(exc)
             if fault is None:

@@ -16,7 +16,7 @@ State keys (published with `ctx.publish` after each change; values are msgpack m
 | `rating/<n>` | `{window, job, handle, staff_no, staff_name, department, stars, service_code, expires_ms, tag_version}` while window n's evaluator may rate; deleted when rated or expired. No state key ever carries a slip's signed QR link (every node, staff terminals too, may read every key) | kiosk n, gateway (keypad of window n) |
 | `slips/<n>` | `{window, pending: [print_id, …]}` while window n has slip prints waiting for the devices gateway (`hall_server.domain.slips`); deleted when none | gateway |
 | `calls` | `{recent: [{ticket, window, at_ms, recall}]}` (last 10 calls) | hall display (voice announcement) |
-| `floor` | `{day, windows_open, windows_paused, windows_closed, waiting, waiting_over_limit, served_today}` — what anyone may see; republished only when it changes (after any command, and by the tick as waits age) | hall display, floor page |
+| `floor` | `{day, windows_open, windows_paused, windows_closed, waiting, waiting_over_limit, served_today}` — what anyone may see; recomputed once per batch (group commit) in which a domain command succeeded, after the batch's last message (the writer calls `refresh_floor`), and republished only when it changes (the tick ages the waits) | hall display, floor page |
 | `mgr/floor` | `{day, rated_today, bad_today, open_cases, overdue_cases}` — server-private (`mgr/` keys are never published to nodes nor in their snapshots, R6: a staff terminal must not see a 差评 land); HTTP pages read it from `backend.snapshot()` | floor page (managers) |
 """
 
@@ -283,7 +283,10 @@ def publish_floor(ctx: Context) -> None:
 
 
 def refresh_floor(ctx: Context) -> bool:
-    """Publish `floor` and `mgr/floor` if they differ from their last values (pending in this batch, else stored)."""
+    """Publish `floor` and `mgr/floor` if they differ from their last values (pending in this batch, else stored).
+
+    The writer calls it once per batch whose kept messages set `ctx.floor_dirty` (the domain commands,
+    an admin change), after the batch's last message and inside its transaction."""
     changed = False
     summaries = (("floor", floor_summary(ctx.db, ctx.config, ctx.now_ms)),
                  (MGR_FLOOR, manager_summary(ctx.db, ctx.config, ctx.now_ms)))
