@@ -22,7 +22,7 @@ from config.schema import HallConfig
 from sqlite_utils.migrations import Migrations
 
 from hallnet.clock import Clock
-from hall_server.domain.context import Handlers
+from hall_server.domain.context import Context, Handlers
 from hall_server.core.handlers import hall_handlers
 from hall_server.core.migrations import HALL
 from hall_server.core.secret import load_secret
@@ -48,12 +48,13 @@ class Liveness:
 class Hub:
     def __init__(self, db_path: Path | str, config: HallConfig, clock: Clock | None = None,
                  migrations: tuple[Migrations, ...] = HALL, handlers: Handlers | None = None,
-                 refresh: Refresh | None = refresh_floor) -> None:
+                 refresh: Refresh | None = None) -> None:
         self.db_path = Path(db_path)
         self.clock = clock or Clock()
         self.config = config
         self.handlers = hall_handlers() if handlers is None else handlers   # message type → handler
-        self.refresh = refresh           # the floor's summaries, once per batch that may have changed them
+        # the floor's summaries, recomputed once per batch that may have changed them (`apply_batch`)
+        self.refresh: Refresh | None = self.refresh_floor if refresh is None else refresh
         self.db = open_store(self.db_path, migrations)
         self.secret = load_secret(self.db_path.parent)   # signs the QR links of finished 办件
         self.state = StateMap.load(self.db)
@@ -82,6 +83,10 @@ class Hub:
             for sink in self.delta_sinks:
                 sink(deltas)
         return outcomes
+
+    def refresh_floor(self, ctx: Context) -> bool:
+        """`floor` / `mgr/floor` after a batch, compared with the committed values in memory (no read)."""
+        return refresh_floor(ctx, self.state.get)
 
     def swap_config(self, config: HallConfig) -> None:
         """Take a new hall configuration (after an admin change committed, or at start from the store).
