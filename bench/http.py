@@ -56,14 +56,15 @@ class Server:
     """The hall server as a process: demo hall, data on disk, the manager key in its environment;
     `code`: the checkout it runs (default: this one)."""
 
-    def __init__(self, root: Path, code: Path = ROOT) -> None:
+    def __init__(self, root: Path, code: Path = ROOT, extra_path: tuple[str, ...] = ()) -> None:
         config = root / "hall"
         shutil.copytree(code / "config/examples/demo-hall", config)
         self.http = free_port()
         bus = free_port(pair=True)
         while self.http in (bus, bus + 1):
             bus = free_port(pair=True)
-        env = {**os.environ, "HALL_MANAGER_KEY": MANAGER_KEY, "PYTHONPATH": str(code), **_READ_ONLY(code)}
+        env = {**os.environ, "HALL_MANAGER_KEY": MANAGER_KEY, "PYTHONPATH": os.pathsep.join([str(code), *extra_path]),
+               **_READ_ONLY(code)}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hall_server", "--config", str(config), "--data", str(root / "data"),
              "--bus", f"127.0.0.1:{bus}", "--http", f"127.0.0.1:{self.http}", "--log-level", "WARNING"],
@@ -204,11 +205,12 @@ def _READ_ONLY(code: Path) -> dict[str, str]:
     return {} if code == ROOT else {"PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def measure(route: str, clients: int, keep: bool, seconds: float, code: Path = ROOT) -> Result:
+def measure(route: str, clients: int, keep: bool, seconds: float, code: Path = ROOT,
+            extra_path: tuple[str, ...] = ()) -> Result:
     """One measurement on a fresh hall with SEED_TICKETS waiting (a busy morning), so every figure
     starts from the same floor: tickets taken by an earlier run would make later ones slower."""
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp), code)
+        server = Server(Path(tmp), code, extra_path)
         try:
             run(server, "ticket", 2, True, 0.1)             # warm up
             seed = f"http://127.0.0.1:{server.http}/api/tickets"
@@ -269,14 +271,18 @@ def main() -> int:
     p.add_argument("--clients", default="1,8", help="client counts (default 1,8)")
     p.add_argument("--baseline", type=Path, default=None,
                    help="another checkout (e.g. main's) measured in the same sitting, row by row")
+    p.add_argument("--server-path", action="append", default=[], metavar="DIR",
+                   help="a folder added to the servers' import path (e.g. an unpacked wheel to try), repeatable")
     args = p.parse_args()
+    extra = tuple(args.server_path)
     counts = [int(x) for x in args.clients.split(",")]
     codes: list[tuple[str, Path]] = [("this", ROOT)]
     if args.baseline is not None:
         codes.append(("base", args.baseline.resolve()))
     print(f"HTTP benchmark: {os.cpu_count()} cores, {args.seconds:g} s per measurement, one process per client, "
           "a real hall server process (uvicorn) on loopback, SQLite synchronous=FULL on disk; "
-          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+          + (f"; servers' extra import path {':'.join(extra)}" if extra else ""))
     for name, code in codes:
         ip = in_process(code)
         print(f"in process ({name}, {code}): {ip['statements']:.1f} SQL statements per ticket; hub CPU per ticket "
@@ -286,10 +292,10 @@ def main() -> int:
     for keep in (False, True):
         conn = "kept" if keep else "new"
         for n in counts:
-            health = {name: measure("health", n, keep, args.seconds, code) for name, code in codes}
+            health = {name: measure("health", n, keep, args.seconds, code, extra) for name, code in codes}
             for route in ("health", "floor", "ticket"):
                 for name, code in codes:
-                    r = health[name] if route == "health" else measure(route, n, keep, args.seconds, code)
+                    r = health[name] if route == "health" else measure(route, n, keep, args.seconds, code, extra)
                     print(f"{route:<7} {name:<5} {conn:<5} {n:>7} | {r.rate_s:>7.0f} {r.p50_ms:>7.1f} {r.p99_ms:>7.1f} "
                           f"{r.cpu_ms:>10.2f} {r.errors:>6} | {r.rate_s / health[name].rate_s:>8.0%}", flush=True)
     print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
