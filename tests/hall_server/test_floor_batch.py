@@ -4,11 +4,15 @@ them: a real hub on a real SQLite file."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from hall_server.core.hub import Hub
 from hall_server.domain.context import Context
+from hall_server.domain.hall_config_store import CONFIG_FOLDER, load_from_store, seed_from_folder
 from hallnet.messages import Envelope
+from hallnet.vocabulary import Msg
+from tests.conftest import DEMO_HALL
 
 from .conftest import at
 
@@ -103,3 +107,28 @@ def test_a_command_that_does_not_change_the_floor_publishes_no_floor_delta(hub: 
     assert runs == []                                       # a refusal: nothing to recompute
     hub.apply([Envelope(type="staff.today", node="terminal-1", seq=2, body={})], now_ms=at(9, 0))
     assert len(runs) <= 1 and not any(_keys(b, "floor") for b in batches)   # a read: the floor is unchanged
+
+
+def test_an_admin_change_and_commands_in_one_batch_publish_the_floor_once_under_the_new_configuration(
+        tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    hub = Hub(data / "hall.db", None)  # type: ignore[arg-type]
+    try:
+        assert seed_from_folder(hub.db, DEMO_HALL, data / CONFIG_FOLDER, at(9, 0))
+        hub.swap_config(load_from_store(hub.db, data / CONFIG_FOLDER))
+        windows = len(hub.config.windows)
+        hub.apply([_take(1)], now_ms=at(9, 0))
+        assert hub.state.get("floor")["windows_closed"] == windows
+        batches, runs = _watch(hub)
+        new_window = {"number": windows + 1, "name": f"{windows + 1}号窗口", "categories": ["A"]}
+        change = Envelope(type=Msg.ADMIN_CHANGE, node="manager-boss", seq=1, body={
+            "who": "boss", "what": "window.add", "items": [{"kind": "window", "key": str(windows + 1),
+                                                           "doc": new_window}]})
+        outcomes = hub.apply([_take(2), change, _take(3)], now_ms=at(9, 1))
+        assert all(o.ok for o in outcomes), [(o.error, o.message) for o in outcomes]
+        assert len(runs) == 1
+        [floor] = _keys(batches[0], "floor")
+        assert floor[2]["windows_closed"] == windows + 1 and floor[2]["waiting"] == 3
+    finally:
+        hub.close()
