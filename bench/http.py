@@ -13,7 +13,12 @@ at once: the bench sends the manager's X-Api-Key (HALL_MANAGER_KEY in the server
 so the product's public limits stay as they are; a manager takes the same normal ticket (no
 priority), through the same route and command. Prints figures; never fails on time.
 
-    .venv/bin/python bench/http.py [--seconds 3] [--clients 1,8]
+`--baseline DIR` measures another checkout of the project (e.g. main's) in the same sitting: each
+row is measured on it right after this checkout, and printed beneath. Both also print, in
+process (no HTTP), the SQL statements one ticket costs and the hub's CPU per ticket (a hub on a
+temporary file, `synchronous=OFF`: CPU only), one ticket per batch and eight per batch.
+
+    .venv/bin/python bench/http.py [--seconds 3] [--clients 1,8] [--baseline /path/to/main]
 """
 
 from __future__ import annotations
@@ -48,20 +53,22 @@ SEED_TICKETS = 200              # waiting when a measurement starts
 
 
 class Server:
-    """The hall server as a process: demo hall, data on disk, the manager key in its environment."""
+    """The hall server as a process: demo hall, data on disk, the manager key in its environment;
+    `code`: the checkout it runs (default: this one)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, code: Path = ROOT, extra_path: tuple[str, ...] = ()) -> None:
         config = root / "hall"
-        shutil.copytree(ROOT / "config/examples/demo-hall", config)
+        shutil.copytree(code / "config/examples/demo-hall", config)
         self.http = free_port()
         bus = free_port(pair=True)
         while self.http in (bus, bus + 1):
             bus = free_port(pair=True)
-        env = {**os.environ, "HALL_MANAGER_KEY": MANAGER_KEY, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "HALL_MANAGER_KEY": MANAGER_KEY, "PYTHONPATH": os.pathsep.join([str(code), *extra_path]),
+               **_READ_ONLY(code)}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hall_server", "--config", str(config), "--data", str(root / "data"),
              "--bus", f"127.0.0.1:{bus}", "--http", f"127.0.0.1:{self.http}", "--log-level", "WARNING"],
-            cwd=ROOT, env=env)
+            cwd=code, env=env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -193,11 +200,17 @@ def run(server: Server, route: str, clients: int, keep: bool, seconds: float) ->
                   (cpu1 - cpu0) * 1000 / max(1, len(lat)))
 
 
-def measure(route: str, clients: int, keep: bool, seconds: float) -> Result:
+def _READ_ONLY(code: Path) -> dict[str, str]:
+    """Another checkout is measured, not written to: no bytecode files in it."""
+    return {} if code == ROOT else {"PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def measure(route: str, clients: int, keep: bool, seconds: float, code: Path = ROOT,
+            extra_path: tuple[str, ...] = ()) -> Result:
     """One measurement on a fresh hall with SEED_TICKETS waiting (a busy morning), so every figure
     starts from the same floor: tickets taken by an earlier run would make later ones slower."""
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp))
+        server = Server(Path(tmp), code, extra_path)
         try:
             run(server, "ticket", 2, True, 0.1)             # warm up
             seed = f"http://127.0.0.1:{server.http}/api/tickets"
@@ -210,24 +223,82 @@ def measure(route: str, clients: int, keep: bool, seconds: float) -> Result:
             server.stop()
 
 
+# --- in process: what one ticket costs the hub (SQL statements, CPU), no HTTP -----------------------
+
+IN_PROCESS = r"""
+import json, sys, tempfile, time
+from pathlib import Path
+from config.loader import load_hall
+from hall_server.core.hub import Hub
+from hallnet.messages import Envelope
+cats = "ABCDEFGH"
+with tempfile.TemporaryDirectory() as tmp:
+    hub = Hub(Path(tmp) / "hall.db", load_hall(Path("config/examples/demo-hall")))
+    hub.db.execute("PRAGMA synchronous=OFF")
+    for k in range(SEED):
+        hub.submit("queue.take", {"category": cats[k % 8]}, "manager-bench")
+    def batch(n, k):
+        return [Envelope(type="queue.take", node="manager-bench", seq=0, body={"category": cats[(k + j) % 8]})
+                for j in range(n)]
+    statements = []
+    hub.db.conn.set_trace_callback(statements.append)
+    for k in range(80):
+        hub.apply(batch(1, k))
+    hub.db.conn.set_trace_callback(None)
+    out = {"statements": len(statements) / 80}
+    for n in (1, 8):
+        t0 = time.process_time()
+        for k in range(0, 800, n):
+            hub.apply(batch(n, k))
+        out[f"cpu_ms_{n}"] = (time.process_time() - t0) / 800 * 1000
+    hub.close()
+print(json.dumps(out))
+"""
+
+
+def in_process(code: Path) -> dict[str, float]:
+    """SQL statements per ticket (one per batch) and the hub's CPU ms per ticket, batches of 1 and 8,
+    after SEED_TICKETS: measured in a subprocess on `code`'s checkout."""
+    env = {**os.environ, "PYTHONPATH": str(code), **_READ_ONLY(code)}
+    done = subprocess.run([sys.executable, "-c", IN_PROCESS.replace("SEED", str(SEED_TICKETS))], cwd=code, env=env,
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=3.0, help="seconds per measurement (default 3)")
     p.add_argument("--clients", default="1,8", help="client counts (default 1,8)")
+    p.add_argument("--baseline", type=Path, default=None,
+                   help="another checkout (e.g. main's) measured in the same sitting, row by row")
+    p.add_argument("--server-path", action="append", default=[], metavar="DIR",
+                   help="a folder added to the servers' import path (e.g. an unpacked wheel to try), repeatable")
     args = p.parse_args()
+    extra = tuple(args.server_path)
     counts = [int(x) for x in args.clients.split(",")]
+    codes: list[tuple[str, Path]] = [("this", ROOT)]
+    if args.baseline is not None:
+        codes.append(("base", args.baseline.resolve()))
     print(f"HTTP benchmark: {os.cpu_count()} cores, {args.seconds:g} s per measurement, one process per client, "
-          "a real hall server process (uvicorn) on loopback, SQLite synchronous=FULL on disk")
-    print(f"{'route':<7} {'conn':<5} {'clients':>7} | {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+          "a real hall server process (uvicorn) on loopback, SQLite synchronous=FULL on disk; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+          + (f"; servers' extra import path {':'.join(extra)}" if extra else ""))
+    for name, code in codes:
+        ip = in_process(code)
+        print(f"in process ({name}, {code}): {ip['statements']:.1f} SQL statements per ticket; hub CPU per ticket "
+              f"{ip['cpu_ms_1']:.3f} ms (one per batch), {ip['cpu_ms_8']:.3f} ms (eight per batch)", flush=True)
+    print(f"{'route':<7} {'code':<5} {'conn':<5} {'clients':>7} | {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'cpu ms/req':>10} {'errors':>6} | {'of health':>9}")
     for keep in (False, True):
         conn = "kept" if keep else "new"
         for n in counts:
-            health = measure("health", n, keep, args.seconds)
+            health = {name: measure("health", n, keep, args.seconds, code, extra) for name, code in codes}
             for route in ("health", "floor", "ticket"):
-                r = health if route == "health" else measure(route, n, keep, args.seconds)
-                print(f"{route:<7} {conn:<5} {n:>7} | {r.rate_s:>7.0f} {r.p50_ms:>7.1f} {r.p99_ms:>7.1f} "
-                      f"{r.cpu_ms:>10.2f} {r.errors:>6} | {r.rate_s / health.rate_s:>8.0%}", flush=True)
+                for name, code in codes:
+                    r = health[name] if route == "health" else measure(route, n, keep, args.seconds, code, extra)
+                    print(f"{route:<7} {name:<5} {conn:<5} {n:>7} | {r.rate_s:>7.0f} {r.p50_ms:>7.1f} {r.p99_ms:>7.1f} "
+                          f"{r.cpu_ms:>10.2f} {r.errors:>6} | {r.rate_s / health[name].rate_s:>8.0%}", flush=True)
+    print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("goals (8 clients): ticket ≥ 50 % of health and p99 ≤ 15 ms; floor ≥ 80 % of health")
     return 0
 

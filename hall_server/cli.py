@@ -263,8 +263,11 @@ def _serve_http(backend: "BusBackend", addr: tuple[str, int]) -> int:
     import uvicorn
 
     # Open live-floor streams (SSE) never end by themselves: give them 2 s on shutdown, then cancel.
+    # No access log (it would log at INFO, below the level shown, on every request). uvicorn takes
+    # the faster HTTP parser (httptools) and event loop (uvloop) by itself when they are installed.
     server = uvicorn.Server(uvicorn.Config(make_app(backend), host=addr[0], port=addr[1],
-                                           log_level="warning", lifespan="off", timeout_graceful_shutdown=2))
+                                           log_level="warning", access_log=False, lifespan="off",
+                                           timeout_graceful_shutdown=2))
     stopped = threading.Event()          # the HTTP server is done (or asked to be): the watcher ends
     signalled = threading.Event()
     died = threading.Event()

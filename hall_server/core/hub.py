@@ -22,13 +22,14 @@ from config.schema import HallConfig
 from sqlite_utils.migrations import Migrations
 
 from hallnet.clock import Clock
-from hall_server.domain.context import Handlers
+from hall_server.domain.context import Context, Handlers
 from hall_server.core.handlers import core_handlers
 from hall_server.core.migrations import HALL
 from hall_server.core.secret import load_secret
 from hall_server.core.state import StateMap
 from hall_server.core.store import StorageWatch, open_reader, open_store, storage_fault
-from hall_server.core.writer import Applied, apply_batch
+from hall_server.core.writer import Applied, Refresh, apply_batch
+from hall_server.domain.floor import refresh_floor
 from hallnet.messages import Envelope
 
 DeltaSink = Callable[[list[tuple[int, str, Any]]], None]
@@ -46,13 +47,16 @@ class Liveness:
 
 class Hub:
     def __init__(self, db_path: Path | str, config: HallConfig, clock: Clock | None = None,
-                 migrations: tuple[Migrations, ...] = HALL, handlers: Handlers | None = None) -> None:
+                 migrations: tuple[Migrations, ...] = HALL, handlers: Handlers | None = None,
+                 refresh: Refresh | None = None) -> None:
         self.db_path = Path(db_path)
         self.clock = clock or Clock()
         self.config = config
         # message type → handler; the default is the core's and the domain's table, the server's
         # (hall_server.assembly) adds the web side's.
         self.handlers = core_handlers() if handlers is None else handlers
+        # the floor's summaries, recomputed once per batch that may have changed them (`apply_batch`)
+        self.refresh: Refresh | None = self.refresh_floor if refresh is None else refresh
         self.db = open_store(self.db_path, migrations)
         self.secret = load_secret(self.db_path.parent)   # signs the QR links of finished 办件
         self.state = StateMap.load(self.db)
@@ -69,7 +73,7 @@ class Hub:
         try:
             outcomes, deltas = apply_batch(self.db, self.state, self.config, self.handlers, batch,
                                            self.clock() if now_ms is None else now_ms, self.secret,
-                                           on_config=self.swap_config)
+                                           on_config=self.swap_config, refresh=self.refresh)
         except Exception as exc:
             fault = storage_fault(exc)
             if fault is None:
@@ -81,6 +85,10 @@ class Hub:
             for sink in self.delta_sinks:
                 sink(deltas)
         return outcomes
+
+    def refresh_floor(self, ctx: Context) -> bool:
+        """`floor` / `mgr/floor` after a batch, compared with the committed values in memory (no read)."""
+        return refresh_floor(ctx, self.state.get)
 
     def swap_config(self, config: HallConfig) -> None:
         """Take a new hall configuration (after an admin change committed, or at start from the store).

@@ -9,6 +9,9 @@ For each message, in order:
     success; an unexpected exception rolls that message back and asks the sender to retry;
   - a storage fault (disk full, read-only) aborts the whole batch: `StorageFault` is raised,
     nothing of the batch is stored or acknowledged;
+  - once every message ran, the batch's summaries (`refresh`, the hub gives the floor's
+    `refresh_floor`) are recomputed once, in the same transaction, if a message whose writes were
+    kept said it may have changed them (`Context.floor_dirty`): never for a batch that changed nothing;
   - state deltas are written to `state` with the next hall sequence number.
 Then one COMMIT for the whole batch. The caller sends replies and deltas only after this returns:
 commit before acknowledge.
@@ -33,6 +36,10 @@ from hallnet.messages import Envelope, now_ms
 from hallnet.vocabulary import reply_body
 
 log = logging.getLogger(__name__)
+
+BATCH_NODE = "system"       # the sender the batch's own context (the summaries' refresh) names
+
+Refresh = Callable[[Context], object]   # republishes summaries from the store (`ctx.publish`), once per batch
 
 
 @dataclass
@@ -61,6 +68,7 @@ def apply_batch(
     at_ms: int | None = None,
     secret: bytes = b"",
     on_config: Callable[[HallConfig], None] | None = None,
+    refresh: Refresh | None = None,
 ) -> tuple[list[Applied], list[tuple[int, str, Any]]]:
     """Apply `batch` in one transaction. Returns the outcome per message and the deltas (seq, key, value).
 
@@ -71,10 +79,14 @@ def apply_batch(
     A handler that changed the hall's configuration (`ctx.new_config`, an admin change) hands the
     new `HallConfig` to the later messages of the batch, and to `on_config` once the batch is
     committed (never for a batch that rolled back).
+    `refresh` runs once after the batch's messages, inside the transaction and under the batch's last
+    configuration, when one of the messages whose writes were kept set `ctx.floor_dirty`; what it
+    publishes is numbered with the batch's deltas.
     """
     swapped: HallConfig | None = None
     outcomes: list[Applied] = []
     pending: list[tuple[str, Any]] = []
+    dirty = False                                        # a kept message may have changed the summaries
     at_ms = now_ms() if at_ms is None else at_ms
     conn = db.conn
     with db.atomic():
@@ -101,6 +113,7 @@ def apply_batch(
             except DomainError as exc:
                 _rollback_to(conn)
                 ctx.deltas.clear()
+                ctx.floor_dirty = False                  # its writes are gone
                 outcome = Applied(env, ok=False, error=exc.code, message=exc.message, details=exc.details)
                 _record(conn, env, at_ms, outcome)
             except Exception as exc:  # a bug: not applied, the sender keeps it and retries
@@ -115,6 +128,12 @@ def apply_batch(
             done[(env.node, env.id)] = outcome
             outcomes.append(outcome)
             pending.extend(ctx.deltas)
+            dirty = dirty or ctx.floor_dirty
+        if dirty and refresh is not None:
+            batch_ctx = Context(db=db, config=config, node=BATCH_NODE, now_ms=at_ms, msg_id="", batch_deltas=pending,
+                                secret=secret)
+            refresh(batch_ctx)
+            pending.extend(batch_ctx.deltas)
         deltas = state.write(db, pending)
     state.commit(deltas)  # after COMMIT: memory follows disk
     if swapped is not None and on_config is not None:

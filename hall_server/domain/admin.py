@@ -30,7 +30,7 @@ from typing import Any
 from config.errors import ConfigError
 from config.schema import HALL_FILES, HallConfig
 from hall_server.domain.context import BadRequest, Context, DomainError, Handlers
-from hall_server.domain.floor import publish_queue, publish_window, refresh_floor
+from hall_server.domain.floor import publish_queue, publish_window
 from hall_server.domain.hall_config_store import LISTS, Item, audit, build, is_empty, item_key, put_item, store_docs
 from config.pins import hash_pin, verify_pin
 from hallnet.bodies import AdminAccount, AdminChange, AdminPinReset, AdminUnlock
@@ -151,7 +151,7 @@ def republish(ctx: Context, config: HallConfig) -> None:
         publish_window(ctx, w.number)
     for c in config.categories:
         publish_queue(ctx, c.code)
-    refresh_floor(ctx)
+    ctx.floor_dirty = True           # `floor` / `mgr/floor`: recomputed once, after the batch (the writer)
     tags = tags_value(config)
     if ctx.current(TAGS) != tags:
         ctx.publish(TAGS, tags)

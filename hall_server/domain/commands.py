@@ -49,7 +49,7 @@ from hall_server.domain.common import (
     window_cfg,
 )
 from hall_server.domain.errors import AlreadyRated, BadRequest, ChannelNotAllowed, RatingExpired, UnknownJob
-from hall_server.domain.floor import ensure_windows, refresh_floor
+from hall_server.domain.floor import ensure_windows
 from hall_server.domain.context import Context, Handler, Handlers
 from hallnet.bodies import (
     AtWindow, CaseAppeal, CaseCallback, CaseCityNote, CaseDecide, CaseStep, CommentSubmit, DoneAt, Empty,
@@ -62,12 +62,14 @@ COMMANDS = Handlers()   # the domain's node commands (collected in hall_server.c
 
 
 def handler(type_name: str, kinds: set[str] | None = None) -> Callable[[Handler], Handler]:
-    """Add a domain command to COMMANDS; after it ran, the `floor` summary is republished if it changed."""
+    """Add a domain command to COMMANDS. Once it ran, it marks the floor's summaries (`floor`,
+    `mgr/floor`) as possibly changed: the writer recomputes them once per batch, after its last
+    message (`hall_server.domain.floor.refresh_floor`), not once per command."""
 
     def wrap(fn: Handler) -> Handler:
         def run(ctx: Context, body: Any) -> dict[str, Any]:
             result = fn(ctx, body)
-            refresh_floor(ctx)
+            ctx.floor_dirty = True
             return result
 
         run.__name__, run.__doc__ = fn.__name__, fn.__doc__

@@ -87,6 +87,7 @@ class Context:
     batch_deltas: list[tuple[str, Any]] = field(default_factory=list)  # earlier messages of this batch
     secret: bytes = b""       # the hall secret (signs QR links); empty when the hub has none
     new_config: HallConfig | None = None   # set by an admin change: the writer swaps to it after COMMIT
+    floor_dirty: bool = False  # this message may have changed `floor` / `mgr/floor`: recomputed once per batch
 
     @property
     def node_kind(self) -> str:

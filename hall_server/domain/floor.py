@@ -16,13 +16,15 @@ State keys (published with `ctx.publish` after each change; values are msgpack m
 | `rating/<n>` | `{window, job, handle, staff_no, staff_name, department, stars, service_code, expires_ms, tag_version}` while window n's evaluator may rate; deleted when rated or expired. No state key ever carries a slip's signed QR link (every node, staff terminals too, may read every key) | kiosk n, gateway (keypad of window n) |
 | `slips/<n>` | `{window, pending: [print_id, …]}` while window n has slip prints waiting for the devices gateway (`hall_server.domain.slips`); deleted when none | gateway |
 | `calls` | `{recent: [{ticket, window, at_ms, recall}]}` (last 10 calls) | hall display (voice announcement) |
-| `floor` | `{day, windows_open, windows_paused, windows_closed, waiting, waiting_over_limit, served_today}` — what anyone may see; republished only when it changes (after any command, and by the tick as waits age) | hall display, floor page |
+| `floor` | `{day, windows_open, windows_paused, windows_closed, waiting, waiting_over_limit, served_today}` — what anyone may see; recomputed once per batch (group commit) in which a domain command succeeded, after the batch's last message (the writer calls `refresh_floor`), and republished only when it changes (the tick ages the waits) | hall display, floor page |
 | `mgr/floor` | `{day, rated_today, bad_today, open_cases, overdue_cases}` — server-private (`mgr/` keys are never published to nodes nor in their snapshots, R6: a staff terminal must not see a 差评 land); HTTP pages read it from `backend.snapshot()` | floor page (managers) |
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from enum import Enum
 from typing import Any
 
 import sqlite_utils
@@ -180,28 +182,66 @@ class QueueValue:
     last_called: str | None
 
 
-def queue_value(db: Any, config: HallConfig | None, category: str) -> QueueValue:
-    r = row(db, "SELECT COUNT(*) AS waiting, SUM(priority > 0) AS prio, MIN(queued_ms) AS oldest "
-                "FROM tickets WHERE status = 'waiting' AND category = ?", [category])
-    last = row(db, "SELECT no FROM tickets WHERE category = ? AND called_ms IS NOT NULL "
-                   "ORDER BY called_ms DESC LIMIT 1", [category])
-    name = ""
-    if config is not None:
-        try:
-            name = config.category(category).name
-        except KeyError:
-            pass
-    assert r is not None
-    return QueueValue(category, name, r["waiting"], r["prio"] or 0, r["oldest"], last["no"] if last else None)
+class Ask(Enum):
+    """`last_called` not given: read it from the store."""
+
+    STORE = "store"
+
+
+LastCalled = str | None | Ask
+
+
+def plain(value: Any) -> dict[str, Any]:
+    """A flat summary dataclass (its fields plain values) as the map that is published: what
+    `dataclasses.asdict` gives, without its deep copy (this runs for every command)."""
+    return dict(vars(value))
+
+
+def category_name(config: HallConfig | None, category: str) -> str:
+    if config is None:
+        return ""
+    try:
+        return config.category(category).name
+    except KeyError:
+        return ""
+
+
+def last_called(db: Any, category: str) -> str | None:
+    """The number of the category's ticket called last (the newest `called_ms`), or None."""
+    last = db.execute("SELECT no FROM tickets WHERE category = ? AND called_ms IS NOT NULL "
+                      "ORDER BY called_ms DESC LIMIT 1", [category]).fetchone()
+    return last[0] if last else None
+
+
+def queue_value(db: Any, config: HallConfig | None, category: str, last: LastCalled = Ask.STORE) -> QueueValue:
+    """`queue/<category>`'s value; `last`: its `last_called` when the caller knows it (the ticket it
+    just called; a take's unchanged one), else read from the store (a scan of the category's tickets)."""
+    waiting, prio, oldest = db.execute(
+        "SELECT COUNT(*), SUM(priority > 0), MIN(queued_ms) FROM tickets WHERE status = 'waiting' AND category = ?",
+        [category]).fetchone()
+    return QueueValue(category, category_name(config, category), waiting, prio or 0, oldest,
+                      last_called(db, category) if isinstance(last, Ask) else last)
 
 
 def queue_view(db: Any, config: HallConfig | None, category: str) -> dict[str, Any]:
     """`queue/<category>`'s value as published (and as `/api/queue` shows it)."""
-    return asdict(queue_value(db, config, category))
+    return plain(queue_value(db, config, category))
 
 
-def publish_queue(ctx: Context, category: str) -> None:
-    ctx.publish(f"queue/{category}", queue_view(ctx.db, ctx.config, category))
+def publish_queue(ctx: Context, category: str, last: LastCalled = Ask.STORE) -> None:
+    """Publish `queue/<category>`; `last` as in `queue_value`."""
+    ctx.publish(f"queue/{category}", plain(queue_value(ctx.db, ctx.config, category, last)))
+
+
+def published_last_called(ctx: Context, category: str) -> str | None:
+    """`last_called` as `queue/<category>` carries it (pending in this batch, else stored), else read
+    from the store (the key is not there yet). Every change of a ticket's `called_ms` or category
+    republishes its queues (`tickets._call`, `call_back`, `transfer`), so a take, which calls nobody,
+    may reuse it instead of scanning the category's tickets."""
+    value = ctx.current(f"queue/{category}")
+    if isinstance(value, dict) and "last_called" in value:
+        return value["last_called"]
+    return last_called(ctx.db, category)
 
 
 def publish_call(ctx: Context) -> None:
@@ -240,45 +280,56 @@ class ManagerSummary:
 def floor_summary(db: Any, config: HallConfig | None, now_ms: int) -> PublicSummary:
     """`floor`: what anyone in the hall may see (published to every node). R6: no rating counts."""
     day = day_of(now_ms, config)
-    states = {r["state"]: r["n"] for r in rows(db, "SELECT state, COUNT(*) AS n FROM windows GROUP BY state")}
+    states = dict(db.execute("SELECT state, COUNT(*) FROM windows GROUP BY state").fetchall())
     wait_limit_ms = (config.hall.thresholds.wait_alert_min if config is not None else 30) * 60_000
-    waiting = row(db, "SELECT COUNT(*) AS n, COALESCE(SUM(queued_ms < ?), 0) AS over FROM tickets "
-                      "WHERE status = 'waiting'", [now_ms - wait_limit_ms])
-    served = row(db, "SELECT COALESCE(SUM(finished), 0) AS served FROM rollup WHERE day = ?", [day])
-    assert waiting and served
+    waiting, over = db.execute("SELECT COUNT(*), COALESCE(SUM(queued_ms < ?), 0) FROM tickets "
+                               "WHERE status = 'waiting'", [now_ms - wait_limit_ms]).fetchone()
+    served, = db.execute("SELECT COALESCE(SUM(finished), 0) FROM rollup WHERE day = ?", [day]).fetchone()
     open_ = sum(v for k, v in states.items() if k in ("idle", "calling", "serving"))
     paused = states.get("paused", 0)
     total = len(config.windows) if config is not None else sum(states.values())
     return PublicSummary(day=day, windows_open=open_, windows_paused=paused,
-                         windows_closed=max(0, total - open_ - paused), waiting=waiting["n"],
-                         waiting_over_limit=waiting["over"], served_today=served["served"])
+                         windows_closed=max(0, total - open_ - paused), waiting=waiting,
+                         waiting_over_limit=over, served_today=served)
 
 
 def manager_summary(db: Any, config: HallConfig | None, now_ms: int) -> ManagerSummary:
     """`mgr/floor`: today's rating and case counts — server-private (never sent to nodes, R6)."""
     day = day_of(now_ms, config)
-    today = row(db, "SELECT COALESCE(SUM(rated), 0) AS rated, COALESCE(SUM(l1 + l2), 0) AS bad "
-                    "FROM rollup WHERE day = ?", [day])
-    cases = row(db, "SELECT COUNT(*) AS open, COALESCE(SUM(callback_overdue OR rectify_overdue), 0) AS overdue "
-                    "FROM cases WHERE status != 'closed'", [])
-    assert today and cases
-    return ManagerSummary(day=day, rated_today=today["rated"], bad_today=today["bad"], open_cases=cases["open"],
-                          overdue_cases=cases["overdue"])
+    rated, bad = db.execute("SELECT COALESCE(SUM(rated), 0), COALESCE(SUM(l1 + l2), 0) FROM rollup WHERE day = ?",
+                            [day]).fetchone()
+    open_cases, overdue = db.execute("SELECT COUNT(*), COALESCE(SUM(callback_overdue OR rectify_overdue), 0) "
+                                     "FROM cases WHERE status != 'closed'").fetchone()
+    return ManagerSummary(day=day, rated_today=rated, bad_today=bad, open_cases=open_cases, overdue_cases=overdue)
 
 
 def publish_floor(ctx: Context) -> None:
-    ctx.publish("floor", asdict(floor_summary(ctx.db, ctx.config, ctx.now_ms)))
-    ctx.publish(MGR_FLOOR, asdict(manager_summary(ctx.db, ctx.config, ctx.now_ms)))
+    ctx.publish("floor", plain(floor_summary(ctx.db, ctx.config, ctx.now_ms)))
+    ctx.publish(MGR_FLOOR, plain(manager_summary(ctx.db, ctx.config, ctx.now_ms)))
 
 
-def refresh_floor(ctx: Context) -> bool:
-    """Publish `floor` and `mgr/floor` if they differ from their last values (pending in this batch, else stored)."""
+def refresh_floor(ctx: Context, committed: Callable[[str], Any] | None = None) -> bool:
+    """Publish `floor` and `mgr/floor` if they differ from their last values (pending in this batch,
+    else committed: `committed(key)`, the hub's in-memory state map, else read from the store).
+
+    The writer calls it once per batch whose kept messages set `ctx.floor_dirty` (the domain commands,
+    an admin change), after the batch's last message and inside its transaction."""
     changed = False
     summaries = (("floor", floor_summary(ctx.db, ctx.config, ctx.now_ms)),
                  (MGR_FLOOR, manager_summary(ctx.db, ctx.config, ctx.now_ms)))
     for key, typed in summaries:
-        summary = asdict(typed)
-        if ctx.current(key) != summary:
+        summary = plain(typed)
+        if _last_value(ctx, key, committed) != summary:
             ctx.publish(key, summary)
             changed = True
     return changed
+
+
+def _last_value(ctx: Context, key: str, committed: Callable[[str], Any] | None) -> Any:
+    if committed is None:
+        return ctx.current(key)
+    for published in (ctx.deltas, ctx.batch_deltas):
+        for k, v in reversed(published):
+            if k == key:
+                return v
+    return committed(key)

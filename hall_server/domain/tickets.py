@@ -26,7 +26,10 @@ from hall_server.domain.errors import (
     BadRequest, NoCurrentTicket, PriorityNotAllowed, QueueEmpty, TicketNotHere, UnknownCategory,
     UnknownTicket, WindowBusy, WrongTicketState,
 )
-from hall_server.domain.floor import publish_call, publish_queue, publish_window, set_window, window_row
+from hall_server.domain.floor import (
+    QueueValue, category_name, plain, publish_call, publish_queue, publish_window, published_last_called,
+    set_window, window_row,
+)
 from hall_server.domain.hours import day_of
 from hall_server.domain.context import Context
 from hall_server.domain.wait_estimate import estimate_for
@@ -68,10 +71,6 @@ def take(ctx: Context, category: str, priority_kind: str | None = None) -> dict[
     ).fetchone()[0]
     no = ticket_no(category, seq)
     priority = PRIORITY_KINDS.get(priority_kind or "", 0)
-    before = ctx.db.execute(
-        "SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND category = ? AND priority >= ?",
-        [category, priority],
-    ).fetchone()[0]
     pub = public_id()
     cur = ctx.db.execute(
         "INSERT INTO tickets (day, category, seq, no, priority, priority_kind, status, taken_ms, queued_ms, pub) "
@@ -79,10 +78,20 @@ def take(ctx: Context, category: str, priority_kind: str | None = None) -> dict[
         [day, category, seq, no, priority, priority_kind, ctx.now_ms, ctx.now_ms, pub],
     )
     tid = cur.lastrowid
+    assert tid is not None
     event(ctx, tid, "taken", None, priority=priority_kind)
-    publish_queue(ctx, category)
-    ahead = ahead_of(ctx.db, {"id": tid, "category": category, "priority": priority, "target_window": None,
-                              "queued_ms": ctx.now_ms})       # what its status page says
+    ahead_sql, ahead_params = _ahead_where({"id": tid, "category": category, "priority": priority,
+                                            "target_window": None, "queued_ms": ctx.now_ms})
+    # the queue's counts, the tickets before this one and those called before it, in one pass over
+    # the category's waiting tickets (the new one is among them: it is not before itself)
+    waiting, prio, oldest, at_or_above, ahead = ctx.db.execute(
+        "SELECT COUNT(*), SUM(priority > 0), MIN(queued_ms), SUM(priority >= ?), "
+        f"COALESCE(SUM({ahead_sql}), 0) FROM tickets WHERE status = 'waiting' AND category = ?",
+        [priority, *ahead_params, category]).fetchone()
+    before = at_or_above - 1
+    queue = QueueValue(category, category_name(config, category), waiting, prio or 0, oldest,
+                       published_last_called(ctx, category))     # a take calls nobody: last_called stays
+    ctx.publish(f"queue/{category}", plain(queue))
     wait = estimate_for(ctx.db, config, category, day, ahead)
     path = status_path(pub)
     return {"ticket_id": tid, "ticket": no, "public_id": pub, "category": category, "priority": priority_kind,
@@ -125,12 +134,16 @@ def public_status(db: sqlite_utils.Database, config: HallConfig, pub: str) -> di
 def ahead_of(db: Any, t: dict[str, Any]) -> int:
     """Waiting tickets called before ticket `t` (its id, category, priority, target_window, queued_ms):
     of its queue (or of the window it was sent to), higher priority first, then first come."""
+    where, params = _ahead_where(t)
+    return int(db.execute(f"SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND {where}", params).fetchone()[0])
+
+
+def _ahead_where(t: dict[str, Any]) -> tuple[str, list[Any]]:
+    """The condition (with its parameters) a waiting ticket meets when it is called before ticket `t`."""
     scope, params = ("target_window = ?", [t["target_window"]]) if t["target_window"] is not None else (
         "target_window IS NULL AND category = ?", [t["category"]])
-    return int(db.execute(
-        f"SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND {scope} AND (priority > ? OR "
-        "(priority = ? AND (queued_ms < ? OR (queued_ms = ? AND id < ?))))",
-        [*params, t["priority"], t["priority"], t["queued_ms"], t["queued_ms"], t["id"]]).fetchone()[0])
+    return (f"({scope} AND (priority > ? OR (priority = ? AND (queued_ms < ? OR (queued_ms = ? AND id < ?)))))",
+            [*params, t["priority"], t["priority"], t["queued_ms"], t["queued_ms"], t["id"]])
 
 
 def get(ctx: Context, ticket_id: int) -> dict[str, Any]:
@@ -163,7 +176,7 @@ def _call(ctx: Context, w: Window, t: dict[str, Any], kind: str) -> dict[str, An
     )
     event(ctx, t["id"], kind, w.number)
     set_window(ctx, w.number, ticket_id=t["id"], job_id=None)
-    publish_queue(ctx, t["category"])
+    publish_queue(ctx, t["category"], t["no"])        # its called_ms is now: the category's last called
     publish_call(ctx)
     return {"ticket_id": t["id"], "ticket": t["no"], "category": t["category"], "priority": t["priority_kind"],
             "wait_ms": first - t["taken_ms"]}
@@ -242,6 +255,7 @@ def call_back(ctx: Context, w: Window, ticket_id: int) -> dict[str, Any]:
         ctx.db.execute("UPDATE jobs SET status = 'serving' WHERE id = ?", [job["id"]])
     event(ctx, ticket_id, "called_back", w.number)
     set_window(ctx, w.number, ticket_id=ticket_id, job_id=job["id"] if job else None)
+    publish_queue(ctx, t["category"], t["no"])        # called again now: the category's last called
     publish_call(ctx)
     return {"ticket_id": ticket_id, "ticket": t["no"], "status": status}
 
