@@ -9,7 +9,9 @@ For each message, in order:
     success; an unexpected exception rolls that message back and asks the sender to retry;
   - a storage fault (disk full, read-only) aborts the whole batch: `StorageFault` is raised,
     nothing of the batch is stored or acknowledged;
-  - state deltas are written to `state` with the next hall sequence number.
+  - state deltas are written to `state` with the next hall sequence number;
+  - a reply is kept in `applied` without any rating link (`hall_server.domain.token_replies`),
+    which a resend gets back rebuilt from the 办件's row and the hall secret.
 Then one COMMIT for the whole batch. The caller sends replies and deltas only after this returns:
 commit before acknowledge.
 """
@@ -26,6 +28,7 @@ import sqlite_utils
 
 from config.schema import HallConfig
 from hall_server.domain.context import BadRequest, Context, DomainError, Handlers
+from hall_server.domain import token_replies
 from hall_server.core.plain import NotPlain, check_plain
 from hall_server.core.state import StateMap
 from hall_server.core.store import storage_fault
@@ -78,7 +81,8 @@ def apply_batch(
     at_ms = now_ms() if at_ms is None else at_ms
     conn = db.conn
     with db.atomic():
-        done: dict[tuple[str, str], Applied] = _already_applied(conn, batch)
+        done: dict[tuple[str, str], Applied] = _already_applied(
+            conn, batch, lambda stored: token_replies.restore(db, config, secret, stored))
         for env in batch:
             earlier = done.get((env.node, env.id))
             if earlier is not None:                      # applied before, or earlier in this batch
@@ -135,8 +139,10 @@ def _check_storable(env: Envelope) -> None:
         raise BadRequest(f"body cannot be stored: {exc}"[:300], field=exc.path) from None
 
 
-def _already_applied(conn: sqlite3.Connection, batch: list[Envelope]) -> dict[tuple[str, str], Applied]:
-    """The stored outcomes of the batch's (node, id) pairs applied before (one query per 500 ids)."""
+def _already_applied(conn: sqlite3.Connection, batch: list[Envelope],
+                     restore: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[tuple[str, str], Applied]:
+    """The stored outcomes of the batch's (node, id) pairs applied before (one query per 500 ids);
+    `restore` gives a stored result back its rating link (`token_replies`)."""
     ids = list({env.id for env in batch})
     found: dict[tuple[str, str], Applied] = {}
     by_key = {(env.node, env.id): env for env in batch}
@@ -147,7 +153,8 @@ def _already_applied(conn: sqlite3.Connection, batch: list[Envelope]) -> dict[tu
                 f"SELECT node, id, ok, result FROM applied WHERE id IN ({marks})", chunk):
             env = by_key.get((node, msg_id))
             if env is not None:                          # the same id from another node is not a resend
-                found[(node, msg_id)] = _from_stored(env, bool(ok), msgpack.unpackb(blob, raw=False))
+                stored = msgpack.unpackb(blob, raw=False)
+                found[(node, msg_id)] = _from_stored(env, bool(ok), restore(stored) if ok else stored)
     return found
 
 
@@ -157,8 +164,9 @@ def _duplicate_of(env: Envelope, earlier: Applied) -> Applied:
 
 
 def _record(conn: sqlite3.Connection, env: Envelope, at_ms: int, outcome: Applied) -> None:
-    stored = outcome.result if outcome.ok else {"error": outcome.error, "message": outcome.message,
-                                                "details": outcome.details}
+    # a reply is kept without any rating link (rebuilt on a resend: hall_server.domain.token_replies)
+    stored = token_replies.redact(outcome.result) if outcome.ok else {
+        "error": outcome.error, "message": outcome.message, "details": outcome.details}
     conn.execute(
         "INSERT INTO applied (id, node, seq, type, sent_ms, applied_ms, ok, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [env.id, env.node, env.seq, env.type, env.ts_ms, at_ms, int(outcome.ok),
