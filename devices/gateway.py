@@ -185,6 +185,7 @@ class Gateway:
     # --- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> "Gateway":
+        self.slips.recover()                 # before any state key can ask for a print again
         self.client.start()
         self.slips.start()
         for url, session in self.sessions.items():
