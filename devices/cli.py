@@ -1,7 +1,7 @@
 """`python -m devices`: the keypad gateway, and the device simulators.
 
     python -m devices --config DIR --bus HOST:PORT --keys DIR --data DIR [--node gateway-1] [--map NAME=URL ...]
-                      [--qr-base URL]
+                      [--qr-base URL] [--printer-status-timeout-s S]
                       [--clock-start ISO --clock-speed N --clock-anchor EPOCH_S]
 
     python -m devices simulate keypad --addresses 1-8 [--baud 9600] [--keys 5] [--noise 0.01] [--seed N]
@@ -66,7 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the hall server's bus (default 127.0.0.1:7700)")
     parser.add_argument("--keys", metavar="DIR", help="folder with NODE.key_secret and server.key "
                         "(from `python -m hall_server keys new gateway-1`)")
-    parser.add_argument("--data", metavar="DIR", default="gateway-data", help="folder for the outbox (default gateway-data)")
+    parser.add_argument("--data", metavar="DIR", default="gateway-data",
+                        help="folder for the outbox and the slips' print journal (default gateway-data)")
+    parser.add_argument("--printer-status-timeout-s", metavar="S", type=_status_timeout, default=0.5,
+                        help="how long a printer has to answer a status request (DLE EOT) before, and for "
+                             "network printers after, a slip is printed (default 0.5; 0.05-30)")
     parser.add_argument("--node", default="gateway-1", help="this gateway's node id (default gateway-1)")
     parser.add_argument("--map", metavar="NAME=URL", action="append", default=[],
                         help="open the configured port NAME (a keypad's or a printer's) as URL instead (a device "
@@ -147,7 +151,8 @@ def _gateway(args: argparse.Namespace) -> int:
         print(f"python -m devices: {exc}", file=sys.stderr)
         return EXIT_USAGE
     client = HallClient(args.node, address, keys, Path(args.data) / f"{args.node}.db")
-    gateway = Gateway(config, client, port_map, clock=clock, qr_base=args.qr_base or _default_qr_base(args.bus))
+    gateway = Gateway(config, client, port_map, clock=clock, qr_base=args.qr_base or _default_qr_base(args.bus),
+                      printer_status_timeout_s=args.printer_status_timeout_s)
     if not gateway.spots and not gateway.slips.spots:
         print("python -m devices: no window in this configuration has a keypad or a printer; nothing to do",
               file=sys.stderr)
@@ -163,6 +168,16 @@ def _gateway(args: argparse.Namespace) -> int:
     finally:
         gateway.stop()
     return 0
+
+
+def _status_timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0.05 <= value <= 30:
+        raise argparse.ArgumentTypeError(f"must be between 0.05 and 30 seconds, got {text}")
+    return value
 
 
 def _default_qr_base(bus: str) -> str:
