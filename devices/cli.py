@@ -6,9 +6,10 @@
 
     python -m devices simulate keypad --addresses 1-8 [--baud 9600] [--keys 5] [--noise 0.01] [--seed N]
                                       [--control PATH] [--pace] [--reply-ms 5-40] [--verbose]
-    python -m devices simulate printer [--out FILE] [--control PATH] [--verbose]
+    python -m devices simulate printer [--out FILE] [--tcp PORT] [--control PATH] [--verbose]
 
-A simulator prints `PTY /dev/pts/N` as its first stdout line; open that path as the serial port.
+A simulator prints `PTY /dev/pts/N` as its first stdout line; open that path as the serial port
+(the printer with `--tcp PORT`: `TCP socket://127.0.0.1:PORT`, a network printer's raw port).
 It then reads control lines from stdin (and from the unix socket `--control PATH`), answering
 each with one line; `help` lists them, `quit` (or Ctrl-C, or SIGTERM) stops it.
 """
@@ -111,10 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     printer = devices.add_parser(
         "printer", help="an 80 mm ESC/POS receipt printer",
-        description="An ESC/POS receipt printer on a pty. Prints 'PTY /dev/pts/N', then each document "
+        description="An ESC/POS receipt printer on a pty (or, with --tcp, a network printer's raw TCP port). "
+                    "Prints 'PTY /dev/pts/N' (or 'TCP socket://127.0.0.1:PORT'), then each document "
                     "it receives, decoded (text lines and QR payloads). Control lines: status, "
-                    "paper out|in (status replies say 缺纸 / paper end), quit.",
+                    "paper out|in (status replies say 缺纸 / paper end), cover open|closed (off line, 脱机), "
+                    "replies on|off (answer DLE EOT status requests or not), quit.",
     )
+    printer.add_argument("--tcp", metavar="PORT", type=int,
+                         help="listen on this TCP port of 127.0.0.1 instead of a pty (0: any free port)")
     printer.add_argument("--baud", type=int, default=9600, help="line speed (informational; a pty has none)")
     printer.add_argument("--out", metavar="FILE", help="append each document as one JSON line to FILE")
     printer.add_argument("--idle-flush-s", type=float, default=2.0, metavar="S",
@@ -203,12 +208,22 @@ def _simulate_printer(args: argparse.Namespace) -> int:
         if words[0] == "paper" and words[1:] in (["out"], ["in"]):
             sim.set_paper(words[1] == "in")
             return f"ok paper {words[1]}"
-        return "error: printer commands: status | paper out|in | quit"
+        if words[0] == "cover" and words[1:] in (["open"], ["closed"]):
+            sim.set_cover_open(words[1] == "open")
+            return f"ok cover {words[1]}"
+        if words[0] == "replies" and words[1:] in (["on"], ["off"]):
+            sim.set_status_replies(words[1] == "on")
+            return f"ok replies {words[1]}"
+        return "error: printer commands: status | paper out|in | cover open|closed | replies on|off | quit"
 
+    if args.tcp is not None and not 0 <= args.tcp <= 65535:
+        print(f"python -m devices: --tcp {args.tcp}: must be a port number 0-65535", file=sys.stderr)
+        return EXIT_USAGE
     lines = ControlLines(command, stdin=sys.stdin, stdout=sys.stdout, socket_path=args.control)
-    sim = PrinterSimulator(out_path=args.out, idle_flush_s=args.idle_flush_s,
+    sim = PrinterSimulator(out_path=args.out, idle_flush_s=args.idle_flush_s, tcp=args.tcp is not None,
+                           tcp_port=args.tcp or 0,
                            on_document=lambda doc: lines.write(_render_document(len(sim.documents), doc)))
-    return _serve(sim, lines, args.control)
+    return _serve(sim, lines, args.control, label="TCP" if args.tcp is not None else "PTY")
 
 
 class _Simulator(Protocol):
@@ -217,12 +232,12 @@ class _Simulator(Protocol):
     def stop(self) -> None: ...
 
 
-def _serve(sim: _Simulator, lines: ControlLines, control_path: str | None) -> int:
-    """Start `sim`, announce its pty, take control lines until quit, Ctrl-C or SIGTERM."""
+def _serve(sim: _Simulator, lines: ControlLines, control_path: str | None, label: str = "PTY") -> int:
+    """Start `sim`, announce its pty (or TCP URL), take control lines until quit, Ctrl-C or SIGTERM."""
     try:
         path = sim.start()
     except OSError as exc:
-        print(f"python -m devices: cannot open a pty: {exc}", file=sys.stderr)
+        print(f"python -m devices: cannot open a {'pty' if label == 'PTY' else 'TCP port'}: {exc}", file=sys.stderr)
         return 1
     try:
         lines.start()
@@ -230,7 +245,7 @@ def _serve(sim: _Simulator, lines: ControlLines, control_path: str | None) -> in
         print(f"python -m devices: cannot listen on {control_path}: {exc}", file=sys.stderr)
         sim.stop()
         return 1
-    lines.write(f"PTY {path}")
+    lines.write(f"{label} {path}")
     try:
         lines.wait_until_stopped()
     finally:
