@@ -32,7 +32,6 @@ from typing import Any
 import sqlite_utils
 
 from config.schema import HallConfig
-from hall_server.domain.common import row
 from hall_server.domain.jobs import link
 
 TOKEN_FIELDS = ("qr_path", "qr_url")      # the reply fields that carry a signed rating link
@@ -51,7 +50,7 @@ def restore(db: sqlite_utils.Database, config: HallConfig, secret: bytes, stored
     if not stored.get(REDACTED):
         return stored
     out = {k: v for k, v in stored.items() if k != REDACTED}
-    job = row(db, "SELECT pub, finished_ms FROM jobs WHERE pub = ?", [out.get("job")])
-    if job is not None:
-        out.update(link(secret, config, job))
+    found = db.execute("SELECT pub, finished_ms FROM jobs WHERE pub = ?", [out.get("job")]).fetchone()
+    if found is not None:
+        out.update(link(secret, config, {"pub": found[0], "finished_ms": found[1]}))
     return out
