@@ -127,3 +127,17 @@ def test_a_result_already_in_the_outbox_is_not_reported_twice(tmp_path: Path) ->
     assert all(q.empty() for q in gw.slips._queues.values())
     journal.close()
     client.stop()
+
+
+def test_a_network_printer_that_does_not_answer_status_makes_the_slip_unconfirmed(hall) -> None:  # noqa: F811
+    hub, client, gateway = hall
+    with PrinterSimulator(idle_flush_s=0.3, tcp=True) as printer:
+        printer.set_status_replies(False)
+        gw = gateway({PRINTER_1: printer.path})
+        fin = finish_a_job(client)
+        assert wait_until(lambda: slip_state(hub).get("state") == "unconfirmed", 20)
+        assert (slip_state(hub)["error"], slip_state(hub)["job_no"]) == ("no_status", fin["job_no"])
+        assert len(printer.wait_for_documents(1, timeout_s=5)) == 1          # it did come out
+        assert wait_until(lambda: hub.state.get("device/gateway-1/printer-1") == {
+            "online": True, "port": PRINTER_1, "status_known": False})       # managers: online, status unknown
+        assert gw.slips.journal.left_over() == [] and gw.slips.unconfirmed == 1
