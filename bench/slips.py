@@ -111,20 +111,20 @@ def writer_figures(folder: Path, jobs: int, on: bool) -> dict[str, float]:
 def year_of_slips(hub: Hub, days: int, per_day: int, today_ms: int) -> None:
     """DAYS × PER_DAY finished jobs with one slip each (1 % failed, the rest printed), the last day today."""
     db = hub.db.conn
-    day_ms = 86_400_000
-    with db:
-        for d in range(days):
-            at_ms = today_ms - (days - 1 - d) * day_ms
-            day = day_of(at_ms, hub.config)
-            rows = [(f"bench{d:04d}{i:05d}0000000", 1, "HC2101", "finished", at_ms, at_ms, day, f"B{d:04d}-{i:05d}",
-                     "rated") for i in range(per_day)]
-            db.executemany("INSERT INTO jobs (pub, window, staff_no, status, started_ms, finished_ms, day, job_no, "
-                           "rating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            first = db.execute("SELECT MAX(id) FROM jobs").fetchone()[0] - per_day + 1
-            db.executemany("INSERT INTO slips (window, job_id, reason, state, error, created_ms, fetched_ms, done_ms) "
-                           "VALUES (1, ?, 'first', ?, ?, ?, ?, ?)",
-                           [(first + i, "failed" if i % 100 == 0 else "printed", "no_paper" if i % 100 == 0 else None,
-                             at_ms, at_ms, at_ms) for i in range(per_day)])
+    db.execute("BEGIN")                       # one transaction (the store's connection autocommits)
+    for d in range(days):
+        at_ms = today_ms - (days - 1 - d) * 86_400_000
+        day = day_of(at_ms, hub.config)
+        db.executemany("INSERT INTO jobs (pub, window, staff_no, status, started_ms, finished_ms, day, job_no, "
+                       "rating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [(f"bench{d:04d}{i:05d}0000000", 1, "HC2101", "finished", at_ms, at_ms, day,
+                         f"B{d:04d}-{i:05d}", "rated") for i in range(per_day)])
+        first = db.execute("SELECT MAX(id) FROM jobs").fetchone()[0] - per_day + 1
+        db.executemany("INSERT INTO slips (window, job_id, reason, state, error, created_ms, fetched_ms, done_ms) "
+                       "VALUES (1, ?, 'first', ?, ?, ?, ?, ?)",
+                       [(first + i, "failed" if i % 100 == 0 else "printed", "no_paper" if i % 100 == 0 else None,
+                         at_ms, at_ms, at_ms) for i in range(per_day)])
+    db.execute("COMMIT")
     db.execute("ANALYZE")
 
 
