@@ -39,10 +39,12 @@ REDACTED = "_token_redacted"               # marks a stored reply whose link mus
 
 
 def redact(result: dict[str, Any]) -> dict[str, Any]:
-    """The reply as the dedupe table keeps it: without any rating link (`result` is not changed)."""
-    if not any(result.get(f) for f in TOKEN_FIELDS) or not isinstance(result.get("job"), str):
+    """The reply as the dedupe table keeps it: without any rating link (`result` is not changed).
+    A link without the 办件's public id beside it (no such reply today) is dropped for good."""
+    if not any(result.get(f) for f in TOKEN_FIELDS):
         return result
-    return {**result, **{f: None for f in TOKEN_FIELDS}, REDACTED: True}
+    rebuildable = isinstance(result.get("job"), str)
+    return {**result, **{f: None for f in TOKEN_FIELDS}, **({REDACTED: True} if rebuildable else {})}
 
 
 def restore(db: sqlite_utils.Database, config: HallConfig, secret: bytes, stored: dict[str, Any]) -> dict[str, Any]:

@@ -118,3 +118,4 @@ def test_replies_without_a_link_are_kept_as_they_are() -> None:
     assert token_replies.redact(plain) is plain
     none = {"job": "abcdef123456", "qr_path": None, "qr_url": None}       # a hub without a secret
     assert token_replies.redact(none) is none
+    assert token_replies.redact({"qr_path": "/r/x.y", "n": 1}) == {"qr_path": None, "qr_url": None, "n": 1}
