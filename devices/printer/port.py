@@ -23,6 +23,7 @@ Printer ports (windows.toml `printer = {port, baud}`, the dispenser's `--printer
 from __future__ import annotations
 
 import re
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable
@@ -83,9 +84,22 @@ def open_port(url: str, baud: int, timeout_s: float = 0.5) -> Any:
     try:
         if port_kind(url) == "file":
             return FilePort(url)
-        return serial.serial_for_url(url, baudrate=baud, timeout=timeout_s, write_timeout=5)
+        port = serial.serial_for_url(url, baudrate=baud, timeout=timeout_s, write_timeout=5)
+        _no_delay(port)
+        return port
     except (serial.SerialException, OSError, ValueError) as exc:
         raise PrintFailed("not_connected", f"cannot open {url}: {exc}") from None
+
+
+def _no_delay(port: Any) -> None:
+    """A network port sends each small write at once (TCP_NODELAY): without it, the 3-byte status
+    request right after a slip waits for the printer's delayed ACK (about 40 ms on Linux)."""
+    sock = getattr(port, "_socket", None)             # pyserial's socket:// handler keeps it there
+    if isinstance(sock, socket.socket):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
 
 
 def read_status(port: Any, n: int, timeout_s: float) -> int | None:
