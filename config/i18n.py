@@ -1535,3 +1535,24 @@ TEXTS.update({
     # the hall's case page names the city's 督办 event (hall_server/web/templates/case.html: web.case.event.<kind>)
     "web.case.event.city_pushback": {"zh": "市级督办", "en": "Pushed back by the city"},
 })
+
+
+# slips (issue #11): why a slip did not print or is not confirmed (hall_server/domain/slips.py,
+# window_terminal/slip_status.py), and the floor's slip alerts (hall_server/domain/alerts.py)
+TEXTS.update({
+    "slips.reason.no_paper": {"zh": "打印机缺纸", "en": "the printer is out of paper"},
+    "slips.reason.offline": {"zh": "打印机脱机", "en": "the printer is off line"},
+    "slips.reason.not_connected": {"zh": "打印机未连接", "en": "the printer is not connected"},
+    "slips.reason.error": {"zh": "打印机故障", "en": "printer fault"},
+    "slips.reason.timeout": {"zh": "打印超时", "en": "the print timed out"},
+    "slips.reason.no_status": {"zh": "打印机未回复状态", "en": "the printer did not report its status"},
+    "slips.reason.interrupted": {"zh": "打印服务中途重启", "en": "the print service restarted mid-print"},
+    "slips.unconfirmed": {"zh": "凭条未确认：{reason}（办件编号 {job_no}），请查看打印机，未出纸请补打",
+                          "en": "Slip not confirmed: {reason} (case {job_no}); check the printer and reprint if nothing came out"},
+    "web.alert.kind.slip_failed": {"zh": "凭条打印失败", "en": "Slip not printed"},
+    "web.alert.kind.slip_unconfirmed": {"zh": "凭条未确认", "en": "Slip unconfirmed"},
+    "web.alert.slip_failed": {"zh": "{window}号窗口凭条打印失败：{reason}（办件编号 {job_no}），待窗口补打",
+                              "en": "Window {window}: slip not printed, {reason} (case {job_no}); the window should reprint"},
+    "web.alert.slip_unconfirmed": {"zh": "{window}号窗口凭条未确认是否打出：{reason}（办件编号 {job_no}）",
+                                   "en": "Window {window}: slip not confirmed, {reason} (case {job_no})"},
+})

@@ -4,7 +4,7 @@ A hall folder holds five UTF-8 TOML files (every key is listed in `config/REFERE
 
   hall.toml      [hall] name, region_code, department_code, timezone, screen_dpi, public_url
                  [[hall.sessions]] start, end ("HH:MM", in order, not overlapping)
-                 [thresholds], [rating], [assessment], [export], [network], [calendar], [bus],
+                 [thresholds], [rating], [assessment], [export], [network], [calendar], [bus], [printing],
                  [calling] (config.read_calling: the announcement and its voice pack): optional,
                  every key has a default
   windows.toml   [[windows]] number, name, categories, kiosk,

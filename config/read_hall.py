@@ -1,5 +1,6 @@
 """hall.toml: [hall] with its [[hall.sessions]], and the optional sections [thresholds], [rating],
-[assessment], [export], [network] and [calendar] (every key has a default in config.schema)."""
+[assessment], [export], [network], [calendar], [bus] and [printing] (every key has a default in
+config.schema)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from config.read_supervision import read_notify, read_patrol
 from config.reader import CODE, CODE_RULE, Table, quote, show
 from config.schema import (
     BusLimits,
-    Assessment, CityLink, ExportPolicy, Hall, HallCalendar, IPNetwork, Network, RatingPolicy, ScreenSettings, Session,
+    Assessment, CityLink, ExportPolicy, Hall, HallCalendar, IPNetwork, Network, PrintingPolicy, RatingPolicy,
+    ScreenSettings, Session,
     Thresholds,
 )
 
@@ -43,6 +45,8 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     # [bus]
     "node_messages_per_s": (1, 10000), "node_burst": (1, 1000000), "gateway_messages_per_s": (1, 100000),
     "gateway_burst": (1, 1000000), "snapshot_interval_ms": (0, 60000),
+    # [printing]
+    "stuck_after_s": (5, 3600),
 }
 
 
@@ -69,6 +73,7 @@ def read_hall(root: Table) -> Hall | None:
     city = _read_city(root.section("city"))
     network = _read_network(root.section("network"))
     bus = _defaults(root.section("bus"), BusLimits)
+    printing = _defaults(root.section("printing"), PrintingPolicy)
     calendar = _read_calendar(root.section("calendar"))
     hours = read_hours(root.section("hours"))
     screen = _read_screen(root.section("screen"))
@@ -88,7 +93,8 @@ def read_hall(root: Table) -> Hall | None:
                 rating=rating, assessment=assessment,
                 screen_dpi=table.integer("screen_dpi", 72, 640, default=160),
                 public_url=(public_url or "").rstrip("/"), export=export, city=city, network=network,
-                calendar=calendar, bus=bus, hours=hours, screen=screen, patrol=patrol, notify=notify)
+                calendar=calendar, bus=bus, hours=hours, screen=screen, patrol=patrol, notify=notify,
+                printing=printing)
 
 
 NOTICE_MAX_CHARS = 200

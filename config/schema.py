@@ -200,6 +200,13 @@ class BusLimits:
 
 
 @dataclass(frozen=True)
+class PrintingPolicy:
+    """hall.toml [printing]: the windows' slips, printed by the devices gateway."""
+
+    stuck_after_s: int = 60           # a print fetched and not reported this long fails as 打印超时
+
+
+@dataclass(frozen=True)
 class Calling:
     """How calls are announced (hall.toml [calling]); `voice_pack` is absolute, `template_parts`
     is the template split into "{ticket}", "{window}" and the words of the pack's clips."""
@@ -238,6 +245,7 @@ class Hall:
     screen: ScreenSettings = field(default_factory=ScreenSettings)
     patrol: PatrolPolicy = field(default_factory=PatrolPolicy)
     notify: NotifyPolicy = field(default_factory=NotifyPolicy)
+    printing: PrintingPolicy = field(default_factory=PrintingPolicy)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,15 @@
 """`python -m devices`: the keypad gateway, and the device simulators.
 
     python -m devices --config DIR --bus HOST:PORT --keys DIR --data DIR [--node gateway-1] [--map NAME=URL ...]
-                      [--qr-base URL]
+                      [--qr-base URL] [--printer-status-timeout-s S]
                       [--clock-start ISO --clock-speed N --clock-anchor EPOCH_S]
 
     python -m devices simulate keypad --addresses 1-8 [--baud 9600] [--keys 5] [--noise 0.01] [--seed N]
                                       [--control PATH] [--pace] [--reply-ms 5-40] [--verbose]
-    python -m devices simulate printer [--out FILE] [--control PATH] [--verbose]
+    python -m devices simulate printer [--out FILE] [--tcp PORT] [--control PATH] [--verbose]
 
-A simulator prints `PTY /dev/pts/N` as its first stdout line; open that path as the serial port.
+A simulator prints `PTY /dev/pts/N` as its first stdout line; open that path as the serial port
+(the printer with `--tcp PORT`: `TCP socket://127.0.0.1:PORT`, a network printer's raw port).
 It then reads control lines from stdin (and from the unix socket `--control PATH`), answering
 each with one line; `help` lists them, `quit` (or Ctrl-C, or SIGTERM) stops it.
 """
@@ -66,7 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the hall server's bus (default 127.0.0.1:7700)")
     parser.add_argument("--keys", metavar="DIR", help="folder with NODE.key_secret and server.key "
                         "(from `python -m hall_server keys new gateway-1`)")
-    parser.add_argument("--data", metavar="DIR", default="gateway-data", help="folder for the outbox (default gateway-data)")
+    parser.add_argument("--data", metavar="DIR", default="gateway-data",
+                        help="folder for the outbox and the slips' print journal (default gateway-data)")
+    parser.add_argument("--printer-status-timeout-s", metavar="S", type=_status_timeout, default=0.5,
+                        help="how long a printer has to answer a status request (DLE EOT) before, and for "
+                             "network printers after, a slip is printed (default 0.5; 0.05-30)")
     parser.add_argument("--node", default="gateway-1", help="this gateway's node id (default gateway-1)")
     parser.add_argument("--map", metavar="NAME=URL", action="append", default=[],
                         help="open the configured port NAME (a keypad's or a printer's) as URL instead (a device "
@@ -107,10 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     printer = devices.add_parser(
         "printer", help="an 80 mm ESC/POS receipt printer",
-        description="An ESC/POS receipt printer on a pty. Prints 'PTY /dev/pts/N', then each document "
+        description="An ESC/POS receipt printer on a pty (or, with --tcp, a network printer's raw TCP port). "
+                    "Prints 'PTY /dev/pts/N' (or 'TCP socket://127.0.0.1:PORT'), then each document "
                     "it receives, decoded (text lines and QR payloads). Control lines: status, "
-                    "paper out|in (status replies say 缺纸 / paper end), quit.",
+                    "paper out|in (status replies say 缺纸 / paper end), cover open|closed (off line, 脱机), "
+                    "replies on|off (answer DLE EOT status requests or not), quit.",
     )
+    printer.add_argument("--tcp", metavar="PORT", type=int,
+                         help="listen on this TCP port of 127.0.0.1 instead of a pty (0: any free port)")
     printer.add_argument("--baud", type=int, default=9600, help="line speed (informational; a pty has none)")
     printer.add_argument("--out", metavar="FILE", help="append each document as one JSON line to FILE")
     printer.add_argument("--idle-flush-s", type=float, default=2.0, metavar="S",
@@ -147,7 +156,8 @@ def _gateway(args: argparse.Namespace) -> int:
         print(f"python -m devices: {exc}", file=sys.stderr)
         return EXIT_USAGE
     client = HallClient(args.node, address, keys, Path(args.data) / f"{args.node}.db")
-    gateway = Gateway(config, client, port_map, clock=clock, qr_base=args.qr_base or _default_qr_base(args.bus))
+    gateway = Gateway(config, client, port_map, clock=clock, qr_base=args.qr_base or _default_qr_base(args.bus),
+                      printer_status_timeout_s=args.printer_status_timeout_s)
     if not gateway.spots and not gateway.slips.spots:
         print("python -m devices: no window in this configuration has a keypad or a printer; nothing to do",
               file=sys.stderr)
@@ -163,6 +173,16 @@ def _gateway(args: argparse.Namespace) -> int:
     finally:
         gateway.stop()
     return 0
+
+
+def _status_timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0.05 <= value <= 30:
+        raise argparse.ArgumentTypeError(f"must be between 0.05 and 30 seconds, got {text}")
+    return value
 
 
 def _default_qr_base(bus: str) -> str:
@@ -188,12 +208,22 @@ def _simulate_printer(args: argparse.Namespace) -> int:
         if words[0] == "paper" and words[1:] in (["out"], ["in"]):
             sim.set_paper(words[1] == "in")
             return f"ok paper {words[1]}"
-        return "error: printer commands: status | paper out|in | quit"
+        if words[0] == "cover" and words[1:] in (["open"], ["closed"]):
+            sim.set_cover_open(words[1] == "open")
+            return f"ok cover {words[1]}"
+        if words[0] == "replies" and words[1:] in (["on"], ["off"]):
+            sim.set_status_replies(words[1] == "on")
+            return f"ok replies {words[1]}"
+        return "error: printer commands: status | paper out|in | cover open|closed | replies on|off | quit"
 
+    if args.tcp is not None and not 0 <= args.tcp <= 65535:
+        print(f"python -m devices: --tcp {args.tcp}: must be a port number 0-65535", file=sys.stderr)
+        return EXIT_USAGE
     lines = ControlLines(command, stdin=sys.stdin, stdout=sys.stdout, socket_path=args.control)
-    sim = PrinterSimulator(out_path=args.out, idle_flush_s=args.idle_flush_s,
+    sim = PrinterSimulator(out_path=args.out, idle_flush_s=args.idle_flush_s, tcp=args.tcp is not None,
+                           tcp_port=args.tcp or 0,
                            on_document=lambda doc: lines.write(_render_document(len(sim.documents), doc)))
-    return _serve(sim, lines, args.control)
+    return _serve(sim, lines, args.control, label="TCP" if args.tcp is not None else "PTY")
 
 
 class _Simulator(Protocol):
@@ -202,12 +232,12 @@ class _Simulator(Protocol):
     def stop(self) -> None: ...
 
 
-def _serve(sim: _Simulator, lines: ControlLines, control_path: str | None) -> int:
-    """Start `sim`, announce its pty, take control lines until quit, Ctrl-C or SIGTERM."""
+def _serve(sim: _Simulator, lines: ControlLines, control_path: str | None, label: str = "PTY") -> int:
+    """Start `sim`, announce its pty (or TCP URL), take control lines until quit, Ctrl-C or SIGTERM."""
     try:
         path = sim.start()
     except OSError as exc:
-        print(f"python -m devices: cannot open a pty: {exc}", file=sys.stderr)
+        print(f"python -m devices: cannot open a {'pty' if label == 'PTY' else 'TCP port'}: {exc}", file=sys.stderr)
         return 1
     try:
         lines.start()
@@ -215,7 +245,7 @@ def _serve(sim: _Simulator, lines: ControlLines, control_path: str | None) -> in
         print(f"python -m devices: cannot listen on {control_path}: {exc}", file=sys.stderr)
         sim.stop()
         return 1
-    lines.write(f"PTY {path}")
+    lines.write(f"{label} {path}")
     try:
         lines.wait_until_stopped()
     finally:

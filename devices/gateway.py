@@ -149,10 +149,11 @@ class Gateway:
     def __init__(self, config: HallConfig, client: HallClient, port_map: dict[str, str] | None = None,
                  session_options: dict[str, Any] | None = None, clock: Clock | None = None,
                  offline_after_s: float = 3.0,
-                 wall_s: Callable[[], float] = time.time, qr_base: str = "") -> None:
+                 wall_s: Callable[[], float] = time.time, qr_base: str = "",
+                 printer_status_timeout_s: float = 0.5) -> None:
         self.config = config
         self.client = client
-        self.slips = SlipPrinting(config, client, port_map, qr_base)
+        self.slips = SlipPrinting(config, client, port_map, qr_base, status_timeout_s=printer_status_timeout_s)
         self.clock = clock or Clock()
         self._wall_s = wall_s
         # (window, handle) → real time its START_RATING went out; kept after the rating closes, since
@@ -185,6 +186,7 @@ class Gateway:
     # --- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> "Gateway":
+        self.slips.recover()                 # before any state key can ask for a print again
         self.client.start()
         self.slips.start()
         for url, session in self.sessions.items():

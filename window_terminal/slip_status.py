@@ -1,17 +1,20 @@
 """The slip on the window terminal: how its print went, and whether 补打 (reprint) may be asked.
 
 The devices gateway prints the slip on the window's printer; the terminal only reads the
-token-free `window/<n>.slip` = `{print_id, state: printing/printed/failed, error, job_no, reprint,
-at_ms}` (hall_server/domain/floor.py) and sends `slip.reprint {}`. It never holds the slip's bytes
-nor its QR link (a credential to rate: staff must not rate their own 办件).
+token-free `window/<n>.slip` = `{print_id, state: printing/printed/failed/unconfirmed, error, job_no,
+reprint, at_ms}` (hall_server/domain/floor.py, slips.py) and sends `slip.reprint {}`. `unconfirmed`:
+the gateway cannot tell whether the paper came out; the clerk looks and asks for 补打 if not. It
+never holds the slip's bytes nor its QR link (a credential to rate: staff must not rate their own 办件).
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-PRINT_ERRORS = ("no_paper", "offline", "not_connected", "error")
+PRINT_ERRORS = ("no_paper", "offline", "not_connected", "error", "timeout")
+UNCONFIRMED_ERRORS = ("no_status", "interrupted")
 KIND = {"printing": "info", "printed": "ok", "failed": "error"}
+LOUD = ("failed", "unconfirmed")           # said loudly once, when it happens
 
 Translate = Callable[..., str]
 
@@ -50,18 +53,22 @@ def line(win: dict[str, Any] | None, tr: Translate, gateway_alive: bool = True) 
         return tr("term.slip.no_gateway", job_no=job_no), "error"
     if state == "failed":
         error = slip.get("error") if slip.get("error") in PRINT_ERRORS else "error"
-        return tr("term.slip.failed", reason=tr(f"term.slip.err.{error}"), job_no=job_no), "error"
+        return tr("term.slip.failed", reason=tr(f"slips.reason.{error}"), job_no=job_no), "error"
+    if state == "unconfirmed":
+        error = slip.get("error") if slip.get("error") in UNCONFIRMED_ERRORS else "no_status"
+        return tr("slips.unconfirmed", reason=tr(f"slips.reason.{error}"), job_no=job_no), "error"
     if state in KIND:
         return tr(f"term.slip.{state}", job_no=job_no), KIND[state]
     return "", ""
 
 
 def newly_failed(before: dict[str, Any] | None, after: dict[str, Any] | None) -> bool:
-    """The window's state now shows a print failure it did not show before (say it loudly once)."""
+    """The window's state now shows a print failure (or an unconfirmed print) it did not show
+    before (say it loudly once)."""
     old, new = slip_of(before), slip_of(after)
-    if new is None or new.get("state") != "failed":
+    if new is None or new.get("state") not in LOUD:
         return False
-    return old is None or old.get("print_id") != new.get("print_id") or old.get("state") != "failed"
+    return old is None or old.get("print_id") != new.get("print_id") or old.get("state") != new.get("state")
 
 
 def can_reprint(has_printer: bool, win: dict[str, Any] | None, has_last_case: bool) -> tuple[bool, str]:

@@ -18,6 +18,8 @@ LF, CR, HT = 0x0A, 0x0D, 0x09
 STATUS_OK = 0x12               # DLE EOT n reply: fixed bits only, no error, online
 STATUS_OFFLINE = 0x08          # DLE EOT 1: the printer is off line (e.g. out of paper)
 STATUS_PAPER_END = 0x60        # DLE EOT 4: the paper roll sensor sees no paper
+STATUS_COVER_OPEN = 0x04       # DLE EOT 2: the cover is open (off line)
+STATUS_PAPER_STOP = 0x20       # DLE EOT 2: printing stopped at paper end
 
 _QR_LEVELS = {48: "L", 49: "M", 50: "Q", 51: "H"}
 # Commands with a fixed number of parameter bytes that only change things we do not track.
@@ -70,6 +72,8 @@ class EscPosDecoder:
         self._done: list[Document] = []
         self._responses = bytearray()
         self.paper_out = False          # the simulator's "paper out" switch (status replies only)
+        self.cover_open = False         # … and its "off line" switch (cover open)
+        self.answers_status = True      # False: DLE EOT goes unanswered (many network printers)
         self._reset_style()
         self._segments: list[tuple[bytes, bool]] = []   # (text bytes, in Chinese mode)
         self._line_style: tuple[Align, bool, int, int] | None = None
@@ -99,10 +103,14 @@ class EscPosDecoder:
         return None if doc.empty else doc
 
     def status(self, n: int) -> int:
-        """The reply to DLE EOT n: online and no error, unless `paper_out` (then off line, paper end)."""
-        if not self.paper_out:
-            return STATUS_OK
-        return STATUS_OK | (STATUS_OFFLINE if n == 1 else STATUS_PAPER_END if n == 4 else 0)
+        """The reply to DLE EOT n: online and no error, unless `paper_out` (then off line, printing
+        stopped at paper end, paper end) or `cover_open` (off line, cover open)."""
+        out = STATUS_OK
+        if self.paper_out:
+            out |= {1: STATUS_OFFLINE, 2: STATUS_PAPER_STOP, 4: STATUS_PAPER_END}.get(n, 0)
+        if self.cover_open:
+            out |= {1: STATUS_OFFLINE, 2: STATUS_COVER_OPEN}.get(n, 0)
+        return out
 
     def take_responses(self) -> bytes:
         """Bytes the printer answers (real-time status requests)."""
@@ -235,7 +243,7 @@ class EscPosDecoder:
             p = self._params(pos, 1)
             if p is None:
                 return _NEED_MORE
-            if cmd == 0x04:
+            if cmd == 0x04 and self.answers_status:
                 self._responses.append(self.status(p[0]))
             return 3
         if cmd == 0x14:                                 # DLE DC4 fn m t

@@ -1,9 +1,13 @@
-"""A simulated ESC/POS receipt printer behind a pty: decodes what the host prints.
+"""A simulated ESC/POS receipt printer behind a pty (a serial printer) or a TCP port (a network
+printer's raw port 9100, `tcp=True`): decodes what the host prints.
 
 Every finished document (cut, or idle for `idle_flush_s` after data without a cut) is kept in
 `documents`, passed to `on_document`, and, with `out_path`, appended to that file as one JSON
 line. Real-time status requests (DLE EOT n) are answered "online, no error", or, after
-`set_paper(False)`, "off line, paper end" (what the gateway reports as 缺纸).
+`set_paper(False)`, "off line, paper end" (what the gateway reports as 缺纸), after
+`set_cover_open(True)` "off line, cover open" (脱机); after `set_status_replies(False)` they go
+unanswered, as on many network printers (the gateway then reports the print 未确认).
+`start()` returns what the host opens: the pty's path, or `socket://127.0.0.1:PORT`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Callable
 
 from devices.printer.decoder import Document, EscPosDecoder
 from devices.sim_pty import PtyRunner
+from devices.sim_tcp import TcpRunner
 
 
 class _PrinterEndpoint:
@@ -48,14 +53,17 @@ class _PrinterEndpoint:
 
 class PrinterSimulator:
     def __init__(self, *, out_path: str | Path | None = None,
-                 on_document: Callable[[Document], None] | None = None, idle_flush_s: float = 2.0) -> None:
+                 on_document: Callable[[Document], None] | None = None, idle_flush_s: float = 2.0,
+                 tcp: bool = False, tcp_port: int = 0) -> None:
         self.documents: list[Document] = []
         self.out_path = Path(out_path) if out_path else None
         self._on_document = on_document
         self._lock = threading.RLock()
         self._arrived = threading.Condition(self._lock)
         self._endpoint = _PrinterEndpoint(self._store, idle_flush_s)
-        self._runner = PtyRunner(self._endpoint, lock=self._lock, name="printer-sim")
+        self._runner: PtyRunner | TcpRunner = (
+            TcpRunner(self._endpoint, lock=self._lock, name="printer-sim-tcp", port=tcp_port) if tcp
+            else PtyRunner(self._endpoint, lock=self._lock, name="printer-sim"))
 
     def start(self) -> str:
         return self._runner.start()
@@ -70,6 +78,16 @@ class PrinterSimulator:
         """Take the paper out (False) or put it back (True): only the status replies change."""
         with self._lock:
             self._endpoint.decoder.paper_out = not loaded
+
+    def set_cover_open(self, is_open: bool) -> None:
+        """Open the cover (True: off line) or close it again."""
+        with self._lock:
+            self._endpoint.decoder.cover_open = is_open
+
+    def set_status_replies(self, answer: bool) -> None:
+        """Answer DLE EOT status requests (True) or leave them unanswered (False)."""
+        with self._lock:
+            self._endpoint.decoder.answers_status = answer
 
     @property
     def path(self) -> str:

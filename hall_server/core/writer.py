@@ -12,7 +12,9 @@ For each message, in order:
   - once every message ran, the batch's summaries (`refresh`, the hub gives the floor's
     `refresh_floor`) are recomputed once, in the same transaction, if a message whose writes were
     kept said it may have changed them (`Context.floor_dirty`): never for a batch that changed nothing;
-  - state deltas are written to `state` with the next hall sequence number.
+  - state deltas are written to `state` with the next hall sequence number;
+  - a reply is kept in `applied` without any rating link (`hall_server.domain.token_replies`),
+    which a resend gets back rebuilt from the 办件's row and the hall secret.
 Then one COMMIT for the whole batch. The caller sends replies and deltas only after this returns:
 commit before acknowledge.
 """
@@ -29,6 +31,7 @@ import sqlite_utils
 
 from config.schema import HallConfig
 from hall_server.domain.context import BadRequest, Context, DomainError, Handlers
+from hall_server.domain import token_replies
 from hall_server.core.plain import NotPlain, check_plain
 from hall_server.core.state import StateMap
 from hall_server.core.store import storage_fault
@@ -90,7 +93,8 @@ def apply_batch(
     at_ms = now_ms() if at_ms is None else at_ms
     conn = db.conn
     with db.atomic():
-        done: dict[tuple[str, str], Applied] = _already_applied(conn, batch)
+        done: dict[tuple[str, str], Applied] = _already_applied(
+            conn, batch, lambda stored: token_replies.restore(db, config, secret, stored))
         for env in batch:
             earlier = done.get((env.node, env.id))
             if earlier is not None:                      # applied before, or earlier in this batch
@@ -154,8 +158,10 @@ def _check_storable(env: Envelope) -> None:
         raise BadRequest(f"body cannot be stored: {exc}"[:300], field=exc.path) from None
 
 
-def _already_applied(conn: sqlite3.Connection, batch: list[Envelope]) -> dict[tuple[str, str], Applied]:
-    """The stored outcomes of the batch's (node, id) pairs applied before (one query per 500 ids)."""
+def _already_applied(conn: sqlite3.Connection, batch: list[Envelope],
+                     restore: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[tuple[str, str], Applied]:
+    """The stored outcomes of the batch's (node, id) pairs applied before (one query per 500 ids);
+    `restore` gives a stored result back its rating link (`token_replies`)."""
     ids = list({env.id for env in batch})
     found: dict[tuple[str, str], Applied] = {}
     by_key = {(env.node, env.id): env for env in batch}
@@ -166,7 +172,8 @@ def _already_applied(conn: sqlite3.Connection, batch: list[Envelope]) -> dict[tu
                 f"SELECT node, id, ok, result FROM applied WHERE id IN ({marks})", chunk):
             env = by_key.get((node, msg_id))
             if env is not None:                          # the same id from another node is not a resend
-                found[(node, msg_id)] = _from_stored(env, bool(ok), msgpack.unpackb(blob, raw=False))
+                stored = msgpack.unpackb(blob, raw=False)
+                found[(node, msg_id)] = _from_stored(env, bool(ok), restore(stored) if ok else stored)
     return found
 
 
@@ -176,8 +183,9 @@ def _duplicate_of(env: Envelope, earlier: Applied) -> Applied:
 
 
 def _record(conn: sqlite3.Connection, env: Envelope, at_ms: int, outcome: Applied) -> None:
-    stored = outcome.result if outcome.ok else {"error": outcome.error, "message": outcome.message,
-                                                "details": outcome.details}
+    # a reply is kept without any rating link (rebuilt on a resend: hall_server.domain.token_replies)
+    stored = token_replies.redact(outcome.result) if outcome.ok else {
+        "error": outcome.error, "message": outcome.message, "details": outcome.details}
     conn.execute(
         "INSERT INTO applied (id, node, seq, type, sent_ms, applied_ms, ok, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [env.id, env.node, env.seq, env.type, env.ts_ms, at_ms, int(outcome.ok),

@@ -14,6 +14,11 @@ config/i18n.py). The queries read the store through a read-only connection.
 | overdue | red | case — a case past its callback or rectification due time |
 | bad_rate | red | percent, minutes, n, bad — the recent share of 差评 past the hall's threshold |
 | locked | orange | staff_no, name, minutes — a 工号 locked out by wrong PINs (管理 → 人员 unlocks it) |
+| slip_failed | red | window, job_no, reason — a slip of one of today's 办件 failed to print (reason: `slips.FAILED_ERRORS`, e.g. no_paper, timeout) |
+| slip_unconfirmed | orange | window, job_no, reason — the gateway cannot tell whether it printed (no_status, interrupted) |
+
+A slip alert lasts until a later print of the same 办件 succeeds (the clerk's 补打), or the day ends
+(补打 takes only today's 办件); a later failure of the same 办件 replaces it.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from config.schema import HallConfig
 from hall_server.domain.common import row, rows
 from hall_server.domain.hours import day_of, session_at
 
+SLIP_ALERTS_MAX = 20         # slip alerts listed at most (the newest)
+SLIP_ALERT_LEVEL = {"failed": "red", "unconfirmed": "orange"}
 NEW_BAD_MIN = 30              # a 差评 is "new" for this long while its case is open
 DEFAULT_LIMIT_MIN = 30        # wait and pause limits without a configuration
 
@@ -89,6 +96,8 @@ def floor_alerts(db: sqlite_utils.Database, config: HallConfig | None, now_ms: i
                       "callback_overdue = 1 OR rectify_overdue = 1 OR (callback_ms IS NULL AND callback_due_ms < ?) "
                       "OR (rectified_ms IS NULL AND rectify_due_ms < ?)) ORDER BY id LIMIT 20", [now_ms, now_ms]):
         out.append(Alert("overdue", "red", {"case": c["id"]}, case_id=c["id"]))
+    if config is not None:
+        out.extend(slip_alerts(db, day_of(now_ms, config)))
     if th is not None:
         r = row(db, "SELECT COUNT(*) AS n, COALESCE(SUM(level <= 2), 0) AS bad FROM ratings "
                     "WHERE round = 1 AND is_default = 0 AND at_ms > ?", [now_ms - th.bad_alert_window_min * 60_000])
@@ -96,3 +105,14 @@ def floor_alerts(db: sqlite_utils.Database, config: HallConfig | None, now_ms: i
             out.append(Alert("bad_rate", "red", {"percent": round(r["bad"] * 100 / r["n"]),
                                                  "minutes": th.bad_alert_window_min, "n": r["n"], "bad": r["bad"]}))
     return tuple(out)
+
+
+def slip_alerts(db: sqlite_utils.Database, day: str) -> list[Alert]:
+    """Today's slips that failed or are unconfirmed and that no later print of the same 办件 settled."""
+    return [Alert(f"slip_{r['state']}", SLIP_ALERT_LEVEL[r["state"]],
+                  {"window": r["window"], "job_no": r["job_no"] or "", "reason": r["error"] or "error"})
+            for r in rows(db, "SELECT s.window, s.state, s.error, j.job_no FROM slips s INDEXED BY slips_unsettled "
+                              "JOIN jobs j ON j.id = s.job_id "
+                              "WHERE s.state IN ('failed', 'unconfirmed') AND j.day = ? AND NOT EXISTS ("
+                              "SELECT 1 FROM slips later WHERE later.job_id = s.job_id AND later.id > s.id "
+                              "AND later.state != 'pending') ORDER BY s.id DESC LIMIT ?", [day, SLIP_ALERTS_MAX])]

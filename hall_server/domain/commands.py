@@ -324,6 +324,7 @@ def system_tick(ctx: Context, body: Empty) -> dict[str, Any]:
     out.update(supervision.tick(ctx))
     out["expired_tickets"] = tickets.expire_old(ctx)
     out["auto_signed_out"] = staff.auto_sign_out(ctx)
+    out["stuck_slips"] = slips.expire_stuck(ctx)          # 打印超时: the gateway died mid-job
     return out
 
 

@@ -361,3 +361,12 @@ def _m111(db: sqlite_utils.Database) -> None:
         applied_ms INTEGER NOT NULL      -- when the hall recorded it on the case
     )""")
     append_only(db, "city_notes")
+
+
+@DOMAIN(name=numbered(112, "domain: slips, the prints the tick times out and the ones the floor shows as alerts"))
+def _m112(db: sqlite_utils.Database) -> None:
+    # state may now also be `unconfirmed` (error no_status | interrupted) and error `timeout`
+    # (hall_server/domain/slips.py). Two small partial indexes: the tick looks for fetched prints
+    # still pending; the floor's alerts for failed and unconfirmed ones (a few a day at most).
+    db.execute("CREATE INDEX slips_fetched ON slips (fetched_ms) WHERE state = 'pending'")
+    db.execute("CREATE INDEX slips_unsettled ON slips (job_id) WHERE state IN ('failed', 'unconfirmed')")

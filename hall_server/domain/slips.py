@@ -8,14 +8,29 @@ travels in state (every node subscribes to every key) nor to a staff terminal. I
 2. The devices gateway sees the id and asks `slip.fetch {print_id}`: only a `gateway` node may, and
    the reply (ROUTER, to the asker alone) carries the slip's fields with the signed link.
 3. The gateway prints it and reports `slip.result {print_id, ok, error?}`; a pending print stays
-   pending (listed in `slips/<n>`) until then, so a gateway restarting mid-print prints it again.
+   pending (listed in `slips/<n>`) until then, so a gateway that restarts before it sent the slip
+   to the printer prints it again. One that restarts after (its own journal says so,
+   devices/slip_printing.py) reports it `interrupted` instead: the paper may be out already.
 4. `window/<n>.slip` tells the terminal how the latest print went, token-free; a failed print is
    retried only by the clerk's 补打 (`slip.reprint`), never silently.
+5. A print fetched but not reported within hall.toml `[printing] stuck_after_s` (the gateway died
+   mid-job) is marked failed, `timeout` (打印超时), by the system tick (`expire_stuck`), so the
+   clerk sees it and can 补打. A result that arrives later for it is still recorded as the gateway
+   reports it (both facts are in `audit`: `slip.timeout`, then `slip.late_result`).
+
+Outcomes (`slips.state`): `printed`; `failed` with `error` in FAILED_ERRORS (no_paper, offline,
+not_connected, error from the gateway; timeout from the tick); `unconfirmed` with `error` in
+UNCONFIRMED_ERRORS — the gateway cannot tell whether paper came out: `no_status` (the bytes went
+to a printer that did not answer the status request after printing), `interrupted` (the gateway
+restarted after sending the slip to the printer, before reporting it). An unconfirmed slip is not
+printed again by itself either: the clerk looks at the printer and asks for 补打 if needed. Failed
+and unconfirmed slips of today's 办件 are alerts on the managers' floor (`alerts.slip_alerts`)
+until a later print of the same 办件 succeeds.
 
 | type | from | body | result |
 |---|---|---|---|
 | `slip.fetch` | gateway | `{print_id}` | `{print_id, window, reprint, hall_name, job, job_no, service_code, service_name, finished_ms, qr_path, qr_url}` — refused `slip_not_pending` once printed or failed |
-| `slip.result` | gateway | `{print_id, ok, error?: no_paper/offline/not_connected/error}` | `{print_id, state, already}` |
+| `slip.result` | gateway | `{print_id, ok, error?: no_paper/offline/not_connected/error (failed), no_status/interrupted (unconfirmed)}` | `{print_id, state, already}` — `already` (nothing changed) once reported, except for a print the tick timed out, whose late result is recorded |
 | `slip.reprint` | terminal | `{job?}` (a public id of one of today's 办件 at this window; default: its last finished one) | `{print_id, job_no, already}` (`already`: that 办件's slip is still waiting to print) |
 
 State key: `slips/<n>` = `{window, pending: [print_id, …]}` while window n has prints waiting, else deleted.
@@ -38,8 +53,11 @@ from hall_server.domain.context import Context, DomainError, Handlers
 from hallnet.bodies import SlipFetch, SlipReprint, SlipResult
 from hallnet.vocabulary import Key, Msg
 
-STATES = ("pending", "printed", "failed")
+STATES = ("pending", "printed", "failed", "unconfirmed")
 PRINT_ERRORS = ("no_paper", "offline", "not_connected", "error")   # why a print failed, as the gateway saw it
+TIMEOUT = "timeout"                                                # the tick's: fetched, never reported
+FAILED_ERRORS = (*PRINT_ERRORS, TIMEOUT)
+UNCONFIRMED_ERRORS = ("no_status", "interrupted")                  # sent to the printer, outcome unknown
 
 
 class NoPrinter(DomainError):
@@ -135,24 +153,48 @@ def slip_fetch(ctx: Context, body: SlipFetch) -> dict[str, Any]:
 
 @HANDLERS.on(Msg.SLIP_RESULT, kinds={GATEWAY})
 def slip_result(ctx: Context, body: SlipResult) -> dict[str, Any]:
-    """The gateway printed a slip, or could not (`error` says why). Only a pending print changes."""
+    """The gateway printed a slip, could not (`error` says why), or cannot tell (unconfirmed).
+    Only a pending print changes, or one the tick timed out (its late result is the truth)."""
     s = _slip(ctx, body.print_id)
-    ok = body.ok
-    error = body.error or None
-    if ok:
-        error = None
-    elif error not in PRINT_ERRORS:
-        error = "error"
-    if s["state"] != "pending":
+    state, error = outcome(body.ok, body.error)
+    late = s["state"] == "failed" and s["error"] == TIMEOUT
+    if s["state"] != "pending" and not late:
         return {"print_id": s["id"], "state": s["state"], "already": True}
-    state = "printed" if ok else "failed"
     ctx.db.execute("UPDATE slips SET state = ?, error = ?, done_ms = ?, node = ? WHERE id = ?",
                    [state, error, ctx.now_ms, ctx.node, s["id"]])
-    if not ok:
-        ctx.audit("slip.failed", str(s["window"]), print_id=s["id"], error=error)
+    if late:
+        ctx.audit("slip.late_result", str(s["window"]), print_id=s["id"], state=state, error=error)
+    elif state != "printed":
+        ctx.audit(f"slip.{state}", str(s["window"]), print_id=s["id"], error=error)
     publish_pending(ctx, s["window"])
     publish_window(ctx, s["window"])
     return {"print_id": s["id"], "state": state, "already": False}
+
+
+def outcome(ok: bool, error: str | None) -> tuple[str, str | None]:
+    """(state, error) of a gateway's report; an unknown reason is the category `error`."""
+    if ok:
+        return "printed", None
+    if error in UNCONFIRMED_ERRORS:
+        return "unconfirmed", error
+    return "failed", error if error in PRINT_ERRORS else "error"
+
+
+def expire_stuck(ctx: Context) -> int:
+    """Tick: prints fetched more than `[printing] stuck_after_s` ago and never reported (the
+    gateway died mid-job) fail as `timeout`, so that the clerk sees them and can 补打."""
+    before_ms = ctx.now_ms - ctx.config.hall.printing.stuck_after_s * 1000
+    stuck = rows(ctx, "SELECT id, window FROM slips INDEXED BY slips_fetched WHERE state = 'pending' "
+                      "AND fetched_ms IS NOT NULL "
+                      "AND fetched_ms < ? ORDER BY id", [before_ms])
+    for s in stuck:
+        ctx.db.execute("UPDATE slips SET state = 'failed', error = ?, done_ms = ? WHERE id = ?",
+                       [TIMEOUT, ctx.now_ms, s["id"]])
+        ctx.audit("slip.timeout", str(s["window"]), print_id=s["id"])
+    for window in sorted({s["window"] for s in stuck}):
+        publish_pending(ctx, window)
+        publish_window(ctx, window)
+    return len(stuck)
 
 
 @HANDLERS.on(Msg.SLIP_REPRINT, kinds={TERMINAL})

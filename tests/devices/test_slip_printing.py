@@ -5,6 +5,7 @@ window's printer as a simulator on a pty, a port that is missing, and a network 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 from pathlib import Path
@@ -25,6 +26,7 @@ from tests.conftest import DEMO_HALL, wait_until
 
 QR_BASE = "http://hall.test:8080"
 PRINTER_1 = "sim://printer-1"          # window 1's printer in the demo hall
+STATUS_REQUEST = re.compile(rb"\x10\x04[\x01-\x04]\Z")
 
 
 @pytest.fixture
@@ -138,7 +140,9 @@ def test_a_print_waiting_while_no_gateway_runs_is_printed_when_one_starts(hall) 
 
 
 class TcpPrinter:
-    """A network printer's raw port 9100 on loopback: keeps every byte it receives."""
+    """A network printer's raw port 9100 on loopback: keeps every byte it receives, and answers
+    the real-time status requests (DLE EOT n) "online, no error" (the gateway asks before and after
+    printing, devices/printer/port.py; a printer that does not answer makes the print 未确认)."""
 
     def __init__(self) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
@@ -158,6 +162,18 @@ class TcpPrinter:
                 while data := conn.recv(65536):
                     with self.lock:
                         self.received += data
+                    if STATUS_REQUEST.match(data[-3:]):
+                        conn.sendall(b"\x12")
+
+    def document(self) -> bytes:
+        """What was printed: the bytes without the status requests before and after them."""
+        with self.lock:
+            data = bytes(self.received)
+        while STATUS_REQUEST.match(data[:3]):
+            data = data[3:]
+        while len(data) >= 3 and STATUS_REQUEST.match(data[-3:]):
+            data = data[:-3]
+        return data
 
     def close(self) -> None:
         self.sock.close()
@@ -170,8 +186,7 @@ def test_a_network_printer_gets_the_escpos_bytes(hall) -> None:
         gateway({PRINTER_1: f"socket://127.0.0.1:{printer.port}"})
         fin = finish_a_job(client)
         assert wait_until(lambda: slip_state(hub).get("state") == "printed")
-        with printer.lock:
-            data = bytes(printer.received)
+        data = printer.document()
         assert data.startswith(b"\x1b@\x1c&")                            # ESC @, FS & (GB18030)
         decoder = EscPosDecoder()
         (doc,) = decoder.feed(data)

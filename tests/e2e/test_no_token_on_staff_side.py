@@ -5,7 +5,8 @@ printer as a simulator on a pty; and a terminal node speaking the wire itself (C
 so that every frame it receives — replies, state deltas, snapshots, heartbeats — is kept raw.
 The terminal signs in, calls, starts and finishes a 办件 and asks for a 补打; the slip is printed
 twice with the signed link. The test then signs that link itself with the server's secret and
-searches every frame the terminal got (and the public `/api/state`) for it and for any "/r/" link.
+searches every frame the terminal got (and the public `/api/state`) for it and for any "/r/" link,
+and every table of the hall's store.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from hallnet.address import BusAddress
 from hallnet.client import HallClient
 from hallnet.keys import NodeKeys, apply_client_keys, load_node_keys
 from tests.conftest import DEMO_HALL, ServerProcess, wait_until
+from tests.hall_server.test_token_at_rest import holders
 
 pytestmark = pytest.mark.e2e
 
@@ -101,6 +103,16 @@ class RecordingTerminal:
         self.ctx.term()
 
 
+def printed(db_path: Path) -> int:
+    """How many slips the store has as printed (a 补打 asked before the first result is recorded
+    would only be told `already`)."""
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT COUNT(*) FROM slips WHERE state = 'printed'").fetchone()[0]
+    finally:
+        db.close()
+
+
 def test_a_terminal_never_receives_the_rating_token(server: ServerProcess, tmp_path: Path) -> None:
     config = load_hall(DEMO_HALL)
     keys = {node: server.new_key(node) for node in (f"terminal-{WINDOW}", "dispenser-1", "gateway-1")}
@@ -125,6 +137,7 @@ def test_a_terminal_never_receives_the_rating_token(server: ServerProcess, tmp_p
         fin = terminal.call("job.finish", {"service_code": service})
         first = printer.wait_for_documents(1, timeout_s=15)
         assert len(first) == 1, "the gateway printed the slip"
+        assert wait_until(lambda: printed(server.data / "hall.db") == 1, 10), "its result recorded"
         reprint = terminal.call("slip.reprint", {})
         assert reprint["job_no"] == fin["job_no"]
         docs = printer.wait_for_documents(2, timeout_s=15)
@@ -158,6 +171,8 @@ def test_a_terminal_never_receives_the_rating_token(server: ServerProcess, tmp_p
         with urllib.request.urlopen(server.http + "/api/state", timeout=5) as r:
             public = r.read()
         assert token not in public and b"/r/" not in public and payload not in public
+        # nor does the hall's store (the writer's dedupe table kept the gateway's fetch replies)
+        assert holders(server.data / "hall.db", [token, payload, mac]) == []
     finally:
         gateway.stop()
         printer.stop()

@@ -50,6 +50,8 @@ def alert_text(site: Site, a: Alert) -> str:
         args["node"] = node_label(str(args["node"]))
     if a.kind == "bad":
         args = {"window": args["window"], "case": args["case"], "time": site.local_text(args["opened_ms"], "%H:%M")}
+    if a.kind in ("slip_failed", "slip_unconfirmed"):
+        args["reason"] = t(f"slips.reason.{args['reason']}")
     return t(f"web.alert.{a.kind}", **args)
 
 
