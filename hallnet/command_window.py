@@ -144,8 +144,12 @@ class CommandWindow:
     # --- deleting what was acknowledged ----------------------------------------------------------
 
     def next_due_s(self) -> float:
-        """When `delete_acked` has work next (inf: none)."""
-        return self._delete_due_s if self._unacked else float("inf")
+        """When this window has work next without being woken (inf: none): the end of a `busy`
+        pause (sending resumes then, not at the I/O thread's next timer) or a delete due."""
+        due = self._delete_due_s if self._unacked else float("inf")
+        if self._queue and self.paused_until_s:
+            due = min(due, self.paused_until_s)
+        return due
 
     def delete_acked(self, now: float, *, final: bool = False) -> None:
         """Delete acknowledged messages from the outbox when due (or all of them, `final`)."""
