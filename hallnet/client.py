@@ -48,6 +48,7 @@ DEALER_SNDHWM = 2000        # ≥ max_inflight: a full window never blocks (send
 DEALER_RCVHWM = 5000        # replies are small
 SUB_RCVHWM = 500            # delta frames (≤128 KiB each); beyond, zmq drops and we see a gap
 HEARTBEAT_RETRY_S = 0.05    # a heartbeat that found no connection is tried again after this
+_EVENTS, _POLLIN, _NOBLOCK = int(zmq.EVENTS), int(zmq.POLLIN), int(zmq.NOBLOCK)   # (plain ints: no enum per call)
 POLL_MAX_S = 0.25           # the longest the I/O thread sleeps (how soon it sees the server went silent)
 
 OnChange = Callable[[str, Any], None]
@@ -59,9 +60,9 @@ def _ready(sock: zmq.Socket) -> list[bytes]:
     """Every frame waiting on `sock`, read without blocking and without an exception per turn
     (zmq.Again costs more than the read): the socket's EVENTS says whether one is there."""
     frames: list[bytes] = []
-    while sock.get(zmq.EVENTS) & zmq.POLLIN:
+    while sock.get(_EVENTS) & _POLLIN:
         try:
-            frames.append(sock.recv(zmq.NOBLOCK))
+            frames.append(sock.recv(_NOBLOCK))
         except zmq.Again:
             break
     return frames
@@ -252,7 +253,7 @@ class HallClient:
 
         def send_frame(frame: bytes) -> bool:
             try:
-                dealer.send(frame, zmq.NOBLOCK)
+                dealer.send(frame, _NOBLOCK)
                 return True
             except zmq.Again:
                 return False

@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 
 DRAIN_MAX_S = 0.01                  # one drain reads for at most this long (or max_batch frames)
 REOPEN_RETRY_S = 0.2                # sockets that could not be re-created are tried again after this
-_POLLIN = int(zmq.POLLIN)
+_EVENTS, _POLLIN, _NOBLOCK = int(zmq.EVENTS), int(zmq.POLLIN), int(zmq.NOBLOCK)   # (plain ints: no enum per call)
 
 
 @dataclass
@@ -291,10 +291,10 @@ class Bus:
                 now = time.monotonic()
                 if now > deadline_s:
                     return          # apply what came so far: a flood never delays others' batches
-            if not router.get(zmq.EVENTS) & _POLLIN:
+            if not router.get(_EVENTS) & _POLLIN:
                 return
             try:
-                frames = router.recv_multipart(zmq.NOBLOCK, copy=False)
+                frames = router.recv_multipart(_NOBLOCK, copy=False)
             except zmq.Again:
                 return
             try:
