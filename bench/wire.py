@@ -40,6 +40,7 @@ import zmq.auth  # noqa: E402
 from zmq.auth.thread import ThreadAuthenticator  # noqa: E402
 
 from bench.measure import free_port, percentile  # noqa: E402
+from bench.wire_stages import stage_report  # noqa: E402
 from hallnet import messages as m  # noqa: E402
 from hallnet import trace  # noqa: E402
 from hallnet.client import HallClient  # noqa: E402
@@ -353,23 +354,6 @@ def run_reference(kind: str, nodes: int, events: int) -> dict[str, float]:
         ctx.destroy(0)
         return {"events_s": len(lat_ms) / elapsed, "p50_ms": percentile(lat_ms, 50), "p99_ms": percentile(lat_ms, 99),
                 "acked": len(lat_ms)}
-
-
-STAGES = ["put", "stored", "woke", "sent", "polled", "taken", "applying", "applied", "replied", "answered",
-          "deleted"]
-
-
-def stage_report(folder: Path) -> list[str]:
-    """Lines: per stage, the median and p99 of the time from the previous stage (ms), over every
-    event that passed them all."""
-    rows = [s for s in trace.load(folder).values() if all(k in s for k in STAGES)]
-    lines = [f"{len(rows)} events traced: ms from the previous stage   p50     p99"]
-    for prev, stage in zip(STAGES, STAGES[1:]):
-        gaps = [(s[stage] - s[prev]) / 1e6 for s in rows]
-        lines.append(f"  {prev:>8} → {stage:<8}                      {percentile(gaps, 50):7.2f} {percentile(gaps, 99):7.2f}")
-    whole = [(s["answered"] - s["put"]) / 1e6 for s in rows]
-    lines.append(f"  {'put':>8} → answered (send→ack)            {percentile(whole, 50):7.2f} {percentile(whole, 99):7.2f}")
-    return lines
 
 
 def main() -> int:

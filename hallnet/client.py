@@ -47,9 +47,9 @@ log = logging.getLogger(__name__)
 DEALER_SNDHWM = 2000        # ≥ max_inflight: a full window never blocks (send is non-blocking anyway)
 DEALER_RCVHWM = 5000        # replies are small
 SUB_RCVHWM = 500            # delta frames (≤128 KiB each); beyond, zmq drops and we see a gap
-HEARTBEAT_RETRY_S = 0.05    # a heartbeat that found no connection is tried again after this
+HEARTBEAT_RETRY_S = 0.1     # a heartbeat that found no connection is tried again after this
 _EVENTS, _POLLIN, _NOBLOCK = int(zmq.EVENTS), int(zmq.POLLIN), int(zmq.NOBLOCK)   # (plain ints: no enum per call)
-POLL_MAX_S = 0.25           # the longest the I/O thread sleeps (how soon it sees the server went silent)
+POLL_MAX_S = 1.0            # the longest the I/O thread sleeps (it wakes sooner for whatever is due)
 
 OnChange = Callable[[str, Any], None]
 OnConnection = Callable[[bool], None]
@@ -303,7 +303,9 @@ class HallClient:
             window.delete_acked(now)
 
             # sleep until the next thing due; a put, a reply or a state frame wakes the poll sooner
-            due_s = min(next_hb_s, now + POLL_MAX_S, window.next_due_s())
+            due_s = min(next_hb_s, now + POLL_MAX_S, window.next_due_s(),
+                        last_server_s + self.silence_s if self.connected else now + POLL_MAX_S,
+                        states.next_due_s() if states is not None else now + POLL_MAX_S)
             timeout_ms = max(1, math.ceil((due_s - time.monotonic()) * 1000))
         window.delete_acked(time.monotonic(), final=True)
 

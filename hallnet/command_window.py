@@ -79,11 +79,14 @@ class CommandWindow:
 
     def send_due(self, now: float, connected: bool, may_send: bool, send_frame: SendFrame) -> None:
         """Send what is due, in order: new messages, and (while connected) those unanswered too long."""
-        if not may_send or now < self.paused_until_s:
-            return
-        if connected and now >= self._next_scan_s:
+        if now >= self._next_scan_s:
             self._next_scan_s = now + min(RESEND_SCAN_S, self.resend_s)
-            self._queue_stale(now)
+            if connected:
+                self._queue_stale(now)
+        if now >= self.paused_until_s:
+            self.paused_until_s = 0.0                        # (0: no pause, nothing to wake for)
+        if not may_send or self.paused_until_s:
+            return
         inflight, queue = self._inflight, self._queue
         while queue and len(inflight) - len(queue) < self.window:
             item = inflight.get(queue[0])
@@ -145,10 +148,13 @@ class CommandWindow:
 
     def next_due_s(self) -> float:
         """When this window has work next without being woken (inf: none): the end of a `busy`
-        pause (sending resumes then, not at the I/O thread's next timer) or a delete due."""
+        pause (sending resumes then, not at the I/O thread's next timer), a delete due, or the
+        next resend scan while messages are in flight."""
         due = self._delete_due_s if self._unacked else float("inf")
         if self._queue and self.paused_until_s:
             due = min(due, self.paused_until_s)
+        if self._inflight:
+            due = min(due, self._next_scan_s)                  # the next look for a resend
         return due
 
     def delete_acked(self, now: float, *, final: bool = False) -> None:

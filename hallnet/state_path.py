@@ -83,3 +83,9 @@ class StatePath:
             self._asked_s = now_s
             self._buffered = []
             send_frame(m.encode(m.Envelope(type=m.SNAPSHOT, node=self.node, seq=0, body={})))
+
+    def next_due_s(self) -> float:
+        """When `ask_if_due` may have work without a frame arriving first."""
+        if self.want_snapshot:
+            return self._asked_s + self.silence_s
+        return self._last_state_s + self.silence_s
