@@ -7,6 +7,7 @@
 All three use CURVE and SQLite with synchronous=FULL, on loopback. Prints figures; never fails on time.
 
     .venv/bin/python bench/wire.py [--events 4000] [--nodes 1,20,200]
+    .venv/bin/python bench/wire.py --stages      # where one event's time goes, stage by stage
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ import zmq.auth  # noqa: E402
 from zmq.auth.thread import ThreadAuthenticator  # noqa: E402
 
 from bench.measure import free_port, percentile  # noqa: E402
+from bench.wire_stages import stage_report  # noqa: E402
 from hallnet import messages as m  # noqa: E402
+from hallnet import trace  # noqa: E402
 from hallnet.client import HallClient  # noqa: E402
 from hallnet.keys import load_node_keys, new_node_key  # noqa: E402
 
@@ -63,7 +66,8 @@ class FullHall:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hall_server", "--config", str(config),
              "--data", str(self.data), "--bus", f"127.0.0.1:{self.port}", "--http", f"127.0.0.1:{self.http}",
-             "--log-level", "WARNING"], cwd=ROOT)
+             "--log-level", "WARNING"], cwd=ROOT,
+            env={**os.environ, **({"HALLNET_TRACE": trace.FOLDER} if trace.ON else {})})
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -153,6 +157,7 @@ def _node_process(port: int, keys: str, boxes: str, first: int, counts: list[int
     commits = sum(c.outbox.commits for c in clients)
     for c in clients:
         c.stop()
+    trace.dump()            # (a forked process ends without running atexit)
     lat_ms = [(acked_at[i] - t) * 1000 for d in sent_at for i, t in d.items() if i in acked_at]
     out.put((lat_ms, max(acked_at.values(), default=start_at), float(len(acked_at)), cpu_s, commits))
 
@@ -360,7 +365,19 @@ def main() -> int:
                    help="where the simulated nodes keep their outboxes (default /dev/shm: a disk of their own)")
     p.add_argument("--senders", type=int, default=1,
                    help="threads sending at once on each simulated node (default 1; a gateway has several)")
+    p.add_argument("--stages", action="store_true",
+                   help="only the latency run, traced (HALLNET_TRACE): where an event's time goes, stage by stage")
     args = p.parse_args()
+    if args.stages:
+        with tempfile.TemporaryDirectory() as folder:
+            trace.FOLDER, trace.ON = folder, True
+            globals()["OUTBOX_BASE"] = args.outbox_dir
+            paced = run_full(20, int(args.rate * 5), rate_total=args.rate)
+            print(f"traced: 20 nodes, {args.rate:.0f} events/s offered: {paced['events_s']:.0f} ev/s acked, "
+                  f"send→ack p50 {paced['p50_ms']:.1f} ms, p99 {paced['p99_ms']:.1f} ms; "
+                  f"server {paced['server_cpu_us']:.0f} µs CPU per event, nodes {paced['nodes_cpu_us']:.0f} µs")
+            print("\n".join(stage_report(Path(folder))))
+        return 0
     globals()["OUTBOX_BASE"] = args.outbox_dir
     globals()["SENDERS"] = max(1, args.senders)
     node_counts = [int(x) for x in args.nodes.split(",")]

@@ -14,15 +14,19 @@
 - Limits: finite high-water marks and the wire's frame limit on every socket.
 Callbacks (`on_change(key, value)`, `on_connection(bool)`, `on_reply(msg_id, reply body)`) run on the I/O thread: GUI code must
 hand them over to its own thread (Kivy: `Clock.schedule_once`).
+
+The I/O thread's jobs are in their own modules: `hallnet.command_window` (in flight, resends,
+busy, deletes) and `hallnet.state_path` (snapshot and deltas); this module owns the sockets, the
+turn that wakes on any of them, the heartbeat and the caller's side.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
-from collections import OrderedDict
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
@@ -30,33 +34,42 @@ from typing import Any, Callable
 import zmq
 
 from hallnet import messages as m
+from hallnet import trace
 from hallnet.address import BusAddress
+from hallnet.command_window import CommandWindow
 from hallnet.keys import NodeKeys, apply_client_keys
 from hallnet.mirror import StateMirror
 from hallnet.outbox import Outbox
+from hallnet.state_path import StatePath
 
 log = logging.getLogger(__name__)
 
 DEALER_SNDHWM = 2000        # ≥ max_inflight: a full window never blocks (send is non-blocking anyway)
 DEALER_RCVHWM = 5000        # replies are small
 SUB_RCVHWM = 500            # delta frames (≤128 KiB each); beyond, zmq drops and we see a gap
+HEARTBEAT_RETRY_S = 0.1     # a heartbeat that found no connection is tried again after this
+_EVENTS, _POLLIN, _NOBLOCK = int(zmq.EVENTS), int(zmq.POLLIN), int(zmq.NOBLOCK)   # (plain ints: no enum per call)
+POLL_MAX_S = 1.0            # the longest the I/O thread sleeps (it wakes sooner for whatever is due)
 
 OnChange = Callable[[str, Any], None]
 OnConnection = Callable[[bool], None]
 OnReply = Callable[[str, dict[str, Any]], None]
 
 
+def _ready(sock: zmq.Socket) -> list[bytes]:
+    """Every frame waiting on `sock`, read without blocking and without an exception per turn
+    (zmq.Again costs more than the read): the socket's EVENTS says whether one is there."""
+    frames: list[bytes] = []
+    while sock.get(_EVENTS) & _POLLIN:
+        try:
+            frames.append(sock.recv(_NOBLOCK))
+        except zmq.Again:
+            break
+    return frames
+
+
 class NotDelivered(TimeoutError):
     """No answer in time. The message is still in the outbox and will be delivered later."""
-
-
-class _Inflight:
-    __slots__ = ("n", "frame", "sent_s")
-
-    def __init__(self, n: int, frame: bytes) -> None:
-        self.n = n
-        self.frame = frame
-        self.sent_s = 0.0  # 0 = not (successfully) sent yet
 
 
 class HallClient:
@@ -98,9 +111,9 @@ class HallClient:
         self._waiters: dict[str, Future] = {}
         self._waiters_lock = threading.Lock()
         self._mirror = StateMirror()
+        self._window = CommandWindow(self.outbox, resend_s=resend_s, max_inflight=max_inflight)
+        self._turn_ns = 0                   # when the I/O thread's turn began (HALLNET_TRACE only)
         self.connected = False
-        self.acked = 0                      # messages acknowledged (for monitoring and benches)
-        self.busy = 0                       # `busy` answers received (over quota; resent later)
         self.refusals: list[dict[str, Any]] = []    # the last `error` envelopes from the server
 
     # --- the caller's side ---------------------------------------------------------------
@@ -130,7 +143,11 @@ class HallClient:
 
     def send(self, type_: str, body: dict[str, Any]) -> m.Envelope:
         """Store durably, then hand to the I/O thread. Returns once the message is on disk."""
+        t0_ns = time.monotonic_ns() if trace.ON else 0
         env = self.outbox.put(type_, body)
+        if trace.ON:
+            trace.mark("put", env.id, t0_ns)
+            trace.mark("stored", env.id)
         self._wake()
         return env
 
@@ -156,6 +173,16 @@ class HallClient:
         finally:
             with self._waiters_lock:
                 self._waiters.pop(env.id, None)
+
+    @property
+    def acked(self) -> int:
+        """Messages acknowledged and deleted from the outbox (for monitoring and benches)."""
+        return self._window.acked
+
+    @property
+    def busy(self) -> int:
+        """`busy` answers received (over quota; resent later)."""
+        return self._window.busy
 
     @property
     def seq(self) -> int:
@@ -190,7 +217,7 @@ class HallClient:
             if sub is not None:
                 sub.close(linger=0)
 
-    def _loop(self, dealer: zmq.Socket, sub: zmq.Socket | None) -> None:
+    def _open(self, dealer: zmq.Socket, sub: zmq.Socket | None) -> zmq.Poller:
         apply_client_keys(dealer, self.keys)
         dealer.immediate = True           # queue only to a live connection; we resend ourselves
         dealer.sndhwm = max(DEALER_SNDHWM, self.max_inflight + 10)
@@ -211,193 +238,103 @@ class HallClient:
             sub.subscribe(b"")
             sub.connect(self.address.states)
             poller.register(sub, zmq.POLLIN)
+        return poller
 
-        inflight: OrderedDict[str, _Inflight] = OrderedDict()
-        loaded_n = 0                       # outbox rows up to here are in `inflight` or acked
-        more_rows = True                   # there may be stored rows not yet loaded
-        puts_seen = self.outbox.puts
-        acked: list[str] = []
+    def _loop(self, dealer: zmq.Socket, sub: zmq.Socket | None) -> None:
+        """One turn per wake-up: a reply or state frame, a new put (the wake pipe), or the next timer
+        (heartbeat, resend scan, outbox delete, silence); it never waits on a fixed tick."""
+        poller = self._open(dealer, sub)
+        states = StatePath(self.node, self._mirror, self.silence_s, self._notify, time.monotonic()) \
+            if sub is not None else None
+        window = self._window
         last_server_s = 0.0                # last time the server answered on the command path
-        last_state_s = time.monotonic()    # last time anything came on the state path
         next_hb_s = 0.0
-        snapshot_asked_s = 0.0
-        want_snapshot = sub is not None
-        snapshot_parts: dict[int, dict[str, Any]] = {}
-        snapshot_seq = -1
-        buffered: list[list[Any]] = []     # deltas seen while a snapshot is on its way
         hb_seq = 0
-        paused_until_s = 0.0               # the server said busy: send no message before this
-        window = self.max_inflight         # unanswered messages allowed at once (halved on busy)
 
         def send_frame(frame: bytes) -> bool:
             try:
-                dealer.send(frame, zmq.NOBLOCK)
+                dealer.send(frame, _NOBLOCK)
                 return True
             except zmq.Again:
                 return False
 
+        timeout_ms = 0
         while not self._stop.is_set():
+            events = dict(poller.poll(timeout=timeout_ms))
             now = time.monotonic()
-            events = dict(poller.poll(timeout=max(1, int(min(self.heartbeat_s, 0.25) * 1000))))
+            if trace.ON:
+                self._turn_ns = time.monotonic_ns()
             if self._wake_r in events:
                 try:
                     os.read(self._wake_r, 4096)
                 except BlockingIOError:
                     pass
 
-            # replies on the command path
-            if dealer in events:
-                while True:
-                    try:
-                        frame = dealer.recv(zmq.NOBLOCK)
-                    except zmq.Again:
-                        break
-                    try:
-                        env = m.decode(frame)
-                    except m.MalformedMessage as exc:
-                        log.warning("%s: unreadable frame from server: %s", self.node, exc)
-                        continue
-                    if not (env.type == m.ERROR and env.body.get("code") == m.E_REVOKED):
-                        last_server_s = time.monotonic()    # (a revoked node is not connected)
-                    if env.type == m.REPLY:
-                        ref = env.body.get("ref")
-                        item = inflight.get(ref) if isinstance(ref, str) else None
-                        if env.body.get("retry"):
-                            if env.body.get("error") == m.E_BUSY:
-                                # over quota: pause, then resend every unacknowledged message in order
-                                self.busy += 1
-                                wait_ms = env.body.get("retry_after_ms")
-                                wait_s = min(60.0, max(0.05, wait_ms / 1000 if isinstance(wait_ms, int) else 1.0))
-                                if time.monotonic() >= paused_until_s:
-                                    window = max(8, window // 2)     # once per pause, not per refused message
-                                paused_until_s = max(paused_until_s, time.monotonic() + wait_s)
-                                for pending in inflight.values():
-                                    pending.sent_s = 0.0
-                            elif item is not None:
-                                item.sent_s = time.monotonic() + self.resend_s * 4  # back off
-                            continue
-                        if item is not None:
-                            del inflight[ref]
-                            acked.append(ref)
-                            window = min(self.max_inflight, window + 1)
-                            if self.on_reply is not None:
-                                self.on_reply(ref, env.body)
-                        with self._waiters_lock:
-                            fut = self._waiters.get(ref)
-                        if fut is not None and not fut.done():
-                            fut.set_result(env.body)
-                    elif env.type == m.SNAPSHOT and sub is not None:
-                        body = env.body
-                        try:
-                            part, parts, seq = int(body["part"]), int(body["parts"]), int(body["seq"])
-                            values = body["state"]
-                        except (KeyError, TypeError, ValueError):
-                            continue
-                        if snapshot_seq != seq:
-                            snapshot_parts, snapshot_seq = {}, seq
-                        snapshot_parts[part] = values
-                        if len(snapshot_parts) == parts:
-                            full: dict[str, Any] = {}
-                            for i in range(parts):
-                                full.update(snapshot_parts.get(i, {}))
-                            complete = self._install_snapshot(seq, full, buffered)
-                            buffered, snapshot_parts, snapshot_seq = [], {}, -1
-                            want_snapshot = not complete
-                            snapshot_asked_s = 0.0
-                    elif env.type == m.ERROR:
-                        self.refusals = [*self.refusals[-9:], env.body]
-                        log.warning("%s: server refused a frame (%s): %s", self.node, env.body.get("code"),
-                                    env.body.get("reason"))
+            if dealer in events:            # replies on the command path
+                for frame in _ready(dealer):
+                    if self._take_reply(frame, window, states, now):
+                        last_server_s = now
+            if states is not None and sub in events:     # the state path
+                for frame in _ready(sub):
+                    states.on_state_frame(frame, now)
 
-            # the state path
-            if sub is not None and sub in events:
-                while True:
-                    try:
-                        frame = sub.recv(zmq.NOBLOCK)
-                    except zmq.Again:
-                        break
-                    last_state_s = time.monotonic()
-                    try:
-                        env = m.decode(frame)
-                    except m.MalformedMessage:
-                        continue
-                    if env.type == m.DELTA:
-                        deltas = env.body.get("d")
-                        if not isinstance(deltas, list):
-                            continue
-                        if want_snapshot:
-                            buffered.extend(deltas)
-                        elif not self._apply_deltas(deltas):
-                            want_snapshot, snapshot_asked_s = True, 0.0
-                    elif env.type == m.HEARTBEAT:
-                        seq = env.body.get("seq")
-                        if not want_snapshot and isinstance(seq, int) and seq > self._mirror.seq:
-                            want_snapshot, snapshot_asked_s = True, 0.0   # we missed deltas
-
-            now = time.monotonic()
             was = self.connected
             self.connected = (now - last_server_s) < self.silence_s
             if self.connected != was:
                 if self.connected:
-                    for item in inflight.values():
-                        item.sent_s = 0.0           # the server is back: resend everything now
-                    want_snapshot = sub is not None
-                    snapshot_asked_s = 0.0
+                    window.resend_all()             # the server is back: resend everything now
+                    if states is not None:
+                        states.need_snapshot()
                 self._notify_connection(self.connected)
-            if sub is not None and now - last_state_s > self.silence_s and not want_snapshot:
-                want_snapshot, snapshot_asked_s = True, 0.0
 
-            # load outbox rows not yet in flight: at start, after new puts, or when the window had been full
-            if len(inflight) < self.max_inflight and (more_rows or self.outbox.puts != puts_seen):
-                puts_seen = self.outbox.puts
-                room = self.max_inflight - len(inflight)
-                rows = self.outbox.pending(loaded_n, room)
-                more_rows = len(rows) == room
-                for n, msg_id, frame in rows:
-                    loaded_n = n
-                    if msg_id not in inflight:
-                        inflight[msg_id] = _Inflight(n, frame)
-
-            # send what is due: unsent, or unanswered for resend_s while the server is there
-            # (after a `busy`, at most `window` unanswered at once, growing with each acknowledgement)
-            if (self.connected or last_server_s == 0.0) and now >= paused_until_s:
-                outstanding = 0
-                for item in inflight.values():
-                    if item.sent_s == 0.0 or (self.connected and now - item.sent_s > self.resend_s):
-                        if outstanding >= window or not send_frame(item.frame):
-                            break
-                        item.sent_s = now
-                    outstanding += 1
-
+            window.load()
+            if trace.ON and len(window):
+                window.turn_ns = self._turn_ns
+            window.send_due(now, self.connected, self.connected or last_server_s == 0.0, send_frame)
             if now >= next_hb_s:
                 hb_seq += 1
-                send_frame(m.encode(m.Envelope(type=m.HEARTBEAT, node=self.node, seq=hb_seq,
-                                               body={"state_seq": self._mirror.seq})))
-                next_hb_s = now + self.heartbeat_s
+                sent = send_frame(m.encode(m.Envelope(type=m.HEARTBEAT, node=self.node, seq=hb_seq,
+                                                      body={"state_seq": self._mirror.seq})))
+                # not connected yet (the DEALER queues only to a live connection): try again soon, so
+                # the server is heard as soon as the connection is up, not a heartbeat later
+                next_hb_s = now + (self.heartbeat_s if sent else min(self.heartbeat_s, HEARTBEAT_RETRY_S))
+            if states is not None:
+                states.ask_if_due(now, send_frame)
+            window.delete_acked(now)
 
-            if want_snapshot and now - snapshot_asked_s > self.silence_s:
-                snapshot_asked_s = now
-                buffered = []
-                send_frame(m.encode(m.Envelope(type=m.SNAPSHOT, node=self.node, seq=0, body={})))
+            # sleep until the next thing due; a put, a reply or a state frame wakes the poll sooner
+            due_s = min(next_hb_s, now + POLL_MAX_S, window.next_due_s(),
+                        last_server_s + self.silence_s if self.connected else now + POLL_MAX_S,
+                        states.next_due_s() if states is not None else now + POLL_MAX_S)
+            timeout_ms = max(1, math.ceil((due_s - time.monotonic()) * 1000))
+        window.delete_acked(time.monotonic(), final=True)
 
-            if acked and self.outbox.delete(acked, wait=len(acked) > self.max_inflight):
-                self.acked += len(acked)
-                acked = []
-        if acked:
-            self.outbox.delete(acked)
-            self.acked += len(acked)
-
-    def _apply_deltas(self, deltas: list[Any]) -> bool:
-        """Apply numbered deltas; False on a gap (then a snapshot is needed)."""
-        ok, changed = self._mirror.apply_deltas(deltas)
-        self._notify(changed)
-        return ok
-
-    def _install_snapshot(self, seq: int, values: dict[str, Any], buffered: list[Any]) -> bool:
-        """Take a full snapshot, then the deltas buffered since; False if those have a gap."""
-        ok, changed = self._mirror.install(seq, values, buffered)
-        self._notify(changed)
-        return ok
+    def _take_reply(self, frame: bytes, window: CommandWindow, states: StatePath | None, now: float) -> bool:
+        """One frame from the DEALER; True if it shows the server is there for this node."""
+        try:
+            env = m.decode(frame)
+        except m.MalformedMessage as exc:
+            log.warning("%s: unreadable frame from server: %s", self.node, exc)
+            return False
+        if env.type == m.REPLY:
+            ref = env.body.get("ref")
+            if window.answered(ref, env.body, now):
+                if trace.ON:
+                    trace.mark("answered", ref)
+                if self.on_reply is not None:
+                    self.on_reply(ref, env.body)
+            if not env.body.get("retry"):
+                with self._waiters_lock:
+                    fut = self._waiters.get(ref) if isinstance(ref, str) else None
+                if fut is not None and not fut.done():
+                    fut.set_result(env.body)
+        elif env.type == m.SNAPSHOT and states is not None:
+            states.on_snapshot_part(env.body)
+        elif env.type == m.ERROR:
+            self.refusals = [*self.refusals[-9:], env.body]
+            log.warning("%s: server refused a frame (%s): %s", self.node, env.body.get("code"), env.body.get("reason"))
+            return env.body.get("code") != m.E_REVOKED        # (a revoked node is not connected)
+        return True
 
     def _notify(self, changed: list[tuple[str, Any]]) -> None:
         if self.on_change is None:

@@ -4,16 +4,27 @@ One SQLite file per node. `put` commits (fsync) and returns the envelope; puts f
 threads that arrive during a commit share the next one (group commit). The client sends
 what is pending and deletes a message only when the hall server has acknowledged it.
 The sender sequence number lives here too, so it survives restarts.
+
+What this process stored is also kept in memory, in order, until the sender takes it (`next_rows`),
+so the sender does not read back from the file what was just written; rows from an earlier run,
+or more than FRESH_MAX_BYTES not yet taken, are read from the file. Puts and deletes take turns
+on one lock of this process, never through SQLite's busy handler (which sleeps in steps of
+milliseconds while the other holds the file).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import deque
 from pathlib import Path
 from typing import Any
 
 from hallnet.messages import Envelope, encode
+
+FRESH_MAX_BYTES = 16 * 1024 * 1024     # frames kept in memory for the sender; beyond, it reads the file
+
+Row = tuple[int, str, bytes]           # (n, message id, frame)
 
 
 class _Put:
@@ -50,6 +61,7 @@ class Outbox:
         # behind a `put` that is in its fsync (WAL readers do not block on the writer).
         self._del = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._del.execute("PRAGMA synchronous = OFF")
+        self._del.execute("PRAGMA busy_timeout = 5000")    # (another process only: this one takes turns on _lock)
         # Acknowledged messages may carry secrets (a sign-in PIN): overwrite them, don't just unlink.
         self._del.execute("PRAGMA secure_delete = ON")
         self._del_lock = threading.Lock()
@@ -60,6 +72,9 @@ class Outbox:
         self._group = threading.Condition()
         self._waiting: list[_Put] = []
         self._committing = False
+        self._fresh: deque[Row] = deque()     # rows stored by this process, in order, not yet taken
+        self._fresh_bytes = 0
+        self._fresh_lock = threading.Lock()
 
     def put(self, type_: str, body: dict[str, Any]) -> Envelope:
         """Store one message durably; raises MalformedMessage (too large) before storing anything."""
@@ -118,10 +133,12 @@ class Outbox:
                             "INSERT INTO outbox (id, type, frame, created_ms) VALUES (?, ?, ?, ?)", rows
                         )
                         self._conn.execute("UPDATE meta SET value = ? WHERE key = 'seq'", [seq])
+                        last_n = self._conn.execute("SELECT last_insert_rowid()").fetchone()[0]
                         self._conn.execute("COMMIT")
                     except BaseException:
                         self._conn.execute("ROLLBACK")
                         raise
+                    self._keep_fresh(last_n - len(rows) + 1, rows)
                     self.puts += len(rows)
                     self.commits += 1
             except BaseException as exc:              # nothing of the group is stored
@@ -134,7 +151,35 @@ class Outbox:
                 for put in group:
                     put.done = True
 
-    def pending(self, after_n: int = 0, limit: int = 1000) -> list[tuple[int, str, bytes]]:
+    def _keep_fresh(self, first_n: int, rows: list[tuple[str, str, bytes, int]]) -> None:
+        """Keep a committed group's rows (numbered first_n… in one transaction) for `next_rows`."""
+        with self._fresh_lock:
+            fresh = self._fresh
+            if fresh and fresh[-1][0] + 1 != first_n:       # not contiguous (cannot happen): start over
+                fresh.clear()
+                self._fresh_bytes = 0
+            for k, (msg_id, _, frame, _) in enumerate(rows):
+                if self._fresh_bytes + len(frame) > FRESH_MAX_BYTES:
+                    fresh.clear()            # the sender is far behind: it reads these from the file
+                    self._fresh_bytes = 0
+                    return
+                fresh.append((first_n + k, msg_id, frame))
+                self._fresh_bytes += len(frame)
+
+    def next_rows(self, after_n: int, limit: int) -> list[Row]:
+        """The stored messages after `after_n`, in order, at most `limit`: from memory when they are
+        there (stored by this process, contiguous from after_n + 1), else from the file."""
+        with self._fresh_lock:
+            fresh = self._fresh
+            while fresh and fresh[0][0] <= after_n:
+                self._fresh_bytes -= len(fresh.popleft()[2])
+            if fresh and fresh[0][0] == after_n + 1:
+                rows = [fresh.popleft() for _ in range(min(limit, len(fresh)))]
+                self._fresh_bytes -= sum(len(r[2]) for r in rows)
+                return rows
+        return self.pending(after_n, limit)
+
+    def pending(self, after_n: int = 0, limit: int = 1000) -> list[Row]:
         """Stored messages in order: (n, id, frame) with n > after_n."""
         with self._read_lock:
             return self._read.execute(
@@ -142,21 +187,24 @@ class Outbox:
             ).fetchall()
 
     def delete(self, ids: list[str], *, wait: bool = True) -> bool:
-        """Delete acknowledged messages. With wait=False, give up at once (False) if a put holds the
-        database; the caller tries again later."""
+        """Delete acknowledged messages. With wait=False, give up at once (False) if a put is storing
+        (it holds the lock for its fsync); the caller tries again later."""
         if not ids:
             return True
-        with self._del_lock:
-            self._del.execute(f"PRAGMA busy_timeout = {5000 if wait else 0}")
-            try:
+        if not self._lock.acquire(blocking=wait):
+            return False
+        try:
+            with self._del_lock:
                 self._del.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError:
-                if wait:
+                try:
+                    self._del.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+                    self._del.execute("COMMIT")
+                except BaseException:
+                    self._del.execute("ROLLBACK")
                     raise
-                return False
-            self._del.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
-            self._del.execute("COMMIT")
-            return True
+                return True
+        finally:
+            self._lock.release()
 
     def last_seq(self) -> int:
         """The sequence number of the last message ever stored (sent or not)."""

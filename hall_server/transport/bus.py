@@ -13,9 +13,15 @@ No node can break it (hall_server/transport/sockets.py has the socket limits):
     step of the loop is logged (rate-limited) and the loop goes on;
   - per-node quotas (hall_server/transport/quotas.py): a message over quota is refused `busy` with
     `retry_after_ms`, not stored; the node's outbox keeps it and resends it, in order;
-  - `keys revoke NODE` (or a deleted/replaced key) takes effect at once: the loop watches the key
-    folders, refuses every further frame of that key, and re-creates both sockets so every
-    connection, the revoked node's state subscription included, must pass the ZAP handler again.
+  - `keys revoke NODE` (or a deleted/replaced key) takes effect at once: a thread watches the key
+    folders (hall_server/transport/key_watch.py) and wakes the loop, which refuses every further
+    frame of that key and re-creates both sockets so every connection, the revoked node's state
+    subscription included, must pass the ZAP handler again.
+
+This module owns the sockets' lifecycle and the loop; what is done with each frame is in
+hall_server/transport/intake.py, who is alive in presence.py. The loop waits on its sockets and
+its wake pipe only: a frame, an HTTP command or a revoked key wakes it at once, and a batch is
+everything that waited while the previous one committed (its fsync), never a fixed gathering time.
 """
 
 from __future__ import annotations
@@ -33,27 +39,27 @@ from typing import Any
 import zmq
 
 from config.schema import BusLimits
+from hall_server.transport.intake import PRIVATE_PREFIX, SERVER_NODE, Batch, Intake
+from hall_server.transport.key_watch import KeyWatch
+from hall_server.transport.presence import Presence
 from hall_server.transport.sockets import (
-    ZAP_DOMAIN, NodeAuthenticator, delta_frames, limited_warning, open_sockets, reply_frame, send_to, snapshot_frames,
+    ZAP_DOMAIN, NodeAuthenticator, delta_frames, limited_warning, open_sockets, reply_frame, send_to,
 )
 from hall_server.core.hub import Hub, Liveness
 from hall_server.transport.quotas import Quotas
 from hall_server.core.store import storage_fault
 from hall_server.core.writer import Applied
 from hallnet import messages as m
+from hallnet import trace
 from hallnet.address import BusAddress
-from hallnet.keys import KeyPair, KeyRegistry, parse_user_id
-from hallnet.vocabulary import Key, Msg, NodeKind
+from hallnet.keys import KeyPair, KeyRegistry
+from hallnet.vocabulary import Key, Msg
 
 log = logging.getLogger(__name__)
 
-SERVER_NODE = NodeKind.SERVER.value
-# State keys under this prefix stay on the server (HTTP pages read them); nodes never get them —
-# e.g. today's bad-rating counts, which a staff terminal must not see change (DOMAIN R6).
-PRIVATE_PREFIX = Key.MGR
-HEARTBEAT_REPLY_MIN_S = 0.05        # a node flooding heartbeats gets at most 20 answers a second
-REGISTRY_CHECK_S = 0.2              # how often the loop looks for revoked or deleted keys
 DRAIN_MAX_S = 0.01                  # one drain reads for at most this long (or max_batch frames)
+REOPEN_RETRY_S = 0.2                # sockets that could not be re-created are tried again after this
+_EVENTS, _POLLIN, _NOBLOCK = int(zmq.EVENTS), int(zmq.POLLIN), int(zmq.NOBLOCK)   # (plain ints: no enum per call)
 
 
 @dataclass
@@ -62,13 +68,6 @@ class _WebCommand:
     body: dict[str, Any]
     node: str
     future: Future
-
-
-@dataclass
-class _SnapshotAsk:
-    identity: bytes
-    prefix: str
-    due_s: float
 
 
 class Bus:
@@ -108,18 +107,17 @@ class Bus:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
-        self._presence_lock = threading.Lock()
-        self._last_seen: dict[str, float] = {}
-        self._alive: set[str] = set()
+        self._presence = Presence(silence_s)
         self._pub: zmq.Socket | None = None      # None while there is no socket to publish on
         self._router: zmq.Socket
         self._pub_sock: zmq.Socket
         self._local_seq = int(time.time() * 1000)
-        self._snapshots: dict[str, _SnapshotAsk] = {}
-        self._hb_replied: dict[str, float] = {}
+        self._keys = KeyWatch(self.registry, self._wake)
         self.last_loop_s = 0.0              # time.monotonic() of the loop's last turn (liveness)
         self.counters = {"applied": 0, "duplicates": 0, "refused_frames": 0, "batches": 0, "busy": 0,
                          "dropped_replies": 0, "loop_errors": 0, "snapshots": 0, "revocations": 0}
+        self._intake = Intake(self.registry, self.quotas, self._presence, hub.state, self._send, self.counters,
+                              self._came)
         hub.delta_sinks.append(self._publish_deltas)
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -134,6 +132,7 @@ class Bus:
         self._ready.wait(10)
         if self._error is not None:
             raise self._error
+        self._keys.start()
         return self
 
     def _mark_nodes_down(self) -> None:
@@ -155,6 +154,7 @@ class Bus:
         if self._publish_deltas in self.hub.delta_sinks:
             self.hub.delta_sinks.remove(self._publish_deltas)
         self._stop.set()
+        self._keys.stop()
         self._wake()
         if self._thread is not None:
             self._thread.join(10)
@@ -177,9 +177,7 @@ class Bus:
         return fut
 
     def presence(self) -> dict[str, dict[str, Any]]:
-        now = time.monotonic()
-        with self._presence_lock:
-            return {n: {"alive": n in self._alive, "silent_s": round(now - t, 1)} for n, t in self._last_seen.items()}
+        return self._presence.report()
 
     def _wake(self) -> None:
         try:
@@ -224,24 +222,26 @@ class Bus:
         poller = self._poller()
         next_hb_s = 0.0
         next_tick_s = time.monotonic() + self.tick_s
-        next_keys_s = 0.0
+        next_reopen_s = 0.0
         while not self._stop.is_set():
             self.last_loop_s = time.monotonic()
             try:
                 events = dict(poller.poll(timeout=int(self.heartbeat_s * 1000 / 2)))
+                if trace.ON:
+                    self._intake.turn_ns = time.monotonic_ns()
                 if self._wake_r in events:
                     try:
                         os.read(self._wake_r, 4096)
                     except BlockingIOError:
                         pass
-                batch: list[tuple[bytes, m.Envelope]] = []
+                batch: Batch = []
                 if self._router in events:
                     self._drain(batch)
                 webs = self._drain_web()
                 if batch or webs:
                     self._apply(batch, webs)
                 now = time.monotonic()
-                self._serve_snapshots(now)
+                self._intake.serve_snapshots(now)
                 if now >= next_hb_s:
                     next_hb_s = now + self.heartbeat_s
                     self._pub_sock.send(m.encode_plain(m.HEARTBEAT, SERVER_NODE, {"seq": self.hub.state.seq}),
@@ -250,13 +250,12 @@ class Bus:
                 if now >= next_tick_s and Msg.SYSTEM_TICK in self.hub.handlers:
                     next_tick_s = now + self.tick_s
                     self._apply([], [_WebCommand(Msg.SYSTEM_TICK, {}, "system", Future())])
-                if now >= next_keys_s:
-                    next_keys_s = now + REGISTRY_CHECK_S
-                    self.registry.refresh()      # (the ZAP thread may have rescanned first: compare generations)
-                    if self.registry.generation != self._key_generation or self._router.closed:
-                        self._key_generation = self.registry.generation
-                        self._reopen()
-                        poller = self._poller()
+                # a key stopped being accepted (the key watch woke us), or the sockets are still to re-create
+                if self.registry.generation != self._key_generation or (self._router.closed and now >= next_reopen_s):
+                    self._key_generation = self.registry.generation
+                    next_reopen_s = now + REOPEN_RETRY_S
+                    self._reopen()
+                    poller = self._poller()
             except zmq.ContextTerminated:
                 return
             except Exception:       # one bad step never ends the loop; say so, at most every 5 s
@@ -273,7 +272,7 @@ class Bus:
         self._pub = None
         self._router.close(0)
         self._pub_sock.close(0)
-        self._snapshots.clear()
+        self._intake.forget_snapshots()
         try:
             self._router, self._pub_sock = self._open()
         except zmq.ZMQError as exc:     # closed sockets: the loop tries again at its next key check
@@ -281,75 +280,47 @@ class Bus:
             return
         self._pub = self._pub_sock
 
-    def _drain(self, batch: list[tuple[bytes, m.Envelope]]) -> None:
+    def _drain(self, batch: Batch) -> None:
+        """Read what waits on the ROUTER (up to max_batch frames or DRAIN_MAX_S): the socket's EVENTS
+        says when it is empty, so a turn costs no zmq.Again exception."""
         router = self._router
-        deadline_s = time.monotonic() + DRAIN_MAX_S
+        now = time.monotonic()
+        deadline_s = now + DRAIN_MAX_S
         for n in range(self.max_batch):
-            if n % 64 == 63 and time.monotonic() > deadline_s:
-                return          # apply what came so far: a flood never delays others' batches
+            if n % 64 == 63:
+                now = time.monotonic()
+                if now > deadline_s:
+                    return          # apply what came so far: a flood never delays others' batches
+            if not router.get(_EVENTS) & _POLLIN:
+                return
             try:
-                frames = router.recv_multipart(zmq.NOBLOCK, copy=False)
+                frames = router.recv_multipart(_NOBLOCK, copy=False)
             except zmq.Again:
                 return
             try:
-                self._take(frames, batch)
+                self._intake.take(frames, batch, now)
             except Exception:       # a frame that breaks a handler of the loop: refuse it, go on
                 self.counters["loop_errors"] += 1
                 limited_warning("a frame could not be handled", exc_info=True)
 
-    def _take(self, frames: list[zmq.Frame], batch: list[tuple[bytes, m.Envelope]]) -> None:
-        """Check one frame and route it: answered at once (heartbeat, snapshot, refusal) or batched."""
-        identity = frames[0].bytes
-        node, public = parse_user_id(frames[-1].get("User-Id") or "")
-        if not self.registry.accepts(node, public):
-            self._refuse(identity, m.E_REVOKED, "this node's key is not accepted (revoked or replaced)", node)
-            return
-        if len(frames) != 2:
-            self._refuse(identity, m.E_MALFORMED, "expected one frame per message", node)
-            return
-        frame = frames[1]
-        try:
-            env = m.decode(frame.bytes)
-        except m.MalformedMessage as exc:
-            self._refuse(identity, m.error_code(exc), str(exc), node)
-            return
-        if env.node != node:
-            self._refuse(identity, m.E_NOT_YOURS, f"node id {env.node!r} does not match its key ({node!r})", node)
-            return
-        self._seen(node)
-        now = time.monotonic()
-        if env.type == m.HEARTBEAT:
-            if now - self._hb_replied.get(node, 0.0) >= HEARTBEAT_REPLY_MIN_S:
-                self._hb_replied[node] = now
-                self._send(identity, m.encode_plain(m.HEARTBEAT, SERVER_NODE, {"seq": self.hub.state.seq}))
-        elif env.type == m.SNAPSHOT:
-            prefix = env.body.get("prefix", "")
-            self._snapshots[node] = _SnapshotAsk(identity, prefix if isinstance(prefix, str) else "",
-                                                 self.quotas.snapshot_due_s(node, now))
-        elif self.quotas.blocked(node, env.seq, now):    # told `busy` already: dropped unanswered (it resends
-            self.counters["busy"] += 1          # everything unacknowledged after the delay anyway)
-        else:
-            wait_ms = self.quotas.admit(node, env.seq, len(frame), now)
-            if wait_ms:
-                self.counters["busy"] += 1
-                self._send(identity, m.encode_plain(m.REPLY, SERVER_NODE, m.busy_body(env.id, wait_ms)))
-            else:
-                batch.append((identity, env))
-
     def _drain_web(self) -> list[_WebCommand]:
-        out = []
-        while len(out) < self.max_batch:
+        out: list[_WebCommand] = []
+        web = self._web
+        while len(out) < self.max_batch and not web.empty():
             try:
-                out.append(self._web.get_nowait())
+                out.append(web.get_nowait())
             except queue.Empty:
                 break
         return out
 
-    def _apply(self, batch: list[tuple[bytes, m.Envelope]], webs: list[_WebCommand]) -> None:
+    def _apply(self, batch: Batch, webs: list[_WebCommand]) -> None:
         envs = [env for _, env in batch]
         for cmd in webs:
             self._local_seq += 1
             envs.append(m.Envelope(type=cmd.type, node=cmd.node, seq=self._local_seq, body=cmd.body))
+        if trace.ON:
+            for env in envs:
+                trace.mark("applying", env.id)
         try:
             outcomes = self.hub.apply(envs)
         except Exception as exc:  # the whole transaction failed (disk full, locked…): nothing acked
@@ -363,6 +334,7 @@ class Bus:
             for cmd in webs:
                 cmd.future.set_exception(exc)
             return
+        applied_ns = time.monotonic_ns() if trace.ON else 0
         self.counters["batches"] += 1
         for i, outcome in enumerate(outcomes):
             if outcome.duplicate:
@@ -370,7 +342,11 @@ class Bus:
             elif not outcome.retry:
                 self.counters["applied"] += 1
             if i < len(batch):
+                if trace.ON:
+                    trace.mark("applied", outcome.env.id, applied_ns)
                 self._send(batch[i][0], reply_frame(outcome.reply_body(), SERVER_NODE))
+                if trace.ON:
+                    trace.mark("replied", outcome.env.id)
             else:
                 fut = webs[i - len(batch)].future
                 if not fut.done():
@@ -379,20 +355,6 @@ class Bus:
     def _send(self, identity: bytes, frame: bytes) -> None:
         if not send_to(self._router, identity, frame):
             self.counters["dropped_replies"] += 1   # its queue is full or it is gone; it resends
-
-    def _refuse(self, identity: bytes, code: str, reason: str, node: str = "") -> None:
-        self.counters["refused_frames"] += 1
-        limited_warning("refused a frame from %s: %s", node or "?", reason)
-        self._send(identity, m.encode_plain(m.ERROR, SERVER_NODE, m.error_body(code, reason)))
-
-    def _serve_snapshots(self, now: float) -> None:
-        """Answer the snapshot requests that are due: each node at most every snapshot_interval_ms."""
-        for node in [n for n, ask in self._snapshots.items() if ask.due_s <= now]:
-            ask = self._snapshots.pop(node)
-            self.quotas.snapshot_sent(node, now)
-            self.counters["snapshots"] += 1
-            for frame in snapshot_frames(self.hub.state, ask.prefix, PRIVATE_PREFIX, SERVER_NODE):
-                self._send(ask.identity, frame)
 
     def _publish_deltas(self, deltas: list[tuple[int, str, Any]]) -> None:
         pub = self._pub
@@ -406,26 +368,16 @@ class Bus:
 
     # --- presence ------------------------------------------------------------------------------
 
-    def _seen(self, node: str) -> None:
-        with self._presence_lock:
-            self._last_seen[node] = time.monotonic()
-            came = node not in self._alive
-            if came:
-                self._alive.add(node)
-        if came:
-            self._web.put(_WebCommand(Msg.NODE_PRESENCE, {"node": node, "alive": True}, SERVER_NODE, Future()))
+    def _came(self, node: str) -> None:
+        """A node heard again after silence: record it (in the next batch, this same turn)."""
+        self._web.put(_WebCommand(Msg.NODE_PRESENCE, {"node": node, "alive": True}, SERVER_NODE, Future()))
 
     def _check_presence(self) -> None:
-        now = time.monotonic()
-        with self._presence_lock:
-            gone = [n for n in self._alive if now - self._last_seen.get(n, 0.0) > self.silence_s]
-            for n in gone:
-                self._alive.discard(n)
-        cmds = [_WebCommand(Msg.NODE_PRESENCE, {"node": n, "alive": False}, SERVER_NODE, Future()) for n in gone]
-        for n in gone:
-            self._hb_replied.pop(n, None)
-        if cmds:
-            self._apply([], cmds)
+        gone = self._presence.gone(time.monotonic())
+        if gone:
+            self._intake.gone(gone)
+            self._apply([], [_WebCommand(Msg.NODE_PRESENCE, {"node": n, "alive": False}, SERVER_NODE, Future())
+                             for n in gone])
 
     # --- liveness (for /api/health and the serve loop) -------------------------------------------
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -75,4 +76,49 @@ def test_concurrent_puts_share_commits_and_each_returns_only_when_stored(tmp_pat
     assert sorted(e.seq for e in got) == list(range(1, 200))
     assert box.count() == 199 and box.last_seq() == 199
     assert box.commits < 199, "waiting puts shared commits"
+    box.close()
+
+
+def test_the_sender_gets_new_rows_from_memory_in_order_and_earlier_ones_from_the_file(tmp_path: Path) -> None:
+    """`next_rows` hands over what this process stored without reading it back; rows of an earlier
+    run come from the file; either way every row once, in order, with its stored frame."""
+    box = Outbox(tmp_path / "o.db", "kiosk-1")
+    earlier = [box.put("audit.note", {"i": i}) for i in range(3)]
+    box.close()
+    box = Outbox(tmp_path / "o.db", "kiosk-1")
+    now = box.put_many([("audit.note", {"i": i}) for i in range(3, 6)])
+    got = box.next_rows(0, 2) + box.next_rows(2, 10)      # from the file (an earlier run's rows first)
+    assert [r[1] for r in got] == [e.id for e in earlier + now]
+    later = [box.put("audit.note", {"i": i}) for i in range(6, 9)]
+    fresh = box.next_rows(got[-1][0], 2)
+    fresh += box.next_rows(fresh[-1][0], 10)
+    assert [r[1] for r in fresh] == [e.id for e in later]
+    assert fresh == box.pending(got[-1][0])           # the same (n, id, frame) as stored
+    assert box.next_rows(fresh[-1][0], 10) == []
+    box.close()
+
+
+def test_rows_beyond_the_memory_bound_are_read_from_the_file(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("hallnet.outbox.FRESH_MAX_BYTES", 300)
+    box = Outbox(tmp_path / "o.db", "kiosk-1")
+    envs = [box.put("audit.note", {"pad": "x" * 100, "i": i}) for i in range(10)]
+    rows, after = [], 0
+    while batch := box.next_rows(after, 3):
+        rows += batch
+        after = batch[-1][0]
+    assert [r[1] for r in rows] == [e.id for e in envs]
+    box.close()
+
+
+def test_a_delete_waits_for_a_put_in_its_commit_or_gives_up_at_once(tmp_path: Path) -> None:
+    """Puts and deletes take turns on the outbox's lock: without waiting, a delete that meets a put
+    storing returns False at once (no sleep in SQLite's busy handler); waiting, it goes through."""
+    box = Outbox(tmp_path / "o.db", "kiosk-1")
+    env = box.put("audit.note", {})
+    with box._lock:                                    # as a put does during its commit
+        started = time.monotonic()
+        assert box.delete([env.id], wait=False) is False
+        assert time.monotonic() - started < 0.05
+    assert box.delete([env.id], wait=False) is True
+    assert box.count() == 0
     box.close()
