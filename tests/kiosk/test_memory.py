@@ -121,3 +121,28 @@ def test_the_logic_remembers_only_its_last_ratings(demo, clock, outbox) -> None:
     # the latest is still not shown or sent twice when the hall publishes it again
     ev.on_rating({"job": f"job-{SENT_KEPT + 9}", "staff_no": "HC2103", "expires_ms": clock.wall_ms() + 60_000})
     assert ev.view().screen.value == "identity"
+
+
+PINYIN_PROBE = """
+import gc, json, sys
+from pathlib import Path
+def rss_mb():
+    return int(next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmRSS:")).split()[1]) / 1024
+from kiosk import pinyin
+before = rss_mb()
+chars, phrases = pinyin.index()
+gc.collect()
+print(json.dumps({"grown_mb": rss_mb() - before, "fuwu": pinyin.candidates("fuwu")[:2], "syllables": len(chars),
+                  "pypinyin_imported": any(m.split(".")[0] == "pypinyin" for m in sys.modules)}))
+"""
+
+
+def test_the_pinyin_index_leaves_the_kiosk_heap_small(tmp_path: Path) -> None:
+    """The comment screen's index: about 14 MB in the kiosk, not the 60-70 MB its build takes."""
+    r = subprocess.run([sys.executable, "-c", PINYIN_PROBE], cwd=ROOT, env={**kivy_env(tmp_path), "PYTHONPATH": str(ROOT)},
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["fuwu"] == ["服务", "服"] and out["syllables"] > 400
+    assert not out["pypinyin_imported"]
+    assert out["grown_mb"] < 30, out          # built in this process: +60 MB
