@@ -5,9 +5,8 @@ After each round, back on the identity screen, it samples what could pile up per
 textures, widgets, Clock events, sounds, the logic's memory of sent ratings, frames drawn and the C
 heap in use (glibc's mallinfo2: the renderer's memory is native). Prints one JSON line.
 
-    python tests/kiosk/memory_driver.py ROUNDS [--keep-frames]
+    python tests/kiosk/memory_driver.py ROUNDS
 
-`--keep-frames` leaves out the offscreen frame finish (kiosk.kivy_setup), to show the bug it fixes.
 Used by test_memory.py (Kivy wants its own process).
 """
 
@@ -47,7 +46,6 @@ def c_heap_mb() -> float:
 
 def main() -> int:
     rounds = int(sys.argv[1])
-    keep_frames = "--keep-frames" in sys.argv[2:]
     from kiosk.kivy_setup import prepare
 
     prepare(width=1280, height=800, fullscreen=False, headless=True, kivy_home=Path(tempfile.mkdtemp()))
@@ -61,8 +59,6 @@ def main() -> int:
     from kiosk.evaluator_logic import Evaluator
     from kiosk.shots import Recorder
 
-    if keep_frames:
-        kapp.finish_offscreen_frame = lambda: None      # the old behaviour: offscreen frames never finished
     config = load_hall(ROOT / "config" / "examples" / "demo-hall")
     recorder = Recorder()
     logic = Evaluator(config, 3, recorder, qr_base="http://hall.test", thanks_s=0.2)
