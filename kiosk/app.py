@@ -27,7 +27,7 @@ from config.schema import HallConfig
 from kiosk import dispenser_logic as dl
 from kiosk import evaluator_logic as el
 from kiosk import screens, theme
-from kiosk.kivy_setup import register_fonts
+from kiosk.kivy_setup import finish_offscreen_frame, offscreen, register_fonts
 from kiosk.widgets import Banner
 from hallnet.vocabulary import Key
 
@@ -78,6 +78,7 @@ class KioskApp(App):
         self.trace = trace
         self.min_button_px = theme.button_px(config.hall.screen_dpi)
         self._drawn_screen: tuple[str, str | None] | None = None
+        self._offscreen = offscreen()
         self._last_pending_s = 0.0
 
     # --- building ----------------------------------------------------------------------------
@@ -111,7 +112,7 @@ class KioskApp(App):
             self.logic.on_connection(bool(self.client.connected))
         self.refresh()
         Clock.schedule_interval(self._tick, 0.25)
-        if self.trace is not None:
+        if self.trace is not None or self._offscreen:
             Window.bind(on_flip=self._flipped)
 
     def on_stop(self) -> None:
@@ -162,6 +163,11 @@ class KioskApp(App):
         """The screen just changed to `name`."""
 
     def _flipped(self, *_a: Any) -> None:
+        """A frame was drawn: offscreen, wait until it is rendered (kiosk.kivy_setup); then trace it."""
+        if self._offscreen:
+            finish_offscreen_frame()
+        if self.trace is None:
+            return
         opening = getattr(self.logic, "opening", None)
         key = (self.sm.current, getattr(opening, "job", None))
         if key != self._drawn_screen:

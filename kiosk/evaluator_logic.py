@@ -25,6 +25,7 @@ The reasons screens' entry (tags, phone keypad, pinyin text) is in `kiosk.evalua
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -41,6 +42,10 @@ from kiosk.rating_link import Send as Send
 from hallnet.vocabulary import REASON_PENDING, Key, Msg
 
 SEND_TYPE = Msg.RATING_SUBMIT
+# How many of its own ratings the evaluator remembers (`sent_jobs`, `sent`): enough to never show
+# or send a 办件 twice — the hall only re-publishes the rating open now — while a kiosk that runs
+# for months does not keep every rating it ever gave.
+SENT_KEPT = 256
 
 
 @dataclass
@@ -93,8 +98,9 @@ class Evaluator(ReasonsEntry):
         self.window_state: dict[str, Any] | None = None
         self.opening: _Opening | None = None
         self.draft: Draft | None = None
-        self.sent_jobs: set[str] = set()
-        self.sent: list[dict[str, Any]] = []    # bodies handed to `send`, in order
+        self.sent_jobs: set[str] = set()       # the last SENT_KEPT 办件 rated from here (or in the outbox)
+        self._sent_order: deque[str] = deque()  # sent_jobs, oldest first
+        self.sent: deque[dict[str, Any]] = deque(maxlen=SENT_KEPT)    # the last bodies handed to `send`, in order
         self.message = ""
         self._screen_until_s: float | None = None   # tags / thanks end by themselves
         try:
@@ -125,7 +131,16 @@ class Evaluator(ReasonsEntry):
 
     def mark_sent(self, jobs: set[str]) -> None:
         """办件 rated by an earlier run whose messages are still in the outbox."""
-        self.sent_jobs |= jobs
+        for job in jobs:
+            self._remember(job)
+
+    def _remember(self, job: str) -> None:
+        if job in self.sent_jobs:
+            return
+        self.sent_jobs.add(job)
+        self._sent_order.append(job)
+        while len(self._sent_order) > SENT_KEPT:
+            self.sent_jobs.discard(self._sent_order.popleft())
 
     def on_rating(self, value: dict[str, Any] | None) -> None:
         """`rating/<n>`: a 办件 to rate (its QR link is not in it: see `ask_link`), or None."""
@@ -343,7 +358,7 @@ class Evaluator(ReasonsEntry):
 
     def _hand_over(self, body: dict[str, Any]) -> None:
         self.send(SEND_TYPE, body)          # durable in the outbox when this returns
-        self.sent_jobs.add(body["job"])
+        self._remember(body["job"])
         self.sent.append(body)
         self.pending += 1
         if self.drafts is not None:

@@ -3,17 +3,35 @@
 The citizen types toneless pinyin on the on-screen keyboard (ü as v) and picks a candidate:
 whole phrases first (服务 for "fuwu"), then single characters (the most common first), for
 the whole buffer and for its first syllable. The index is built once from pypinyin's data,
-lazily, the first time the comment screen is opened.
+lazily, the first time the comment screen is opened, in a child process (`python -m
+kiosk.pinyin` prints it as JSON): building it reads pypinyin's whole dictionaries, some 60 MB of
+small Python objects that, freed, stay in the kiosk's heap (fragmented) for its lifetime; the
+index itself is about 10 MB. Where no child can run, it is built in this process. The data is
+read from pypinyin's own JSON files, not by importing the package, which would keep it all.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import logging
+import os
+import subprocess
+import sys
 import unicodedata
 from collections import Counter, defaultdict
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 MAX_TEXT = 200
 PAGE = 8
+BUILD_TIMEOUT_S = 60.0
+ROOT = Path(__file__).resolve().parent.parent      # the folder holding the `kiosk` package
+
+log = logging.getLogger("kiosk.pinyin")
+
+Index = tuple[dict[str, list[str]], dict[str, list[str]]]
 
 
 def toneless(syllable: str) -> str:
@@ -35,13 +53,33 @@ def _common_chars() -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def index() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+def index() -> Index:
+    """(syllable → characters, joined pinyin → phrases), most common first: from a child process
+    (see the module docstring), else built here."""
+    try:
+        return index_from_child()
+    except (OSError, ValueError, subprocess.SubprocessError) as exc:
+        log.warning("pinyin index: the child process failed (%s); building it in this process", exc)
+        return build_index()
+
+
+def index_from_child(timeout_s: float = BUILD_TIMEOUT_S) -> Index:
+    """`build_index()` run by `python -m kiosk.pinyin`; raises OSError, ValueError (bad output) or
+    subprocess.SubprocessError (failed, timed out)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+    out = subprocess.run([sys.executable, "-m", "kiosk.pinyin"], capture_output=True, check=True, env=env,
+                         timeout=timeout_s, cwd=ROOT).stdout
+    chars, phrases = json.loads(out)
+    if not isinstance(chars, dict) or not isinstance(phrases, dict) or not chars:
+        raise ValueError("not an index")
+    return chars, phrases
+
+
+def build_index() -> Index:
     """(syllable → characters, joined pinyin → phrases), most common first.
 
     A character's weight for a syllable is how often pypinyin's phrase list reads it so."""
-    from pypinyin.phrases_dict import phrases_dict
-    from pypinyin.pinyin_dict import pinyin_dict
-
+    phrases_dict, pinyin_dict = _pypinyin_data()
     freq: Counter[tuple[str, str]] = Counter()
     keyed: list[tuple[str, str]] = []
     for phrase, readings in phrases_dict.items():
@@ -63,6 +101,24 @@ def index() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
             chars[r].append((-freq[(ch, r)], order, ch))
     return ({k: [c for *_, c in sorted(v)] for k, v in chars.items()},
             {k: [p for _, p in sorted(v)] for k, v in phrases.items()})
+
+
+def _pypinyin_data() -> tuple[dict[str, list[list[str]]], dict[int, str]]:
+    """pypinyin's readings of phrases and of characters (code point → "yī,..."), read from the JSON
+    files its `phrases_dict` / `pinyin_dict` modules load; only if those files are not where the
+    pinned version keeps them, from the modules themselves."""
+    spec = importlib.util.find_spec("pypinyin")         # finds the package without running it
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    for folder in map(Path, folders):
+        phrases_file, chars_file = folder / "phrases_dict.json", folder / "pinyin_dict.json"
+        if phrases_file.is_file() and chars_file.is_file():
+            phrases: dict[str, list[list[str]]] = json.loads(phrases_file.read_text(encoding="utf-8"))
+            raw: dict[str, Any] = json.loads(chars_file.read_text(encoding="utf-8"))
+            return phrases, {int(code): readings for code, readings in raw.items()}
+    from pypinyin.phrases_dict import phrases_dict
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    return phrases_dict, pinyin_dict
 
 
 def _split(phrase: str, phrases_dict: dict) -> list[str]:
@@ -164,3 +220,7 @@ class PinyinInput:
         self.text = (self.text + choice)[:MAX_TEXT]
         self.buffer = self.buffer[n:]
         self.page = 0
+
+
+if __name__ == "__main__":          # the child process of `index_from_child`
+    sys.stdout.write(json.dumps(build_index(), ensure_ascii=False, separators=(",", ":")))
