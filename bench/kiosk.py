@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.kiosk.hall import DEMO, Hall, wait  # noqa: E402
+from hallnet.vocabulary import Msg  # noqa: E402
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
@@ -132,17 +133,17 @@ def main() -> int:
         disp = hall.client("dispenser-9")
         keypad = hall.client("gateway-9")      # rates through the keypad: closes the kiosk's rating screen
         wait(lambda: term.connected and disp.connected and keypad.connected)
-        assert term.call("window.sign_in", {"staff_no": "HC2103", "pin": "1234"})["ok"]
+        assert term.call(Msg.WINDOW_SIGN_IN, {"staff_no": "HC2103", "pin": "1234"})["ok"]
         open_s = hall.config.hall.rating.open_s
         latencies: list[float] = []
         samples: list[float] = []
         qr_latencies: list[float] = []
         parts: list[tuple[int, int, int]] = []
         for _ in range(args.rounds):
-            disp.call("queue.take", {"category": "A"})
-            term.call("queue.call_next", {})
-            term.call("job.start", {})
-            r = term.call("job.finish", {"service_code": "SB-0101"})["result"]
+            disp.call(Msg.QUEUE_TAKE, {"category": "A"})
+            term.call(Msg.QUEUE_CALL_NEXT, {})
+            term.call(Msg.JOB_START, {})
+            r = term.call(Msg.JOB_FINISH, {"service_code": "SB-0101"})["result"]
             opened_ms = r["rating_expires_ms"] - open_s * 1000
             job = r["job"]
             if wait(lambda: first(lambda e: e["event"] == "drawn" and e.get("job") == job and e["screen"] == "rate"), 10):
@@ -157,7 +158,7 @@ def main() -> int:
                 qr_latencies.append(first(lambda e: e["event"] == "qr" and e.get("job") == job)["wall_ms"] - opened_ms)
             # a rating from the window's keypad closes the opportunity: the kiosk returns to the
             # identity screen, where the next rating finds it (as in the hall)
-            keypad.call("rating.submit", {"window": 3, "level": 5})
+            keypad.call(Msg.RATING_SUBMIT, {"window": 3, "level": 5})
             n_identity = len([e for e in list(events) if e["event"] == "drawn" and e["screen"] == "identity"])
             wait(lambda: len([e for e in list(events) if e["event"] == "drawn" and e["screen"] == "identity"]) > n_identity, 5)
             time.sleep(0.2)

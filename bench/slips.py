@@ -39,6 +39,7 @@ from hall_server.domain import alerts, slips, token_replies  # noqa: E402
 from hall_server.domain.context import Context  # noqa: E402
 from hall_server.domain.hours import day_of  # noqa: E402
 from hallnet.messages import Envelope  # noqa: E402
+from hallnet.vocabulary import Msg  # noqa: E402
 
 DEMO = Path(__file__).resolve().parents[1] / "config" / "examples" / "demo-hall"
 
@@ -65,14 +66,14 @@ class Statements:
 
 
 def finished_jobs(hub: Hub, count: int, now_ms: int) -> list[str]:
-    hub.submit("window.sign_in", {"staff_no": "HC2101", "pin": "1234"}, "terminal-1", now_ms=now_ms)
+    hub.submit(Msg.WINDOW_SIGN_IN, {"staff_no": "HC2101", "pin": "1234"}, "terminal-1", now_ms=now_ms)
     service = next(s.code for s in hub.config.services if s.category == "H")
     pubs = []
     for _ in range(count):
-        hub.submit("queue.take", {"category": "H"}, "dispenser-1", now_ms=now_ms)
-        hub.submit("queue.call_next", {}, "terminal-1", now_ms=now_ms)
-        hub.submit("job.start", {}, "terminal-1", now_ms=now_ms)
-        pubs.append(hub.submit("job.finish", {"service_code": service}, "terminal-1", now_ms=now_ms).result["job"])
+        hub.submit(Msg.QUEUE_TAKE, {"category": "H"}, "dispenser-1", now_ms=now_ms)
+        hub.submit(Msg.QUEUE_CALL_NEXT, {}, "terminal-1", now_ms=now_ms)
+        hub.submit(Msg.JOB_START, {}, "terminal-1", now_ms=now_ms)
+        pubs.append(hub.submit(Msg.JOB_FINISH, {"service_code": service}, "terminal-1", now_ms=now_ms).result["job"])
     return pubs
 
 
@@ -84,9 +85,9 @@ def writer_figures(folder: Path, jobs: int, on: bool) -> dict[str, float]:
     try:
         pubs = finished_jobs(hub, jobs, now_ms)
         print_ids = [r[0] for r in hub.db.execute("SELECT id FROM slips ORDER BY id")]
-        envs = [Envelope(type="slip.fetch", node="gateway-1", seq=i, body={"print_id": p})
+        envs = [Envelope(type=Msg.SLIP_FETCH, node="gateway-1", seq=i, body={"print_id": p})
                 for i, p in enumerate(print_ids)]
-        envs += [Envelope(type="rating.link", node="kiosk-1", seq=i, body={"job": pub}) for i, pub in enumerate(pubs)]
+        envs += [Envelope(type=Msg.RATING_LINK, node="kiosk-1", seq=i, body={"job": pub}) for i, pub in enumerate(pubs)]
         counter = Statements(hub)
         out: dict[str, float] = {}
         with redaction(on):
@@ -101,7 +102,7 @@ def writer_figures(folder: Path, jobs: int, on: bool) -> dict[str, float]:
                 out[f"{label}_us"] = statistics.median(times) * 1e6
                 out[f"{label}_sql"] = counter.n / len(envs)
         stored = b"".join(r[0] for r in hub.db.execute("SELECT result FROM applied WHERE type IN "
-                                                        "('slip.fetch', 'rating.link')"))
+                                                        "(Msg.SLIP_FETCH, Msg.RATING_LINK)"))
         out["links_at_rest"] = stored.count(b"/r/")
         return out
     finally:

@@ -42,6 +42,7 @@ from zmq.auth.thread import ThreadAuthenticator  # noqa: E402
 from bench.measure import free_port, percentile  # noqa: E402
 from bench.wire_stages import stage_report  # noqa: E402
 from hallnet import messages as m  # noqa: E402
+from hallnet.vocabulary import Msg  # noqa: E402
 from hallnet import trace  # noqa: E402
 from hallnet.client import HallClient  # noqa: E402
 from hallnet.keys import load_node_keys, new_node_key  # noqa: E402
@@ -140,7 +141,7 @@ def _node_process(port: int, keys: str, boxes: str, first: int, counts: list[int
                 if delay > 0:
                     time.sleep(delay)
             t0 = time.monotonic()
-            env = c.send("audit.note", {"kind": "bench", "subject": str(k)})   # durable, then wakes the I/O thread
+            env = c.send(Msg.AUDIT_NOTE, {"kind": "bench", "subject": str(k)})   # durable, then wakes the I/O thread
             mine[env.id] = t0
 
     while time.monotonic() < start_at:
@@ -284,7 +285,7 @@ def _reference_nodes(kind: str, keydir: str, port: int, counts: list[int], start
         mine = []
         for k in range(count):
             t0 = time.monotonic()
-            s.send(m.encode(m.Envelope(type="audit.note", node="c", seq=k, body={"kind": "bench"})))
+            s.send(m.encode(m.Envelope(type=Msg.AUDIT_NOTE, node="c", seq=k, body={"kind": "bench"})))
             s.recv()
             mine.append((time.monotonic() - t0) * 1000)
         s.close()
@@ -296,7 +297,7 @@ def _reference_nodes(kind: str, keydir: str, port: int, counts: list[int], start
         sent: dict[bytes, float] = {}
         mine = []
         for k in range(count):
-            frame = m.encode(m.Envelope(type="audit.note", node="c", seq=k, body={"kind": "bench"}))
+            frame = m.encode(m.Envelope(type=Msg.AUDIT_NOTE, node="c", seq=k, body={"kind": "bench"}))
             sent[frame[:16]] = time.monotonic()
             s.send(frame)
         for _ in range(count):
