@@ -71,13 +71,13 @@ def test_bad_arguments_exit_2_without_traceback(args: list[str]) -> None:
 class Process:
     """A simulator process; its stdout read by a thread so that no read can hang a test."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, announces: str = "PTY /dev/") -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "devices", *args], cwd=ROOT, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         first = self.line()
-        assert first.startswith("PTY /dev/"), first
+        assert first.startswith(announces), first      # its first line names where it listens
         self.path = first.split(" ", 1)[1]
 
     def _read(self) -> None:
@@ -99,6 +99,9 @@ class Process:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(timeout=5)
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 @pytest.fixture

@@ -3,39 +3,21 @@ control lines for paper, cover and status replies; the gateway's status check se
 
 from __future__ import annotations
 
-import queue
-import subprocess
-import sys
-import threading
-
 import pytest
 
 from devices.printer.port import NO_STATUS, PrintFailed, print_to
 from devices.printer.receipts import slip_bytes
-from tests.conftest import ROOT
+from tests.devices.test_cli import Process
 from tests.devices.printer.test_escpos import SLIP
 
 
-class TcpPrinterProcess:
+class TcpPrinterProcess(Process):
+    """The printer simulator on a TCP port; `url` is its `socket://` address."""
+
     def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "devices", "simulate", "printer", "--tcp", "0",
-                                      "--idle-flush-s", "0.3"], cwd=ROOT, text=True, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self._lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        first = self.line()
-        assert first.startswith("TCP socket://127.0.0.1:"), first
-        self.url = first.split(" ", 1)[1]
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:                   # type: ignore[union-attr]
-            self._lines.put(line.rstrip("\n"))
-
-    def line(self, timeout_s: float = 10.0) -> str:
-        try:
-            return self._lines.get(timeout=timeout_s)
-        except queue.Empty:
-            raise AssertionError("the simulator printed nothing") from None
+        super().__init__("simulate", "printer", "--tcp", "0", "--idle-flush-s", "0.3",
+                         announces="TCP socket://127.0.0.1:")
+        self.url = self.path
 
     def say(self, line: str) -> str:
         """Send a control line; its answer (the decoded documents printed before it are skipped)."""
@@ -45,14 +27,6 @@ class TcpPrinterProcess:
             answer = self.line().strip()
             if answer.split(" ", 1)[0] in ("ok", "error:", "bye"):
                 return answer
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(5)
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def test_the_tcp_printer_simulator_answers_status_and_its_switches() -> None:
