@@ -34,29 +34,29 @@ class Endpoint(Protocol):
         """When `due()` next has work (inf for never)."""
 
 
-class PtyRunner:
-    def __init__(self, endpoint: Endpoint, *, lock: threading.RLock, name: str = "sim-pty",
-                 max_wait_s: float = 0.05) -> None:
+class ThreadedRunner:
+    """What every simulator runner shares: the endpoint under its lock, an I/O thread, and a pipe
+    that wakes that thread's `select` (after a control call, or to stop). Subclasses open their
+    transport, then `_start_loop()`; `_stop_loop()` ends the thread and closes the pipe."""
+
+    def __init__(self, endpoint: Endpoint, *, lock: threading.RLock, name: str, max_wait_s: float) -> None:
         self.endpoint = endpoint
         self.lock = lock
         self.name = name
         self.max_wait_s = max_wait_s
         self.path = ""
-        self._master = self._slave = -1
         self._wake_r = self._wake_w = -1
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> str:
-        """Open the pty, start the I/O thread; the slave path for the host."""
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        self.path = os.ttyname(self._slave)
+    def _loop(self) -> None:
+        raise NotImplementedError
+
+    def _start_loop(self) -> None:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self._thread.start()
-        return self.path
 
     def wake(self) -> None:
         """Make the loop look at the endpoint's deadlines again (after a control call)."""
@@ -66,19 +66,47 @@ class PtyRunner:
             except (BlockingIOError, OSError):
                 pass                           # already awake / closing
 
-    def stop(self) -> None:
+    def _stop_loop(self) -> None:
         self._stop.set()
         self.wake()
         if self._thread is not None:
             self._thread.join(timeout=2.0)
             self._thread = None
-        for fd in (self._master, self._slave, self._wake_r, self._wake_w):
+
+    def _close_wake(self) -> None:
+        for fd in (self._wake_r, self._wake_w):
             if fd >= 0:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-        self._master = self._slave = self._wake_r = self._wake_w = -1
+        self._wake_r = self._wake_w = -1
+
+
+class PtyRunner(ThreadedRunner):
+    def __init__(self, endpoint: Endpoint, *, lock: threading.RLock, name: str = "sim-pty",
+                 max_wait_s: float = 0.05) -> None:
+        super().__init__(endpoint, lock=lock, name=name, max_wait_s=max_wait_s)
+        self._master = self._slave = -1
+
+    def start(self) -> str:
+        """Open the pty, start the I/O thread; the slave path for the host."""
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        self.path = os.ttyname(self._slave)
+        self._start_loop()
+        return self.path
+
+    def stop(self) -> None:
+        self._stop_loop()
+        for fd in (self._master, self._slave):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._master = self._slave = -1
+        self._close_wake()
 
     def _loop(self) -> None:
         try:

@@ -18,60 +18,36 @@ import socket
 import threading
 import time
 
-from devices.sim_pty import Endpoint
+from devices.sim_pty import Endpoint, ThreadedRunner
 
 log = logging.getLogger("devices.sim_tcp")
 
 
-class TcpRunner:
+class TcpRunner(ThreadedRunner):
     def __init__(self, endpoint: Endpoint, *, lock: threading.RLock, name: str = "sim-tcp",
                  host: str = "127.0.0.1", port: int = 0, max_wait_s: float = 0.05) -> None:
-        self.endpoint = endpoint
-        self.lock = lock
-        self.name = name
+        super().__init__(endpoint, lock=lock, name=name, max_wait_s=max_wait_s)
         self.host = host
         self.port = port
-        self.max_wait_s = max_wait_s
-        self.path = ""
         self.connections = 0                  # accepted so far
         self._listener: socket.socket | None = None
         self._conn: socket.socket | None = None
-        self._wake_r = self._wake_w = -1
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def start(self) -> str:
         """Listen, start the I/O thread; the URL for the host (`socket://HOST:PORT`)."""
         self._listener = socket.create_server((self.host, self.port))
         self.port = self._listener.getsockname()[1]
         self.path = f"socket://{self.host}:{self.port}"
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_w, False)
-        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
-        self._thread.start()
+        self._start_loop()
         return self.path
 
-    def wake(self) -> None:
-        if self._wake_w >= 0:
-            try:
-                os.write(self._wake_w, b"\0")
-            except (BlockingIOError, OSError):
-                pass
-
     def stop(self) -> None:
-        self._stop.set()
-        self.wake()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
+        self._stop_loop()
         for sock in (self._conn, self._listener):
             if sock is not None:
                 sock.close()
         self._conn = self._listener = None
-        for fd in (self._wake_r, self._wake_w):
-            if fd >= 0:
-                os.close(fd)
-        self._wake_r = self._wake_w = -1
+        self._close_wake()
 
     def _loop(self) -> None:
         assert self._listener is not None
