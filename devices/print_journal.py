@@ -20,22 +20,20 @@ holds print ids and times only, never a slip's content or link.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from pathlib import Path
+
+from hallnet.durable_file import open_durable
 
 
 class PrintJournal:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = FULL")
-        self._conn.execute("CREATE TABLE IF NOT EXISTS sent (print_id INTEGER PRIMARY KEY, window INTEGER NOT NULL, "
-                           "sent_ms INTEGER NOT NULL)")
+        self._conn = open_durable(
+            self.path, "CREATE TABLE IF NOT EXISTS sent (print_id INTEGER PRIMARY KEY, window INTEGER NOT NULL, "
+            "sent_ms INTEGER NOT NULL)")
 
     @classmethod
     def beside(cls, outbox_path: Path | str) -> "PrintJournal":

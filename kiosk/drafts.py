@@ -14,10 +14,11 @@ hall server records at most one first rating per 办件 (a second is refused as 
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from hallnet.durable_file import open_durable
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,10 @@ class KeptTap:
 class DraftStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = FULL")
-        self._conn.execute("CREATE TABLE IF NOT EXISTS taps (job TEXT PRIMARY KEY, level INTEGER NOT NULL, "
-                           "pressed_ms INTEGER)")
+        self._conn = open_durable(
+            self.path, "CREATE TABLE IF NOT EXISTS taps (job TEXT PRIMARY KEY, level INTEGER NOT NULL, "
+            "pressed_ms INTEGER)")
 
     def keep(self, tap: KeptTap) -> None:
         """On disk when this returns."""
